@@ -1,0 +1,597 @@
+"""Reverse-mode automatic differentiation over NumPy arrays.
+
+A :class:`Node` is micrograd's ``Value`` holding an array: ``data``, ``grad``, a ``_backward``
+closure, its parents ``_prev`` and the name of the operation that made it, ``_op``. The forward
+pass builds the graph; :meth:`Node.backward` walks it in reverse topological order and each
+closure adds its parents' share of the gradient (``+=`` semantics, never in place, so gradient
+arrays may be shared safely). A broadcast in the forward pass is summed back to the operand's
+shape in the backward pass.
+
+Closures capture their parents and the arrays they need, never the node they belong to, so the
+graph holds no reference cycles and is freed as soon as the last reference to the loss goes.
+
+Gradient conventions at kinks follow PyTorch's autograd (``relu'(0) = 0``, ``abs'(0) = 0``,
+``maximum`` splits a tie in half, ``clip`` passes the gradient at the bounds), so that every
+number equals PyTorch's.
+"""
+
+from __future__ import annotations
+
+import itertools
+from operator import attrgetter
+
+import numpy as np
+
+__all__ = [
+    "Node", "constant", "parameter",
+    "add", "sub", "mul", "div", "power", "neg", "matmul", "linear",
+    "sum", "mean", "reshape", "transpose",
+    "exp", "log", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sigmoid",
+    "relu", "leaky_relu", "elu", "softplus", "identity",
+    "maximum", "minimum", "clip", "log_softmax",
+    "ACTIVATIONS",
+]
+
+
+_counter = itertools.count()
+_by_seq = attrgetter("_seq")
+
+
+class Node:
+    """One value in the computation graph.
+
+    Attributes:
+        data: The value, a NumPy array (a NumPy scalar for 0-d values).
+        grad: d(root)/d(this node) after :meth:`backward` on a root, same shape as ``data``;
+            ``None`` before, or when no gradient flows here.
+        requires_grad: Whether gradients are computed for this node. Data and constants do not
+            need them; parameters and everything computed from a parameter do.
+        name: A label for display (parameter names such as ``layer1.W`` or ``a``).
+        _backward: ``f(grad_of_this_node)`` adding to each parent's ``grad``; ``None`` for leaves.
+        _prev: The parent nodes, in operand order.
+        _op: The operation's name (``"mul"``, ``"tanh"``, ...); ``""`` for leaves.
+        _ctx: What the operation needs to state its local derivative beyond the parents' data
+            (an exponent, an axis, a slope); read by the chain-rule view.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_backward", "_prev", "_op", "_ctx",
+                 "_seq", "__weakref__")
+
+    def __init__(self, data, prev=(), op="", requires_grad=False, name=None, ctx=None):
+        # Nodes are numbered as they are made: a node is always made after its parents, so
+        # sorting by this number is a topological order (cheaper than a depth-first walk).
+        self._seq = next(_counter)
+        self.data = data
+        self.grad = None
+        self.requires_grad = requires_grad
+        self.name = name
+        self._backward = None
+        self._prev = prev
+        self._op = op
+        self._ctx = ctx
+
+    # -- introspection ---------------------------------------------------------------------
+    @property
+    def shape(self):
+        return np.shape(self.data)
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def __repr__(self):
+        label = self.name or self._op or "const"
+        return f"Node({label}, shape={self.shape})"
+
+    # -- graph -----------------------------------------------------------------------------
+    def topological_order(self, only_grad=False):
+        """Every node this one depends on, itself last, parents before children.
+
+        Args:
+            only_grad: Keep only the nodes that take part in back-propagation.
+        """
+        seen = {self}
+        stack = [self]
+        while stack:
+            for parent in stack.pop()._prev:
+                if parent not in seen and (parent.requires_grad or not only_grad):
+                    seen.add(parent)
+                    stack.append(parent)
+        return sorted(seen, key=_by_seq)
+
+    def backward(self, grad=None):
+        """Fill ``grad`` of every node this one depends on with d(self)/d(node).
+
+        Gradients left by an earlier backward pass are cleared first, so calling this on a
+        fresh forward pass never accumulates stale values.
+
+        Args:
+            grad: The seed gradient, ones (of ``data``'s shape) by default.
+        """
+        order = self.topological_order(only_grad=True)
+        for node in order:
+            node.grad = None
+        if grad is None:
+            grad = np.ones_like(self.data)
+        self.grad = grad
+        for node in reversed(order):
+            if node._backward is not None and node.grad is not None:
+                node._backward(node.grad)
+
+    # -- operators -------------------------------------------------------------------------
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def __sub__(self, other):
+        return sub(self, other)
+
+    def __rsub__(self, other):
+        return sub(other, self)
+
+    def __mul__(self, other):
+        return mul(self, other)
+
+    def __rmul__(self, other):
+        return mul(other, self)
+
+    def __truediv__(self, other):
+        return div(self, other)
+
+    def __rtruediv__(self, other):
+        return div(other, self)
+
+    def __pow__(self, other):
+        return power(self, other)
+
+    def __rpow__(self, other):
+        return power(other, self)
+
+    def __neg__(self):
+        return neg(self)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+
+# -- leaves --------------------------------------------------------------------------------
+def constant(value, dtype=np.float64, name=None):
+    """A leaf that needs no gradient (data, targets, literal numbers)."""
+    return Node(_as_data(value, dtype), name=name)
+
+
+def parameter(value, dtype=np.float64, name=None):
+    """A leaf whose gradient is wanted. ``value`` may be a view into a larger buffer."""
+    data = value if isinstance(value, np.ndarray) and value.dtype == dtype else _as_data(value, dtype)
+    return Node(data, requires_grad=True, name=name)
+
+
+def _as_data(value, dtype):
+    arr = np.asarray(value, dtype=dtype)
+    return arr[()] if arr.ndim == 0 else arr
+
+
+def _lift(x, like):
+    """Wrap a plain number or array as a constant node of ``like``'s dtype."""
+    if isinstance(x, Node):
+        return x
+    if isinstance(x, (int, float)):
+        return Node(like.data.dtype.type(x) if like.data.ndim == 0 else np.asarray(x, like.data.dtype)[()])
+    return Node(_as_data(x, like.data.dtype))
+
+
+def _acc(node, g):
+    node.grad = g if node.grad is None else node.grad + g
+
+
+def _unbroadcast(g, shape):
+    """Sum ``g`` back down to ``shape``, undoing NumPy broadcasting."""
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    if lead:
+        g = g.sum(axis=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g
+
+
+def _make(data, parents, op, ctx=None):
+    if len(parents) == 2:
+        needs = parents[0].requires_grad or parents[1].requires_grad
+    else:
+        needs = any(p.requires_grad for p in parents)
+    return Node(data, parents, op, needs, ctx=ctx)
+
+
+# -- arithmetic ----------------------------------------------------------------------------
+def add(a, b):
+    """a + b (broadcasting)."""
+    if not isinstance(a, Node):
+        a = _lift(a, b)
+    b = _lift(b, a)
+    out = _make(a.data + b.data, (a, b), "add")
+    if out.requires_grad:
+        sa, sb = a.data.shape, b.data.shape
+
+        def _backward(g):
+            if a.requires_grad:
+                _acc(a, _unbroadcast(g, sa))
+            if b.requires_grad:
+                _acc(b, _unbroadcast(g, sb))
+        out._backward = _backward
+    return out
+
+
+def sub(a, b):
+    """a - b (broadcasting)."""
+    if not isinstance(a, Node):
+        a = _lift(a, b)
+    b = _lift(b, a)
+    out = _make(a.data - b.data, (a, b), "sub")
+    if out.requires_grad:
+        sa, sb = a.data.shape, b.data.shape
+
+        def _backward(g):
+            if a.requires_grad:
+                _acc(a, _unbroadcast(g, sa))
+            if b.requires_grad:
+                _acc(b, _unbroadcast(-g, sb))
+        out._backward = _backward
+    return out
+
+
+def mul(a, b):
+    """a * b (broadcasting)."""
+    if not isinstance(a, Node):
+        a = _lift(a, b)
+    b = _lift(b, a)
+    ad, bd = a.data, b.data
+    out = _make(ad * bd, (a, b), "mul")
+    if out.requires_grad:
+        def _backward(g):
+            if a.requires_grad:
+                _acc(a, _unbroadcast(g * bd, np.shape(ad)))
+            if b.requires_grad:
+                _acc(b, _unbroadcast(g * ad, np.shape(bd)))
+        out._backward = _backward
+    return out
+
+
+def div(a, b):
+    """a / b (broadcasting)."""
+    if not isinstance(a, Node):
+        a = _lift(a, b)
+    b = _lift(b, a)
+    ad, bd = a.data, b.data
+    out = _make(ad / bd, (a, b), "div")
+    if out.requires_grad:
+        def _backward(g):
+            if a.requires_grad:
+                _acc(a, _unbroadcast(g / bd, np.shape(ad)))
+            if b.requires_grad:
+                # PyTorch's div_backward: -grad * self / (other * other)
+                _acc(b, _unbroadcast(-g * ad / (bd * bd), np.shape(bd)))
+        out._backward = _backward
+    return out
+
+
+def power(a, b):
+    """a ** b. ``b`` may be a plain number (the common case) or a node."""
+    if not isinstance(a, Node):
+        a = _lift(a, b)
+    if not isinstance(b, Node):
+        return _power_scalar(a, float(b))
+    ad, bd = a.data, b.data
+    out = _make(ad ** bd, (a, b), "pow")
+    if out.requires_grad:
+        od = out.data
+
+        def _backward(g):
+            if a.requires_grad:
+                ga = np.where(bd == 0, 0.0, g * bd * ad ** (bd - 1)).astype(ad.dtype)
+                _acc(a, _unbroadcast(ga, np.shape(ad)))
+            if b.requires_grad:
+                # PyTorch: where(self == 0 & exponent >= 0, 0, grad * result * log(self))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    gb = g * od * np.log(ad)
+                gb = np.where((ad == 0) & (bd >= 0), 0.0, gb).astype(bd.dtype)
+                _acc(b, _unbroadcast(gb, np.shape(bd)))
+        out._backward = _backward
+    return out
+
+
+def _power_scalar(a, k):
+    ad = a.data
+    if k == 2.0:
+        od = ad * ad
+    else:
+        od = ad ** ad.dtype.type(k)
+    out = _make(od, (a,), "pow", ctx=k)
+    if out.requires_grad:
+        def _backward(g):
+            if k == 0.0:
+                return _acc(a, g * 0)
+            if k == 2.0:
+                return _acc(a, g * 2.0 * ad)
+            _acc(a, g * k * ad ** ad.dtype.type(k - 1.0))
+        out._backward = _backward
+    return out
+
+
+def neg(a):
+    """-a."""
+    out = _make(-a.data, (a,), "neg")
+    if out.requires_grad:
+        out._backward = lambda g: _acc(a, -g)
+    return out
+
+
+def matmul(a, b):
+    """a @ b for 1-D and 2-D operands."""
+    if not isinstance(a, Node):
+        a = _lift(a, b)
+    b = _lift(b, a)
+    ad, bd = a.data, b.data
+    out = _make(ad @ bd, (a, b), "matmul")
+    if out.requires_grad:
+        def _backward(g):
+            a2 = ad if ad.ndim == 2 else ad[None, :]
+            b2 = bd if bd.ndim == 2 else bd[:, None]
+            g2 = np.reshape(g, (a2.shape[0], b2.shape[1]))
+            if a.requires_grad:
+                _acc(a, (g2 @ b2.T).reshape(ad.shape))
+            if b.requires_grad:
+                _acc(b, (a2.T @ g2).reshape(bd.shape))
+        out._backward = _backward
+    return out
+
+
+def linear(x, W, b):
+    """x @ W + b in one node: a dense layer's pre-activation ``z``."""
+    xd, Wd, bd = x.data, W.data, b.data
+    out = _make(xd @ Wd + bd, (x, W, b), "linear")
+    if out.requires_grad:
+        def _backward(g):
+            if W.requires_grad:
+                _acc(W, xd.T @ g)
+            if b.requires_grad:
+                _acc(b, g.sum(axis=0))
+            if x.requires_grad:
+                _acc(x, g @ Wd.T)
+        out._backward = _backward
+    return out
+
+
+# -- reductions and shapes -----------------------------------------------------------------
+def _norm_axis(axis, ndim):
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    return tuple(sorted(ax % ndim for ax in axes)) if ndim else None
+
+
+def sum(a, axis=None, keepdims=False):  # noqa: A001 - mirrors numpy.sum
+    """Sum over ``axis`` (all axes by default)."""
+    ad = a.data
+    axes = _norm_axis(axis, np.ndim(ad))
+    out = _make(np.sum(ad, axis=axes, keepdims=keepdims), (a,), "sum", ctx=(axes, keepdims))
+    if out.requires_grad:
+        shape = np.shape(ad)
+
+        def _backward(g):
+            if axes is not None and not keepdims:
+                g = np.expand_dims(g, axes)
+            _acc(a, np.broadcast_to(g, shape))
+        out._backward = _backward
+    return out
+
+
+def mean(a, axis=None, keepdims=False):
+    """Mean over ``axis`` (all axes by default)."""
+    ad = a.data
+    axes = _norm_axis(axis, np.ndim(ad))
+    shape = np.shape(ad)
+    count = int(np.prod([shape[i] for i in axes])) if axes is not None else int(np.size(ad))
+    out = _make(np.mean(ad, axis=axes, keepdims=keepdims), (a,), "mean", ctx=(axes, keepdims))
+    if out.requires_grad:
+        def _backward(g):
+            if axes is not None and not keepdims:
+                g = np.expand_dims(g, axes)
+            _acc(a, np.broadcast_to(g / count, shape))
+        out._backward = _backward
+    return out
+
+
+def reshape(a, shape):
+    """``a`` with a new shape."""
+    ad = a.data
+    out = _make(np.reshape(ad, shape), (a,), "reshape", ctx=tuple(np.shape(ad)))
+    if out.requires_grad:
+        old = np.shape(ad)
+        out._backward = lambda g: _acc(a, np.reshape(g, old))
+    return out
+
+
+def transpose(a, axes=None):
+    """``a`` with its axes permuted (reversed by default)."""
+    ad = a.data
+    out = _make(np.transpose(ad, axes), (a,), "transpose", ctx=axes)
+    if out.requires_grad:
+        inverse = None if axes is None else tuple(np.argsort(axes))
+        out._backward = lambda g: _acc(a, np.transpose(g, inverse))
+    return out
+
+
+# -- elementwise functions -----------------------------------------------------------------
+def _unary(a, op, value, local, ctx=None):
+    """An elementwise op whose backward is ``g * local()``; ``local`` is evaluated lazily."""
+    out = _make(value, (a,), op, ctx=ctx)
+    if out.requires_grad:
+        out._backward = lambda g: _acc(a, g * local())
+    return out
+
+
+def exp(a):
+    od = np.exp(a.data)
+    return _unary(a, "exp", od, lambda: od)
+
+
+def log(a):
+    ad = a.data
+    return _unary(a, "log", np.log(ad), lambda: 1.0 / ad)
+
+
+def sqrt(a):
+    od = np.sqrt(a.data)
+    return _unary(a, "sqrt", od, lambda: 0.5 / od)
+
+
+def abs(a):  # noqa: A001 - mirrors numpy.abs
+    ad = a.data
+    return _unary(a, "abs", np.abs(ad), lambda: np.sign(ad))
+
+
+def sin(a):
+    ad = a.data
+    return _unary(a, "sin", np.sin(ad), lambda: np.cos(ad))
+
+
+def cos(a):
+    ad = a.data
+    return _unary(a, "cos", np.cos(ad), lambda: -np.sin(ad))
+
+
+def tan(a):
+    od = np.tan(a.data)
+    return _unary(a, "tan", od, lambda: 1.0 + od * od)
+
+
+def tanh(a):
+    od = np.tanh(a.data)
+    return _unary(a, "tanh", od, lambda: 1.0 - od * od)
+
+
+def sigmoid(a):
+    ad = a.data
+    # exp(-|x|) never overflows; both branches equal 1 / (1 + exp(-x)).
+    z = np.exp(-np.abs(ad))
+    od = np.where(ad >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(ad.dtype)
+    if od.ndim == 0:
+        od = od[()]
+    return _unary(a, "sigmoid", od, lambda: od * (1.0 - od))
+
+
+def relu(a):
+    ad = a.data
+    return _unary(a, "relu", np.maximum(ad, 0), lambda: (ad > 0).astype(ad.dtype))
+
+
+def leaky_relu(a, slope=0.01):
+    ad = a.data
+    pos = ad > 0
+    od = np.where(pos, ad, ad * slope).astype(ad.dtype)
+    if od.ndim == 0:
+        od = od[()]
+    return _unary(a, "leaky_relu", od, lambda: np.where(pos, 1.0, slope).astype(ad.dtype),
+                  ctx=slope)
+
+
+def elu(a, alpha=1.0):
+    ad = a.data
+    pos = ad > 0
+    em1 = np.expm1(np.minimum(ad, 0))
+    od = np.where(pos, ad, alpha * em1).astype(ad.dtype)
+    if od.ndim == 0:
+        od = od[()]
+    # PyTorch: x > 0 ? grad : grad * alpha * exp(x)
+    return _unary(a, "elu", od, lambda: np.where(pos, 1.0, alpha * (em1 + 1.0)).astype(ad.dtype),
+                  ctx=alpha)
+
+
+def softplus(a, beta=1.0, threshold=20.0):
+    """PyTorch's softplus: log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    ad = a.data
+    bx = ad * beta
+    linear_part = bx > threshold
+    with np.errstate(over="ignore"):
+        z = np.exp(np.minimum(bx, threshold))
+    od = np.where(linear_part, ad, np.log1p(z) / beta).astype(ad.dtype)
+    if od.ndim == 0:
+        od = od[()]
+    return _unary(a, "softplus", od, lambda: np.where(linear_part, 1.0, z / (z + 1.0)).astype(ad.dtype),
+                  ctx=(beta, threshold))
+
+
+def identity(a):
+    """The identity activation (``linear`` in scenario files): no node is added."""
+    return a
+
+
+def maximum(a, b):
+    """Elementwise maximum; a tie sends half the gradient to each side, like PyTorch."""
+    return _extremum(a, b, "maximum", np.maximum, np.greater)
+
+
+def minimum(a, b):
+    """Elementwise minimum; a tie sends half the gradient to each side, like PyTorch."""
+    return _extremum(a, b, "minimum", np.minimum, np.less)
+
+
+def _extremum(a, b, op, fn, wins):
+    if not isinstance(a, Node):
+        a = _lift(a, b)
+    b = _lift(b, a)
+    ad, bd = a.data, b.data
+    out = _make(fn(ad, bd), (a, b), op)
+    if out.requires_grad:
+        def _backward(g):
+            share = np.where(wins(ad, bd), 1.0, np.where(ad == bd, 0.5, 0.0)).astype(np.result_type(ad, bd))
+            if a.requires_grad:
+                _acc(a, _unbroadcast(g * share, np.shape(ad)))
+            if b.requires_grad:
+                _acc(b, _unbroadcast(g * (1.0 - share), np.shape(bd)))
+        out._backward = _backward
+    return out
+
+
+def clip(a, low=None, high=None):
+    """Clamp ``a`` into [low, high]; the gradient passes where low <= a <= high (PyTorch)."""
+    ad = a.data
+    od = np.clip(ad, low, high)
+    inside = np.ones(np.shape(ad), dtype=bool)
+    if low is not None:
+        inside &= ad >= low
+    if high is not None:
+        inside &= ad <= high
+    return _unary(a, "clip", od, lambda: inside.astype(ad.dtype), ctx=(low, high))
+
+
+def log_softmax(a, axis=-1):
+    """log(softmax(a)) along ``axis``, computed stably."""
+    ad = a.data
+    shifted = ad - np.max(ad, axis=axis, keepdims=True)
+    od = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    out = _make(od, (a,), "log_softmax", ctx=axis)
+    if out.requires_grad:
+        def _backward(g):
+            _acc(a, g - np.exp(od) * np.sum(g, axis=axis, keepdims=True))
+        out._backward = _backward
+    return out
+
+
+ACTIVATIONS = {
+    "identity": identity,
+    "linear": identity,
+    "tanh": tanh,
+    "sigmoid": sigmoid,
+    "relu": relu,
+    "leaky_relu": leaky_relu,
+    "elu": elu,
+    "softplus": softplus,
+}
+"""Activation functions by the name a scenario file uses."""
