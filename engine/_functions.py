@@ -1,0 +1,183 @@
+"""Elementwise functions, activations and softmax for the autodiff graph of :mod:`engine.autodiff`.
+
+Imported and re-exported by :mod:`engine.autodiff`; use them from there (``ad.tanh``). Local
+derivatives at kinks follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``, ``leaky_relu'(0)`` is
+the slope, ``maximum`` and ``minimum`` split a tie in half, ``clip`` passes the gradient at its
+bounds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.autodiff import Node, _acc, _lift, _make, _unbroadcast
+
+
+# -- elementwise functions -----------------------------------------------------------------
+def _unary(a, op, value, local, ctx=None):
+    """An elementwise op whose backward is ``g * local()``; ``local`` is evaluated lazily."""
+    out = _make(value, (a,), op, ctx=ctx)
+    if out.requires_grad:
+        out._backward = lambda g: _acc(a, g * local())
+    return out
+
+
+def exp(a):
+    od = np.exp(a.data)
+    return _unary(a, "exp", od, lambda: od)
+
+
+def log(a):
+    ad = a.data
+    return _unary(a, "log", np.log(ad), lambda: 1.0 / ad)
+
+
+def sqrt(a):
+    od = np.sqrt(a.data)
+    return _unary(a, "sqrt", od, lambda: 0.5 / od)
+
+
+def abs(a):  # noqa: A001 - mirrors numpy.abs
+    ad = a.data
+    return _unary(a, "abs", np.abs(ad), lambda: np.sign(ad))
+
+
+def sin(a):
+    ad = a.data
+    return _unary(a, "sin", np.sin(ad), lambda: np.cos(ad))
+
+
+def cos(a):
+    ad = a.data
+    return _unary(a, "cos", np.cos(ad), lambda: -np.sin(ad))
+
+
+def tan(a):
+    od = np.tan(a.data)
+    return _unary(a, "tan", od, lambda: 1.0 + od * od)
+
+
+def tanh(a):
+    od = np.tanh(a.data)
+    return _unary(a, "tanh", od, lambda: 1.0 - od * od)
+
+
+def sigmoid(a):
+    ad = a.data
+    # exp(-|x|) never overflows; both branches equal 1 / (1 + exp(-x)).
+    z = np.exp(-np.abs(ad))
+    od = np.where(ad >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(ad.dtype)
+    if od.ndim == 0:
+        od = od[()]
+    return _unary(a, "sigmoid", od, lambda: od * (1.0 - od))
+
+
+def relu(a):
+    ad = a.data
+    return _unary(a, "relu", np.maximum(ad, 0), lambda: (ad > 0).astype(ad.dtype))
+
+
+def leaky_relu(a, slope=0.01):
+    ad = a.data
+    pos = ad > 0
+    od = np.where(pos, ad, ad * slope).astype(ad.dtype)
+    if od.ndim == 0:
+        od = od[()]
+    return _unary(a, "leaky_relu", od, lambda: np.where(pos, 1.0, slope).astype(ad.dtype),
+                  ctx=slope)
+
+
+def elu(a, alpha=1.0):
+    ad = a.data
+    pos = ad > 0
+    em1 = np.expm1(np.minimum(ad, 0))
+    od = np.where(pos, ad, alpha * em1).astype(ad.dtype)
+    if od.ndim == 0:
+        od = od[()]
+    # PyTorch: x > 0 ? grad : grad * alpha * exp(x)
+    return _unary(a, "elu", od, lambda: np.where(pos, 1.0, alpha * (em1 + 1.0)).astype(ad.dtype),
+                  ctx=alpha)
+
+
+def softplus(a, beta=1.0, threshold=20.0):
+    """PyTorch's softplus: log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    ad = a.data
+    bx = ad * beta
+    linear_part = bx > threshold
+    with np.errstate(over="ignore"):
+        z = np.exp(np.minimum(bx, threshold))
+    od = np.where(linear_part, ad, np.log1p(z) / beta).astype(ad.dtype)
+    if od.ndim == 0:
+        od = od[()]
+    return _unary(a, "softplus", od, lambda: np.where(linear_part, 1.0, z / (z + 1.0)).astype(ad.dtype),
+                  ctx=(beta, threshold))
+
+
+def identity(a):
+    """The identity activation (``linear`` in scenario files): no node is added."""
+    return a
+
+
+def maximum(a, b):
+    """Elementwise maximum; a tie sends half the gradient to each side, like PyTorch."""
+    return _extremum(a, b, "maximum", np.maximum, np.greater)
+
+
+def minimum(a, b):
+    """Elementwise minimum; a tie sends half the gradient to each side, like PyTorch."""
+    return _extremum(a, b, "minimum", np.minimum, np.less)
+
+
+def _extremum(a, b, op, fn, wins):
+    if not isinstance(a, Node):
+        a = _lift(a, b)
+    b = _lift(b, a)
+    ad, bd = a.data, b.data
+    out = _make(fn(ad, bd), (a, b), op)
+    if out.requires_grad:
+        def _backward(g):
+            share = np.where(wins(ad, bd), 1.0, np.where(ad == bd, 0.5, 0.0)).astype(np.result_type(ad, bd))
+            if a.requires_grad:
+                _acc(a, _unbroadcast(g * share, np.shape(ad)))
+            if b.requires_grad:
+                _acc(b, _unbroadcast(g * (1.0 - share), np.shape(bd)))
+        out._backward = _backward
+    return out
+
+
+def clip(a, low=None, high=None):
+    """Clamp ``a`` into [low, high]; the gradient passes where low <= a <= high (PyTorch)."""
+    ad = a.data
+    od = np.clip(ad, low, high)
+    inside = np.ones(np.shape(ad), dtype=bool)
+    if low is not None:
+        inside &= ad >= low
+    if high is not None:
+        inside &= ad <= high
+    return _unary(a, "clip", od, lambda: inside.astype(ad.dtype), ctx=(low, high))
+
+
+def log_softmax(a, axis=-1):
+    """log(softmax(a)) along ``axis``, computed stably."""
+    ad = a.data
+    shifted = ad - np.max(ad, axis=axis, keepdims=True)
+    od = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    out = _make(od, (a,), "log_softmax", ctx=axis)
+    if out.requires_grad:
+        def _backward(g):
+            _acc(a, g - np.exp(od) * np.sum(g, axis=axis, keepdims=True))
+        out._backward = _backward
+    return out
+
+
+ACTIVATIONS = {
+    "identity": identity,
+    "linear": identity,
+    "tanh": tanh,
+    "sigmoid": sigmoid,
+    "relu": relu,
+    "leaky_relu": leaky_relu,
+    "elu": elu,
+    "softplus": softplus,
+}
+"""Activation functions by the name a scenario file uses."""

@@ -1,0 +1,115 @@
+"""Loss functions, each one fused node of the autodiff graph, equal to PyTorch's (mean reduction).
+
+Each ``loss(pred, target)`` takes the model's output node and a plain target array and returns a
+scalar node whose ``_op`` is the loss name; its local derivative dL/dpred is what the backward
+closure applies. Targets of shape (n,) against predictions of shape (n, 1) (or the reverse) are
+matched element for element: they never broadcast into an (n, n) matrix.
+
+| name            | PyTorch                   | L (mean over the N elements or n rows)            |
+| --------------- | ------------------------- | ------------------------------------------------- |
+| ``mse``         | ``nn.MSELoss``            | mean((p - y)^2)                                   |
+| ``mae``         | ``nn.L1Loss``             | mean(abs(p - y))                                  |
+| ``huber``       | ``nn.HuberLoss(delta=1)`` | mean(0.5 d^2 if abs(d) < 1 else abs(d) - 0.5)     |
+| ``bce_logits``  | ``nn.BCEWithLogitsLoss``  | mean((1 - y) p - log(sigmoid(p)))                 |
+| ``cross_entropy`` | ``nn.CrossEntropyLoss`` | mean over rows of -log softmax(p)[label]          |
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.autodiff import Node
+
+__all__ = ["LOSSES", "mse", "mae", "huber", "bce_logits", "cross_entropy", "match_target"]
+
+
+def match_target(pred_shape, target):
+    """``target`` shaped like the prediction when they hold the same number of elements.
+
+    Raises:
+        ValueError: When the sizes differ.
+    """
+    if target.shape == pred_shape:
+        return target
+    if target.size != int(np.prod(pred_shape)):
+        raise ValueError(f"target of shape {target.shape} does not match prediction of shape {pred_shape}")
+    return target.reshape(pred_shape)
+
+
+def _loss_node(value, pred, op, local, target):
+    """A scalar node for a loss whose gradient with respect to ``pred`` is ``local``."""
+    out = Node(value, (pred,), op, pred.requires_grad, ctx=target)
+    if pred.requires_grad:
+        def _backward(g):
+            contribution = local * g
+            pred.grad = contribution if pred.grad is None else pred.grad + contribution
+        out._backward = _backward
+    return out
+
+
+def mse(pred, target):
+    """Mean squared error, the tutorial's ``MSE = 1/n sum (y_i - yhat_i)^2``."""
+    p = pred.data
+    diff = p - match_target(p.shape, target)
+    flat = diff.ravel()
+    value = (flat @ flat) / flat.size
+    return _loss_node(value, pred, "mse", (2.0 / diff.size) * diff, target)
+
+
+def mae(pred, target):
+    """Mean absolute error (``L1Loss``); the derivative at a zero residual is 0, as in PyTorch."""
+    p = pred.data
+    diff = p - match_target(p.shape, target)
+    return _loss_node(np.mean(np.abs(diff)), pred, "mae", np.sign(diff) / diff.size, target)
+
+
+def huber(pred, target, delta=1.0):
+    """Huber loss: quadratic for residuals below ``delta``, linear beyond."""
+    p = pred.data
+    diff = p - match_target(p.shape, target)
+    size = np.abs(diff)
+    small = size < delta
+    value = np.mean(np.where(small, 0.5 * diff * diff, delta * (size - 0.5 * delta)))
+    local = np.clip(diff, -delta, delta) / diff.size
+    return _loss_node(value.astype(p.dtype)[()], pred, "huber", local, target)
+
+
+def bce_logits(pred, target):
+    """Binary cross-entropy on logits, computed stably: (1 - y) x - log(sigmoid(x))."""
+    p = pred.data
+    y = match_target(p.shape, target).astype(p.dtype, copy=False)
+    log_sigmoid = np.minimum(p, 0) - np.log1p(np.exp(-np.abs(p)))
+    value = np.mean((1 - y) * p - log_sigmoid)
+    z = np.exp(-np.abs(p))
+    sigmoid = np.where(p >= 0, 1 / (1 + z), z / (1 + z))
+    return _loss_node(value, pred, "bce_logits", (sigmoid - y) / p.size, target)
+
+
+def cross_entropy(pred, target):
+    """Softmax cross-entropy over the last axis of (n, C) logits.
+
+    ``target`` is either integer class labels of shape (n,) or class probabilities (one-hot)
+    of shape (n, C).
+    """
+    p = pred.data
+    n = p.shape[0]
+    shifted = p - np.max(p, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    if np.issubdtype(target.dtype, np.integer):
+        onehot = np.zeros_like(p)
+        onehot[np.arange(n), target.reshape(n)] = 1
+    else:
+        onehot = target.astype(p.dtype, copy=False).reshape(p.shape)
+    value = -np.sum(onehot * log_probs) / n
+    local = (np.exp(log_probs) * np.sum(onehot, axis=1, keepdims=True) - onehot) / n
+    return _loss_node(value.astype(p.dtype)[()], pred, "cross_entropy", local, target)
+
+
+LOSSES = {
+    "mse": mse,
+    "mae": mae,
+    "huber": huber,
+    "bce_logits": bce_logits,
+    "cross_entropy": cross_entropy,
+}
+"""Loss functions by the name a scenario file uses."""

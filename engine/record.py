@@ -1,0 +1,157 @@
+"""The step record: the one object that crosses from the engine to the user interface.
+
+A :class:`StepRecord` holds flat, read-only arrays (parameters, gradients, update, optimizer
+state) that nothing ever writes into again, and a :class:`ParamLayout` that cuts them into the
+named parameters. Per-parameter views, the derived optimizer arrays (``V_hat``, ``S_hat``) and
+the gradient norms are computed when first read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from engine import optim
+
+__all__ = ["ParamLayout", "StepRecord"]
+
+
+class ParamLayout:
+    """Where each named parameter sits in the flat parameter vector.
+
+    Attributes:
+        names: Parameter names in order (``layer1.W``, ... or ``a``, ``b``, ``c``).
+        shapes: Each parameter's shape (``()`` for a scalar).
+        slices: Each parameter's slice of the flat vector.
+        size: Length of the flat vector.
+        layers: For each parameter, the layer it belongs to (``layer1`` for ``layer1.W``; an
+            objective's parameter is its own layer).
+    """
+
+    def __init__(self, names, shapes):
+        self.names = tuple(names)
+        self.shapes = tuple(tuple(s) for s in shapes)
+        sizes = [int(np.prod(s)) for s in self.shapes]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
+        self.slices = tuple(slice(int(a), int(b)) for a, b in zip(self.offsets[:-1], self.offsets[1:]))
+        self.size = int(self.offsets[-1])
+        self.layers = tuple(name.rsplit(".", 1)[0] if "." in name else name for name in self.names)
+        self.index = {name: i for i, name in enumerate(self.names)}
+
+    def __len__(self):
+        return len(self.names)
+
+    def __repr__(self):
+        return f"ParamLayout({', '.join(f'{n}{list(s)}' for n, s in zip(self.names, self.shapes))})"
+
+    def views(self, flat):
+        """``{name: view of flat}`` shaped like each parameter (0-d arrays for scalars)."""
+        return MappingProxyType({name: flat[sl].reshape(shape)
+                                 for name, sl, shape in zip(self.names, self.slices, self.shapes)})
+
+    def layer_names(self):
+        """The distinct layers, in order."""
+        return tuple(dict.fromkeys(self.layers))
+
+
+@dataclass(frozen=True, eq=False)
+class StepRecord:
+    """Everything about training step ``step`` (t = 1, 2, ...), frozen.
+
+    Attributes:
+        step: t.
+        loss: The loss at the parameters before the t-th update.
+        val_loss: The validation loss at the same parameters, or None without a split.
+        optimizer: The optimizer's kind (``adam``, ``sgd``, ...).
+        hyper: The hyperparameters in force at this step (``lr``, ``beta1``, ...).
+        layout: How the flat vectors below are cut into named parameters.
+        theta: Flat parameters after the update.
+        grad: Flat raw gradient of ``loss`` (before weight decay).
+        delta: Flat update, ``theta_after - theta_before``.
+        opt_state: The optimizer state after the update, flat arrays by the tutorial's names
+            (``V``, ``S``, ``S_max``) plus the step count ``t``.
+        batch: Index of the minibatch within its epoch, and the epoch, as ``(batch, epoch)``.
+    """
+
+    step: int
+    loss: float
+    val_loss: float | None
+    optimizer: str
+    hyper: Mapping[str, float]
+    layout: ParamLayout
+    theta: np.ndarray
+    grad: np.ndarray
+    delta: np.ndarray
+    opt_state: Mapping[str, object]
+    batch: tuple[int, int] = (0, 0)
+
+    @property
+    def lr(self):
+        """The learning rate (alpha) in force at this step."""
+        return self.hyper["lr"]
+
+    @cached_property
+    def params(self):
+        """``{name: array}``: each parameter after the update."""
+        return self.layout.views(self.theta)
+
+    @cached_property
+    def grads(self):
+        """``{name: array}``: each parameter's raw gradient at this step."""
+        return self.layout.views(self.grad)
+
+    @cached_property
+    def update(self):
+        """``{name: array}``: ``params_after - params_before`` for each parameter."""
+        return self.layout.views(self.delta)
+
+    @cached_property
+    def flat_state(self):
+        """``{state name: flat array}``, the optimizer's own and derived (``V_hat``, ``S_hat``)."""
+        arrays = {k: v for k, v in self.opt_state.items() if isinstance(v, np.ndarray)}
+        for k, v in optim.derived_state(self.optimizer, self.opt_state, self.hyper).items():
+            v.flags.writeable = False
+            arrays[k] = v
+        order = optim.STATE_NAMES.get(self.optimizer, ())
+        ordered = {k: arrays[k] for k in order if k in arrays}
+        ordered.update((k, v) for k, v in arrays.items() if k not in ordered)
+        return MappingProxyType(ordered)
+
+    @cached_property
+    def state(self):
+        """``{name: {state name: array}}``: each parameter's optimizer state after the update."""
+        per_state = {k: self.layout.views(v) for k, v in self.flat_state.items()}
+        return MappingProxyType({name: MappingProxyType({k: views[name] for k, views in per_state.items()})
+                                 for name in self.layout.names})
+
+    @cached_property
+    def grad_norms(self):
+        """``{name: float}``: the 2-norm of each parameter's gradient."""
+        sq = np.add.reduceat(self.grad * self.grad, self.layout.offsets[:-1]) if self.layout.size else []
+        sizes = np.diff(self.layout.offsets)
+        return MappingProxyType({name: float(np.sqrt(s)) if n else 0.0
+                                 for name, s, n in zip(self.layout.names, sq, sizes)})
+
+    @cached_property
+    def layer_grad_norms(self):
+        """``{layer: float}``: the 2-norm over all of a layer's gradients."""
+        totals = {}
+        for name, layer in zip(self.layout.names, self.layout.layers):
+            totals[layer] = totals.get(layer, 0.0) + self.grad_norms[name] ** 2
+        return MappingProxyType({layer: float(np.sqrt(v)) for layer, v in totals.items()})
+
+    @property
+    def bias_correction1(self):
+        """``1 - beta1^t`` for the Adam family, else None."""
+        bc = optim.bias_corrections(self.optimizer, self.opt_state, self.hyper)
+        return None if bc is None else bc[0]
+
+    @property
+    def bias_correction2(self):
+        """``1 - beta2^t`` for the Adam family, else None."""
+        bc = optim.bias_corrections(self.optimizer, self.opt_state, self.hyper)
+        return None if bc is None else bc[1]
