@@ -116,7 +116,7 @@ class StepRecord:
         for k, v in optim.derived_state(self.optimizer, self.opt_state, self.hyper).items():
             v.flags.writeable = False
             arrays[k] = v
-        order = optim.STATE_NAMES.get(self.optimizer, ())
+        order = optim.state_names(self.optimizer, self.hyper)
         ordered = {k: arrays[k] for k in order if k in arrays}
         ordered.update((k, v) for k, v in arrays.items() if k not in ordered)
         return MappingProxyType(ordered)

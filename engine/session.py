@@ -93,7 +93,6 @@ class Session:
         """Back to step 0: initial parameters, fresh optimizer state, data order from the seed."""
         self._theta = self._theta0
         self._state = optim.init_state(self._opt_kind, self._theta, self._hyper)
-        self._shuffle_rng = np.random.default_rng([self.scenario.seed, 1])
         self._epoch = 0
         self._batch = 0
         self._order = None
@@ -238,7 +237,10 @@ class Session:
             return self._full, (0, self.t)
         if self._order is None:
             if self.scenario.training.shuffle:
-                self._order = self._shuffle_rng.permutation(self._n)
+                # Each epoch's order has its own generator, seeded by (seed, 1, epoch): the
+                # position in the data is then a function of t alone, so going back in
+                # history needs no generator state.
+                self._order = np.random.default_rng([self.scenario.seed, 1, self._epoch]).permutation(self._n)
             else:
                 self._order = np.arange(self._n)
         rows = self._order[self._batch * size:(self._batch + 1) * size]

@@ -235,11 +235,13 @@ def batch_order(n, batch_size, shuffle, seed, steps):
     """Row indices of each step's batch, exactly as the engine draws them."""
     if batch_size == 0:
         return [np.arange(n)] * steps
-    rng = np.random.default_rng([seed, 1])
     batches = []
+    epoch = 0
     while len(batches) < steps:
-        perm = rng.permutation(n) if shuffle else np.arange(n)
+        # each epoch's order comes from its own generator, seeded by (seed, 1, epoch)
+        perm = np.random.default_rng([seed, 1, epoch]).permutation(n) if shuffle else np.arange(n)
         batches.extend(perm[i:i + batch_size] for i in range(0, n, batch_size))
+        epoch += 1
     return batches[:steps]
 
 
