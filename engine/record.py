@@ -89,6 +89,13 @@ class StepRecord:
     opt_state: Mapping[str, object]
     batch: tuple[int, int] = (0, 0)
 
+    @classmethod
+    def make(cls, **fields):
+        """Build a record without the frozen dataclass's per-field ``__setattr__`` (the hot path)."""
+        record = cls.__new__(cls)
+        record.__dict__.update(fields)
+        return record
+
     @property
     def lr(self):
         """The learning rate (alpha) in force at this step."""

@@ -1,0 +1,155 @@
+"""Step records as plain data: JSON-lines objects and CSV rows.
+
+One format serves ``gradstep run`` and the history export, so a trace written by either reads
+the same. Numbers are written with Python's shortest round-trip ``repr``, so a value read back
+is bit for bit the value the engine held.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+__all__ = ["record_to_dict", "record_to_json", "csv_header", "csv_row", "write_trace", "AtomicFile", "ExportError"]
+
+
+def record_to_dict(record, full=False):
+    """The record as a JSON-ready dict.
+
+    Brief: ``{"step", "loss", "val_loss"?, "lr", "grad_norm"}``. Full adds ``params``, ``grads``,
+    ``update`` (``{name: value}``, nested lists for arrays) and ``state``
+    (``{name: {"V": ..., "S": ..., ...}}``).
+    """
+    out = {"step": record.step, "loss": record.loss}
+    if record.val_loss is not None:
+        out["val_loss"] = record.val_loss
+    out["lr"] = record.lr
+    out["grad_norm"] = float(np.sqrt(np.dot(record.grad, record.grad)))
+    if full:
+        out["params"] = {k: v.tolist() for k, v in record.params.items()}
+        out["grads"] = {k: v.tolist() for k, v in record.grads.items()}
+        out["update"] = {k: v.tolist() for k, v in record.update.items()}
+        out["state"] = {name: {k: v.tolist() for k, v in states.items()}
+                        for name, states in record.state.items()}
+    return out
+
+
+def record_to_json(record, full=False):
+    """One line of JSON (no trailing newline)."""
+    return json.dumps(record_to_dict(record, full), allow_nan=False)
+
+
+def _entry_labels(layout):
+    labels = []
+    for name, shape in zip(layout.names, layout.shapes):
+        if shape == ():
+            labels.append(name)
+        else:
+            labels.extend(f"{name}[{','.join(map(str, idx))}]" for idx in np.ndindex(*shape))
+    return labels
+
+
+def csv_header(layout, state_names, full=False, has_val=False):
+    """Column names: ``step, loss[, val_loss], lr, grad_norm`` then, with ``full``,
+    ``param:NAME[i,j]``, ``grad:...``, ``update:...`` and ``V:...``, ``S:...`` per entry."""
+    cols = ["step", "loss"] + (["val_loss"] if has_val else []) + ["lr", "grad_norm"]
+    if full:
+        labels = _entry_labels(layout)
+        for prefix in ("param", "grad", "update", *state_names):
+            cols.extend(f"{prefix}:{label}" for label in labels)
+    return cols
+
+
+def csv_row(record, state_names, full=False, has_val=False):
+    """The record's values in :func:`csv_header` order, as strings."""
+    row = [str(record.step), repr(record.loss)]
+    if has_val:
+        row.append(repr(record.val_loss))
+    row += [repr(record.lr), repr(float(np.sqrt(np.dot(record.grad, record.grad))))]
+    if full:
+        flats = [record.theta, record.grad, record.delta] + [record.flat_state[k] for k in state_names]
+        for flat in flats:
+            row.extend(repr(float(v)) for v in flat)
+    return row
+
+
+class ExportError(OSError):
+    """A trace could not be written; the message names the path and the reason."""
+
+
+class AtomicFile:
+    """A text file written under a temporary name in the target's folder and renamed over the
+    target only by :meth:`commit`: an interrupted write never leaves a partial file, and an
+    earlier file of that name stays intact until the new one is complete."""
+
+    def __init__(self, path):
+        import os
+        import tempfile
+
+        self.path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if os.path.isdir(self.path):
+            raise ExportError(f"cannot write {self.path}: it is a folder")
+        try:
+            fd, self._tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise ExportError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        self.stream = os.fdopen(fd, "w", newline="")
+
+    def commit(self):
+        import os
+
+        try:
+            self.stream.flush()
+            os.fsync(self.stream.fileno())
+            self.stream.close()
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            self.abandon()
+            raise ExportError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
+    def abandon(self):
+        import os
+
+        if not self.stream.closed:
+            self.stream.close()
+        try:
+            os.unlink(self._tmp)
+        except FileNotFoundError:
+            pass
+
+
+def write_trace(path, records, layout, format="jsonl", full=True, has_val=False):
+    """Write ``records`` (an iterable of StepRecords) to ``path`` atomically.
+
+    Raises:
+        ExportError: The folder is missing or read-only, the disk is full, ... (any earlier
+            file at ``path`` is left as it was).
+    """
+    import csv
+
+    if format not in ("jsonl", "csv"):
+        raise ValueError(f"unknown trace format {format!r} (expected jsonl or csv)")
+    out = AtomicFile(path)
+    try:
+        if format == "jsonl":
+            for record in records:
+                out.stream.write(record_to_json(record, full) + "\n")
+        else:
+            writer = csv.writer(out.stream, lineterminator="\n")
+            names = None
+            for record in records:
+                if names is None:
+                    names = tuple(record.flat_state)
+                    writer.writerow(csv_header(layout, names, full, has_val))
+                writer.writerow(csv_row(record, names, full, has_val))
+            if names is None:
+                writer.writerow(csv_header(layout, (), full, has_val))
+    except OSError as exc:
+        out.abandon()
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        out.abandon()
+        raise
+    out.commit()
