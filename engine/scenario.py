@@ -196,8 +196,9 @@ def load_scenario(path) -> Scenario:
         raise ScenarioError("file not found", file=path) from None
     except IsADirectoryError:
         raise ScenarioError("is a folder, not a scenario file", file=path) from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot read the file ({exc.strerror or exc})", file=path) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise ScenarioError(f"cannot read the file ({getattr(exc, 'strerror', None) or exc})",
+                            file=path) from None
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(f"the file is larger than {MAX_FILE_BYTES:,} bytes (the limit)",
                             file=path)
@@ -224,6 +225,8 @@ def loads_scenario(text: str, path=None) -> Scenario:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, shown) from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ScenarioError(f"invalid TOML: {exc}", file=shown) from None
     except RecursionError:
         raise ScenarioError("invalid TOML: arrays or tables nested too deeply", file=shown) from None
     from engine._scenario_reader import read_document

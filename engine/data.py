@@ -1,0 +1,327 @@
+"""Data sets for scenarios: inline arrays, CSV files and seeded generators.
+
+Everything here returns plain NumPy arrays and raises :class:`~engine.errors.ScenarioError`
+for bad input; the scenario loader adds the file, line and key of the scenario that asked for
+the data. The same seed always gives the same data (``numpy.random.default_rng(seed)``).
+
+Generators (``x`` has shape (n, 1) for regression and (n, 2) for classification, whose ``y``
+holds integer class labels):
+
+| name        | data                                                                     |
+| ----------- | ------------------------------------------------------------------------ |
+| ``linear``    | x ~ U(-1, 1), y = 3 x - 0.5 + noise N(0, 1)                            |
+| ``quadratic`` | x ~ U(-2, 2), y = 0.5 x^2 - x + 1 + noise N(0, 1)                      |
+| ``sine``      | x ~ U(-pi, pi), y = sin(x) + noise N(0, 1)                             |
+| ``xor``       | x ~ U(-1, 1)^2, label 1 where the signs of x1, x2 differ; x jittered   |
+| ``circles``   | label 0 on the unit circle, 1 on the circle of radius 0.5              |
+| ``moons``     | two interleaved half circles (scikit-learn's ``make_moons``)           |
+| ``spiral``    | ``classes`` (default 3) interleaved spiral arms (CS231n)               |
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import ScenarioError
+
+__all__ = [
+    "GENERATORS", "REGRESSION", "CLASSIFICATION", "DEFAULT_NOISE", "MAX_ROWS", "MAX_ELEMENTS",
+    "generate", "read_csv", "split_validation", "numeric_array", "check_finite",
+]
+
+MAX_ROWS = 1_000_000
+"""Most data rows accepted from any source."""
+
+MAX_ELEMENTS = 10_000_000
+"""Most numbers accepted in one array (data, parameters, constants)."""
+
+MAX_DIMS = 8
+"""Most dimensions of an array written in a scenario file."""
+
+REGRESSION = ("linear", "quadratic", "sine")
+CLASSIFICATION = ("xor", "circles", "moons", "spiral")
+GENERATORS = REGRESSION + CLASSIFICATION
+"""Generator names a scenario's ``[data] generator`` may use."""
+
+DEFAULT_NOISE = {"linear": 0.1, "quadratic": 0.1, "sine": 0.1, "xor": 0.05, "circles": 0.05,
+                 "moons": 0.1, "spiral": 0.2}
+"""Each generator's noise when the file gives none."""
+
+
+# -- arrays written in a file -------------------------------------------------------------------
+def _type_name(value):
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def numeric_array(value, *, dtype=np.float64) -> np.ndarray:
+    """A number or a nested list of numbers as an array, checking it is rectangular and finite.
+
+    Raises:
+        ScenarioError: For ragged lists, empty lists, non-numbers, NaN or infinities, more
+            than :data:`MAX_DIMS` dimensions or :data:`MAX_ELEMENTS` numbers. The message says
+            where (``row 2``, ``[1, 3]``).
+    """
+    if _is_number(value):
+        try:
+            out = np.array(float(value), dtype=dtype)
+        except OverflowError:
+            raise ScenarioError("the number is too large") from None
+        check_finite(out, "the value")
+        return out
+    if not isinstance(value, list):
+        raise ScenarioError(f"expected a number or a list of numbers, got {_type_name(value)}")
+    shape = []
+    level = [value]
+    while True:
+        lists = [isinstance(v, list) for v in level]
+        if all(lists):
+            lengths = [len(v) for v in level]
+            length = lengths[0]
+            if length == 0:
+                raise ScenarioError("empty list (expected at least one number)")
+            for i, other in enumerate(lengths):
+                if other != length:
+                    where = _where(i, shape)
+                    raise ScenarioError(f"ragged array: {where} has {other} entries, the first "
+                                        f"has {length} (every row must have the same length)")
+            shape.append(length)
+            if len(shape) > MAX_DIMS:
+                raise ScenarioError(f"too many dimensions (more than {MAX_DIMS})")
+            if math.prod(shape) > MAX_ELEMENTS:
+                raise ScenarioError(f"too many numbers (more than {MAX_ELEMENTS:,})")
+            level = [item for v in level for item in v]
+            continue
+        if any(lists):
+            i = lists.index(not lists[0])
+            raise ScenarioError(f"ragged array: {_where(i, shape)} mixes numbers and lists")
+        for i, v in enumerate(level):
+            if not _is_number(v):
+                raise ScenarioError(f"expected numbers, got {_type_name(v)} at "
+                                    f"{_where(i, shape)}")
+        break
+    try:
+        out = np.array(level, dtype=dtype).reshape(shape)
+    except OverflowError:
+        raise ScenarioError("a number is too large") from None
+    check_finite(out, "the array")
+    return out
+
+
+def _where(flat_index, shape):
+    if not shape:
+        return "the value"
+    index = np.unravel_index(flat_index, shape) if shape else ()
+    inner = ", ".join(str(int(i)) for i in index)
+    return f"row {inner}" if len(shape) == 1 else f"[{inner}]"
+
+
+def check_finite(array, what="the data"):
+    """Raise when ``array`` holds NaN or an infinity, naming the first offending place."""
+    finite = np.isfinite(array)
+    if finite.all():
+        return
+    first = np.argwhere(~finite)[0] if np.ndim(array) else ()
+    value = array[tuple(first)] if np.ndim(array) else array
+    place = f" at [{', '.join(str(int(i)) for i in first)}]" if np.ndim(array) else ""
+    raise ScenarioError(f"{what} contains {value}{place} (expected finite numbers)")
+
+
+# -- generators ---------------------------------------------------------------------------------
+def generate(kind: str, n: int, *, noise: float | None = None, seed: int = 0,
+             classes: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` from the named generator: float64 ``x`` of shape (n, 1) or (n, 2), and
+    float64 targets of shape (n,) (regression) or int64 labels of shape (n,) (classification).
+
+    Args:
+        kind: One of :data:`GENERATORS`.
+        n: Number of rows, 1 to :data:`MAX_ROWS` (at least one per class).
+        noise: Standard deviation of the noise; :data:`DEFAULT_NOISE` when None.
+        seed: Seed of the ``numpy.random.Generator``.
+        classes: Number of spiral arms (``spiral`` only), 2 to 10.
+    """
+    if kind not in GENERATORS:
+        raise ScenarioError(f"unknown generator `{kind}` (expected one of {', '.join(GENERATORS)})")
+    if not 1 <= n <= MAX_ROWS:
+        raise ScenarioError(f"n must lie in [1, {MAX_ROWS:,}] (got {n})")
+    noise = DEFAULT_NOISE[kind] if noise is None else float(noise)
+    rng = np.random.default_rng(seed)
+    if kind in REGRESSION:
+        low, high, f = {
+            "linear": (-1.0, 1.0, lambda x: 3.0 * x - 0.5),
+            "quadratic": (-2.0, 2.0, lambda x: 0.5 * x * x - x + 1.0),
+            "sine": (-np.pi, np.pi, np.sin),
+        }[kind]
+        x = rng.uniform(low, high, size=n)
+        y = f(x) + noise * rng.standard_normal(n)
+        return x.reshape(n, 1), y
+    if kind == "xor":
+        x = rng.uniform(-1.0, 1.0, size=(n, 2))
+        y = ((x[:, 0] > 0) != (x[:, 1] > 0)).astype(np.int64)
+        return x + noise * rng.standard_normal((n, 2)), y
+    k = classes if kind == "spiral" else 2
+    if n < k:
+        raise ScenarioError(f"n = {n} is fewer than one point per class ({k} classes)")
+    sizes = [n // k + (1 if j < n % k else 0) for j in range(k)]
+    parts = []
+    for j, m in enumerate(sizes):
+        if kind == "circles":
+            t = np.linspace(0.0, 2.0 * np.pi, m, endpoint=False)
+            radius = 1.0 if j == 0 else 0.5
+            pts = np.stack([radius * np.cos(t), radius * np.sin(t)], axis=1)
+        elif kind == "moons":
+            t = np.linspace(0.0, np.pi, m)
+            if j == 0:
+                pts = np.stack([np.cos(t), np.sin(t)], axis=1)
+            else:
+                pts = np.stack([1.0 - np.cos(t), 0.5 - np.sin(t)], axis=1)
+        else:  # spiral: radius grows along the arm, the angle winds with noise
+            r = np.linspace(0.0, 1.0, m)
+            t = np.linspace(j * 4.0, (j + 1) * 4.0, m) + noise * rng.standard_normal(m)
+            pts = np.stack([r * np.sin(t), r * np.cos(t)], axis=1)
+        parts.append((pts, np.full(m, j, dtype=np.int64)))
+    x = np.concatenate([p for p, _ in parts])
+    y = np.concatenate([labels for _, labels in parts])
+    if kind != "spiral":
+        x = x + noise * rng.standard_normal(x.shape)
+    order = rng.permutation(n)  # mixed classes, so that minibatches see both
+    return x[order], y[order]
+
+
+# -- CSV ----------------------------------------------------------------------------------------
+_CSV_NUMBER = r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*"
+
+
+def read_csv(path: Path, *, inputs=None, targets=None, shown=None):
+    """Read a CSV file with a header row into ``(x, y, input_columns, target_columns)``.
+
+    Args:
+        path: The file.
+        inputs: Column names of the inputs; by default every column not in ``targets``.
+        targets: Column names of the targets; by default the last column.
+        shown: How to name the file in messages (default: ``path``).
+
+    Returns:
+        float64 ``x`` of shape (n, k), float64 ``y`` of shape (n,) for one target column or
+        (n, m) for several, and the column names used.
+
+    Raises:
+        ScenarioError: With the file and line: unreadable file, missing or duplicate header
+            names, unknown columns, a row of the wrong length, a field that is not a finite
+            number, no rows, or more than :data:`MAX_ROWS` rows.
+    """
+    shown = str(path) if shown is None else shown
+    try:
+        handle = open(path, newline="", encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the CSV file ({exc.strerror or exc})", file=shown) from None
+    with handle:
+        reader = csv.reader(handle, strict=True)
+        try:
+            return _read_rows(reader, inputs, targets, shown)
+        except csv.Error as exc:
+            raise ScenarioError(f"not a valid CSV file ({exc})", file=shown,
+                                line=reader.line_num) from None
+        except UnicodeDecodeError:
+            raise ScenarioError("not UTF-8 text", file=shown, line=reader.line_num + 1) from None
+
+
+def _read_rows(reader, inputs, targets, shown):
+    header = next(reader, None)
+    if header is None:
+        raise ScenarioError("the CSV file is empty (expected a header row of column names)",
+                            file=shown, line=1)
+    header = [h.strip() for h in header]
+    for i, name in enumerate(header):
+        if not name:
+            raise ScenarioError(f"column {i + 1} of the header has no name", file=shown, line=1)
+        if name in header[:i]:
+            raise ScenarioError(f"the header names column `{name}` twice", file=shown, line=1)
+    targets = [header[-1]] if targets is None else list(targets)
+    if inputs is None:
+        inputs = [h for h in header if h not in targets]
+    inputs = list(inputs)
+    for name in (*inputs, *targets):
+        if name not in header:
+            raise ScenarioError(f"no column named `{name}` (the header has: "
+                                f"{', '.join(header)})", file=shown, line=1)
+    if not inputs:
+        raise ScenarioError("no input columns (every column is a target)", file=shown, line=1)
+    overlap = set(inputs) & set(targets)
+    if overlap:
+        raise ScenarioError(f"column `{sorted(overlap)[0]}` is both an input and a target",
+                            file=shown, line=1)
+    width = len(header)
+    used = [header.index(name) for name in (*inputs, *targets)]
+    rows = []
+    for fields in reader:
+        if not fields or all(not f.strip() for f in fields):
+            continue
+        line = reader.line_num
+        if len(fields) != width:
+            raise ScenarioError(f"this row has {len(fields)} fields, the header has {width}",
+                                file=shown, line=line)
+        if len(rows) >= MAX_ROWS:
+            raise ScenarioError(f"more than {MAX_ROWS:,} rows (the limit)", file=shown, line=line)
+        row = []
+        for j in used:
+            text = fields[j]
+            if not re.fullmatch(_CSV_NUMBER, text):
+                raise ScenarioError(f"column `{header[j]}`: {text.strip()[:40]!r} is not a finite "
+                                    f"number", file=shown, line=line)
+            row.append(float(text))
+        rows.append(row)
+    if not rows:
+        raise ScenarioError("the CSV file has a header but no rows", file=shown, line=reader.line_num)
+    table = np.array(rows, dtype=np.float64)
+    if not np.isfinite(table).all():  # 1e999 is well formed but overflows
+        r, c = np.argwhere(~np.isfinite(table))[0]
+        raise ScenarioError(f"column `{header[used[c]]}` of row {r + 1} overflows to infinity",
+                            file=shown)
+    k = len(inputs)
+    x = table[:, :k]
+    y = table[:, k] if len(targets) == 1 else table[:, k:]
+    return x, y, tuple(inputs), tuple(targets)
+
+
+# -- validation split ---------------------------------------------------------------------------
+def split_validation(x, y, fraction: float, seed: int):
+    """``(x_train, y_train, x_val, y_val)``: a seeded random ``fraction`` of rows held out.
+
+    Both parts keep the rows' original order. ``fraction`` 0 gives ``x_val = y_val = None``.
+
+    Raises:
+        ScenarioError: When either part would be empty.
+    """
+    n = len(x)
+    if fraction <= 0:
+        return x, y, None, None
+    n_val = int(round(n * fraction))
+    if n_val < 1 or n - n_val < 1:
+        raise ScenarioError(f"a validation split of {fraction:g} of {n} rows leaves "
+                            f"{n - n_val} for training and {n_val} for validation "
+                            f"(each needs at least one)")
+    perm = np.random.default_rng([seed, 2]).permutation(n)
+    val = np.sort(perm[:n_val])
+    train = np.sort(perm[n_val:])
+    return x[train], y[train], x[val], y[val]
