@@ -226,8 +226,9 @@ class Session:
         """Take one training step and return its record.
 
         Raises:
-            Diverged: When the loss at the current parameters is NaN or infinite; nothing
-                changes, the session stays at step ``t``.
+            Diverged: When the loss, a gradient, a parameter or the optimizer's state would
+                become NaN or infinite; the message names the operation and the parameter or
+                layer. Nothing changes: the session stays at step ``t``.
         """
         started = time.perf_counter()
         theta = self._theta
@@ -241,11 +242,15 @@ class Session:
             grad = self._flat_grad(nodes)
             # a sum is finite only when every entry is (inf - inf and NaN give NaN)
             if not (math.isfinite(loss) and math.isfinite(grad.sum())):
-                what = "loss" if not math.isfinite(loss) else "gradient"
-                raise Diverged(t, loss, f"diverged at step {t}: the {what} became "
-                               f"{loss if what == 'loss' else 'NaN or infinite'}; try a lower learning rate")
+                self._diverged(t, loss, loss_node, nodes)
             new_theta, new_state = optim.update(self._opt_kind, theta, grad, self._state, self._hyper)
             delta = new_theta - theta
+            check = delta.sum()
+            for value in new_state.values():
+                if isinstance(value, np.ndarray):
+                    check += value.sum()
+            if not math.isfinite(check):
+                self._diverged(t, loss, None, nodes, new_theta, new_state)
             val_loss = self._val_loss(nodes) if self._val is not None else None
         new_theta.flags.writeable = grad.flags.writeable = delta.flags.writeable = False
         for value in new_state.values():
@@ -263,6 +268,20 @@ class Session:
             if self._schedule.at(t)[0] == t:
                 self._apply_schedule(t)
         return record
+
+    def _diverged(self, t, loss, loss_node, nodes, new_theta=None, new_state=None):
+        """Raise :class:`Diverged` naming the operation and parameter where it happened."""
+        from engine import diagnose
+
+        network = self.scenario.kind == "network"
+        if loss_node is not None and not math.isfinite(loss):
+            why = diagnose.explain_forward(loss_node, network) or f"the loss became {loss}"
+        elif loss_node is not None:
+            why = diagnose.explain_backward(loss_node, nodes) or "a gradient became infinite or NaN"
+        else:
+            why = (diagnose.explain_state(self._opt_kind, self.layout, new_theta, new_state)
+                   or "the update overflowed")
+        raise Diverged(t, loss, f"diverged at step {t}: {why}; try a lower learning rate")
 
     def _layer_norms(self, grad):
         if self._all_scalar:

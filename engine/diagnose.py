@@ -1,0 +1,124 @@
+"""Naming where a number first went wrong: the operation, and the parameter or layer near it.
+
+When a step's loss, gradient or optimizer state becomes NaN or infinite, the session asks this
+module for a sentence a learner can act on, e.g. ``log of a negative value in log(b)`` or
+``overflow in exp in layer2``. It reads the autodiff graph the step built: the first node, in
+the order the forward pass made them, whose value is not finite although its inputs are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["explain_forward", "explain_backward", "explain_state", "describe"]
+
+_FUNCTIONS = {"exp", "log", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
+              "leaky_relu", "elu", "softplus", "sum", "mean", "log_softmax", "clip"}
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@"}
+
+
+def _finite(x):
+    with np.errstate(all="ignore"):
+        return bool(np.isfinite(np.sum(x))) if np.size(x) else True
+
+
+def describe(node, depth=3):
+    """A short text for the subexpression ``node`` computes, e.g. ``log(b)`` or ``a * x``."""
+    if node.name and not node._op:
+        return node.name
+    if node._op == "":
+        value = node.data
+        return f"{float(value):g}" if np.ndim(value) == 0 else f"array{list(np.shape(value))}"
+    if depth == 0:
+        return "…"
+    args = [describe(p, depth - 1) for p in node._prev]
+    if node._op == "pow" and len(args) == 1:
+        return f"({args[0]})**{node._ctx:g}"
+    if node._op in _INFIX and len(args) == 2:
+        return f"({args[0]} {_INFIX[node._op]} {args[1]})"
+    if node._op == "neg":
+        return f"-({args[0]})"
+    if node._op == "linear":
+        return "x @ W + b"
+    return f"{node._op}({', '.join(args)})"
+
+
+def _layer_of(node, order):
+    """``layerK`` for a network node: the count of dense (linear) nodes made up to it."""
+    count = 0
+    for n in order:
+        if n._op == "linear":
+            count += 1
+        if n is node:
+            return f"layer{count}" if count else None
+    return None
+
+
+def _what(node):
+    op = node._op
+    parents = [p.data for p in node._prev]
+    with np.errstate(all="ignore"):
+        if op == "log":
+            x = parents[0]
+            return "log of zero" if np.any(x == 0) and not np.any(x < 0) else "log of a negative value"
+        if op == "sqrt":
+            return "square root of a negative value"
+        if op == "div":
+            return "division by zero" if np.any(parents[1] == 0) else "overflow in division"
+        if op == "pow":
+            base = parents[0]
+            if np.any(base < 0) and (len(parents) == 1 and float(node._ctx) != round(float(node._ctx))):
+                return "a negative number to a fractional power"
+            if np.any(base == 0):
+                return "zero to a negative power"
+            return "overflow in a power"
+        if op in ("mse", "mae", "huber", "bce_logits", "cross_entropy"):
+            return f"overflow in the {op} loss"
+        if op in ("add", "sub", "mul", "matmul", "linear", "sum", "mean"):
+            return f"overflow in {op}"
+        if op in ("tan",):
+            return "tan of a value near an odd multiple of pi/2"
+        return f"overflow in {op}"
+
+
+def explain_forward(loss_node, network=False):
+    """Why the forward pass gave a non-finite value, or None if every value is finite."""
+    order = loss_node.topological_order()
+    for node in order:
+        if node._prev and not _finite(node.data) and all(_finite(p.data) for p in node._prev):
+            where = _layer_of(node, order) if network else describe(node)
+            return f"{_what(node)} in {where}" if where else _what(node)
+    bad_inputs = [n for n in order if not n._prev and not _finite(n.data)]
+    if bad_inputs:
+        return f"{describe(bad_inputs[0])} is not finite"
+    return None
+
+
+def explain_backward(loss_node, param_nodes):
+    """Which parameters' gradients are not finite, and the operation where that started."""
+    bad = [n.name for n in param_nodes if n.grad is not None and not _finite(n.grad)]
+    if not bad:
+        return None
+    order = loss_node.topological_order(only_grad=True)
+    source = None
+    for node in reversed(order):  # back-propagation order: the first node whose gradient went bad
+        if node.grad is not None and not _finite(node.grad):
+            source = node
+            break
+    via = f" (overflow in back-propagation through {source._op})" if source is not None and source._op else ""
+    return f"the gradient of {', '.join(bad)} became infinite or NaN{via}"
+
+
+def explain_state(kind, layout, theta, state):
+    """Which parameter's value or optimizer state stopped being finite after the update."""
+    for label, flat in (("value", theta), *((k, v) for k, v in state.items() if isinstance(v, np.ndarray))):
+        if not _finite(flat):
+            with np.errstate(all="ignore"):
+                bad = ~np.isfinite(flat)
+            index = int(np.argmax(bad))
+            k = int(np.searchsorted(layout.offsets, index, side="right") - 1)
+            name = layout.names[k]
+            if label == "value":
+                return f"the update made {name} infinite or NaN"
+            return f"the {kind} state {label} of {name} overflowed"
+    return None
