@@ -14,6 +14,7 @@ __all__ = ["explain_forward", "explain_backward", "explain_state", "describe"]
 
 _FUNCTIONS = {"exp", "log", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
               "leaky_relu", "elu", "softplus", "sum", "mean", "log_softmax", "clip"}
+_LOSSES = {"mse", "mae", "huber", "bce_logits", "cross_entropy"}
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@"}
 
 
@@ -72,7 +73,7 @@ def _what(node):
             if np.any(base == 0):
                 return "zero to a negative power"
             return "overflow in a power"
-        if op in ("mse", "mae", "huber", "bce_logits", "cross_entropy"):
+        if op in _LOSSES:
             return f"overflow in the {op} loss"
         if op in ("add", "sub", "mul", "matmul", "linear", "sum", "mean"):
             return f"overflow in {op}"
@@ -86,6 +87,8 @@ def explain_forward(loss_node, network=False):
     order = loss_node.topological_order()
     for node in order:
         if node._prev and not _finite(node.data) and all(_finite(p.data) for p in node._prev):
+            if node._op in _LOSSES:
+                return _what(node)
             where = _layer_of(node, order) if network else describe(node)
             return f"{_what(node)} in {where}" if where else _what(node)
     bad_inputs = [n for n in order if not n._prev and not _finite(n.data)]
