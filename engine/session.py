@@ -222,6 +222,52 @@ class Session:
         loss.backward()
         return float(loss.data), self._flat_grad(nodes)
 
+    def graph_at(self, theta=None, batch=None, backward=True):
+        """A fresh graph of the loss: ``(loss node, parameter nodes)``, for the chain-rule view
+        and the loss surface, which walk its ``_prev``, ``_op`` and ``grad``.
+
+        Args:
+            theta: Flat parameters (the current ones by default). When every parameter is a
+                scalar, ``theta`` may carry trailing axes (a grid of points): each parameter
+                node then holds that grid.
+            batch: ``(inputs, targets)`` as :meth:`step_inputs` gives them (the full training
+                set by default).
+            backward: Back-propagate, filling each node's ``grad``.
+        """
+        theta = self._theta if theta is None else theta
+        nodes = self._param_nodes(theta, requires_grad=backward)
+        xb, yb = self._full if batch is None else batch
+        with np.errstate(all="ignore"):
+            loss = self._loss_graph(nodes, xb, yb)
+            if backward:
+                loss.backward()
+        return loss, nodes
+
+    def step_inputs(self, t=None):
+        """``(theta, batch)`` that step ``t``'s gradient is computed from: the parameters before
+        the t-th update and the t-th batch, so ``graph_at(*step_inputs(t))`` rebuilds the graph
+        behind ``record.grads`` of step t.
+
+        Args:
+            t: A step from 1 to :attr:`furthest` + 1; by default the current step ``t`` (step 1
+                at step 0, whose gradient the first step will record).
+        """
+        t = max(self.t, 1) if t is None else int(t)
+        if not 1 <= t <= self.history.furthest + 1:
+            raise ValueError(f"step {t} is outside the history (1 to {self.history.furthest + 1})")
+        if t == self.t + 1:
+            theta = self._theta
+        elif t == 1:
+            theta = self._theta0
+        else:
+            record = self.history.cached(t - 1)
+            if record is None:
+                here = self.t
+                record = self.goto(t - 1)
+                self.goto(here)
+            theta = record.theta
+        return theta, self._batch_of_step(t)
+
     def step(self):
         """Take one training step and return its record.
 
@@ -371,15 +417,26 @@ class Session:
         if self._n == 0 or size <= 0 or size >= self._n:
             return self._full, (0, self.t)
         if self._order is None:
-            if self.scenario.training.shuffle:
-                # Each epoch's order has its own generator, seeded by (seed, 1, epoch): the
-                # position in the data is then a function of t alone, so going back in
-                # history needs no generator state.
-                self._order = np.random.default_rng([self.scenario.seed, 1, self._epoch]).permutation(self._n)
-            else:
-                self._order = np.arange(self._n)
+            self._order = self._epoch_order(self._epoch)
         rows = self._order[self._batch * size:(self._batch + 1) * size]
         return (self._inputs(self._x[rows]), self._y[rows]), (self._batch, self._epoch)
+
+    def _epoch_order(self, epoch):
+        if self.scenario.training.shuffle:
+            # Each epoch's order has its own generator, seeded by (seed, 1, epoch): the
+            # position in the data is then a function of t alone, so going back in
+            # history needs no generator state.
+            return np.random.default_rng([self.scenario.seed, 1, epoch]).permutation(self._n)
+        return np.arange(self._n)
+
+    def _batch_of_step(self, t):
+        """The batch of step ``t`` (t >= 1), found from t alone."""
+        size = self.scenario.training.batch_size
+        if self._n == 0 or size <= 0 or size >= self._n:
+            return self._full
+        epoch, index = divmod(t - 1, -(-self._n // size))
+        rows = self._epoch_order(epoch)[index * size:(index + 1) * size]
+        return self._inputs(self._x[rows]), self._y[rows]
 
     def _commit_batch(self, position):
         size = self.scenario.training.batch_size
