@@ -1,0 +1,51 @@
+"""Shared helpers for the dashboard's tests: scenario files and waiting for the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from pathlib import Path
+
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Run ``async def`` tests in a fresh event loop (no asyncio plugin is installed)."""
+    if inspect.iscoroutinefunction(pyfuncitem.obj):
+        names = pyfuncitem._fixtureinfo.argnames
+        asyncio.run(pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in names}))
+        return True
+    return None
+
+OBJECTIVE = """
+name = "{name}"
+description = "a test objective"
+
+[objective]
+expression = "(a - 1)**2 + 10*(b + 2)**2 + c**2"
+params = {{ a = 0.5, b = 0.0, c = 2.0 }}
+
+[optimizer]
+kind = "{kind}"
+lr = {lr}
+"""
+
+
+@pytest.fixture
+def write_scenario(tmp_path: Path):
+    """``write_scenario(name, kind="adam", lr=0.05) -> Path`` of a small objective file."""
+
+    def write(name: str = "fabc", kind: str = "adam", lr: float = 0.05, text: str | None = None) -> Path:
+        path = tmp_path / f"{name}.toml"
+        path.write_text(text if text is not None else OBJECTIVE.format(name=name, kind=kind, lr=lr))
+        return path
+
+    return write
+
+
+async def settle(pilot) -> None:
+    """Wait until the training worker is done and the screen has caught up."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()

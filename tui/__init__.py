@@ -1,0 +1,1 @@
+"""gradstep's terminal dashboard (Textual). The engine never imports this package."""

@@ -1,0 +1,1 @@
+"""The dashboard's screens, each with its ``.tcss`` beside it."""

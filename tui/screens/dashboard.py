@@ -1,0 +1,363 @@
+"""The dashboard: loss, gradients, optimizer state and one parameter up close.
+
+The screen coordinates. It owns the :class:`~engine.session.Session`, steps it (on the UI thread
+for one step, in a thread worker for many), and pushes what the latest
+:class:`~engine.record.StepRecord` says down into the widgets; widgets post messages up.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static, Tab, Tabs
+from textual.worker import get_current_worker
+
+from engine import optim
+from engine.session import Diverged, Session
+from tui.format import short
+from tui.grid import grids_for
+from tui.history import TrainingHistory
+from tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
+from tui.screens.presenter import STATE_LABELS, Presenter
+from tui.widgets.equations_view import EquationsView
+from tui.widgets.layer_list import LayerList
+from tui.widgets.loss_chart import LossChart
+from tui.widgets.matrix_view import MatrixView
+from tui.widgets.param_chart import ParamChart
+from tui.widgets.state_table import StateTable
+from tui.widgets.status_line import StatusLine
+
+__all__ = ["DashboardScreen", "SPEEDS"]
+
+SPEEDS = (1, 3, 10, 30, 100, 300, 1000, None)
+"""Run speeds in steps per second; None is as fast as the engine goes."""
+
+YIELD = 0.002
+"""The training thread offers the GIL to the UI thread this often (seconds)."""
+
+FRAME = 1 / 10
+"""While running, the training thread posts at most one step message this often. Drawing a
+frame of this screen costs tens of milliseconds of the UI thread, and the engine shares the
+interpreter with it; ten frames a second is smooth enough and leaves the engine most of
+its speed."""
+
+STEPS = Binding.Group("step")
+RATE = Binding.Group("α÷2 ×2", compact=True)
+SPEED = Binding.Group("speed", compact=True)
+
+
+
+class DashboardScreen(Screen):
+    """Trains one scenario and shows every number of every step."""
+
+    CSS_PATH = "dashboard.tcss"
+
+    BINDINGS = [
+        Binding("space", "step(1)", "step", group=STEPS),
+        Binding("n", "step(10)", "×10", group=STEPS),
+        Binding("N", "step(100)", "×100", group=STEPS),
+        Binding("r", "toggle_run", "run"),
+        Binding("left_square_bracket", "scale_lr(0.5)", "α÷2", key_display="[", group=RATE),
+        Binding("right_square_bracket", "scale_lr(2)", "α×2", key_display="]", group=RATE),
+        Binding("plus", "speed(1)", "faster", key_display="+", group=SPEED),
+        Binding("minus", "speed(-1)", "slower", key_display="-", group=SPEED),
+        Binding("l", "next_layer", "layer"),
+        Binding("tab", "app.focus_next", "panel"),
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("q", "quit", "quit"),
+        Binding("o", "open", "open"),
+        Binding("R", "reload", "reload"),
+        Binding("g", "log_scale", "log"),
+    ]
+
+    def __init__(self, scenario) -> None:
+        super().__init__()
+        self.scenario = scenario
+        self.session = Session(scenario)
+        self.grids = grids_for(self.session.layout)
+        self.history = TrainingHistory(self.session.layout, self.session.params)
+        self.state_names = optim.state_names(self.session.optimizer_kind, self.session.hyper)
+        self.present = Presenter(self)
+        self.layer_index = 0
+        self.cursor = (0, 0)
+        self.mode = "paused"
+        self.speed = len(SPEEDS) - 1
+        self._engine = threading.Lock()  # one thread at a time steps the session or sets lr
+        self._run = 0
+        self._stop = threading.Event()
+
+    # -- layout ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        yield Static(id="banner")
+        with Horizontal(id="top"):
+            yield LossChart(id="loss")
+            with Vertical(id="gradient"):
+                yield LayerList(id="layers")
+                yield MatrixView("∂L/∂θ", id="grad")
+            with Vertical(id="state"):
+                tabs = [Tab("∂L/∂θ", id="tab-grad")]
+                tabs += [Tab(STATE_LABELS.get(k, k), id=f"tab-{k}") for k in self.state_names]
+                tabs.append(Tab("Δθ", id="tab-update"))
+                yield Tabs(*tabs, id="state-tabs")
+                with Horizontal(id="state-views"):
+                    yield MatrixView("∂L/∂θ", id="view-grad", classes="tab-view")
+                    for k in self.state_names:
+                        yield MatrixView(STATE_LABELS.get(k, k), id=f"view-{k}", classes="tab-view")
+                    yield MatrixView("Δθ", id="view-update", classes="tab-view")
+                yield StateTable(id="state-table")
+        with Horizontal(id="upclose"):
+            yield EquationsView(id="equations")
+            yield ParamChart(id="param-chart")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#gradient").border_title = "gradient ∂L/∂θ"
+        self.query_one("#upclose").border_title = "up close"
+        self._fit(self.size.width, self.size.height)
+        self.set_timer(0.5, _import_dialogs)
+
+    def on_resize(self, event) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        """Pick the layout for the terminal's size (three panels, tabs, or side by side)."""
+        narrow, wide = width < 120, width >= 200
+        self.set_class(narrow, "-narrow")
+        self.set_class(wide, "-wide")
+        self.set_class(height < 30, "-short")
+        self.set_class(height >= 45, "-tall")
+        for view in self.query(MatrixView):
+            view.show_caption = wide and view.id != "grad"
+        # At 80 columns the keys fill the footer; ctrl+p still opens the palette.
+        self.query_one(Footer).show_command_palette = not narrow
+        tabs = self.query_one("#state-tabs", Tabs)
+        if narrow:
+            tabs.show("tab-grad")
+        else:
+            if tabs.active == "tab-grad":
+                tabs.active = f"tab-{(*self.state_names, 'update')[0]}"
+            tabs.hide("tab-grad")
+        self._show_active_view(tabs.active)
+        self.present.everything(self.session.record)
+        self.call_after_refresh(self._ensure_focus)
+
+    def _ensure_focus(self) -> None:
+        """Keep the focus on a matrix the learner can see (layouts hide some)."""
+        if self.focused is not None and self._shown(self.focused):
+            return
+        for widget in (self.query_one("#grad"), self.query_one(StateTable),
+                       *self.query(".tab-view.-active")):
+            if self._shown(widget):
+                widget.focus()
+                return
+
+    @staticmethod
+    def _shown(widget) -> bool:
+        return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
+
+    @on(Tabs.TabActivated, "#state-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        self._show_active_view(event.tab.id if event.tab else "")
+
+    def _show_active_view(self, tab_id: str) -> None:
+        if not tab_id and not self.has_class("-narrow"):
+            tab_id = next(("tab-" + k for k in self.state_names), "tab-update")
+        for view in self.query(".tab-view"):
+            view.set_class(view.id == "view-" + tab_id.removeprefix("tab-"), "-active")
+
+    # -- stepping --------------------------------------------------------------------------
+    def action_step(self, count: int) -> None:
+        """Take ``count`` steps: one at once on this thread, more in the training worker."""
+        self._pause()
+        if count == 1:
+            with self._engine:
+                try:
+                    record = self.session.step()
+                except Diverged as exc:
+                    self._diverged(exc.step, exc.message)
+                    return
+                self.history.add(record)
+            self.mode = "paused"
+            self.present.everything(record)
+        else:
+            self._start(count)
+
+    def action_toggle_run(self) -> None:
+        if self.mode == "running":
+            self._pause()
+            self.present.status(self.session.record)
+        else:
+            self._start(None)
+
+    def action_speed(self, change: int) -> None:
+        self.speed = min(max(self.speed + change, 0), len(SPEEDS) - 1)
+        self.present.status(self.session.record)
+
+    def speed_label(self) -> str:
+        limit = SPEEDS[self.speed]
+        return "max" if limit is None else f"{limit}/s"
+
+    def _start(self, steps: int | None) -> None:
+        self._run += 1
+        self._stop = threading.Event()
+        self.mode = "running"
+        self.present.status(self.session.record)
+        self._train(steps, self._run, self._stop)
+
+    def _pause(self) -> None:
+        if self.mode == "running":
+            self._stop.set()
+            self.workers.cancel_group(self, "train")
+            self.mode = "paused"
+
+    @work(thread=True, exclusive=True, group="train")
+    def _train(self, steps: int | None, run: int, stop: threading.Event) -> None:
+        """Step the session until paused (``steps`` None) or ``steps`` steps are done."""
+        worker = get_current_worker()
+        record, taken, posted = None, 0, 0.0
+        started = window = yielded = time.perf_counter()
+        in_window = 0
+        rate = None
+        while not stop.is_set() and not worker.is_cancelled and (steps is None or taken < steps):
+            began = time.perf_counter()
+            with self._engine:
+                if stop.is_set() or worker.is_cancelled:
+                    break
+                try:
+                    record = self.session.step()
+                except Diverged as exc:
+                    self.post_message(TrainingDiverged(exc.step, exc.message))
+                    self.post_message(RunEnded(record, run))
+                    return
+                self.history.add(record)
+            taken += 1
+            in_window += 1
+            now = time.perf_counter()
+            if now - yielded >= YIELD:
+                # Offer the GIL to the UI thread: otherwise each time the event loop waits on
+                # I/O, this loop keeps the GIL for a whole switch interval (5 ms) and keys lag.
+                time.sleep(0)
+                yielded = now
+            if now - window >= 0.5 or (rate is None and now - started >= 0.1):
+                rate, window, in_window = in_window / (now - window), now, 0
+            if now - posted >= FRAME:
+                self.post_message(StepsTaken(record, rate if steps is None else None))
+                posted = now
+            limit = SPEEDS[self.speed]
+            if steps is None and limit is not None:
+                stop.wait(max(0.0, 1 / limit - (time.perf_counter() - began)))
+        self.post_message(RunEnded(record, run))
+
+    def on_steps_taken(self, message: StepsTaken) -> None:
+        self.present.everything(message.record, message.steps_per_second, live=self.mode == "running")
+
+    def on_run_ended(self, message: RunEnded) -> None:
+        if message.run == self._run and self.mode == "running":
+            self.mode = "paused"
+        self.present.everything(self.session.record)
+
+    def on_training_diverged(self, message: TrainingDiverged) -> None:
+        self._diverged(message.step, message.text)
+
+    def _diverged(self, step: int, text: str) -> None:
+        self.mode = "diverged"
+        banner = self.query_one("#banner", Static)
+        banner.update(f"✗ {text}.  Press [ to halve the learning rate α "
+                      f"(now {short(self.session.hyper['lr'])}), then space to go on; R reloads.")
+        banner.add_class("-shown")
+        self.present.everything(self.session.record)
+
+    # -- learning rate, layers, chart ------------------------------------------------------
+    def action_scale_lr(self, factor: float) -> None:
+        with self._engine:
+            old = self.session.hyper["lr"]
+            try:
+                self.session.set_lr(old * factor)
+            except ValueError as exc:  # doubled past the largest float, or halved to zero
+                self.notify(str(exc), severity="warning")
+                return
+            new = self.session.hyper["lr"]
+            self.history.lr_changes.append((self.session.t, old, new))
+        self.notify(f"learning rate α {short(old)} → {short(new)} from step {self.session.t + 1}",
+                    timeout=3)
+        self.present.everything(self.session.record)
+
+    def action_next_layer(self) -> None:
+        self._pick_layer((self.layer_index + 1) % len(self.grids))
+
+    def on_layer_picked(self, message: LayerPicked) -> None:
+        self._pick_layer(message.index)
+
+    def _pick_layer(self, index: int) -> None:
+        self.layer_index = index
+        self.cursor = (0, 0)
+        self.present.everything(self.session.record)
+        self.call_after_refresh(self._ensure_focus)
+
+    def on_cursor_moved(self, message: CursorMoved) -> None:
+        self.cursor = (message.row, message.col)
+        self.present.cursor(self.session.record)
+
+    def action_log_scale(self) -> None:
+        chart = self.query_one(LossChart)
+        chart.log_scale = not chart.log_scale
+
+    # -- scenarios, help, quit -------------------------------------------------------------
+    def action_open(self) -> None:
+        from tui.screens.open_scenario import OpenScenarioScreen
+
+        self._pause()
+        self.app.push_screen(OpenScenarioScreen(), self._open_path)
+
+    def action_reload(self) -> None:
+        if self.scenario.path is None:
+            self.notify("this scenario was not read from a file", severity="warning")
+            return
+        self._pause()
+        self._open_path(Path(self.scenario.path))
+
+    def _open_path(self, path: Path | str | None) -> None:
+        """Load a scenario and show it; a broken file leaves this training as it is."""
+        if path is None:
+            return
+        from engine.errors import ScenarioError
+        from engine.scenario import load_scenario, resolve_scenario
+
+        try:
+            screen = DashboardScreen(load_scenario(resolve_scenario(str(path))))
+        except ScenarioError as exc:
+            self._error(str(exc))
+        except (OSError, ValueError) as exc:
+            self._error(f"{path}: {exc}")
+        else:
+            self.app.switch_screen(screen)
+
+    def _error(self, text: str) -> None:
+        from tui.screens.error_dialog import ErrorDialog
+
+        self.app.push_screen(ErrorDialog("cannot open this scenario", text))
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.session.optimizer_kind, self.BINDINGS))
+
+    def action_quit(self) -> None:
+        self._pause()
+        self.app.exit()
+
+
+def _import_dialogs() -> None:
+    """Import the dialogs once the first frame is out, so that ``?`` and ``o`` answer at once."""
+    import tui.screens.error_dialog  # noqa: F401
+    import tui.screens.help  # noqa: F401
+    import tui.screens.open_scenario  # noqa: F401

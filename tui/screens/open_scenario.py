@@ -1,0 +1,68 @@
+"""The dialog that picks a scenario: a bundled one, one in ./scenarios, or a typed path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+__all__ = ["OpenScenarioScreen", "scenario_choices"]
+
+
+def scenario_choices(folder: Path | None = None) -> list[tuple[str, str]]:
+    """``(label, path)`` of the bundled scenarios, then of ``folder/scenarios/*.toml``.
+
+    Args:
+        folder: The working folder (the current one by default).
+    """
+    from engine.scenario import bundled_scenarios
+
+    choices: list[tuple[str, str]] = []
+    seen = set()
+    for name, description, path in bundled_scenarios():
+        seen.add(Path(path).resolve())
+        choices.append((f"{name}  {description}".rstrip(), str(path)))
+    local = (folder or Path.cwd()) / "scenarios"
+    if local.is_dir():
+        for path in sorted(local.glob("*.toml")):
+            if path.resolve() not in seen:
+                choices.append((f"./scenarios/{path.name}", str(path)))
+    return choices
+
+
+class OpenScenarioScreen(ModalScreen[str | None]):
+    """Dismisses with the chosen path (or None when cancelled); the caller loads it."""
+
+    CSS_PATH = "open_scenario.tcss"
+    BINDINGS = [Binding("escape", "cancel", "cancel")]
+
+    def compose(self) -> ComposeResult:
+        choices = scenario_choices()
+        with Vertical(id="dialog"):
+            yield Label("bundled, and ./scenarios of the working folder:")
+            yield OptionList(*[Option(label, id=path) for label, path in choices], id="choices")
+            yield Label("or type a path and press enter:")
+            yield Input(placeholder="path/to/scenario.toml", id="path")
+
+    def on_mount(self) -> None:
+        self.query_one("#dialog").border_title = "open a scenario"
+        self.query_one("#choices", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#choices")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    @on(Input.Submitted, "#path")
+    def _typed(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if text:
+            self.dismiss(str(Path(text).expanduser()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

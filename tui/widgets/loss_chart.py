@@ -1,0 +1,167 @@
+"""The loss curve over the whole run, downsampled to the columns it has."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.reactive import reactive
+from textual_plotext import PlotextPlot
+
+__all__ = ["LossChart", "envelope", "integer_ticks", "value_ticks", "plottable", "drawn"]
+
+TINY = 1e-150
+"""plotext fails on numbers this close to zero (denormals appear when training converges)."""
+
+
+def plottable(values) -> np.ndarray:
+    """``values`` as floats with magnitudes below :data:`TINY` drawn as zero (charts only)."""
+    values = np.asarray(values, dtype=float)
+    return np.where(np.abs(values) < TINY, 0.0, values)
+
+
+def drawn(plot: PlotextPlot):
+    """The plot's rendering, or a short note when plotext cannot draw these numbers."""
+    try:
+        return PlotextPlot.render(plot)
+    except (ArithmeticError, ValueError, IndexError):
+        return Text("(these numbers cannot be charted)", style="dim")
+
+
+def envelope(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``2 * columns`` points that keep the lowest and highest ``y`` of each column.
+
+    Plotting costs several microseconds per point on the UI thread, so a long history is cut
+    into ``columns`` buckets; each bucket contributes its minimum and maximum (in the order they
+    occur), so spikes and the noise band stay visible however long the run.
+    """
+    n = len(y)
+    if n <= 2 * columns:
+        return x, y
+    edges = np.linspace(0, n, columns + 1).astype(np.intp)[:-1]
+    lows = np.minimum.reduceat(y, edges)
+    highs = np.maximum.reduceat(y, edges)
+    centres = x[np.minimum(edges + np.diff(np.append(edges, n)) // 2, n - 1)]
+    xs = np.repeat(centres, 2)
+    ys = np.empty(2 * len(edges))
+    ys[0::2], ys[1::2] = lows, highs
+    ys[2::4], ys[3::4] = highs[1::2], lows[1::2]  # zigzag, so each segment stays in its column
+    return xs, ys
+
+
+def integer_ticks(first: float, last: float, count: int) -> list[int]:
+    """About ``count`` round step numbers between ``first`` and ``last``."""
+    span = max(last - first, 1)
+    raw = span / max(count, 1)
+    magnitude = 10 ** np.floor(np.log10(raw)) if raw > 0 else 1
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    step = max(int(step), 1)
+    start = int(np.ceil(first / step) * step)
+    return list(range(start, int(last) + 1, step)) or [int(first)]
+
+
+def _nice_step(raw: float) -> float:
+    magnitude = 10 ** np.floor(np.log10(raw))
+    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+
+
+def _label(value: float, digits: int) -> str:
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def value_ticks(low: float, high: float, log: bool, count: int = 5) -> tuple[list[float], list[str]]:
+    """About ``count`` round values between ``low`` and ``high`` and their short labels.
+
+    plotext's own labels print every digit (``0.0000000005545``); these read ``5e-10``. On a
+    log scale the ticks are powers of ten (with 2 and 5 between them when the range is short).
+    """
+    if not (np.isfinite(low) and np.isfinite(high)) or high <= low or (log and low <= 0):
+        return [], []
+    if log:
+        first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
+        stride = max(1, (last - first) // max(count - 1, 1))
+        ticks = [10.0 ** k for k in range(first, last + 1, stride)]
+        if last - first <= 2:
+            ticks = [m * t for t in ticks for m in (1, 2, 5)]
+        ticks = [t for t in ticks if low <= t <= high]
+    if not log or len(ticks) < 2:  # linear, or a log range too short for round powers
+        step = _nice_step((high - low) / max(count, 1))
+        for _ in range(4):
+            start = np.ceil(low / step) * step
+            ticks = [float(t) for t in np.arange(start, high + step / 2, step) if t <= high]
+            if len(ticks) >= 2:
+                break
+            step /= 2
+        ticks = [0.0 if abs(t) < step * 1e-9 else t for t in ticks]
+    for digits in range(3, 10):  # as many digits as it takes to tell the ticks apart
+        labels = [_label(t, digits) for t in ticks]
+        if len(set(labels)) == len(labels):
+            break
+    return ticks, labels
+
+
+class LossChart(PlotextPlot):
+    """Training loss (and validation loss, when the scenario has a split) against the step.
+
+    Attributes:
+        log_scale: Plot the loss on a logarithmic axis (non-positive losses are left out).
+    """
+
+    log_scale = reactive(False)
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self._steps = np.zeros(0)
+        self._loss = np.zeros(0)
+        self._val: np.ndarray | None = None
+        self._marks: tuple[int, ...] = ()
+
+    def show(self, steps: np.ndarray, loss: np.ndarray, val: np.ndarray | None = None,
+             marks: tuple[int, ...] = ()) -> None:
+        """Plot these series (arrays of equal length) at the next refresh.
+
+        Args:
+            steps: Step numbers.
+            loss: Training loss per step.
+            val: Validation loss per step, or None.
+            marks: Steps at which the learning rate was changed (drawn as vertical lines).
+        """
+        self._steps, self._loss, self._val, self._marks = steps, loss, val, tuple(marks)
+        self.refresh()
+
+    def watch_log_scale(self) -> None:
+        self.refresh()
+
+    def render(self):
+        plt = self.plt
+        plt.clear_figure()
+        columns = max(self.size.width - 10, 8)
+        self.border_title = "loss (log scale)" if self.log_scale else "loss"
+        steps = np.asarray(self._steps, dtype=float)
+        if len(steps):
+            plt.yscale("log" if self.log_scale else "linear")
+            series = [(self._loss, "train", "cyan")]
+            if self._val is not None:
+                series.append((self._val, "validation", "orange"))
+            low, high = np.inf, -np.inf
+            for values, label, colour in series:
+                values = plottable(values)
+                keep = np.isfinite(values) & ((values > 0) if self.log_scale else True)
+                if not keep.any():
+                    continue
+                x, y = envelope(steps[keep], values[keep], columns)
+                low, high = min(low, float(y.min())), max(high, float(y.max()))
+                plt.plot(x.tolist(), y.tolist(), marker="braille", color=colour,
+                         label=label if self._val is not None else None)
+            ticks, labels = value_ticks(low, high, self.log_scale, max(2, self.size.height // 4))
+            if ticks:
+                plt.yticks(ticks, labels)
+            for mark in self._marks:
+                plt.vertical_line(mark, color="gray")
+            ticks = integer_ticks(steps[0], steps[-1], max(2, columns // 12))
+            plt.xticks(ticks, [str(t) for t in ticks])
+        plt.xlabel("step")
+        return drawn(self)

@@ -1,0 +1,58 @@
+"""A small chart of one scalar's gradient, optimizer state and value over recent steps."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual_plotext import PlotextPlot
+
+from tui.widgets.loss_chart import drawn, integer_ticks, plottable
+
+__all__ = ["ParamChart"]
+
+COLOURS = ("cyan", "orange", "magenta", "green", "yellow", "blue")
+
+
+class ParamChart(PlotextPlot):
+    """Series on the left axis (``g``, ``V``, ``V̂``) and the value itself on the right one."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self._steps = np.zeros(0)
+        self._left: dict[str, np.ndarray] = {}
+        self._right: tuple[str, np.ndarray] | None = None
+
+    def show(self, steps: np.ndarray, left: dict[str, np.ndarray],
+             right: tuple[str, np.ndarray] | None = None) -> None:
+        """Plot ``left`` series and the ``right`` one (label, values) against ``steps``."""
+        self._steps, self._left, self._right = steps, dict(left), right
+        self.refresh()
+
+    def render(self):
+        plt = self.plt
+        plt.clear_figure()
+        steps = np.asarray(self._steps, dtype=float).tolist()
+        if steps:
+            left = [plottable(v) for v in self._left.values()]
+            for (label, values), colour in zip(zip(self._left, left), COLOURS):
+                plt.plot(steps, values.tolist(), marker="braille", color=colour, label=label)
+            _pad_limits(plt, left, "left")
+            if self._right is not None:
+                label, values = self._right
+                values = plottable(values)
+                plt.plot(steps, values.tolist(), marker="braille", color="white", yside="right",
+                         label=f"{label} (right)")
+                _pad_limits(plt, [values], "right")
+            ticks = integer_ticks(steps[0], steps[-1], max(2, (self.size.width - 16) // 12))
+            plt.xticks(ticks, [str(t) for t in ticks])
+        return drawn(self)
+
+
+def _pad_limits(plt, series, side: str) -> None:
+    """Give a flat series a little height: plotext draws nothing for a zero-height range."""
+    values = np.concatenate([v[np.isfinite(v)] for v in series]) if series else np.zeros(0)
+    if values.size == 0:
+        return
+    low, high = float(values.min()), float(values.max())
+    if high - low <= 1e-9 * max(abs(low), abs(high)):
+        pad = abs(low) * 1e-3 if low else 1.0
+        plt.ylim(low - pad, high + pad, yside=side)

@@ -1,0 +1,112 @@
+"""The line at the top: scenario, step, loss, optimizer and its hyperparameters, and the mode."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from tui.equations import HYPER_SYMBOLS
+from tui.format import num, rate, short, signed
+
+__all__ = ["StatusLine"]
+
+MODE_STYLES = {
+    "paused": ("‖ paused", Style(color="yellow", bold=True)),
+    "running": ("▶ running", Style(color="green", bold=True)),
+    "diverged": ("✗ diverged", Style(color="red", bold=True)),
+}
+
+
+class StatusLine(Widget):
+    """What is being trained and where it stands; wraps onto a second line when narrow.
+
+    Attributes:
+        scenario: The scenario's name.
+        description: Its one-line description (left out when it would cost a line).
+        step: Steps taken (t).
+        loss: The loss of the latest step, or None before the first.
+        loss_change: Its change from the step before, or None.
+        optimizer: The optimizer's kind.
+        hyper: The hyperparameters in force for the next step.
+        mode: ``paused``, ``running`` or ``diverged``.
+        steps_per_second: Shown only while running.
+        speed: The run-speed limit (``max``, ``30/s``), shown while running.
+    """
+
+    DEFAULT_CSS = """
+    StatusLine {
+        width: 1fr;
+        height: auto;
+    }
+    """
+
+    scenario = reactive("")
+    description = reactive("")
+    step = reactive(0)
+    loss: reactive[float | None] = reactive(None)
+    loss_change: reactive[float | None] = reactive(None)
+    optimizer = reactive("")
+    hyper = reactive(dict)
+    mode = reactive("paused")
+    steps_per_second: reactive[float | None] = reactive(None)
+    speed = reactive("max")
+
+    def _parts(self, describe: bool) -> list[Text]:
+        bold = Style(bold=True)
+        parts = [Text.assemble(("gradstep ", Style(bold=True, color="cyan")), (self.scenario, bold))]
+        if describe and self.description:
+            parts[0].append(f" — {self.description}")
+        parts.append(Text.assemble("step ", (str(self.step), bold)))
+        if self.loss is not None:
+            loss = Text.assemble("loss ", (num(self.loss), bold))
+            if self.loss_change is not None:
+                change_style = Style(color="green" if self.loss_change <= 0 else "red")
+                loss.append(f" ({signed(self.loss_change, 3)})", style=change_style)
+            parts.append(loss)
+        hyper = Text.assemble((self.optimizer, bold))
+        for key, value in self.hyper.items():
+            if key != "lr" and value == 0 and key in ("weight_decay", "lr_decay", "momentum"):
+                continue
+            hyper.append(f" {HYPER_SYMBOLS.get(key, key)} ")
+            hyper.append(short(value), style=bold)
+        parts.append(hyper)
+        label, style = MODE_STYLES.get(self.mode, (self.mode, bold))
+        mode = Text(label, style=style)
+        if self.mode == "running":
+            if self.steps_per_second is not None:
+                mode.append(f" {rate(self.steps_per_second)}")
+            mode.append(f" (speed {self.speed})", style=Style(dim=True))
+        parts.append(mode)
+        return parts
+
+    def _lines(self, width: int) -> list[Text]:
+        short = self._pack(self._parts(describe=False), width)
+        long = self._pack(self._parts(describe=True), width)
+        return long if len(long) == len(short) else short
+
+    @staticmethod
+    def _pack(parts: list[Text], width: int) -> list[Text]:
+        lines: list[Text] = []
+        line = Text()
+        for part in parts:
+            gap = 3 if line.plain else 0
+            if line.plain and len(line.plain) + gap + len(part.plain) > width:
+                lines.append(line)
+                line, gap = Text(), 0
+            line.append(" " * gap)
+            line.append_text(part)
+        lines.append(line)
+        return lines
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return len(self._lines(width))
+
+    def render(self) -> Text:
+        lines = self._lines(self.size.width or 80)
+        if len(lines) != self.size.height:
+            # The text wraps onto more (or fewer) lines than before: lay the screen out again.
+            # Checked here rather than on every change, so that most frames skip the reflow.
+            self.call_later(self.refresh, layout=True)
+        return Text("\n").join(lines)
