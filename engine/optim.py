@@ -407,6 +407,36 @@ def derived_state(kind: str, state: dict, hp: Mapping[str, float]) -> dict:
     return {"V_hat": state["V"] / bc1, "S_hat": S / bc2}
 
 
+def effective_lr(kind: str, state: dict, hp: Mapping[str, float], size: int, dtype=np.float64) -> np.ndarray:
+    """The step size each parameter effectively gets, for display.
+
+    The number the optimizer multiplies its direction by, per parameter:
+
+    - sgd, momentum, nesterov: ``lr`` for every parameter (the direction is g or V);
+    - rmsprop: ``lr / (sqrt(S) + eps)`` (direction g, or V with momentum);
+    - adagrad: ``clr / (sqrt(S) + eps)`` with ``clr = lr / (1 + (t - 1) lr_decay)``;
+    - adam, adamw, amsgrad: ``lr / (sqrt(S_hat) + eps)``, the direction being ``V_hat``
+      (AdamW's decoupled decay ``lr * weight_decay * theta`` comes on top).
+
+    Args:
+        size: Number of parameters (for the optimizers whose step size is one number).
+        dtype: Their dtype.
+    """
+    lr = hp["lr"]
+    if kind in ("sgd", "momentum", "nesterov"):
+        return np.full(size, lr, dtype=dtype)
+    if kind == "rmsprop":
+        return lr / (np.sqrt(state["S"]) + hp["eps"])
+    if kind == "adagrad":
+        clr = lr / (1 + (max(state["t"], 1) - 1) * hp.get("lr_decay", 0.0))
+        return clr / (np.sqrt(state["S"]) + hp["eps"])
+    if kind in ADAM_FAMILY:
+        S_hat = derived_state(kind, state, hp)["S_hat"]
+        return lr / (np.sqrt(S_hat) + hp["eps"])
+    _check_kind(kind)
+    raise ValueError(kind)
+
+
 class Optimizer:
     """An optimizer kind with its hyperparameters: the thin, immutable holder of ``hp``.
 

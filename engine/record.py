@@ -136,6 +136,15 @@ class StepRecord:
                                  for name in self.layout.names})
 
     @cached_property
+    def effective_lr(self):
+        """``{name: array}``: the step size each parameter effectively gets at this step
+        (Adam: ``lr / (sqrt(S_hat) + eps)``; see :func:`engine.optim.effective_lr`)."""
+        flat = optim.effective_lr(self.optimizer, self.opt_state, self.hyper, self.layout.size, self.theta.dtype)
+        flat = np.asarray(flat, dtype=self.theta.dtype)
+        flat.flags.writeable = False
+        return self.layout.views(flat)
+
+    @cached_property
     def grad_norms(self):
         """``{name: float}``: the 2-norm of each parameter's gradient."""
         sq = np.add.reduceat(self.grad * self.grad, self.layout.offsets[:-1]) if self.layout.size else []

@@ -242,3 +242,23 @@ def test_gradient_check_passes_and_finds_kinks():
     result = gradient_check(Session(objective("abs(a) + (b - 1)**2", a=0.0, b=0.5)))
     assert result.passed
     assert [e.name for e in result.kinks] == ["a"]
+
+
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "rmsprop", "adagrad", "adam", "adamw", "amsgrad"])
+def test_effective_lr_times_the_direction_is_the_update(kind):
+    """The effective step size shown per parameter, times the direction, gives the update."""
+    session = Session(objective(kind=kind, lr=0.01, a=0.3, b=0.1, c=-0.2))
+    session.run(3)
+    before = session.theta.copy()
+    record = session.step()
+    for name in "abc":
+        eff = float(record.effective_lr[name])
+        g = float(record.grads[name])
+        if kind in ("adam", "adamw", "amsgrad"):
+            direction = float(record.state[name]["V_hat"])
+        elif kind == "momentum":
+            direction = float(record.state[name]["V"])
+        else:
+            direction = g
+        decay = 0.01 * 0.01 * before[session.layout.index[name]] if kind == "adamw" else 0.0  # default wd 0.01
+        assert float(record.update[name]) == pytest.approx(-eff * direction - decay, rel=1e-9, abs=1e-15)
