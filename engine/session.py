@@ -214,6 +214,31 @@ class Session:
         xb, yb = self._full if batch is None else batch
         return float(self._loss_graph(nodes, xb, yb).data)
 
+    def predict(self, x, theta=None, probabilities=False):
+        """The model's output ŷ for input rows ``x`` at flat parameters ``theta`` (the current
+        ones by default), for the model-fit view.
+
+        Args:
+            x: Inputs, shape (n, inputs).
+            theta: Flat parameters.
+            probabilities: For ``bce_logits`` and ``cross_entropy``, give σ(ŷ) and softmax(ŷ)
+                (class probabilities) instead of the logits ŷ.
+
+        Raises:
+            ValueError: For an objective, which has no inputs.
+        """
+        if self.scenario.kind == "objective":
+            raise ValueError("an objective has no inputs to predict from")
+        theta = self._theta if theta is None else theta
+        nodes = self._param_nodes(theta, requires_grad=False)
+        with np.errstate(all="ignore"):
+            out = self._model(nodes, self._inputs(np.asarray(x, dtype=self.dtype)))
+            if probabilities and self.scenario.loss == "bce_logits":
+                out = ad.sigmoid(out)
+            elif probabilities and self.scenario.loss == "cross_entropy":
+                out = ad.exp(ad.log_softmax(out, axis=-1))
+        return np.asarray(out.data)
+
     def gradient_at(self, theta, batch=None):
         """``(loss, flat gradient)`` at flat parameters ``theta``."""
         nodes = self._param_nodes(theta)

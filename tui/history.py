@@ -1,34 +1,40 @@
-"""What the dashboard remembers of a training run: a few numbers of every step, and the full
-records of the recent ones.
+"""What the dashboard keeps beside the engine's history: every step's gradient norm per parameter,
+and the full records of recent steps.
 
-The training worker appends from its thread while the screen reads from the UI thread. The
-per-step numbers sit in one NumPy table that only grows (a reader takes ``table[:n]`` with ``n``
-read first, so it never sees a half-written row); the recent records sit in a deque behind a
-lock. Appending must cost the engine little: it runs once per step, on the training thread.
+The engine's :class:`~engine.history.History` holds the loss of every step and the gradient norm
+per *layer*; the layer list draws one sparkline per *parameter* (``W`` and ``b`` apart), so those
+norms are kept here. Rows are indexed by step (step t is row t - 1) and follow the session's
+current branch: a step taken again after going back writes its row again (the engine is
+deterministic, so with the same numbers), and a branch drops the abandoned rows
+(:meth:`TrainingHistory.truncate`).
+
+The training worker adds from its thread while the screen reads from the UI thread. The table
+only grows while running (a reader takes ``table[:n]`` with ``n`` read first, so it never sees a
+half-written row); truncation happens on the UI thread with the training paused. The recent
+records sit in a dict behind a lock.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import OrderedDict
 
 import numpy as np
 
 __all__ = ["TrainingHistory", "RECENT"]
 
 RECENT = 400
-"""How many full step records are kept (the "up close" chart shows the last 200)."""
-
-_STEP, _LOSS, _VAL = 0, 1, 2
+"""How many full step records are kept (the "up close" chart shows 200 steps)."""
 
 
 class TrainingHistory:
-    """Per-step numbers and the most recent records of one session.
+    """Per-parameter gradient norms of every step, and the records of the most recent steps.
 
     Attributes:
         initial: ``{name: array}``, the parameters at t = 0 (the "before" of step 1).
         names: The parameter names, in the layout's order.
-        lr_changes: ``[(step, old lr, new lr)]``: learning-rate changes made from the dashboard.
+        lr_changes: ``[(step, old lr, new lr)]``: learning-rate changes made from the dashboard
+            on the current branch.
     """
 
     def __init__(self, layout, initial):
@@ -36,66 +42,55 @@ class TrainingHistory:
         self.names = tuple(layout.names)
         self._starts = layout.offsets[:-1]
         self._empty = np.diff(layout.offsets) == 0
-        self._table = np.empty((1024, 3 + len(self.names)))
+        self._table = np.full((1024, len(self.names)), np.nan)
         self._n = 0
         self.lr_changes: list[tuple[int, float, float]] = []
-        self._recent: deque = deque(maxlen=RECENT)
+        self._records: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
     def add(self, record) -> None:
-        """Remember one step (called from the training thread)."""
+        """Remember one step (called from the training thread, or the UI thread for one step)."""
         grad = record.grad
         # Squared gradient norms, as StepRecord.grad_norms forms them (square root on reading).
         squares = np.add.reduceat(grad * grad, self._starts) if grad.size else np.zeros(len(self.names))
         squares[self._empty] = 0.0
-        val = np.nan if record.val_loss is None else record.val_loss
-        row = np.concatenate(((record.step, record.loss, val), squares))
-        n = self._n
-        if n == len(self._table):
-            grown = np.empty((2 * n, self._table.shape[1]))
-            grown[:n] = self._table
+        row = record.step - 1
+        if row >= len(self._table):
+            grown = np.full((max(2 * len(self._table), row + 1), self._table.shape[1]), np.nan)
+            grown[: self._n] = self._table[: self._n]
             self._table = grown
-        self._table[n] = row
-        self._n = n + 1
+        self._table[row] = squares
+        if row >= self._n:
+            self._n = row + 1
+        self.keep(record)
+
+    def keep(self, record) -> None:
+        """Keep ``record`` among the recent ones (the oldest kept goes when there are too many)."""
         with self._lock:
-            self._recent.append(record)
+            self._records[record.step] = record
+            self._records.move_to_end(record.step)
+            while len(self._records) > RECENT:
+                self._records.popitem(last=False)
 
-    def _rows(self, n: int | None) -> np.ndarray:
-        count = self._n if n is None else min(n, self._n)
-        return self._table[:count]
-
-    def steps(self, n: int | None = None) -> np.ndarray:
-        """The step numbers of the first ``n`` entries (all by default)."""
-        return self._rows(n)[:, _STEP]
-
-    def loss(self, n: int | None = None) -> np.ndarray:
-        """The training loss of each step."""
-        return self._rows(n)[:, _LOSS]
-
-    def val_loss(self, n: int | None = None) -> np.ndarray | None:
-        """The validation loss of each step, or None when the scenario has no split."""
-        values = self._rows(n)[:, _VAL]
-        return None if np.isnan(values).all() else values
+    def truncate(self, t: int) -> None:
+        """Forget the steps after ``t`` (a branch abandoned them)."""
+        self._n = min(self._n, max(t, 0))
+        with self._lock:
+            for step in [s for s in self._records if s > t]:
+                del self._records[step]
+        self.lr_changes = [change for change in self.lr_changes if change[0] <= t]
 
     def grad_norms(self, n: int | None = None) -> dict[str, np.ndarray]:
-        """``{parameter name: the 2-norm of its gradient at each step}``."""
-        rows = self._rows(n)
-        return {name: np.sqrt(rows[:, 3 + i]) for i, name in enumerate(self.names)}
-
-    def recent(self, count: int = RECENT) -> list:
-        """The last ``count`` records, oldest first."""
-        with self._lock:
-            items = list(self._recent)
-        return items[-count:]
+        """``{parameter name: the 2-norm of its gradient at steps 1 ... n}`` (all by default)."""
+        count = self._n if n is None else min(n, self._n)
+        rows = self._table[:count]
+        return {name: np.sqrt(rows[:, i]) for i, name in enumerate(self.names)}
 
     def record_at(self, step: int):
-        """The record of ``step`` if it is still kept, else None."""
+        """The record of ``step`` if it is kept here, else None."""
         with self._lock:
-            if self._recent:
-                i = step - self._recent[0].step
-                if 0 <= i < len(self._recent) and self._recent[i].step == step:
-                    return self._recent[i]
-        return None
+            return self._records.get(step)
 
     def __len__(self):
+        """Steps known: the furthest step of the current branch."""
         return self._n

@@ -262,3 +262,13 @@ def test_effective_lr_times_the_direction_is_the_update(kind):
             direction = g
         decay = 0.01 * 0.01 * before[session.layout.index[name]] if kind == "adamw" else 0.0  # default wd 0.01
         assert float(record.update[name]) == pytest.approx(-eff * direction - decay, rel=1e-9, abs=1e-15)
+
+
+def test_gradient_check_fails_a_wrong_gradient_even_when_it_is_small():
+    """A wrong entry of size 1e-6 is still caught; rounding noise far below it is not failed."""
+    from engine.gradcheck import noise_floor, relative_error, TOLERANCE
+
+    floor = noise_floor(loss=0.5, h=1e-4)
+    assert relative_error(3.5e-7, 3.5e-7 + 5e-13, floor) <= TOLERANCE   # noise of the quotient
+    assert relative_error(1e-6, 2e-6, floor) > TOLERANCE                  # wrong by 100%
+    assert relative_error(0.3, 0.3 * (1 + 1e-5), floor) > TOLERANCE       # wrong in the 5th digit

@@ -29,8 +29,8 @@ def table(widget) -> dict[str, list[str]]:
     rows = {}
     for line in widget.render().plain.splitlines():
         words = line.split()
-        if len(words) > 1:
-            rows[words[0]] = words[1:]
+        if len(words) > 1:  # a table wrapped into blocks lists a row's cells in each block
+            rows.setdefault(words[0], []).extend(words[1:])
     return rows
 
 
@@ -91,7 +91,7 @@ async def test_objective_numbers_equal_the_engines_record():
         for name in ("a", "b", "c"):
             state = expected.state[name]
             assert shown[name] == [fit(float(state[k]), 9) for k in ("V", "S", "V_hat", "S_hat")] + [
-                fit(float(expected.update[name]), 9)], name
+                fit(float(expected.update[name]), 9), fit(float(expected.effective_lr[name]), 9)], name
         assert table(screen.query_one("#grad", MatrixView))[fit(expected.grads["a"], 9)] == [
             fit(expected.grads[n], 9) for n in ("b", "c")]
 

@@ -1,8 +1,9 @@
 """The dashboard: loss, gradients, optimizer state and one parameter up close.
 
 The screen coordinates. It owns the :class:`~engine.session.Session`, steps it (on the UI thread
-for one step, in a thread worker for many), and pushes what the latest
-:class:`~engine.record.StepRecord` says down into the widgets; widgets post messages up.
+for one step, in a thread worker for many), moves it through its history (``back``, ``goto``),
+and pushes what the record of the step it stands at says down into the widgets; widgets post
+messages up.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tui.widgets.matrix_view import MatrixView
 from tui.widgets.param_chart import ParamChart
 from tui.widgets.state_table import StateTable
 from tui.widgets.status_line import StatusLine
+from tui.widgets.timeline import Timeline
 
 __all__ = ["DashboardScreen", "SPEEDS"]
 
@@ -52,7 +54,7 @@ its speed."""
 STEPS = Binding.Group("step")
 RATE = Binding.Group("α÷2 ×2", compact=True)
 SPEED = Binding.Group("speed", compact=True)
-
+TIME = Binding.Group("←1 ←10 →10", compact=True)
 
 
 class DashboardScreen(Screen):
@@ -60,6 +62,8 @@ class DashboardScreen(Screen):
 
     CSS_PATH = "dashboard.tcss"
 
+    # Footer order is priority order: what fits at 80 columns comes first; everything is also
+    # in the help screen and the command palette.
     BINDINGS = [
         Binding("space", "step(1)", "step", group=STEPS),
         Binding("n", "step(10)", "×10", group=STEPS),
@@ -67,15 +71,23 @@ class DashboardScreen(Screen):
         Binding("r", "toggle_run", "run"),
         Binding("left_square_bracket", "scale_lr(0.5)", "α÷2", key_display="[", group=RATE),
         Binding("right_square_bracket", "scale_lr(2)", "α×2", key_display="]", group=RATE),
-        Binding("plus", "speed(1)", "faster", key_display="+", group=SPEED),
-        Binding("minus", "speed(-1)", "slower", key_display="-", group=SPEED),
-        Binding("l", "next_layer", "layer"),
-        Binding("tab", "app.focus_next", "panel"),
+        Binding("b", "back(1)", "back 1", group=TIME),
+        Binding("comma", "back(10)", "back 10", key_display=",", group=TIME),
+        Binding("full_stop", "forward(10)", "forward 10", key_display=".", group=TIME),
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
+        Binding("l", "next_layer", "layer"),
+        Binding("tab", "app.focus_next", "panel"),
+        Binding("plus", "speed(1)", "faster", key_display="+", group=SPEED),
+        Binding("minus", "speed(-1)", "slower", key_display="-", group=SPEED),
         Binding("o", "open", "open"),
         Binding("R", "reload", "reload"),
         Binding("g", "log_scale", "log"),
+        Binding("colon", "jump", "go to", key_display=":"),
+        Binding("e", "export", "export"),
+        Binding("backspace", "back(1)", "one step back", show=False),
+        Binding("home", "goto_start", "to step 0", show=False),
+        Binding("end", "goto_end", "to the latest step", show=False),
     ]
 
     def __init__(self, scenario) -> None:
@@ -99,20 +111,20 @@ class DashboardScreen(Screen):
         yield StatusLine(id="status")
         yield Static(id="banner")
         with Horizontal(id="top"):
-            yield LossChart(id="loss")
+            with Vertical(id="loss-panel"):
+                yield LossChart(id="loss")
+                yield Timeline(id="timeline")
             with Vertical(id="gradient"):
                 yield LayerList(id="layers")
                 yield MatrixView("∂L/∂θ", id="grad")
             with Vertical(id="state"):
                 tabs = [Tab("∂L/∂θ", id="tab-grad")]
-                tabs += [Tab(STATE_LABELS.get(k, k), id=f"tab-{k}") for k in self.state_names]
-                tabs.append(Tab("Δθ", id="tab-update"))
+                tabs += [Tab(STATE_LABELS.get(k, k), id=f"tab-{k}") for k in self.present.state_keys()]
                 yield Tabs(*tabs, id="state-tabs")
                 with Horizontal(id="state-views"):
                     yield MatrixView("∂L/∂θ", id="view-grad", classes="tab-view")
-                    for k in self.state_names:
+                    for k in self.present.state_keys():
                         yield MatrixView(STATE_LABELS.get(k, k), id=f"view-{k}", classes="tab-view")
-                    yield MatrixView("Δθ", id="view-update", classes="tab-view")
                 yield StateTable(id="state-table")
         with Horizontal(id="upclose"):
             yield EquationsView(id="equations")
@@ -122,6 +134,7 @@ class DashboardScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#gradient").border_title = "gradient ∂L/∂θ"
         self.query_one("#upclose").border_title = "up close"
+        self.query_one("#loss-panel").border_title = "loss"
         self._fit(self.size.width, self.size.height)
         self.set_timer(0.5, _import_dialogs)
 
@@ -167,6 +180,7 @@ class DashboardScreen(Screen):
     @on(Tabs.TabActivated, "#state-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
         self._show_active_view(event.tab.id if event.tab else "")
+        self.present.matrices(self.session.record)  # the subtitle explains α_eff on its tab
 
     def _show_active_view(self, tab_id: str) -> None:
         if not tab_id and not self.has_class("-narrow"):
@@ -258,7 +272,9 @@ class DashboardScreen(Screen):
         self.post_message(RunEnded(record, run))
 
     def on_steps_taken(self, message: StepsTaken) -> None:
-        self.present.everything(message.record, message.steps_per_second, live=self.mode == "running")
+        if self.mode != "running":  # paused since it was posted (perhaps gone back in time)
+            return
+        self.present.everything(message.record, message.steps_per_second, live=True)
 
     def on_run_ended(self, message: RunEnded) -> None:
         if message.run == self._run and self.mode == "running":
@@ -278,6 +294,8 @@ class DashboardScreen(Screen):
 
     # -- learning rate, layers, chart ------------------------------------------------------
     def action_scale_lr(self, factor: float) -> None:
+        """Change the learning rate from the next step on; before the furthest step this
+        branches (the engine keeps the abandoned steps' losses as the ghost)."""
         with self._engine:
             old = self.session.hyper["lr"]
             try:
@@ -286,6 +304,7 @@ class DashboardScreen(Screen):
                 self.notify(str(exc), severity="warning")
                 return
             new = self.session.hyper["lr"]
+            self.history.truncate(self.session.furthest)
             self.history.lr_changes.append((self.session.t, old, new))
         self.notify(f"learning rate α {short(old)} → {short(new)} from step {self.session.t + 1}",
                     timeout=3)
@@ -310,6 +329,100 @@ class DashboardScreen(Screen):
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)
         chart.log_scale = not chart.log_scale
+        self.query_one("#loss-panel").border_title = "loss (log scale)" if chart.log_scale else "loss"
+
+    # -- time travel -----------------------------------------------------------------------
+    def record_at(self, step: int, fetch: bool = False):
+        """The record of ``step`` on the current branch, if the dashboard or the engine keeps
+        it; None for step 0.
+
+        Args:
+            fetch: When neither keeps it and no run is going, have the session replay it (from
+                its nearest keyframe; the session then comes back to where it stood).
+        """
+        if step < 1:
+            return None
+        record = self.history.record_at(step)
+        if record is None:
+            record = self.session.history.cached(step)
+        if record is None and fetch and self.mode != "running" and step <= self.session.furthest:
+            with self._engine:
+                here = self.session.t
+                record = self.session.goto(step)
+                self.session.goto(here)
+            self.history.keep(record)
+        return record
+
+    def action_back(self, count: int) -> None:
+        if self.session.t == 0:
+            self._pause()
+            self.notify("already at step 0", timeout=2)
+            return
+        self._travel(self.session.t - count)
+
+    def action_forward(self, count: int) -> None:
+        self._pause()
+        if self.session.t >= self.session.furthest:
+            self.notify(f"at the latest step ({self.session.furthest}): space, n or r go further",
+                        timeout=3)
+            return
+        self._travel(self.session.t + count)
+
+    def action_goto_start(self) -> None:
+        self._travel(0)
+
+    def action_goto_end(self) -> None:
+        self._travel(self.session.furthest)
+
+    def action_jump(self) -> None:
+        from tui.screens.jump_dialog import JumpDialog
+
+        self._pause()
+        self.app.push_screen(JumpDialog(self.session.t, self.session.furthest), self._jumped)
+
+    def _jumped(self, step: int | None) -> None:
+        if step is not None:
+            self._travel(step)
+
+    def _travel(self, step: int) -> None:
+        """Stand at ``step`` (clamped to 0 ... furthest) and show it; a run is paused first."""
+        self._pause()
+        with self._engine:
+            session = self.session
+            step = min(max(step, 0), session.furthest)
+            record = session.goto(step)
+            if record is not None:
+                self.history.keep(record)
+        self.mode = "paused"
+        self.present.everything(self.session.record)
+
+    def action_export(self) -> None:
+        from tui.screens.export_dialog import ExportDialog, suggested_path
+
+        self._pause()
+        if self.session.furthest == 0:
+            self.notify("nothing to export yet: take a step first (space)", timeout=3)
+            return
+        self.app.push_screen(ExportDialog(suggested_path(self.scenario.name), self._export),
+                             self._exported)
+
+    def _export(self, path: str, format: str) -> int:
+        """Write the trace of steps 1 ... furthest to ``path`` (called from the dialog's worker
+        thread); returns the number of steps written.
+
+        Raises:
+            engine.trace.ExportError: The file cannot be written.
+        """
+        with self._engine:
+            steps = self.session.furthest
+            self.session.export(path, format)
+        return steps
+
+    def _exported(self, result: tuple[str, int] | None) -> None:
+        if result is not None:
+            path, steps = result
+            self.notify(f"wrote {steps} step{'s' if steps != 1 else ''} to {path}", title="exported",
+                        timeout=5)
 
     # -- scenarios, help, quit -------------------------------------------------------------
     def action_open(self) -> None:
@@ -359,5 +472,7 @@ class DashboardScreen(Screen):
 def _import_dialogs() -> None:
     """Import the dialogs once the first frame is out, so that ``?`` and ``o`` answer at once."""
     import tui.screens.error_dialog  # noqa: F401
+    import tui.screens.export_dialog  # noqa: F401
     import tui.screens.help  # noqa: F401
+    import tui.screens.jump_dialog  # noqa: F401
     import tui.screens.open_scenario  # noqa: F401

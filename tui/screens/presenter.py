@@ -1,8 +1,12 @@
 """Pushes a step record down into the dashboard's widgets (the screen's half that only shows).
 
 Every number handed to a widget is read from a :class:`~engine.record.StepRecord` (or from the
-history, which holds copies of records' numbers); nothing here computes a quantity of the model.
-The only arithmetic is the loss's change from the step before, in the status line.
+engine's history and the dashboard's, which hold copies of records' numbers); nothing here
+computes a quantity of the model. The only arithmetic is the loss's change from the step
+before, in the status line.
+
+The record shown is the one of the step the session stands at (``session.t``), which after going
+back in time is not the latest: the charts then show the whole history with that step marked.
 """
 
 from __future__ import annotations
@@ -21,11 +25,29 @@ from tui.widgets.matrix_view import MatrixView
 from tui.widgets.param_chart import ParamChart
 from tui.widgets.state_table import StateTable
 from tui.widgets.status_line import StatusLine
+from tui.widgets.timeline import Timeline
 
-__all__ = ["Presenter", "CHART_STEPS", "STATE_LABELS"]
+__all__ = ["Presenter", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
 
-STATE_LABELS = {"V": "V", "S": "S", "S_max": "S_max", "V_hat": "V̂", "S_hat": "Ŝ"}
-"""How each optimizer state array is titled on screen."""
+STATE_LABELS = {"V": "V", "S": "S", "S_max": "S_max", "V_hat": "V̂", "S_hat": "Ŝ", "update": "Δθ",
+                "lr_eff": "α_eff"}
+"""How each array of the state panel (the optimizer's state, the update and the effective step
+size) is titled on screen."""
+
+EFFECTIVE_LR = "lr_eff"
+"""The key of the effective step size among the state panel's arrays (``record.effective_lr``)."""
+
+
+def effective_lr_formula(kind: str, hyper) -> str:
+    """What the effective step size α_eff is for optimizer ``kind`` (see
+    :func:`engine.optim.effective_lr`): the number its direction (g, V or V̂) is multiplied by."""
+    if kind in ("adam", "adamw", "amsgrad"):
+        return "α/(√Ŝ+ε)"
+    if kind == "rmsprop":
+        return "α/(√S+ε)"
+    if kind == "adagrad":
+        return "α/(1+(t−1)·lr_decay)/(√S+ε)" if hyper.get("lr_decay") else "α/(√S+ε)"
+    return "α, the same for every θ"
 
 CHART_STEPS = 200
 """How many recent steps the up-close chart shows."""
@@ -57,10 +79,11 @@ class Presenter:
         self.status(record, steps_per_second)
         if charts:
             self.loss()
+        self.timeline()
         self.layers(record)
         self.matrices(record)
         self.up_close(record, chart=charts)
-        if record is not None and self.screen.mode != "diverged":
+        if self.screen.mode != "diverged":
             self.screen.query_one("#banner", Static).remove_class("-shown")
 
     def status(self, record, steps_per_second: float | None = None) -> None:
@@ -71,10 +94,10 @@ class Presenter:
         status.scenario = scenario.name
         status.description = scenario.description
         status.step = 0 if record is None else record.step
+        status.furthest = session.furthest
         status.loss = None if record is None else record.loss
-        losses = screen.history.loss()
-        status.loss_change = (record.loss - losses[record.step - 2]
-                              if record is not None and 2 <= record.step <= len(losses) else None)
+        previous = screen.record_at(record.step - 1) if record is not None and record.step >= 2 else None
+        status.loss_change = None if previous is None else record.loss - previous.loss
         status.optimizer = session.optimizer_kind
         status.hyper = dict(session.hyper)
         status.mode = screen.mode
@@ -82,16 +105,31 @@ class Presenter:
         status.speed = screen.speed_label()
 
     def loss(self) -> None:
-        history = self.screen.history
-        n = len(history)
-        self.screen.query_one(LossChart).show(history.steps(n), history.loss(n), history.val_loss(n),
-                                              tuple(step for step, _, _ in history.lr_changes))
+        """The loss curve from the engine's history (every step up to the furthest one)."""
+        screen = self.screen
+        session = screen.session
+        history = session.history
+        losses = history.losses()
+        val = history.val_losses()
+        steps = np.arange(1, len(losses) + 1)
+        current = session.t if session.t < len(losses) else None
+        marks = tuple(step for step, _, _ in screen.history.lr_changes)
+        screen.query_one(LossChart).show(steps, losses, val, marks, current=current, ghost=history.ghost)
+
+    def timeline(self) -> None:
+        session = self.screen.session
+        timeline = self.screen.query_one(Timeline)
+        ghost = session.history.ghost
+        timeline.t = session.t
+        timeline.furthest = session.furthest
+        timeline.branch = None if ghost is None else ghost[0]
+        timeline.ghost_end = None if ghost is None else ghost[0] + len(ghost[1])
 
     def layers(self, record) -> None:
         screen = self.screen
         layers = screen.query_one(LayerList)
         layout = screen.session.layout
-        n = len(screen.history) if record is None else record.step
+        n = 0 if record is None else record.step
         if layers.grids is not screen.grids:
             layers.grids = screen.grids
             layers.shapes = dict(zip(layout.names, layout.shapes))
@@ -100,18 +138,31 @@ class Presenter:
         layers.layer_norms = {} if record is None else dict(record.layer_grad_norms)
         layers.selected = screen.layer_index
 
+    def state_keys(self) -> tuple[str, ...]:
+        """The arrays of the state panel, in order: the optimizer's state, the update and the
+        effective step size."""
+        return (*self.screen.state_names, "update", EFFECTIVE_LR)
+
+    @staticmethod
+    def _array(record, key: str):
+        """``{name: array}`` of the record for one of :meth:`state_keys`."""
+        if key == "update":
+            return record.update
+        if key == EFFECTIVE_LR:
+            return record.effective_lr
+        return {name: per[key] for name, per in record.state.items()}
+
     def _views(self):
         """``(view, arrays of the record to show)`` for every matrix on the screen."""
         screen = self.screen
         yield screen.query_one("#grad", MatrixView), lambda r: r.grads
         yield screen.query_one("#view-grad", MatrixView), lambda r: r.grads
-        for k in screen.state_names:
-            yield screen.query_one(f"#view-{k}", MatrixView), (
-                lambda r, k=k: {name: per[k] for name, per in r.state.items()})
-        yield screen.query_one("#view-update", MatrixView), lambda r: r.update
+        for k in self.state_keys():
+            yield screen.query_one(f"#view-{k}", MatrixView), lambda r, k=k: self._array(r, k)
 
     def matrices(self, record) -> None:
         screen = self.screen
+        session = screen.session
         grid = screen.grids[screen.layer_index]
         self.table(record, grid)
         for view, arrays in self._views():
@@ -119,16 +170,22 @@ class Presenter:
                 view.grid = grid
             view.values = None if record is None else grid.values(arrays(record))
             view.cursor = screen.cursor
-        title = f"{OPTIMIZER_TITLES.get(screen.session.optimizer_kind, screen.session.optimizer_kind)}"
+        kind = session.optimizer_kind if record is None else record.optimizer
+        hyper = session.hyper if record is None else record.hyper
+        screen.query_one(f"#view-{EFFECTIVE_LR}", MatrixView).caption = (
+            f"α_eff = {effective_lr_formula(kind, hyper)}")
+        title = f"{OPTIMIZER_TITLES.get(kind, kind)}"
         t = 0 if record is None else record.step
         state = screen.query_one("#state")
         state.border_title = f"{title} state — {grid.title}, t = {t}"
         screen.query_one("#gradient").border_title = f"gradient ∂L/∂θ — {grid.title}"
+        notes = []
+        tabs = screen.query_one("#state-tabs")
+        if tabs.display and tabs.active == f"tab-{EFFECTIVE_LR}":
+            notes.append(f"α_eff = {effective_lr_formula(kind, hyper)}")
         if record is not None and record.bias_correction1 is not None:
-            state.border_subtitle = (f"1−β1ᵗ = {num(record.bias_correction1)}  "
-                                     f"1−β2ᵗ = {num(record.bias_correction2)}")
-        else:
-            state.border_subtitle = ""
+            notes.append(f"1−β1ᵗ = {num(record.bias_correction1)}  1−β2ᵗ = {num(record.bias_correction2)}")
+        state.border_subtitle = "  ".join(notes)
 
     def table(self, record, grid) -> None:
         """The scalars' table (shown instead of the matrices when the grid is one row of them)."""
@@ -142,14 +199,14 @@ class Presenter:
             table.rows = grid.col_labels
         table.cursor_row = screen.cursor[1]
         if record is None:
-            table.columns = ()
+            table.columns = (("θ", grid.values(screen.history.initial)[0]),)
+            table.note = "step 0: the initial parameters; g and the state come with step 1"
             return
         columns = [("g", grid.values(record.grads)[0])] if screen.has_class("-narrow") else []
-        for k in screen.state_names:
-            arrays = {name: per[k] for name, per in record.state.items()}
-            columns.append((STATE_LABELS.get(k, k), grid.values(arrays)[0]))
-        columns.append(("Δθ", grid.values(record.update)[0]))
+        for k in self.state_keys():
+            columns.append((STATE_LABELS.get(k, k), grid.values(self._array(record, k))[0]))
         table.columns = tuple(columns)
+        table.note = f"α_eff = {effective_lr_formula(record.optimizer, record.hyper)}"
 
     def cursor(self, record) -> None:
         for view, _ in self._views():
@@ -170,7 +227,7 @@ class Presenter:
             equations.lines = (("press space to take step 1, n for 10, r to run", None),)
             plot.show(np.zeros(0), {})
             return
-        previous = screen.history.record_at(record.step - 1)
+        previous = screen.record_at(record.step - 1, fetch=True) if record.step >= 2 else None
         if previous is not None:
             before = previous.params[cell.param][cell.index]
             prev_state = {k: v[cell.index] for k, v in previous.state[cell.param].items()}
@@ -191,8 +248,9 @@ class Presenter:
     def _chart(self, chart: ParamChart, record, cell) -> None:
         """The cell's g, V, V̂ and value over the recent steps, read from the records' flat
         arrays (cheaper than building every record's per-parameter views)."""
-        recent = [r for r in self.screen.history.recent(CHART_STEPS + 50) if r.step <= record.step]
-        recent = recent[-CHART_STEPS:]
+        first = max(1, record.step - CHART_STEPS + 1)
+        recent = [r for r in map(self.screen.record_at, range(first, record.step)) if r is not None]
+        recent.append(record)
         layout = self.screen.session.layout
         i = layout.slices[layout.index[cell.param]].start
         i += int(np.ravel_multi_index(cell.index, layout.shapes[layout.index[cell.param]])) if cell.index else 0

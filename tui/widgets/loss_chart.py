@@ -49,14 +49,21 @@ def envelope(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np
 
 
 def integer_ticks(first: float, last: float, count: int) -> list[int]:
-    """About ``count`` round step numbers between ``first`` and ``last``."""
+    """About ``count`` (and at least two, where the span allows) round step numbers between
+    ``first`` and ``last``."""
     span = max(last - first, 1)
     raw = span / max(count, 1)
     magnitude = 10 ** np.floor(np.log10(raw)) if raw > 0 else 1
-    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
-    step = max(int(step), 1)
-    start = int(np.ceil(first / step) * step)
-    return list(range(start, int(last) + 1, step)) or [int(first)]
+    steps = [m * magnitude for m in (10, 5, 2, 1, 0.5, 0.2, 0.1)]
+    wanted = next((i for i, step in enumerate(steps) if step < raw), len(steps)) - 1
+    ticks = []
+    for step in steps[max(wanted, 0):]:
+        step = max(int(step), 1)
+        start = int(np.ceil(first / step) * step)
+        ticks = list(range(start, int(last) + 1, step))
+        if len(ticks) >= 2 or step == 1:
+            break
+    return ticks or [int(first)]
 
 
 def _nice_step(raw: float) -> float:
@@ -106,6 +113,9 @@ def value_ticks(low: float, high: float, log: bool, count: int = 5) -> tuple[lis
 class LossChart(PlotextPlot):
     """Training loss (and validation loss, when the scenario has a split) against the step.
 
+    After going back in time the whole history stays drawn, with a line at the step the
+    session stands at; after a branch, the abandoned steps are drawn dimmed beside the new ones.
+
     Attributes:
         log_scale: Plot the loss on a logarithmic axis (non-positive losses are left out).
     """
@@ -118,9 +128,14 @@ class LossChart(PlotextPlot):
         self._loss = np.zeros(0)
         self._val: np.ndarray | None = None
         self._marks: tuple[int, ...] = ()
+        self.current: int | None = None
+        """The step marked as where the session stands, or None (at the latest step)."""
+        self.ghost: tuple[np.ndarray, np.ndarray] | None = None
+        """``(steps, losses)`` of the abandoned branch, or None."""
 
     def show(self, steps: np.ndarray, loss: np.ndarray, val: np.ndarray | None = None,
-             marks: tuple[int, ...] = ()) -> None:
+             marks: tuple[int, ...] = (), current: int | None = None,
+             ghost: tuple[int, np.ndarray] | None = None) -> None:
         """Plot these series (arrays of equal length) at the next refresh.
 
         Args:
@@ -128,8 +143,18 @@ class LossChart(PlotextPlot):
             loss: Training loss per step.
             val: Validation loss per step, or None.
             marks: Steps at which the learning rate was changed (drawn as vertical lines).
+            current: The step the session stands at, marked when it is not the latest; None
+                for no mark.
+            ghost: ``(start, losses)``: the loss of steps ``start + 1 ...`` of a branch left
+                behind, drawn dimmed; or None.
         """
         self._steps, self._loss, self._val, self._marks = steps, loss, val, tuple(marks)
+        self.current = current
+        if ghost is None or len(ghost[1]) == 0:
+            self.ghost = None
+        else:
+            start, losses = ghost
+            self.ghost = (np.arange(start + 1, start + 1 + len(losses), dtype=float), np.asarray(losses))
         self.refresh()
 
     def watch_log_scale(self) -> None:
@@ -139,29 +164,43 @@ class LossChart(PlotextPlot):
         plt = self.plt
         plt.clear_figure()
         columns = max(self.size.width - 10, 8)
-        self.border_title = "loss (log scale)" if self.log_scale else "loss"
         steps = np.asarray(self._steps, dtype=float)
-        if len(steps):
+        if len(steps) or self.ghost is not None:
             plt.yscale("log" if self.log_scale else "linear")
-            series = [(self._loss, "train", "cyan")]
+            # A legend covers the start of the curve: for the ghost, only when there is room.
+            labelled = self._val is not None or (self.ghost is not None and self.size.height >= 14)
+            series = []
+            if self.ghost is not None:  # first, so that the current branch is drawn over it
+                series.append((*self.ghost, "abandoned", "gray"))
+            series.append((steps, self._loss, "train", "cyan"))
             if self._val is not None:
-                series.append((self._val, "validation", "orange"))
+                series.append((steps, self._val, "validation", "orange"))
             low, high = np.inf, -np.inf
-            for values, label, colour in series:
+            first, last = np.inf, -np.inf
+            for x_all, values, label, colour in series:
                 values = plottable(values)
                 keep = np.isfinite(values) & ((values > 0) if self.log_scale else True)
                 if not keep.any():
                     continue
-                x, y = envelope(steps[keep], values[keep], columns)
+                x, y = envelope(x_all[keep], values[keep], columns)
                 low, high = min(low, float(y.min())), max(high, float(y.max()))
+                first, last = min(first, float(x_all[0])), max(last, float(x_all[-1]))
                 plt.plot(x.tolist(), y.tolist(), marker="braille", color=colour,
-                         label=label if self._val is not None else None)
+                         label=label if labelled else None)
+            if not np.isfinite(first):
+                plt.xlabel("step")
+                return drawn(self)
             ticks, labels = value_ticks(low, high, self.log_scale, max(2, self.size.height // 4))
             if ticks:
                 plt.yticks(ticks, labels)
             for mark in self._marks:
                 plt.vertical_line(mark, color="gray")
-            ticks = integer_ticks(steps[0], steps[-1], max(2, columns // 12))
+            if self.current is not None:
+                first = min(first, self.current)
+                plt.vertical_line(self.current, color="magenta")
+            if last > first:
+                plt.xlim(first, last)
+            ticks = integer_ticks(first, last, max(2, columns // 12))
             plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel("step")
         return drawn(self)

@@ -13,20 +13,25 @@ from tui.format import fit
 from tui.messages import CursorMoved
 from tui.widgets.matrix_view import cell_style
 
-__all__ = ["StateTable"]
+__all__ = ["StateTable", "CELL"]
+
+CELL = 10
+"""Columns per number: ``-1.234e-5`` and a space."""
 
 
 class StateTable(Widget, can_focus=True):
-    """For an objective's scalars (``a``, ``b``, ``c``): ``g``, ``V``, ``S``, ``V̂``, ``Ŝ``, ``Δθ``.
+    """For an objective's scalars (``a``, ``b``, ``c``): ``g``, ``V``, ``S``, ``V̂``, ``Ŝ``, ``α_eff``,
+    ``Δθ``.
 
     Each column has its own colour scale (sign as hue, size as intensity), since ``S`` is in
-    units of ``g²``. Columns that do not fit are left out from the right, and say so. Up and
+    units of ``g²``. Columns that do not fit side by side continue in a block beneath. Up and
     down move the cursor (the scalars are one row of the gradient's grid: row 0, column k).
 
     Attributes:
         rows: The scalars' names, top to bottom.
         columns: ``(label, values)`` pairs, each ``values`` one number per row.
         cursor_row: The selected scalar.
+        note: A line under the table (what a column means).
     """
 
     DEFAULT_CSS = """
@@ -46,9 +51,22 @@ class StateTable(Widget, can_focus=True):
     rows: reactive[tuple[str, ...]] = reactive(tuple, layout=True)
     columns = reactive((), always_update=True)
     cursor_row = reactive(0)
+    note = reactive("")
+
+    def watch_columns(self, old, new) -> None:
+        if len(old) != len(new):  # the table may take another number of blocks
+            self.refresh(layout=True)
+
+    def _label_width(self) -> int:
+        return max((len(r) for r in self.rows), default=0) + 1
+
+    def _per_block(self, width: int) -> int:
+        """How many columns fit side by side (the last one needs no space after it)."""
+        return max(1, (width - self._label_width() + 1) // CELL)
 
     def get_content_height(self, container, viewport, width: int) -> int:
-        return len(self.rows) + 2  # the header, and a note when columns are left out
+        blocks = -(-len(self.columns) // self._per_block(width)) if self.columns else 1
+        return blocks * (len(self.rows) + 1) + 1  # a header per block, and the note
 
     def action_move(self, change: int) -> None:
         row = min(max(self.cursor_row + change, 0), max(len(self.rows) - 1, 0))
@@ -61,29 +79,33 @@ class StateTable(Widget, can_focus=True):
         if not self.columns:
             text.append("no step yet: press space", style="dim")
             return text
-        label_width = max(len(r) for r in self.rows) + 1
-        room = self.size.width - label_width + 1  # the last column needs no space after it
-        cell = 10 if room >= 10 * len(self.columns) else 9
-        count = max(1, room // cell)
-        shown = self.columns[:count]
+        label_width = self._label_width()
+        per_block = self._per_block(self.size.width)
         base = self.background_colors[1]
-        dim = Style(dim=True)
+        lines = []
+        for first in range(0, len(self.columns), per_block):
+            lines.append(self._block(self.columns[first:first + per_block], label_width, base))
+        text.append_text(Text("\n").join(lines))
+        if self.note:
+            text.append(f"\n{self.note}", style=Style(dim=True))
+        return text
+
+    def _block(self, columns, label_width: int, base) -> Text:
+        """A header and a row per scalar, for the columns that fit side by side."""
+        text = Text(no_wrap=True, overflow="crop")
         text.append(" " * label_width)
-        for label, _ in shown:
-            text.append(label.rjust(cell - 1) + " ", style=Style(bold=True))
+        for label, _ in columns:
+            text.append(label.rjust(CELL - 1) + " ", style=Style(bold=True))
         for r, name in enumerate(self.rows):
             text.append("\n")
             text.append(name.ljust(label_width), style=Style(bold=True, reverse=r == self.cursor_row))
-            for _, values in shown:
+            for _, values in columns:
                 values = np.asarray(values, dtype=float)
                 finite = np.abs(values[np.isfinite(values)])
                 scale = float(finite.max()) if finite.size else 0.0
                 style = cell_style(values[r], scale, base)
                 if r == self.cursor_row:
                     style += Style(bold=True)
-                text.append(fit(values[r], cell - 1, cell - 6).rjust(cell - 1), style=style)
+                text.append(fit(values[r], CELL - 1, CELL - 6).rjust(CELL - 1), style=style)
                 text.append(" ")
-        if len(shown) < len(self.columns):
-            hidden = " ".join(label for label, _ in self.columns[len(shown):])
-            text.append(f"\n(no room for {hidden}: see the equations below)", style=dim)
         return text

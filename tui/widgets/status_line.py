@@ -25,8 +25,9 @@ class StatusLine(Widget):
     Attributes:
         scenario: The scenario's name.
         description: Its one-line description (left out when it would cost a line).
-        step: Steps taken (t).
-        loss: The loss of the latest step, or None before the first.
+        step: The step the session stands at (t).
+        furthest: The furthest step of the history (shown when t is behind it).
+        loss: The loss of step t, or None at step 0.
         loss_change: Its change from the step before, or None.
         optimizer: The optimizer's kind.
         hyper: The hyperparameters in force for the next step.
@@ -45,6 +46,7 @@ class StatusLine(Widget):
     scenario = reactive("")
     description = reactive("")
     step = reactive(0)
+    furthest = reactive(0)
     loss: reactive[float | None] = reactive(None)
     loss_change: reactive[float | None] = reactive(None)
     optimizer = reactive("")
@@ -58,7 +60,10 @@ class StatusLine(Widget):
         parts = [Text.assemble(("gradstep ", Style(bold=True, color="cyan")), (self.scenario, bold))]
         if describe and self.description:
             parts[0].append(f" — {self.description}")
-        parts.append(Text.assemble("step ", (str(self.step), bold)))
+        where = Text.assemble("step ", (str(self.step), bold))
+        if self.step < self.furthest:
+            where.append(f" of {self.furthest}", style=Style(color="magenta"))
+        parts.append(where)
         if self.loss is not None:
             loss = Text.assemble("loss ", (num(self.loss), bold))
             if self.loss_change is not None:

@@ -1,0 +1,75 @@
+"""The dialog behind ``:``: type a step of the history and go there."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+__all__ = ["JumpDialog", "parse_step"]
+
+
+def parse_step(text: str, furthest: int) -> int:
+    """The step ``text`` names, within ``0 ... furthest``.
+
+    Raises:
+        ValueError: With a sentence for the learner, when ``text`` is not a whole number or
+            lies outside the history.
+    """
+    text = text.strip()
+    try:
+        step = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a step number: type a whole number from 0 to {furthest}") from None
+    if step < 0:
+        raise ValueError(f"steps start at 0: type a number from 0 to {furthest}")
+    if step > furthest:
+        raise ValueError(f"step {step} has not been computed yet (the latest is {furthest}): "
+                         "go there with space, n or r")
+    return step
+
+
+class JumpDialog(ModalScreen[int | None]):
+    """Dismisses with the step typed (or None when cancelled); a step outside the history is
+    explained in the dialog, which stays open.
+
+    Args:
+        t: The step the session stands at (shown as the starting text).
+        furthest: The furthest step of the history.
+    """
+
+    CSS_PATH = "jump_dialog.tcss"
+    BINDINGS = [Binding("escape", "cancel", "cancel")]
+
+    def __init__(self, t: int, furthest: int) -> None:
+        super().__init__()
+        self.t = t
+        self.furthest = furthest
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(f"which step? 0 … {self.furthest}")
+            yield Input(str(self.t), placeholder=f"0 … {self.furthest}", id="step")
+            yield Static("enter goes there, escape cancels", id="hint")
+            yield Static("", id="problem", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#dialog").border_title = "go to step"
+        self.query_one("#step", Input).focus()
+
+    @on(Input.Submitted, "#step")
+    def _typed(self, event: Input.Submitted) -> None:
+        try:
+            step = parse_step(event.value, self.furthest)
+        except ValueError as exc:
+            problem = self.query_one("#problem", Static)
+            problem.update(str(exc))
+            problem.add_class("-shown")
+            return
+        self.dismiss(step)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
