@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable
 
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.screen import Screen
 
 __all__ = ["GradstepApp", "run_dashboard"]
@@ -29,6 +30,15 @@ class GradstepApp(App[int]):
 
     TITLE = "gradstep"
 
+    BINDINGS = [
+        Binding("c", "view('chain')", "chain"),
+        Binding("k", "view('gradcheck')", "gradcheck"),
+        Binding("f", "view('fit')", "fit"),
+        Binding("s", "view('surface')", "surface"),
+        Binding("C", "view('race')", "race"),
+    ]
+    """The views of the mathematics, over the dashboard's session (issue 6)."""
+
     def __init__(self, scenario_path: Path | str) -> None:
         super().__init__()
         from engine.scenario import load_scenario, resolve_scenario
@@ -41,13 +51,71 @@ class GradstepApp(App[int]):
         self.push_screen(DashboardScreen(self.scenario))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The palette lists every key of the dashboard by name, then Textual's own commands."""
+        """The palette lists every key of the screen by name, then the views of the mathematics,
+        then Textual's own commands."""
         for binding in getattr(screen, "BINDINGS", ()):
             if binding.description:
                 key = binding.key_display or binding.key
                 yield SystemCommand(f"{binding.description} ({key})", _help_for(binding),
                                     partial(screen.run_action, binding.action))
+        if self._dashboard() is not None:
+            for binding in self.BINDINGS:
+                yield SystemCommand(f"{binding.description} ({binding.key})", _help_for(binding),
+                                    partial(self.run_action, binding.action))
         yield from super().get_system_commands(screen)
+
+    # -- the views of the mathematics ------------------------------------------------------
+    def _dashboard(self):
+        """The dashboard screen on the stack (None before it is pushed)."""
+        from tui.screens.dashboard import DashboardScreen
+
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, DashboardScreen):
+                return screen
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The views open from the dashboard or from another view, not from a dialog."""
+        if action != "view":
+            return True
+        from tui.screens.dashboard import DashboardScreen
+        from tui.screens.math_view import MathView
+
+        return isinstance(self.screen, (DashboardScreen, MathView)) and self._dashboard() is not None
+
+    def action_view(self, name: str) -> None:
+        """Show view ``name`` (``chain``, ``gradcheck``, ``fit``, ``surface``, ``race``) of the
+        dashboard's session; from another view, in its place."""
+        from tui.screens.math_view import MathView
+
+        dashboard = self._dashboard()
+        if dashboard is None:
+            return
+        view_class = _view_class(name)
+        if isinstance(self.screen, view_class):
+            return
+        view = view_class(dashboard)
+        if isinstance(self.screen, MathView):
+            self.switch_screen(view)
+        else:
+            self.push_screen(view)
+
+
+_VIEWS = {
+    "chain": ("tui.screens.chain_view", "ChainView"),
+    "gradcheck": ("tui.screens.gradcheck_view", "GradCheckView"),
+    "fit": ("tui.screens.fit_view", "FitView"),
+    "surface": ("tui.screens.surface_view", "SurfaceView"),
+    "race": ("tui.screens.race_view", "RaceView"),
+}
+"""Each view's module and class, imported when first opened."""
+
+
+def _view_class(name: str):
+    import importlib
+
+    module, cls = _VIEWS[name]
+    return getattr(importlib.import_module(module), cls)
 
 
 def _help_for(binding) -> str:

@@ -28,10 +28,22 @@ KEY_HELP = {
     "log_scale": "loss chart: linear / logarithmic scale",
     "open": "open a scenario: bundled, ./scenarios, or a typed path",
     "reload": "reload the scenario from its file (back to step 0)",
+    "back(1)": "one step back in the history (also backspace)",
+    "back(10)": "ten steps back",
+    "forward(10)": "ten steps forward, up to the furthest step computed",
+    "goto_start": "back to step 0 (home)",
+    "goto_end": "to the furthest step computed (end)",
+    "jump": "go to a step you type",
+    "export": "export the trace (loss, θ, g, state, Δθ of every step) as JSON lines or CSV",
     "help": "this help",
     "quit": "quit",
+    "view('chain')": "chain rule: every local derivative from the loss down to the selected θ",
+    "view('gradcheck')": "gradient check: the engine's ∂L/∂θ against finite differences",
+    "view('fit')": "model fit: the data and the model's predictions (curve or decision regions)",
+    "view('surface')": "loss surface: the loss over two parameters, with the path so far",
+    "view('race')": "optimizer race: the scenario's optimizers side by side, in lockstep",
 }
-"""A sentence for each key of the dashboard, by action."""
+"""A sentence for each key of the dashboard and of the views over it, by action."""
 
 SYMBOLS = [
     ("θ", "a parameter (a, b, c of an objective; an entry of W or b of a layer)"),
@@ -45,6 +57,7 @@ SYMBOLS = [
     ("ε", "a small number that keeps the division finite (1e-8)"),
     ("μ, ρ, λ", "momentum, RMSprop's decay, weight decay"),
     ("Δθ", "the update: new θ − old θ"),
+    ("α_eff", "the step size θ effectively gets: Adam α/(√Ŝ+ε), RMSprop α/(√S+ε), SGD α"),
 ]
 
 
@@ -80,6 +93,13 @@ class HelpScreen(ModalScreen[None]):
         for binding in self.bindings:
             key = binding.key_display or {"space": "space"}.get(binding.key, binding.key)
             rows.append((key, KEY_HELP.get(binding.action, binding.description)))
+        views = [b for b in getattr(self.app, "BINDINGS", ()) if getattr(b, "description", "")]
+        if views:
+            rows.append(("", ""))
+            rows.append(("", "The mathematics (escape or q goes back to the dashboard):"))
+            for binding in views:
+                rows.append((binding.key_display or binding.key,
+                             KEY_HELP.get(binding.action, binding.description)))
         rows.append(("ctrl+p", "command palette (every key above, by name)"))
         for key, what in rows:
             text.append(f"  {key:>6}  ", style=Style(bold=True))

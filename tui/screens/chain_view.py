@@ -1,0 +1,96 @@
+"""The chain rule for one scalar parameter: every local derivative from the loss down to it.
+
+The report is the engine's (:func:`engine.chain.chain_report`), built from the graph behind the
+gradient of the step the dashboard stands at (step 1's before the first step). The last line
+sets the sum of the paths' products beside the gradient the engine recorded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Static
+
+from engine.chain import chain_report
+from tui.chain_lines import agrees, chain_renderable, entry_text
+from tui.format import num
+from tui.screens.math_view import MathView, selected_entry
+
+__all__ = ["ChainView"]
+
+
+class ChainView(MathView):
+    """dL/dθ for one entry θ, as the tutorial writes the chain rule."""
+
+    CSS_PATH = "chain_view.tcss"
+    BINDINGS = MathView.STEPS_BINDINGS + [
+        Binding("left", "entry(-1)", "entry", key_display="←"),
+        Binding("right", "entry(1)", "entry", key_display="→", show=False),
+    ]
+
+    def __init__(self, dashboard) -> None:
+        super().__init__(dashboard)
+        self.param, self.index = selected_entry(dashboard)
+        self.report = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="chain-head")
+        with VerticalScroll(id="chain-body"):
+            yield Static(id="chain-text")
+        yield Static(id="chain-result")
+        yield Footer(compact=True)
+
+    def session_changed(self) -> None:
+        with self.engine_lock:
+            t = max(self.session.t, 1)
+            record = self.session.record if self.session.t >= 1 else None
+            self.report = chain_report(self.session, self.param, self.index, step=t)
+        self._show(self.report, record)
+
+    def _show(self, report, record) -> None:
+        theta = entry_text(self.param, self.index)
+        t = report.step
+        if record is None:
+            note = "(step 1's batch and the initial parameters: the gradient the first step will use)"
+            when = "before step 1"
+        else:
+            note = f"(step {t}'s batch, at the parameters before its update)"
+            when = f"step {t}"
+        head = Text()
+        head.append(f"chain rule for ∂L/∂{theta}", style="bold")
+        head.append(f" — {when}; ← → another entry")
+        self.query_one("#chain-head", Static).update(head)
+        self.query_one("#chain-text", Static).update(chain_renderable(report, theta, note))
+        self.query_one("#chain-result", Static).update(self._result(report, record, theta))
+
+    def _result(self, report, record, theta) -> Text:
+        text = Text()
+        paths = "the path's product" if report.path_count == 1 else f"Σ of the {report.path_count} paths"
+        text.append(f"∂L/∂{theta} = {paths} = ")
+        text.append(num(report.total), style="bold cyan")
+        engine = report.gradient if record is None else float(record.grads[self.param][self.index])
+        source = "the step's record" if record is not None else "back-propagation"
+        text.append(f"   = engine's ∂L/∂θ ({source}) = ")
+        text.append(num(engine), style="bold cyan")
+        if agrees(report.total, engine):
+            text.append("  ✓", style="bold green")
+        else:
+            text.append(f"  ✗ differs by {num(report.total - engine)}", style="bold red")
+        return text
+
+    def action_entry(self, change: int) -> None:
+        """Move to the previous / next scalar entry of the parameters (in their flat order)."""
+        layout = self.session.layout
+        k = layout.index[self.param]
+        shape = layout.shapes[k]
+        flat = int(layout.slices[k].start + (np.ravel_multi_index(self.index, shape) if shape else 0))
+        flat = (flat + change) % layout.size
+        k = int(np.searchsorted(layout.offsets, flat, side="right") - 1)
+        shape = layout.shapes[k]
+        local = flat - int(layout.offsets[k])
+        self.param = layout.names[k]
+        self.index = tuple(int(i) for i in np.unravel_index(local, shape)) if shape else ()
+        self.session_changed()

@@ -1,0 +1,113 @@
+"""The gradient check: the engine's ∂L/∂θ beside central finite differences, entry by entry.
+
+:func:`engine.gradcheck.gradient_check` runs at the parameters and on the batch of the step the
+dashboard stands at (step 1's before the first step), in a thread worker: a network with many
+entries takes a while, and the check is sampled beyond ``MAX_ENTRIES`` entries.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import get_current_worker
+
+from engine.gradcheck import TOLERANCE, gradient_check
+from tui.chain_lines import entry_text
+from tui.format import num, short
+from tui.screens.math_view import MathView
+
+__all__ = ["GradCheckView", "MAX_ENTRIES"]
+
+MAX_ENTRIES = 2000
+"""Most entries checked; a larger model is checked on a seeded random sample."""
+
+DIGITS = 9
+"""Significant digits of each derivative: enough to see where the two part."""
+
+WORST = "bold black on rgb(234,179,8)"
+KINK = "rgb(148,163,184)"
+
+
+class GradCheckView(MathView):
+    """Every entry's analytic and numerical derivative and their relative error."""
+
+    CSS_PATH = "gradcheck_view.tcss"
+    BINDINGS = MathView.STEPS_BINDINGS
+
+    def __init__(self, dashboard) -> None:
+        super().__init__(dashboard)
+        self.check = None
+        self.step = None
+        self.seconds = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="check-head")
+        yield DataTable(id="check-table", cursor_type="row", zebra_stripes=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("θ", key="entry")
+        table.add_column("∂L/∂θ, engine", key="analytic")
+        table.add_column("finite differences", key="numeric")
+        table.add_column("rel. error", key="error")
+        table.add_column("", key="note")
+        self.query_one("#check-head", Static).update("checking …")
+
+    def session_changed(self) -> None:
+        t, theta, batch = self.step_inputs()
+        self._check(t, theta, batch)
+
+    @work(thread=True, exclusive=True, group="gradcheck")
+    def _check(self, t, theta, batch) -> None:
+        worker = get_current_worker()
+        started = time.perf_counter()
+        check = gradient_check(self.session, theta=theta, batch=batch, max_entries=MAX_ENTRIES)
+        seconds = time.perf_counter() - started
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show, t, check, seconds)
+
+    def _show(self, t, check, seconds) -> None:
+        self.check, self.step, self.seconds = check, t, seconds
+        worst = check.worst
+        head = Text()
+        head.append(f"gradient check at step {t}", style="bold")
+        head.append(" (its batch, before its update)" if self.session.t >= 1
+                    else " (step 1's batch, before the first update)")
+        head.append(": the engine's ∂L/∂θ against central differences "
+                    "(f(θ+h) − f(θ−h))/2h, Richardson-extrapolated from h and h/2, "
+                    "h = 1e-4·max(1, |θ|), in float64\n")
+        sampled = len(check.entries) < check.total
+        head.append(f"{len(check.entries)} of {check.total} entries"
+                    + (" (a random sample)   " if sampled else "   "))
+        if worst is not None:
+            head.append("worst relative error ")
+            head.append(num(worst.error, 2), style="bold")
+            head.append(f" at {entry_text(worst.name, worst.index)}   ")
+        if check.passed:
+            head.append(f"✓ passes (≤ {short(TOLERANCE)})", style="bold green")
+        else:
+            head.append(f"✗ fails (> {short(TOLERANCE)})", style="bold red")
+        if check.kinks:
+            head.append(f"   {len(check.kinks)} on a kink (one-sided slopes differ; not counted)",
+                        style=KINK)
+        self.query_one("#check-head", Static).update(head)
+        table = self.query_one(DataTable)
+        table.clear()
+        worst_row = None
+        for i, e in enumerate(check.entries):
+            is_worst = worst is not None and e is worst
+            style = WORST if is_worst else (KINK if e.kink else "")
+            note = "worst" if is_worst else ("kink" if e.kink else "")
+            if is_worst:
+                worst_row = i
+            table.add_row(Text(entry_text(e.name, e.index), style=style),
+                          *(Text(v, style=style, justify="right") for v in (
+                              num(e.analytic, DIGITS), num(e.numeric, DIGITS), num(e.error, 2))),
+                          Text(note, style=style), key=str(i))
+        if worst_row is not None:
+            table.move_cursor(row=worst_row)

@@ -1,0 +1,270 @@
+"""The optimizer race: several optimizers trained in lockstep on the dashboard's scenario.
+
+The runners are the engine's (:class:`engine.race.Race`): the scenario's ``[[compare]]``
+optimizers, or SGD, momentum, RMSprop and Adam at the scenario's learning rate when it lists
+none. Each runner is a session of its own, so the dashboard's session is not touched. The race
+steps on this screen: ``space`` one step, ``n`` a hundred, ``r`` runs and pauses (a thread
+worker). A runner whose loss stops being finite stays where it diverged.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import numpy as np
+from rich import box
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
+
+from engine.race import Race
+from engine.scenario import OptimizerSpec
+from engine.surface import surface, window
+from tui.equations import HYPER_SYMBOLS
+from tui.format import num, rate, short
+from tui.screens.math_view import MathView
+from tui.screens.surface_view import MAX_SLOW_POINTS, thinned
+from tui.widgets.heat_map import GREYS, HeatMap, Overlay, sequential, skewed
+from tui.widgets.race_chart import RaceChart
+
+__all__ = ["RaceView", "default_specs", "THRESHOLD"]
+
+THRESHOLD = 1e-3
+"""The default threshold is this fraction of the loss at the start."""
+
+DEFAULT_RACE = ("sgd", "momentum", "rmsprop", "adam")
+
+COLOURS = ((34, 211, 238), (251, 146, 60), (232, 121, 249), (74, 222, 128), (250, 204, 21),
+           (248, 113, 113))
+"""One per runner: cyan, orange, magenta, green, yellow, red."""
+
+CEILING = 10.0
+"""The chart leaves out losses above this many times the loss at the start."""
+
+FRAME = 0.1
+"""While running, the screen is drawn at most this often (seconds)."""
+
+
+def default_specs(scenario):
+    """The scenario's ``[[compare]]`` optimizers, or the four classics at its learning rate."""
+    if scenario.compare:
+        return tuple(scenario.compare)
+    return tuple(OptimizerSpec(kind=kind, lr=scenario.optimizer.lr) for kind in DEFAULT_RACE)
+
+
+class RaceView(MathView):
+    """Loss curves, paths on the loss surface, and who reached the threshold first."""
+
+    CSS_PATH = "race_view.tcss"
+    BINDINGS = [
+        Binding("space", "race(1)", "step"),
+        Binding("n", "race(100)", "×100"),
+        Binding("r", "run", "run/pause"),
+        Binding("g", "log_scale", "log"),
+        Binding("left_square_bracket", "threshold(0.1)", "threshold÷10", key_display="["),
+        Binding("right_square_bracket", "threshold(10)", "×10", key_display="]"),
+    ]
+
+    def __init__(self, dashboard) -> None:
+        super().__init__(dashboard)
+        self.specs = default_specs(self.scenario)
+        self.race = Race(self.scenario, self.specs)
+        first = self.race.runners[0].session
+        with np.errstate(all="ignore"):
+            self.start_loss = first.loss_at(first.theta)
+        self.threshold = THRESHOLD * self.start_loss if self.start_loss > 0 else None
+        self.full = first.layout.size == 2
+        self.running = False
+        self.speed = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._bounds = None
+        self._surface = None
+
+    def poll_key(self):
+        return None  # the race does not follow the dashboard
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="race-head")
+        with Horizontal(id="race-top"):
+            yield RaceChart(id="race-chart")
+            if self.full:
+                with Vertical(id="race-paths"):
+                    yield HeatMap(id="race-map")
+        yield Static(id="race-table")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#race-chart").border_title = "loss"
+        if self.full:
+            x, y = self.race.traced_labels
+            self.query_one("#race-paths").border_title = f"paths over L({x}, {y})"
+        self.draw()
+
+    def on_resize(self, event) -> None:
+        # Below 100 columns or 30 lines the loss curves need the room: the paths panel goes.
+        self.set_class(event.size.width < 100 or event.size.height < 30, "-small")
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+
+    # -- stepping --------------------------------------------------------------------------
+    def action_race(self, steps: int) -> None:
+        self._pause()
+        if steps == 1:
+            with self._lock:
+                self.race.step()
+            self.draw()
+        else:
+            self._start(steps)
+
+    def action_run(self) -> None:
+        if self.running:
+            self._pause()
+            self.draw()
+        else:
+            self._start(None)
+
+    def _start(self, steps) -> None:
+        self._stop = threading.Event()
+        self.running = True
+        self._run(steps, self._stop)
+
+    def _pause(self) -> None:
+        if self.running:
+            self._stop.set()
+            self.running = False
+            self.speed = None
+
+    @work(thread=True, exclusive=True, group="race")
+    def _run(self, steps, stop) -> None:
+        worker = get_current_worker()
+        taken, drawn = 0, time.perf_counter()
+        started = drawn
+        while not stop.is_set() and not worker.is_cancelled and (steps is None or taken < steps):
+            with self._lock:
+                if self.race.finished:
+                    break
+                self.race.step()
+            taken += 1
+            now = time.perf_counter()
+            if now - drawn >= FRAME:
+                time.sleep(0)
+                self.speed = taken / (now - started) if steps is None else None
+                self.app.call_from_thread(self.draw)
+                drawn = now
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._ended, stop)
+
+    def _ended(self, stop) -> None:
+        if stop is self._stop:
+            self.running = False
+            self.speed = None
+        self.draw()
+
+    # -- drawing ---------------------------------------------------------------------------
+    def draw(self) -> None:
+        with self._lock:
+            summary = self.race.summary(self.threshold)
+            losses = [(r.label, np.asarray(r.losses, dtype=float)) for r in self.race.runners]
+            paths = self.race.trajectories() if self.full else None
+            diverged = [r.diverged for r in self.race.runners]
+            t = self.race.t
+        colours = [COLOURS[i % len(COLOURS)] for i in range(len(losses))]
+        self.query_one("#race-head", Static).update(self._head(t))
+        start = self.start_loss
+        ceiling = CEILING * abs(start) if np.isfinite(start) and start else np.inf
+        self.query_one(RaceChart).show([(label, v, c) for (label, v), c in zip(losses, colours)],
+                                       self.threshold, ceiling)
+        self.query_one("#race-table", Static).update(self._table(summary, colours))
+        if self.full:
+            self._paths(paths, diverged, colours)
+
+    def _head(self, t) -> Text:
+        text = Text()
+        text.append(f"optimizer race on {self.scenario.name}", style="bold")
+        where = "its [[compare]] list" if self.scenario.compare else \
+            f"no [[compare]] list: the classics at its α = {short(self.scenario.optimizer.lr)}"
+        text.append(f" — {len(self.race.runners)} optimizers ({where}); same start, same batches\n")
+        text.append(f"step {t}", style="bold")
+        if self.running:
+            text.append("   ▶ running", style="bold green")
+            if self.speed:
+                text.append(f" {rate(self.speed)}")
+        else:
+            text.append("   ‖ paused", style="bold yellow")
+        if self.threshold is not None:
+            text.append(f"   threshold L ≤ {num(self.threshold)}", style="bold")
+            ratio = self.threshold / self.start_loss
+            text.append(f" = {short(ratio)} × L₀, L₀ = {num(self.start_loss)} the loss at the start")
+        return text
+
+    def _table(self, summary, colours) -> Table:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
+        table.add_column("optimizer")
+        table.add_column("hyper", overflow="fold")
+        table.add_column("steps", justify="right")
+        reach = f"first step L ≤ {num(self.threshold)}" if self.threshold is not None else "reached"
+        table.add_column(reach, justify="right")
+        table.add_column("final L", justify="right")
+        table.add_column("best L", justify="right")
+        table.add_column("")
+        for s, runner, (r, g, b) in zip(summary, self.race.runners, colours):
+            hyper = "  ".join(f"{HYPER_SYMBOLS.get(k, k)} {short(v)}" for k, v in runner.hyper.items()
+                              if k in ("lr", "momentum", "rho", "beta1", "beta2", "weight_decay")
+                              and (v or k == "lr"))
+            status = Text(f"diverged at step {s.diverged_at}" if s.diverged_at else "", style="bold red")
+            table.add_row(Text(f"━━ {s.label}", style=f"bold rgb({r},{g},{b})"), hyper, str(s.steps),
+                          "—" if s.reached is None else str(s.reached),
+                          "—" if s.final_loss is None else num(s.final_loss),
+                          "—" if s.best_loss is None else num(s.best_loss), status)
+        return table
+
+    def _paths(self, paths, diverged, colours) -> None:
+        heat = self.query_one(HeatMap)
+        going = [p for p, d in zip(paths.values(), diverged) if not d]
+        points = np.vstack(going or list(paths.values()))
+        points = points[np.all(np.isfinite(points), axis=1)]
+        if not len(points):
+            return
+        if self._bounds is None or not _inside(points, self._bounds):
+            self._bounds = window(points)
+            rows, cols = heat.grid_shape()
+            session = self.race.runners[0].session
+            if session.scenario.kind != "objective":
+                while rows * cols > MAX_SLOW_POINTS:
+                    rows, cols = max(rows // 2, 2), max(cols * 3 // 4, 2)
+            x, y = self.race.traced
+            self._surface = surface(session, x=x, y=y, shape=(rows, cols), bounds=self._bounds)
+        s = self._surface
+        rgb = sequential(s.Z, log=skewed(s.Z), bands=10, anchors=GREYS)
+        overlays = []
+        for (label, path), colour in zip(paths.items(), colours):
+            shown = thinned(path, 1500)
+            overlays.append(Overlay(shown[:, 0], shown[:, 1], colour, "•", joined=True, last="◆"))
+        heat.show(s.xs, s.ys, rgb, overlays, s.x, s.y)
+
+    # -- keys ------------------------------------------------------------------------------
+    def action_log_scale(self) -> None:
+        chart = self.query_one(RaceChart)
+        chart.log_scale = not chart.log_scale
+
+    def action_threshold(self, factor: float) -> None:
+        if self.threshold is not None:
+            self.threshold *= factor
+            self.draw()
+
+    def action_close(self) -> None:
+        self._pause()
+        super().action_close()
+
+
+def _inside(points, bounds) -> bool:
+    (x0, x1), (y0, y1) = bounds
+    x, y = points[:, 0], points[:, 1]
+    return bool(np.all((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)))
