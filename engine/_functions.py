@@ -59,7 +59,18 @@ def tan(a):
 
 def tanh(a):
     od = np.tanh(a.data)
-    return _unary(a, "tanh", od, lambda: 1.0 - od * od)
+    if np.ndim(od) == 0:
+        return _unary(a, "tanh", od, lambda: 1.0 - od * od)
+    out = _make(od, (a,), "tanh")
+    if out.requires_grad:
+        def _backward(g):
+            # g * (1 - tanh^2), in one scratch array: a hidden layer's hot path
+            local = od * od
+            np.subtract(1.0, local, out=local)
+            local *= g
+            _acc(a, local)
+        out._backward = _backward
+    return out
 
 
 def sigmoid(a):

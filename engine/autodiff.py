@@ -18,6 +18,8 @@ number equals PyTorch's.
 from __future__ import annotations
 
 import itertools
+import threading
+from contextlib import contextmanager
 from operator import attrgetter
 
 import numpy as np
@@ -35,6 +37,24 @@ __all__ = [
 
 _counter = itertools.count()
 _by_seq = attrgetter("_seq")
+_recording = threading.local()
+_recording.tape = None
+
+
+@contextmanager
+def tape():
+    """Record, in creation order, every node this thread makes inside the block.
+
+    A node is always made after its parents, so the tape is a topological order and
+    ``loss.backward(order=tape)`` needs no graph walk: the training loop's hot path.
+    """
+    previous = getattr(_recording, "tape", None)
+    nodes = []
+    _recording.tape = nodes
+    try:
+        yield nodes
+    finally:
+        _recording.tape = previous
 
 
 class Node:
@@ -69,6 +89,9 @@ class Node:
         self._prev = prev
         self._op = op
         self._ctx = ctx
+        recording = getattr(_recording, "tape", None)
+        if recording is not None:
+            recording.append(self)
 
     # -- introspection ---------------------------------------------------------------------
     @property
@@ -99,7 +122,7 @@ class Node:
                     stack.append(parent)
         return sorted(seen, key=_by_seq)
 
-    def backward(self, grad=None):
+    def backward(self, grad=None, order=None):
         """Fill ``grad`` of every node this one depends on with d(self)/d(node).
 
         Gradients left by an earlier backward pass are cleared first, so calling this on a
@@ -107,8 +130,11 @@ class Node:
 
         Args:
             grad: The seed gradient, ones (of ``data``'s shape) by default.
+            order: Nodes in a topological order covering the graph (a :func:`tape`), so the
+                graph need not be walked; nodes outside this one's graph are harmless.
         """
-        order = self.topological_order(only_grad=True)
+        if order is None:
+            order = self.topological_order(only_grad=True)
         for node in order:
             node.grad = None
         if grad is None:

@@ -16,6 +16,8 @@ matched element for element: they never broadcast into an (n, n) matrix.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from engine.autodiff import Node
@@ -31,7 +33,7 @@ def match_target(pred_shape, target):
     """
     if target.shape == pred_shape:
         return target
-    if target.size != int(np.prod(pred_shape)):
+    if target.size != math.prod(pred_shape):
         raise ValueError(f"target of shape {target.shape} does not match prediction of shape {pred_shape}")
     return target.reshape(pred_shape)
 
@@ -41,7 +43,7 @@ def _loss_node(value, pred, op, local, target):
     out = Node(value, (pred,), op, pred.requires_grad, ctx=target)
     if pred.requires_grad:
         def _backward(g):
-            contribution = local * g
+            contribution = local if g == 1 else local * g  # the loss is usually the root
             pred.grad = contribution if pred.grad is None else pred.grad + contribution
         out._backward = _backward
     return out

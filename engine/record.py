@@ -49,9 +49,13 @@ class ParamLayout:
         return f"ParamLayout({', '.join(f'{n}{list(s)}' for n, s in zip(self.names, self.shapes))})"
 
     def views(self, flat):
-        """``{name: view of flat}`` shaped like each parameter (0-d arrays for scalars)."""
-        return MappingProxyType({name: flat[sl].reshape(shape)
-                                 for name, sl, shape in zip(self.names, self.slices, self.shapes)})
+        """``{name: read-only view of flat}`` shaped like each parameter (0-d arrays for scalars)."""
+        views = {}
+        for name, sl, shape in zip(self.names, self.slices, self.shapes):
+            view = flat[sl].reshape(shape)
+            view.flags.writeable = False
+            views[name] = view
+        return MappingProxyType(views)
 
     def layer_names(self):
         """The distinct layers, in order."""

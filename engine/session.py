@@ -69,6 +69,8 @@ class Session:
         self._theta0 = np.concatenate([np.ravel(v) for _, v in named]) if named else np.zeros(0, self.dtype)
         self._theta0.flags.writeable = False
         self._scalar = tuple(shape == () for shape in self.layout.shapes)
+        self._cuts = tuple((name, sl, shape, 0 if shape == () else 1 if len(shape) == 1 else 2)
+                           for name, sl, shape in zip(self.layout.names, self.layout.slices, self.layout.shapes))
         self._model = self._build_model()
         self._loss_fn = LOSSES[scenario.loss] if scenario.loss else None
         self._prepare_data()
@@ -144,6 +146,7 @@ class Session:
         """Take the optimizer in force for step t + 1 (fresh state where it changed kind at t)."""
         start, kind, hyper, fresh = self._schedule.at(t)
         self._opt_kind, self._hyper = kind, hyper
+        self._overflow_checked = tuple(k for k in ("S", "S_max") if k in optim.state_names(kind, hyper))
         if fresh and start == t:
             self._state = optim.init_state(kind, self._theta, hyper)
 
@@ -304,29 +307,27 @@ class Session:
         started = time.perf_counter()
         theta = self._theta
         batch, position = self._next_batch()
-        nodes = self._param_nodes(theta)
         t = self.t + 1
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), ad.tape() as order:
+            nodes = self._param_nodes(theta)
             loss_node = self._loss_graph(nodes, *batch)
-            loss_node.backward()
+            loss_node.backward(order=order)
             loss = float(loss_node.data)
             grad = self._flat_grad(nodes)
-            # a sum is finite only when every entry is (inf - inf and NaN give NaN)
-            if not (math.isfinite(loss) and math.isfinite(grad.sum())):
+            if not math.isfinite(loss):
                 self._diverged(t, loss, loss_node, nodes)
             new_theta, new_state = optim.update(self._opt_kind, theta, grad, self._state, self._hyper)
             delta = new_theta - theta
+            # A NaN or infinite gradient reaches the update (and so delta); a second moment can
+            # overflow on its own (g**2) while the update stays finite, so it is checked too.
             check = delta.sum()
-            for value in new_state.values():
-                if isinstance(value, np.ndarray):
-                    check += value.sum()
+            for name in self._overflow_checked:
+                check += new_state[name].sum()
             if not math.isfinite(check):
+                if not math.isfinite(grad.sum()):
+                    self._diverged(t, loss, loss_node, nodes)
                 self._diverged(t, loss, None, nodes, new_theta, new_state)
             val_loss = self._val_loss(nodes) if self._val is not None else None
-        new_theta.flags.writeable = grad.flags.writeable = delta.flags.writeable = False
-        for value in new_state.values():
-            if isinstance(value, np.ndarray):
-                value.flags.writeable = False
         record = StepRecord.make(step=t, loss=loss, val_loss=val_loss, optimizer=self._opt_kind,
                                  hyper=self._hyper, layout=self.layout, theta=new_theta, grad=grad,
                                  delta=delta, opt_state=new_state, batch=position)
@@ -389,13 +390,21 @@ class Session:
         return model
 
     def _param_nodes(self, theta, requires_grad=True):
+        Node = ad.Node
         nodes = []
-        for name, sl, shape, scalar in zip(self.layout.names, self.layout.slices, self.layout.shapes, self._scalar):
-            data = theta[sl.start] if scalar else theta[sl].reshape(shape)
-            nodes.append(ad.Node(data, requires_grad=requires_grad, name=name))
+        for name, sl, shape, kind in self._cuts:
+            if kind == 0:      # a scalar
+                data = theta[sl.start]
+            elif kind == 1:    # a vector: the slice already has its shape
+                data = theta[sl]
+            else:
+                data = theta[sl].reshape(shape)
+            nodes.append(Node(data, requires_grad=requires_grad, name=name))
         return nodes
 
     def _flat_grad(self, nodes):
+        if self._all_scalar:
+            return np.array([0.0 if n.grad is None else n.grad for n in nodes], dtype=self.dtype)
         flat = np.concatenate([n.grad.ravel() if n.grad is not None else np.zeros(np.size(n.data), self.dtype)
                                for n in nodes])
         return flat if flat.dtype == self.dtype else flat.astype(self.dtype)
