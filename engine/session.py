@@ -69,6 +69,7 @@ class Session:
         self._theta0 = np.concatenate([np.ravel(v) for _, v in named]) if named else np.zeros(0, self.dtype)
         self._theta0.flags.writeable = False
         self._scalar = tuple(shape == () for shape in self.layout.shapes)
+        self._fast = None  # a ScalarProgram for float64 objectives of scalars (see step)
         self._cuts = tuple((name, sl, shape, 0 if shape == () else 1 if len(shape) == 1 else 2)
                            for name, sl, shape in zip(self.layout.names, self.layout.slices, self.layout.shapes))
         self._model = self._build_model()
@@ -308,14 +309,26 @@ class Session:
         theta = self._theta
         batch, position = self._next_batch()
         t = self.t + 1
-        with np.errstate(all="ignore"), ad.tape() as order:
-            nodes = self._param_nodes(theta)
-            loss_node = self._loss_graph(nodes, *batch)
-            loss_node.backward(order=order)
-            loss = float(loss_node.data)
-            grad = self._flat_grad(nodes)
-            if not math.isfinite(loss):
-                self._diverged(t, loss, loss_node, nodes)
+        with np.errstate(all="ignore"):
+            loss = grad = None
+            if self._fast is not None:
+                try:
+                    loss, g = self._fast.value_and_grad(theta.tolist())
+                    grad = np.array(g)
+                except (ArithmeticError, ValueError):
+                    loss = None
+                if loss is not None and not (math.isfinite(loss) and math.isfinite(grad.sum())):
+                    loss = None  # let the graph produce NumPy's inf or NaN and say where
+            nodes = None
+            if loss is None:
+                with ad.tape() as order:
+                    nodes = self._param_nodes(theta)
+                    loss_node = self._loss_graph(nodes, *batch)
+                    loss_node.backward(order=order)
+                loss = float(loss_node.data)
+                grad = self._flat_grad(nodes)
+                if not math.isfinite(loss):
+                    self._diverged(t, loss, loss_node, nodes)
             new_theta, new_state = optim.update(self._opt_kind, theta, grad, self._state, self._hyper)
             delta = new_theta - theta
             # A NaN or infinite gradient reaches the update (and so delta); a second moment can
@@ -325,9 +338,11 @@ class Session:
                 check += new_state[name].sum()
             if not math.isfinite(check):
                 if not math.isfinite(grad.sum()):
+                    if nodes is None:
+                        nodes, loss_node = self._graph_for_diagnosis(theta, batch)
                     self._diverged(t, loss, loss_node, nodes)
                 self._diverged(t, loss, None, nodes, new_theta, new_state)
-            val_loss = self._val_loss(nodes) if self._val is not None else None
+            val_loss = self._val_loss(self._param_nodes(theta) if nodes is None else nodes) if self._val is not None else None
         record = StepRecord.make(step=t, loss=loss, val_loss=val_loss, optimizer=self._opt_kind,
                                  hyper=self._hyper, layout=self.layout, theta=new_theta, grad=grad,
                                  delta=delta, opt_state=new_state, batch=position)
@@ -340,6 +355,13 @@ class Session:
             if self._schedule.at(t)[0] == t:
                 self._apply_schedule(t)
         return record
+
+    def _graph_for_diagnosis(self, theta, batch):
+        with ad.tape() as order:
+            nodes = self._param_nodes(theta)
+            loss_node = self._loss_graph(nodes, *batch)
+            loss_node.backward(order=order)
+        return nodes, loss_node
 
     def _diverged(self, t, loss, loss_node, nodes, new_theta=None, new_state=None):
         """Raise :class:`Diverged` naming the operation and parameter where it happened."""
@@ -380,6 +402,10 @@ class Session:
         known = [*self.layout.names, *inputs, *constants]
         expression = parse_expression(sc.model.expression, known, dtype=self.dtype)
         names = self.layout.names
+        if sc.kind == "objective" and self.dtype == np.float64 and all(self._scalar):
+            from engine.scalar_program import scalar_program
+
+            self._fast = scalar_program(expression, names, sc.model.constants)
 
         def model(nodes, env):
             values = dict(constants)

@@ -1,0 +1,182 @@
+"""A fast path for objectives of scalar parameters: the expression run on Python floats.
+
+An objective such as the tutorial's ``f(a, b, c) = (a - 1)**2 + 10*(b + 2)**2 + c**2`` has a
+graph of 0-d values, where NumPy's per-call overhead (and making a node per operation) costs
+far more than the arithmetic. :func:`scalar_program` turns a parsed expression into a straight
+line of float operations and their local derivatives, run forward and then backward
+(reverse-mode, the same chain rule the autodiff graph applies, with PyTorch's conventions at
+kinks). The training loop uses it for float64 objectives whose parameters and constants are
+all scalars; everything else, and every view that shows the graph, uses :mod:`engine.autodiff`.
+
+The results equal the graph's up to the last bit or two (``math`` and NumPy may round ``exp``
+or ``log`` differently). Whenever a value is not finite, or ``math`` refuses (log of a negative
+number, overflow), the caller falls back to the graph for that step, which produces NumPy's
+inf or NaN and the explanation of where it went wrong.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine import autodiff as ad
+
+__all__ = ["scalar_program", "ScalarProgram"]
+
+
+def _sigmoid(x):
+    z = math.exp(-abs(x))
+    return 1.0 / (1.0 + z) if x >= 0 else z / (1.0 + z)
+
+
+def _softplus(x):
+    return x if x > 20.0 else math.log1p(math.exp(x))
+
+
+def _sign(x):
+    return (x > 0) - (x < 0)
+
+
+# op -> (forward f(x), local derivative d(x, value)): the autodiff graph's own formulas
+_UNARY = {
+    ad.neg: (lambda x: -x, lambda x, v: -1.0),
+    ad.exp: (math.exp, lambda x, v: v),
+    ad.log: (math.log, lambda x, v: 1.0 / x),
+    ad.sqrt: (math.sqrt, lambda x, v: 0.5 / v),
+    ad.abs: (abs, lambda x, v: float(_sign(x))),
+    ad.sin: (math.sin, lambda x, v: math.cos(x)),
+    ad.cos: (math.cos, lambda x, v: -math.sin(x)),
+    ad.tan: (math.tan, lambda x, v: 1.0 + v * v),
+    ad.tanh: (math.tanh, lambda x, v: 1.0 - v * v),
+    ad.sigmoid: (_sigmoid, lambda x, v: v * (1.0 - v)),
+    ad.relu: (lambda x: x if x > 0 else 0.0, lambda x, v: 1.0 if x > 0 else 0.0),
+    ad.softplus: (_softplus, lambda x, v: 1.0 if x > 20.0 else (lambda z: z / (z + 1.0))(math.exp(x))),
+    ad.sum: (lambda x: x, lambda x, v: 1.0),
+    ad.mean: (lambda x: x, lambda x, v: 1.0),
+}
+
+
+def _max_share(x, y):
+    return 1.0 if x > y else 0.5 if x == y else 0.0
+
+
+def _binary(fn, x, y):
+    """``(value, d/dx, d/dy)`` of a two-operand op."""
+    if fn is ad.add:
+        return x + y, 1.0, 1.0
+    if fn is ad.sub:
+        return x - y, 1.0, -1.0
+    if fn is ad.mul:
+        return x * y, y, x
+    if fn is ad.div:
+        return x / y, None, None  # backward below, in the graph's order of operations
+    if fn is ad.power:
+        v = x ** y
+        if isinstance(v, complex):
+            raise ValueError("negative base to a fractional power")
+        dx = 0.0 if y == 0 else y * x ** (y - 1)
+        dy = 0.0 if (x == 0 and y >= 0) else v * math.log(x)
+        return v, dx, dy
+    if fn is ad.maximum:
+        share = _max_share(x, y)
+        return max(x, y), share, 1.0 - share
+    if fn is ad.minimum:
+        share = _max_share(y, x)
+        return min(x, y), share, 1.0 - share
+    raise KeyError(fn)
+
+
+_BINARY_FNS = (ad.add, ad.sub, ad.mul, ad.div, ad.power, ad.maximum, ad.minimum)
+
+
+class ScalarProgram:
+    """An expression over scalars as a straight line of float operations.
+
+    Call :meth:`value_and_grad` with the parameters' values, in the session's order.
+    """
+
+    def __init__(self, leaves, names, program, result, params, constant_values):
+        self._leaves = leaves
+        self._program = program
+        self._result = result
+        self._base = len(leaves) + len(names)
+        # where each name's register comes from: a parameter's position, or a constant value
+        self._sources = [(params.index(n), None) if n in params else (None, constant_values[n]) for n in names]
+        self._param_slots = [len(leaves) + names.index(p) if p in names else None for p in params]
+
+    def value_and_grad(self, values):
+        """``(loss, [d loss / d param, ...])`` at parameter values ``values`` (floats, in order).
+
+        Raises:
+            ArithmeticError, ValueError: Where ``math`` refuses (overflow, log of a negative
+                number, a negative base to a fractional power); the caller then uses the graph.
+        """
+        regs = list(self._leaves)
+        for position, fixed in self._sources:
+            regs.append(values[position] if position is not None else fixed)
+        locals_ = []
+        for code, fn, a, b in self._program:
+            if code == 0:
+                x = regs[a]
+                forward, local = _UNARY[fn]
+                v = forward(x)
+                locals_.append(local(x, v))
+            elif code == 1:
+                x, y = regs[a], regs[b]
+                if fn is ad.div:
+                    v = x / y
+                    locals_.append((x, y))
+                else:
+                    v, dx, dy = _binary(fn, x, y)
+                    locals_.append((dx, dy))
+            else:
+                x, k = regs[a], b
+                v = x * x if k == 2.0 else x ** k
+                if isinstance(v, complex):
+                    raise ValueError("negative base to a fractional power")
+                locals_.append(0.0 if k == 0.0 else 2.0 * x if k == 2.0 else k * x ** (k - 1.0))
+            regs.append(v)
+        adj = [0.0] * len(regs)
+        adj[self._result] = 1.0
+        base, program = self._base, self._program
+        for i in range(len(program) - 1, -1, -1):
+            g = adj[base + i]
+            code, fn, a, b = program[i]
+            local = locals_[i]
+            if code == 1:
+                if fn is ad.div:  # as the graph does it: g / y and -g x / y^2
+                    x, y = local
+                    adj[a] += g / y
+                    adj[b] += -g * x / (y * y)
+                else:
+                    adj[a] += g * local[0]
+                    adj[b] += g * local[1]
+            else:
+                adj[a] += g * local
+        return regs[self._result], [0.0 if slot is None else adj[slot] for slot in self._param_slots]
+
+
+def scalar_program(expression, params, constants):
+    """A :class:`ScalarProgram` for ``expression``, or None when the fast path does not apply.
+
+    It applies when every operation is one of the elementwise ones above and every constant
+    the expression uses is a 0-d value.
+
+    Args:
+        expression: A parsed :class:`engine.expr.Expression`.
+        params: Parameter names, in the session's order.
+        constants: ``{name: array}`` of named constants.
+    """
+    program = []
+    for code, fn, a, b in expression._program:
+        if (code == 0 and fn not in _UNARY) or (code == 1 and fn not in _BINARY_FNS):
+            return None
+        program.append((code, fn, a, b))
+    names = list(expression._names)
+    for name in names:
+        if name not in params and (name not in constants or np.ndim(constants[name]) != 0):
+            return None
+    leaves = [float(leaf.data) for leaf in expression._leaves]
+    fixed = {n: float(constants[n]) for n in names if n not in params}
+    return ScalarProgram(leaves, names, tuple(program), expression._result, list(params), fixed)
