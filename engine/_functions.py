@@ -57,71 +57,99 @@ def tan(a):
     return _unary(a, "tan", od, lambda: 1.0 + od * od)
 
 
-def tanh(a):
-    od = np.tanh(a.data)
+def _scalarize(od):
+    return od[()] if np.ndim(od) == 0 else od
+
+
+def tanh_kernel(x):
+    """``(tanh x, backward)``; ``backward(g) = g (1 - tanh^2 x)``. Kernels serve both the graph
+    op and the fused network path of :mod:`engine.dense_program`, so both compute alike."""
+    od = np.tanh(x)
     if np.ndim(od) == 0:
-        return _unary(a, "tanh", od, lambda: 1.0 - od * od)
-    out = _make(od, (a,), "tanh")
+        return od, lambda g: g * (1.0 - od * od)
+
+    def backward(g):
+        # g * (1 - tanh^2), in one scratch array: a hidden layer's hot path
+        local = od * od
+        np.subtract(1.0, local, out=local)
+        local *= g
+        return local
+    return od, backward
+
+
+def sigmoid_kernel(x):
+    # exp(-|x|) never overflows; both branches equal 1 / (1 + exp(-x)).
+    z = np.exp(-np.abs(x))
+    od = _scalarize(np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(x.dtype))
+    return od, lambda g: g * (od * (1.0 - od))
+
+
+def relu_kernel(x):
+    return np.maximum(x, 0), lambda g: g * (x > 0).astype(x.dtype)
+
+
+def leaky_relu_kernel(x, slope=0.01):
+    pos = x > 0
+    od = _scalarize(np.where(pos, x, x * slope).astype(x.dtype))
+    return od, lambda g: g * np.where(pos, 1.0, slope).astype(x.dtype)
+
+
+def elu_kernel(x, alpha=1.0):
+    pos = x > 0
+    em1 = np.expm1(np.minimum(x, 0))
+    od = _scalarize(np.where(pos, x, alpha * em1).astype(x.dtype))
+    # PyTorch: x > 0 ? grad : grad * alpha * exp(x)
+    return od, lambda g: g * np.where(pos, 1.0, alpha * (em1 + 1.0)).astype(x.dtype)
+
+
+def softplus_kernel(x, beta=1.0, threshold=20.0):
+    bx = x * beta
+    linear_part = bx > threshold
+    with np.errstate(over="ignore"):
+        z = np.exp(np.minimum(bx, threshold))
+    od = _scalarize(np.where(linear_part, x, np.log1p(z) / beta).astype(x.dtype))
+    return od, lambda g: g * np.where(linear_part, 1.0, z / (z + 1.0)).astype(x.dtype)
+
+
+def _activation(a, op, kernel, ctx=None):
+    od, backward = kernel(a.data)
+    out = _make(od, (a,), op, ctx=ctx)
     if out.requires_grad:
-        def _backward(g):
-            # g * (1 - tanh^2), in one scratch array: a hidden layer's hot path
-            local = od * od
-            np.subtract(1.0, local, out=local)
-            local *= g
-            _acc(a, local)
-        out._backward = _backward
+        out._backward = lambda g: _acc(a, backward(g))
     return out
 
 
+def tanh(a):
+    return _activation(a, "tanh", tanh_kernel)
+
+
 def sigmoid(a):
-    ad = a.data
-    # exp(-|x|) never overflows; both branches equal 1 / (1 + exp(-x)).
-    z = np.exp(-np.abs(ad))
-    od = np.where(ad >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(ad.dtype)
-    if od.ndim == 0:
-        od = od[()]
-    return _unary(a, "sigmoid", od, lambda: od * (1.0 - od))
+    return _activation(a, "sigmoid", sigmoid_kernel)
 
 
 def relu(a):
-    ad = a.data
-    return _unary(a, "relu", np.maximum(ad, 0), lambda: (ad > 0).astype(ad.dtype))
+    return _activation(a, "relu", relu_kernel)
 
 
 def leaky_relu(a, slope=0.01):
-    ad = a.data
-    pos = ad > 0
-    od = np.where(pos, ad, ad * slope).astype(ad.dtype)
-    if od.ndim == 0:
-        od = od[()]
-    return _unary(a, "leaky_relu", od, lambda: np.where(pos, 1.0, slope).astype(ad.dtype),
-                  ctx=slope)
+    return _activation(a, "leaky_relu", lambda x: leaky_relu_kernel(x, slope), ctx=slope)
 
 
 def elu(a, alpha=1.0):
-    ad = a.data
-    pos = ad > 0
-    em1 = np.expm1(np.minimum(ad, 0))
-    od = np.where(pos, ad, alpha * em1).astype(ad.dtype)
-    if od.ndim == 0:
-        od = od[()]
-    # PyTorch: x > 0 ? grad : grad * alpha * exp(x)
-    return _unary(a, "elu", od, lambda: np.where(pos, 1.0, alpha * (em1 + 1.0)).astype(ad.dtype),
-                  ctx=alpha)
+    return _activation(a, "elu", lambda x: elu_kernel(x, alpha), ctx=alpha)
 
 
 def softplus(a, beta=1.0, threshold=20.0):
     """PyTorch's softplus: log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
-    ad = a.data
-    bx = ad * beta
-    linear_part = bx > threshold
-    with np.errstate(over="ignore"):
-        z = np.exp(np.minimum(bx, threshold))
-    od = np.where(linear_part, ad, np.log1p(z) / beta).astype(ad.dtype)
-    if od.ndim == 0:
-        od = od[()]
-    return _unary(a, "softplus", od, lambda: np.where(linear_part, 1.0, z / (z + 1.0)).astype(ad.dtype),
-                  ctx=(beta, threshold))
+    return _activation(a, "softplus", lambda x: softplus_kernel(x, beta, threshold), ctx=(beta, threshold))
+
+
+KERNELS = {
+    "tanh": tanh_kernel, "sigmoid": sigmoid_kernel, "relu": relu_kernel,
+    "leaky_relu": leaky_relu_kernel, "elu": elu_kernel, "softplus": softplus_kernel,
+}
+"""Activation kernels by name: ``kernel(x) -> (value, backward)`` with ``backward(g)`` the
+gradient with respect to ``x``. Identity has none."""
 
 
 def identity(a):

@@ -22,7 +22,7 @@ import numpy as np
 
 from engine.autodiff import Node
 
-__all__ = ["LOSSES", "mse", "mae", "huber", "bce_logits", "cross_entropy", "match_target"]
+__all__ = ["LOSSES", "KERNELS", "mse", "mae", "huber", "bce_logits", "cross_entropy", "match_target"]
 
 
 def match_target(pred_shape, target):
@@ -49,51 +49,46 @@ def _loss_node(value, pred, op, local, target):
     return out
 
 
-def mse(pred, target):
+def mse_kernel(p, target):
     """Mean squared error, the tutorial's ``MSE = 1/n sum (y_i - yhat_i)^2``."""
-    p = pred.data
     diff = p - match_target(p.shape, target)
     flat = diff.ravel()
     value = (flat @ flat) / flat.size
-    return _loss_node(value, pred, "mse", (2.0 / diff.size) * diff, target)
+    return value, (2.0 / diff.size) * diff
 
 
-def mae(pred, target):
+def mae_kernel(p, target):
     """Mean absolute error (``L1Loss``); the derivative at a zero residual is 0, as in PyTorch."""
-    p = pred.data
     diff = p - match_target(p.shape, target)
-    return _loss_node(np.mean(np.abs(diff)), pred, "mae", np.sign(diff) / diff.size, target)
+    return np.mean(np.abs(diff)), np.sign(diff) / diff.size
 
 
-def huber(pred, target, delta=1.0):
+def huber_kernel(p, target, delta=1.0):
     """Huber loss: quadratic for residuals below ``delta``, linear beyond."""
-    p = pred.data
     diff = p - match_target(p.shape, target)
     size = np.abs(diff)
     small = size < delta
     value = np.mean(np.where(small, 0.5 * diff * diff, delta * (size - 0.5 * delta)))
     local = np.clip(diff, -delta, delta) / diff.size
-    return _loss_node(value.astype(p.dtype)[()], pred, "huber", local, target)
+    return value.astype(p.dtype)[()], local
 
 
-def bce_logits(pred, target):
+def bce_logits_kernel(p, target):
     """Binary cross-entropy on logits, computed stably: (1 - y) x - log(sigmoid(x))."""
-    p = pred.data
     y = match_target(p.shape, target).astype(p.dtype, copy=False)
     log_sigmoid = np.minimum(p, 0) - np.log1p(np.exp(-np.abs(p)))
     value = np.mean((1 - y) * p - log_sigmoid)
     z = np.exp(-np.abs(p))
     sigmoid = np.where(p >= 0, 1 / (1 + z), z / (1 + z))
-    return _loss_node(value, pred, "bce_logits", (sigmoid - y) / p.size, target)
+    return value, (sigmoid - y) / p.size
 
 
-def cross_entropy(pred, target):
+def cross_entropy_kernel(p, target):
     """Softmax cross-entropy over the last axis of (n, C) logits.
 
     ``target`` is either integer class labels of shape (n,) or class probabilities (one-hot)
     of shape (n, C).
     """
-    p = pred.data
     n = p.shape[0]
     shifted = p - np.max(p, axis=1, keepdims=True)
     log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
@@ -104,7 +99,36 @@ def cross_entropy(pred, target):
         onehot = target.astype(p.dtype, copy=False).reshape(p.shape)
     value = -np.sum(onehot * log_probs) / n
     local = (np.exp(log_probs) * np.sum(onehot, axis=1, keepdims=True) - onehot) / n
-    return _loss_node(value.astype(p.dtype)[()], pred, "cross_entropy", local, target)
+    return value.astype(p.dtype)[()], local
+
+
+KERNELS = {
+    "mse": mse_kernel,
+    "mae": mae_kernel,
+    "huber": huber_kernel,
+    "bce_logits": bce_logits_kernel,
+    "cross_entropy": cross_entropy_kernel,
+}
+"""Loss kernels by name: ``kernel(pred_array, target) -> (value, dL/dpred)``; the graph's loss
+nodes and the fused network path of :mod:`engine.dense_program` both use them."""
+
+
+def _node_loss(name):
+    kernel = KERNELS[name]
+
+    def loss(pred, target):
+        value, local = kernel(pred.data, target)
+        return _loss_node(value, pred, name, local, target)
+    loss.__name__ = name
+    loss.__doc__ = kernel.__doc__
+    return loss
+
+
+mse = _node_loss("mse")
+mae = _node_loss("mae")
+huber = _node_loss("huber")
+bce_logits = _node_loss("bce_logits")
+cross_entropy = _node_loss("cross_entropy")
 
 
 LOSSES = {

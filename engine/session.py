@@ -70,6 +70,7 @@ class Session:
         self._theta0.flags.writeable = False
         self._scalar = tuple(shape == () for shape in self.layout.shapes)
         self._fast = None  # a ScalarProgram for float64 objectives of scalars (see step)
+        self._dense = None  # a DenseProgram for networks (see step)
         self._cuts = tuple((name, sl, shape, 0 if shape == () else 1 if len(shape) == 1 else 2)
                            for name, sl, shape in zip(self.layout.names, self.layout.slices, self.layout.shapes))
         self._model = self._build_model()
@@ -319,6 +320,11 @@ class Session:
                     loss = None
                 if loss is not None and not (math.isfinite(loss) and math.isfinite(grad.sum())):
                     loss = None  # let the graph produce NumPy's inf or NaN and say where
+            elif self._dense is not None:
+                loss, grad = self._dense.value_and_grad(theta, batch[0].data, batch[1])
+                loss = float(loss)
+                if not (math.isfinite(loss) and math.isfinite(grad.sum())):
+                    loss = None  # let the graph say where it went wrong
             nodes = None
             if loss is None:
                 with ad.tape() as order:
@@ -342,7 +348,7 @@ class Session:
                         nodes, loss_node = self._graph_for_diagnosis(theta, batch)
                     self._diverged(t, loss, loss_node, nodes)
                 self._diverged(t, loss, None, nodes, new_theta, new_state)
-            val_loss = self._val_loss(self._param_nodes(theta) if nodes is None else nodes) if self._val is not None else None
+            val_loss = None if self._val is None else self._val_loss(theta)
         record = StepRecord.make(step=t, loss=loss, val_loss=val_loss, optimizer=self._opt_kind,
                                  hyper=self._hyper, layout=self.layout, theta=new_theta, grad=grad,
                                  delta=delta, opt_state=new_state, batch=position)
@@ -393,7 +399,10 @@ class Session:
     def _build_model(self):
         sc = self.scenario
         if sc.kind == "network":
+            from engine.dense_program import DenseProgram
+
             spec = sc.model
+            self._dense = DenseProgram(spec, sc.loss, self.layout)
             return lambda nodes, env: network_forward(spec, nodes, env)
         from engine.expr import parse_expression
 
@@ -467,8 +476,10 @@ class Session:
         if data.x_val is not None and len(data.x_val):
             self._val = (self._inputs(np.asarray(data.x_val, dtype=self.dtype)), cast(data.y_val))
 
-    def _val_loss(self, nodes):
-        frozen = [ad.Node(n.data, name=n.name) for n in nodes]
+    def _val_loss(self, theta):
+        if self._dense is not None:
+            return float(self._dense.value(theta, self._val[0].data, self._val[1]))
+        frozen = self._param_nodes(theta, requires_grad=False)
         return float(self._loss_graph(frozen, *self._val).data)
 
     def _next_batch(self):

@@ -1,0 +1,76 @@
+"""A fused path for dense networks: forward and backward written out layer by layer.
+
+A dense network's graph has the same shape every step: ``z_k = a_{k-1} @ W_k + b_k``,
+``a_k = act_k(z_k)``, then the loss. :class:`DenseProgram` runs exactly that, with the same
+activation and loss kernels the autodiff graph's nodes use (:data:`engine._functions.KERNELS`,
+:data:`engine.losses.KERNELS`), but without making a node and a closure per operation and
+walking them back: back-propagation is the textbook recursion
+
+    delta_L = dL/dz_L;  dL/dW_k = a_{k-1}^T delta_k;  dL/db_k = sum over the batch of delta_k;
+    delta_{k-1} = (delta_k @ W_k^T) * act'_{k-1}(z_{k-1}).
+
+The training loop uses it for every network; the views that show the graph (chain rule,
+gradient check) build the graph, and tests check that both give the same numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine._functions import KERNELS as ACTIVATION_KERNELS
+from engine.losses import KERNELS as LOSS_KERNELS
+
+__all__ = ["DenseProgram"]
+
+
+class DenseProgram:
+    """Loss and flat gradient of a dense network, with no graph.
+
+    Args:
+        spec: The :class:`~engine.scenario.NetworkSpec`.
+        loss: The loss's name.
+        layout: The session's :class:`~engine.record.ParamLayout` (``layer1.W``, ``layer1.b``, ...).
+    """
+
+    def __init__(self, spec, loss, layout):
+        self._activations = [None if layer.activation in ("identity", "linear") else ACTIVATION_KERNELS[layer.activation]
+                             for layer in spec.layers]
+        self._loss = LOSS_KERNELS[loss]
+        self._cuts = [(layout.slices[2 * k], layout.shapes[2 * k], layout.slices[2 * k + 1])
+                      for k in range(len(spec.layers))]
+
+    def _weights(self, theta):
+        return [(theta[w].reshape(shape), theta[b]) for w, shape, b in self._cuts]
+
+    def value(self, theta, x, y):
+        """The loss at flat parameters ``theta`` on inputs ``x`` and targets ``y``."""
+        a = x
+        for (W, b), act in zip(self._weights(theta), self._activations):
+            a = a @ W + b
+            if act is not None:
+                a = act(a)[0]
+        return self._loss(a, y)[0]
+
+    def value_and_grad(self, theta, x, y):
+        """``(loss, flat gradient)`` at flat parameters ``theta``."""
+        weights = self._weights(theta)
+        inputs, backwards = [], []
+        a = x
+        for (W, b), act in zip(weights, self._activations):
+            inputs.append(a)
+            a = a @ W + b
+            if act is not None:
+                a, backward = act(a)
+                backwards.append(backward)
+            else:
+                backwards.append(None)
+        loss, delta = self._loss(a, y)
+        grads = [None] * (2 * len(weights))
+        for k in range(len(weights) - 1, -1, -1):
+            if backwards[k] is not None:
+                delta = backwards[k](delta)          # dL/dz_k
+            grads[2 * k] = (inputs[k].T @ delta).ravel()
+            grads[2 * k + 1] = delta.sum(axis=0)
+            if k:
+                delta = delta @ weights[k][0].T      # dL/da_{k-1}
+        return loss, np.concatenate(grads)
