@@ -13,14 +13,7 @@ from engine.scenario import ExpressionSpec, OptimizerSpec, Scenario, load_scenar
 from engine.session import Session
 
 
-def bundled(name):
-    return Session(load_scenario(resolve_scenario(name)))
-
-
-def objective(expression, **params):
-    return Session(Scenario(name="f", kind="objective",
-                            model=ExpressionSpec(expression, {k: np.array(v) for k, v in params.items()}),
-                            optimizer=OptimizerSpec("sgd", 0.01)))
+from tests.engine.sessions import bundled, objective  # noqa: E402
 
 
 def entries(session):

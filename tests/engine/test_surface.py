@@ -10,14 +10,7 @@ from engine.session import Session
 from engine.surface import entry_label, loss_grid, pick_entries, surface, window
 
 
-def bundled(name):
-    return Session(load_scenario(resolve_scenario(name)))
-
-
-def objective(expression, **params):
-    return Session(Scenario(name="f", kind="objective",
-                            model=ExpressionSpec(expression, {k: np.array(v) for k, v in params.items()}),
-                            optimizer=OptimizerSpec("sgd", 0.01)))
+from tests.engine.sessions import bundled, objective  # noqa: E402
 
 
 @pytest.mark.parametrize("name,steps", [("rosenbrock", 0), ("adam-fabc", 5), ("mse-3x5", 2),

@@ -49,3 +49,13 @@ async def settle(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.pause()
+
+
+def keys_then_settle(keys):
+    """A snapshot's ``run_before``: press each key and let the engine and screen settle."""
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+    return run_before

@@ -11,7 +11,7 @@ import pytest
 
 from tui.app import GradstepApp
 
-from .conftest import settle
+from .conftest import keys_then_settle, settle
 
 SCENES = {
     "adam-fabc": ["space", "space", "n"],                 # step 12, as in the design sketch
@@ -20,13 +20,6 @@ SCENES = {
 }
 
 
-def keys_then_settle(keys):
-    async def run_before(pilot) -> None:
-        await pilot.pause()
-        for key in keys:
-            await pilot.press(key)
-            await settle(pilot)
-    return run_before
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])

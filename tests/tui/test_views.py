@@ -24,7 +24,7 @@ from tui.screens.surface_view import SurfaceView
 from tui.widgets.fit_plot import FitPlot
 from tui.widgets.heat_map import HeatMap
 
-from .conftest import settle
+from .conftest import keys_then_settle, settle
 
 SIZE = (120, 40)
 
@@ -349,13 +349,6 @@ SNAPSHOTS = {
 }
 
 
-def keys_then_settle(keys):
-    async def run_before(pilot) -> None:
-        await pilot.pause()
-        for key in keys:
-            await pilot.press(key)
-            await settle(pilot)
-    return run_before
 
 
 @pytest.mark.parametrize("view", list(SNAPSHOTS))
