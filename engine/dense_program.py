@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine._functions import KERNELS as ACTIVATION_KERNELS
+from engine.autodiff import column_sums
 from engine.losses import KERNELS as LOSS_KERNELS
 
 __all__ = ["DenseProgram"]
@@ -70,7 +71,7 @@ class DenseProgram:
             if backwards[k] is not None:
                 delta = backwards[k](delta)          # dL/dz_k
             grads[2 * k] = (inputs[k].T @ delta).ravel()
-            grads[2 * k + 1] = delta.sum(axis=0)
+            grads[2 * k + 1] = column_sums(delta)
             if k:
                 delta = delta @ weights[k][0].T      # dL/da_{k-1}
         return loss, np.concatenate(grads)

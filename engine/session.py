@@ -323,8 +323,9 @@ class Session:
             elif self._dense is not None:
                 loss, grad = self._dense.value_and_grad(theta, batch[0].data, batch[1])
                 loss = float(loss)
-                if not (math.isfinite(loss) and math.isfinite(grad.sum())):
+                if not math.isfinite(loss):
                     loss = None  # let the graph say where it went wrong
+                # (a gradient that is not finite reaches delta, checked after the update)
             nodes = None
             if loss is None:
                 with ad.tape() as order:
