@@ -5,8 +5,9 @@ graph of 0-d values, where NumPy's per-call overhead (and making a node per oper
 far more than the arithmetic. :func:`scalar_program` turns a parsed expression into a straight
 line of float operations and their local derivatives, run forward and then backward
 (reverse-mode, the same chain rule the autodiff graph applies, with PyTorch's conventions at
-kinks). The training loop uses it for float64 objectives whose parameters and constants are
-all scalars; everything else, and every view that shows the graph, uses :mod:`engine.autodiff`.
+kinks). The training loop uses it for objectives whose parameters and constants are all scalars (in
+float32 on NumPy float32 scalars, for arithmetic only); everything else, and every view that
+shows the graph, uses :mod:`engine.autodiff`.
 
 The results equal the graph's up to the last bit or two (``math`` and NumPy may round ``exp``
 or ``log`` differently). Whenever a value is not finite, or ``math`` refuses (log of a negative
@@ -89,6 +90,11 @@ def _binary(fn, x, y):
 
 _BINARY_FNS = (ad.add, ad.sub, ad.mul, ad.div, ad.power, ad.maximum, ad.minimum)
 
+# In float32 the values are NumPy float32 scalars, whose arithmetic rounds to float32 as the
+# graph's does; ``math`` functions would compute in double, so only arithmetic is allowed.
+_FLOAT32_UNARY = frozenset({ad.neg, ad.abs, ad.relu, ad.sum, ad.mean})
+_FLOAT32_BINARY = frozenset({ad.add, ad.sub, ad.mul, ad.div, ad.maximum, ad.minimum})
+
 
 class ScalarProgram:
     """An expression over scalars as a straight line of float operations.
@@ -96,7 +102,8 @@ class ScalarProgram:
     Call :meth:`value_and_grad` with the parameters' values, in the session's order.
     """
 
-    def __init__(self, leaves, names, program, result, params, constant_values):
+    def __init__(self, leaves, names, program, result, params, constant_values, dtype=np.float64):
+        self.dtype = np.dtype(dtype)
         self._leaves = leaves
         self._program = program
         self._result = result
@@ -104,6 +111,12 @@ class ScalarProgram:
         # where each name's register comes from: a parameter's position, or a constant value
         self._sources = [(params.index(n), None) if n in params else (None, constant_values[n]) for n in names]
         self._param_slots = [len(leaves) + names.index(p) if p in names else None for p in params]
+
+    def gradient(self, theta):
+        """``(loss, flat gradient array)`` at the flat parameter vector ``theta``."""
+        values = theta.tolist() if self.dtype == np.float64 else list(theta)
+        loss, grads = self.value_and_grad(values)
+        return loss, np.array(grads, dtype=self.dtype)
 
     def value_and_grad(self, values):
         """``(loss, [d loss / d param, ...])`` at parameter values ``values`` (floats, in order).
@@ -157,7 +170,7 @@ class ScalarProgram:
         return regs[self._result], [0.0 if slot is None else adj[slot] for slot in self._param_slots]
 
 
-def scalar_program(expression, params, constants):
+def scalar_program(expression, params, constants, dtype=np.float64):
     """A :class:`ScalarProgram` for ``expression``, or None when the fast path does not apply.
 
     It applies when every operation is one of the elementwise ones above and every constant
@@ -167,16 +180,22 @@ def scalar_program(expression, params, constants):
         expression: A parsed :class:`engine.expr.Expression`.
         params: Parameter names, in the session's order.
         constants: ``{name: array}`` of named constants.
+        dtype: float64 (Python floats) or float32 (NumPy float32 scalars, arithmetic only).
     """
+    dtype = np.dtype(dtype)
+    single = dtype == np.float32
+    unary = _FLOAT32_UNARY if single else _UNARY
+    binary = _FLOAT32_BINARY if single else _BINARY_FNS
     program = []
     for code, fn, a, b in expression._program:
-        if (code == 0 and fn not in _UNARY) or (code == 1 and fn not in _BINARY_FNS):
+        if (code == 0 and fn not in unary) or (code == 1 and fn not in binary):
             return None
         program.append((code, fn, a, b))
     names = list(expression._names)
     for name in names:
         if name not in params and (name not in constants or np.ndim(constants[name]) != 0):
             return None
-    leaves = [float(leaf.data) for leaf in expression._leaves]
-    fixed = {n: float(constants[n]) for n in names if n not in params}
-    return ScalarProgram(leaves, names, tuple(program), expression._result, list(params), fixed)
+    scalar = dtype.type if single else float
+    leaves = [scalar(leaf.data) for leaf in expression._leaves]
+    fixed = {n: scalar(constants[n]) for n in names if n not in params}
+    return ScalarProgram(leaves, names, tuple(program), expression._result, list(params), fixed, dtype)

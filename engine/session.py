@@ -314,8 +314,8 @@ class Session:
             loss = grad = None
             if self._fast is not None:
                 try:
-                    loss, g = self._fast.value_and_grad(theta.tolist())
-                    grad = np.array(g)
+                    loss, grad = self._fast.gradient(theta)
+                    loss = float(loss)
                 except (ArithmeticError, ValueError):
                     loss = None
                 if loss is not None and not (math.isfinite(loss) and math.isfinite(grad.sum())):
@@ -412,10 +412,10 @@ class Session:
         known = [*self.layout.names, *inputs, *constants]
         expression = parse_expression(sc.model.expression, known, dtype=self.dtype)
         names = self.layout.names
-        if sc.kind == "objective" and self.dtype == np.float64 and all(self._scalar):
+        if sc.kind == "objective" and all(self._scalar):
             from engine.scalar_program import scalar_program
 
-            self._fast = scalar_program(expression, names, sc.model.constants)
+            self._fast = scalar_program(expression, names, sc.model.constants, self.dtype)
 
         def model(nodes, env):
             values = dict(constants)

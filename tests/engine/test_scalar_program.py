@@ -70,10 +70,23 @@ def test_refusals_fall_back_to_the_graph_and_its_explanation():
         session.step()
 
 
-def test_not_used_for_arrays_or_float32():
+def test_not_used_for_arrays_or_float32_transcendentals():
     sc = loads_scenario('name = "m"\n[objective]\nexpression = "mean((P - Y)**2)"\n'
                         'params = { P = [1.0, 2.0] }\nconstants = { Y = [0.0, 1.0] }\n')
     assert Session(sc)._fast is None
     f32 = Scenario(name="x", kind="objective", dtype="float32",
-                   model=ExpressionSpec("a**2", {"a": np.array(1.0)}))
+                   model=ExpressionSpec("exp(a)", {"a": np.array(1.0)}))
     assert Session(f32)._fast is None
+
+
+def test_float32_arithmetic_stays_float32_and_equals_the_graph():
+    sc = Scenario(name="x", kind="objective", dtype="float32", optimizer=OptimizerSpec("adam", 0.05),
+                  model=ExpressionSpec(EXPRESSIONS[0], {k: np.array(v) for k, v in zip("abc", (0.3, 0.1, -0.4))}))
+    fast, slow = Session(sc), Session(sc)
+    slow._fast = None
+    assert fast._fast is not None
+    for _ in range(30):
+        r1, r2 = fast.step(), slow.step()
+        assert r1.theta.dtype == np.float32 and r1.grad.dtype == np.float32
+        np.testing.assert_allclose(r1.grad, r2.grad, rtol=1e-6)
+        np.testing.assert_allclose(r1.theta, r2.theta, rtol=1e-6)
