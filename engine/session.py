@@ -318,7 +318,7 @@ class Session:
                     loss = float(loss)
                 except (ArithmeticError, ValueError):
                     loss = None
-                if loss is not None and not (math.isfinite(loss) and math.isfinite(grad.sum())):
+                if loss is not None and not math.isfinite(loss):
                     loss = None  # let the graph produce NumPy's inf or NaN and say where
             elif self._dense is not None:
                 loss, grad = self._dense.value_and_grad(theta, batch[0].data, batch[1])
@@ -340,11 +340,12 @@ class Session:
             delta = new_theta - theta
             # A NaN or infinite gradient reaches the update (and so delta); a second moment can
             # overflow on its own (g**2) while the update stays finite, so it is checked too.
-            check = delta.sum()
+            total = np.add.reduce
+            check = total(delta)
             for name in self._overflow_checked:
-                check += new_state[name].sum()
+                check += total(new_state[name])
             if not math.isfinite(check):
-                if not math.isfinite(grad.sum()):
+                if not math.isfinite(total(grad)):
                     if nodes is None:
                         nodes, loss_node = self._graph_for_diagnosis(theta, batch)
                     self._diverged(t, loss, loss_node, nodes)
