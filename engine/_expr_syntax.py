@@ -1,0 +1,322 @@
+"""Tokens and syntax tree of the expression language (see :mod:`engine.expr`).
+
+A tokenizer and a recursive-descent parser written by hand: user text is never handed to
+Python's own evaluator. :func:`engine.expr.parse_expression` is the entry point.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+from difflib import get_close_matches
+
+import numpy as np
+
+from engine import autodiff as ad
+from engine.errors import ExpressionError
+
+MAX_LENGTH = 2000
+"""Longest expression accepted, in characters."""
+
+MAX_DEPTH = 64
+"""Deepest nesting accepted (parentheses, calls, unary signs and powers)."""
+
+_UNARY = {
+    "sin": ad.sin, "cos": ad.cos, "tan": ad.tan, "exp": ad.exp, "log": ad.log,
+    "sqrt": ad.sqrt, "abs": ad.abs, "tanh": ad.tanh, "sigmoid": ad.sigmoid, "relu": ad.relu,
+    "softplus": ad.softplus, "sum": ad.sum, "mean": ad.mean,
+}
+_BINARY_FUNCS = {"min": ad.minimum, "max": ad.maximum}
+FUNCTIONS = frozenset(_UNARY) | frozenset(_BINARY_FUNCS)
+"""Names that may be called, each with a fixed number of arguments."""
+
+CONSTANTS = {"pi": math.pi, "e": math.e}
+"""Named numbers (a caller's name of the same spelling takes precedence)."""
+
+_OPS = {"+": ad.add, "-": ad.sub, "*": ad.mul, "/": ad.div, "**": ad.power}
+_FOLD = {
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power,
+}
+
+# -- tokens -------------------------------------------------------------------------------------
+_DIGITS = frozenset("0123456789")
+_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_NAME_CHARS = _NAME_START | _DIGITS
+_NOT_SUPPORTED = {
+    "%": "the operator `%` is not supported (expected one of + - * / **)",
+    "//": "the operator `//` is not supported (expected one of + - * / **)",
+    "@": "the operator `@` is not supported (expected one of + - * / **)",
+    "^": "the operator `^` is not supported; write powers as `**`",
+    "&": "the operator `&` is not supported (expected one of + - * / **)",
+    "|": "the operator `|` is not supported (expected one of + - * / **)",
+    "~": "the operator `~` is not supported (expected one of + - * / **)",
+    "<": "comparisons are not supported", ">": "comparisons are not supported",
+    "==": "comparisons are not supported", "!=": "comparisons are not supported",
+    "=": "assignments are not allowed (`=`); an expression is a formula, not a statement",
+    "[": "subscripts and lists (`[`) are not allowed",
+    "]": "subscripts and lists (`]`) are not allowed",
+    "{": "braces (`{`) are not allowed",
+    "}": "braces (`}`) are not allowed",
+    ":": "`:` is not allowed (no lambdas, slices or annotations)",
+    ";": "`;` is not allowed: an expression is one formula",
+    "'": "strings are not allowed", '"': "strings are not allowed",
+}
+
+
+class _Token:
+    __slots__ = ("kind", "text", "col")
+
+    def __init__(self, kind, text, col):
+        self.kind = kind  # "num", "name", "op", "(", ")", ",", "end"
+        self.text = text
+        self.col = col  # 1-based
+
+
+def _err(message, col):
+    return ExpressionError(f"{message} (at column {col})", column=col)
+
+
+def _scan(text, i, chars):
+    """The end of the run of ``chars`` starting at ``i``."""
+    n = len(text)
+    while i < n and text[i] in chars:
+        i += 1
+    return i
+
+
+def _scan_number(text, i):
+    """The end of the number starting at ``i``: digits, an optional fraction and exponent."""
+    n = len(text)
+    i = _scan(text, i, _DIGITS)
+    if i < n and text[i] == ".":
+        i = _scan(text, i + 1, _DIGITS)
+    if i < n and text[i] in "eE":
+        k = i + 1
+        if k < n and text[k] in "+-":
+            k += 1
+        if k < n and text[k] in _DIGITS:
+            i = _scan(text, k, _DIGITS)
+    return i
+
+
+def _tokenize(text):
+    tokens = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        col = i + 1
+        if ch in " \t\r\n":
+            i += 1
+            continue
+        if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
+            end = _scan_number(text, i)
+            if end < n and (text[end].isalnum() or text[end] in "_."):
+                # 2a, 1.2.3, 1e: a number glued to something; show the whole glued word.
+                bad = text[i:_scan(text, end, _NAME_CHARS | {"."})]
+                raise _err(f"malformed number `{bad}` (a number must be followed by an "
+                           f"operator, `)` or `,`)", col)
+            tokens.append(_Token("num", text[i:end], col))
+            i = end
+            continue
+        if ch in _NAME_START:
+            end = _scan(text, i, _NAME_CHARS)
+            word = text[i:end]
+            if keyword.iskeyword(word):
+                raise _err(f"the keyword `{word}` is not allowed (an expression uses only "
+                           f"numbers, names, + - * / **, parentheses and functions)", col)
+            tokens.append(_Token("name", word, col))
+            i = end
+            continue
+        if ch == ".":
+            end = _scan(text, i + 1, _NAME_CHARS)
+            if end > i + 1:
+                raise _err(f"attribute access `.{text[i + 1:end]}` is not allowed", col)
+            raise _err("unexpected `.`", col)
+        if ch == "*" and text.startswith("**", i):
+            tokens.append(_Token("op", "**", col))
+            i += 2
+            continue
+        two = text[i:i + 2]
+        if two in _NOT_SUPPORTED:
+            raise _err(_NOT_SUPPORTED[two], col)
+        if ch in "+-*/":
+            tokens.append(_Token("op", ch, col))
+            i += 1
+            continue
+        if ch in "(),":
+            tokens.append(_Token(ch, ch, col))
+            i += 1
+            continue
+        if ch in _NOT_SUPPORTED:
+            raise _err(_NOT_SUPPORTED[ch], col)
+        shown = ch if ch.isprintable() else repr(ch)
+        raise _err(f"unexpected character `{shown}`", col)
+    tokens.append(_Token("end", "", n + 1))
+    return tokens
+
+
+# -- syntax tree --------------------------------------------------------------------------------
+# Nodes are tuples: ("num", value, col), ("name", name, col), ("neg", operand, col),
+# ("bin", op, left, right, col), ("call", function, args, col).
+
+
+class _Parser:
+    def __init__(self, text, known):
+        self.tokens = _tokenize(text)
+        self.pos = 0
+        self.known = known
+        self.depth = 0
+
+    @property
+    def tok(self):
+        return self.tokens[self.pos]
+
+    def advance(self):
+        tok = self.tokens[self.pos]
+        self.pos += 1
+        return tok
+
+    def enter(self, col):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _err(f"the expression is nested too deeply (more than {MAX_DEPTH} levels)", col)
+
+    def parse(self):
+        if self.tok.kind == "end":
+            raise ExpressionError("the expression is empty (expected a formula such as "
+                                  "`(a - 1)**2`)", column=1)
+        tree = self.expr()
+        tok = self.tok
+        if tok.kind != "end":
+            raise self.unexpected(tok, after_operand=True)
+        return tree
+
+    def expr(self):
+        self.enter(self.tok.col)
+        left = self.term()
+        while self.tok.kind == "op" and self.tok.text in "+-":
+            op = self.advance()
+            left = _binary(op.text, left, self.term(), op.col)
+        self.depth -= 1
+        return left
+
+    def term(self):
+        left = self.unary()
+        while self.tok.kind == "op" and self.tok.text in ("*", "/"):
+            op = self.advance()
+            left = _binary(op.text, left, self.unary(), op.col)
+        return left
+
+    def unary(self):
+        tok = self.tok
+        if tok.kind == "op" and tok.text in "+-":
+            self.advance()
+            self.enter(tok.col)
+            operand = self.unary()
+            self.depth -= 1
+            if tok.text == "+":
+                return operand
+            if operand[0] == "num":
+                return ("num", -operand[1], tok.col)
+            return ("neg", operand, tok.col)
+        return self.power()
+
+    def power(self):
+        base = self.atom()
+        tok = self.tok
+        if tok.kind == "op" and tok.text == "**":
+            self.advance()
+            self.enter(tok.col)
+            exponent = self.unary()
+            self.depth -= 1
+            return _binary("**", base, exponent, tok.col)
+        return base
+
+    def atom(self):
+        tok = self.advance()
+        if tok.kind == "num":
+            value = float(tok.text)
+            if not math.isfinite(value):
+                raise _err(f"the number `{tok.text}` is too large", tok.col)
+            node = ("num", value, tok.col)
+        elif tok.kind == "name":
+            node = self.name_or_call(tok)
+        elif tok.kind == "(":
+            node = self.expr()
+            close = self.tok
+            if close.kind == ",":
+                raise _err("a comma is only allowed between a function's arguments", close.col)
+            if close.kind != ")":
+                raise self.unexpected(close, after_operand=True, expected="`)`")
+            self.advance()
+        else:
+            raise self.unexpected(tok, after_operand=False)
+        nxt = self.tok
+        if nxt.kind == "(":
+            what = f"`{tok.text}`" if tok.kind == "name" else "the result of an expression"
+            raise _err(f"{what} is not a function and cannot be called "
+                       f"(functions: {', '.join(sorted(FUNCTIONS))})", nxt.col)
+        return node
+
+    def name_or_call(self, tok):
+        name = tok.text
+        if self.tok.kind == "(" and name in FUNCTIONS:
+            return self.call(tok)
+        if name in self.known:
+            return ("name", name, tok.col)
+        if name in CONSTANTS:
+            return ("num", CONSTANTS[name], tok.col)
+        if name in FUNCTIONS:
+            raise _err(f"`{name}` is a function: call it, as in `{name}(...)`", tok.col)
+        if self.tok.kind == "(":
+            return None  # reported by atom() as a call to a non-function
+        known = sorted(self.known)
+        hint = get_close_matches(name, [*known, *CONSTANTS], n=1)
+        hint = f"; did you mean `{hint[0]}`?" if hint else ""
+        listed = ", ".join(known) if known else "none"
+        raise _err(f"unknown name `{name}`{hint} (known names: {listed}; constants: pi, e)",
+                   tok.col)
+
+    def call(self, tok):
+        name = tok.text
+        self.advance()  # "("
+        self.enter(tok.col)
+        args = []
+        if self.tok.kind != ")":
+            while True:
+                args.append(self.expr())
+                if self.tok.kind == ",":
+                    self.advance()
+                    continue
+                break
+        close = self.tok
+        if close.kind != ")":
+            raise self.unexpected(close, after_operand=True, expected="`,` or `)`")
+        self.advance()
+        self.depth -= 1
+        wanted = 2 if name in _BINARY_FUNCS else 1
+        if len(args) != wanted:
+            plural = "s" if wanted > 1 else ""
+            raise _err(f"{name}() takes {wanted} argument{plural} (got {len(args)})", tok.col)
+        return ("call", name, tuple(args), tok.col)
+
+    def unexpected(self, tok, *, after_operand, expected=None):
+        if tok.kind == "end":
+            want = expected or ("a number, a name or `(`" if not after_operand else "an operator")
+            return _err(f"the expression ends too early (expected {want})", tok.col)
+        if tok.kind == ",":
+            return _err("a comma is only allowed between a function's arguments", tok.col)
+        if tok.kind == ")" and after_operand and expected is None:
+            return _err("unmatched `)`", tok.col)
+        if after_operand and tok.kind in ("num", "name", "("):
+            return _err(f"missing operator before `{tok.text}`", tok.col)
+        want = expected or ("an operator" if after_operand else "a number, a name or `(`")
+        return _err(f"unexpected `{tok.text}` (expected {want})", tok.col)
+
+
+def _binary(op, left, right, col):
+    if left[0] == "num" and right[0] == "num":
+        with np.errstate(all="ignore"):
+            value = float(_FOLD[op](np.float64(left[1]), np.float64(right[1])))
+        return ("num", value, col)
+    return ("bin", op, left, right, col)
