@@ -101,8 +101,9 @@ class HelpScreen(ModalScreen[None]):
                 rows.append((binding.key_display or binding.key,
                              KEY_HELP.get(binding.action, binding.description)))
         rows.append(("ctrl+p", "command palette (every key above, by name)"))
+        width = max(len(key) for key, _ in rows)
         for key, what in rows:
-            text.append(f"  {key:>6}  ", style=Style(bold=True))
+            text.append(f"  {key:<{width}}  ", style=Style(bold=True))
             text.append(what + "\n")
         return text
 
