@@ -118,9 +118,7 @@ class Session(TimeTravel):
 
     def loss_at(self, theta, batch=None):
         """The loss at flat parameters ``theta`` on ``batch`` (the full training set by default)."""
-        nodes = self._param_nodes(theta, requires_grad=False)
-        xb, yb = self._full if batch is None else batch
-        return float(self._loss_graph(nodes, xb, yb).data)
+        return float(self.graph_at(theta, batch, backward=False)[0].data)
 
     def predict(self, x, theta=None, probabilities=False):
         """The model's output ŷ for input rows ``x`` at flat parameters ``theta`` (the current
@@ -149,10 +147,7 @@ class Session(TimeTravel):
 
     def gradient_at(self, theta, batch=None):
         """``(loss, flat gradient)`` at flat parameters ``theta``."""
-        nodes = self._param_nodes(theta)
-        xb, yb = self._full if batch is None else batch
-        loss = self._loss_graph(nodes, xb, yb)
-        loss.backward()
+        loss, nodes = self.graph_at(theta, batch)
         return float(loss.data), self._flat_grad(nodes)
 
     def graph_at(self, theta=None, batch=None, backward=True):
@@ -168,12 +163,13 @@ class Session(TimeTravel):
             backward: Back-propagate, filling each node's ``grad``.
         """
         theta = self._theta if theta is None else theta
-        nodes = self._param_nodes(theta, requires_grad=backward)
         xb, yb = self._full if batch is None else batch
         with np.errstate(all="ignore"):
-            loss = self._loss_graph(nodes, xb, yb)
+            with ad.tape() as order:
+                nodes = self._param_nodes(theta, requires_grad=backward)
+                loss = self._loss_graph(nodes, xb, yb)
             if backward:
-                loss.backward()
+                loss.backward(order=order)
         return loss, nodes
 
     def step_inputs(self, t=None):
@@ -231,10 +227,7 @@ class Session(TimeTravel):
                 # (a gradient that is not finite reaches delta, checked after the update)
             nodes = None
             if loss is None:
-                with ad.tape() as order:
-                    nodes = self._param_nodes(theta)
-                    loss_node = self._loss_graph(nodes, *batch)
-                    loss_node.backward(order=order)
+                loss_node, nodes = self.graph_at(theta, batch)
                 loss = float(loss_node.data)
                 grad = self._flat_grad(nodes)
                 if not math.isfinite(loss):
@@ -250,7 +243,7 @@ class Session(TimeTravel):
             if not math.isfinite(check):
                 if not math.isfinite(total(grad)):
                     if nodes is None:
-                        nodes, loss_node = self._graph_for_diagnosis(theta, batch)
+                        loss_node, nodes = self.graph_at(theta, batch)
                     self._diverged(t, loss, loss_node, nodes)
                 self._diverged(t, loss, None, nodes, new_theta, new_state)
             val_loss = None if self._val is None else self._val_loss(theta)
@@ -266,13 +259,6 @@ class Session(TimeTravel):
             if self._schedule.at(t)[0] == t:
                 self._apply_schedule(t)
         return record
-
-    def _graph_for_diagnosis(self, theta, batch):
-        with ad.tape() as order:
-            nodes = self._param_nodes(theta)
-            loss_node = self._loss_graph(nodes, *batch)
-            loss_node.backward(order=order)
-        return nodes, loss_node
 
     def _diverged(self, t, loss, loss_node, nodes, new_theta=None, new_state=None):
         """Raise :class:`Diverged` naming the operation and parameter where it happened."""
@@ -384,8 +370,7 @@ class Session(TimeTravel):
     def _val_loss(self, theta):
         if self._dense is not None:
             return float(self._dense.value(theta, self._val[0].data, self._val[1]))
-        frozen = self._param_nodes(theta, requires_grad=False)
-        return float(self._loss_graph(frozen, *self._val).data)
+        return self.loss_at(theta, self._val)
 
     def _next_batch(self):
         """The batch for the next step and its ``(batch, epoch)`` position, without advancing."""
