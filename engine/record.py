@@ -41,6 +41,9 @@ class ParamLayout:
         self.size = int(self.offsets[-1])
         self.layers = tuple(name.rsplit(".", 1)[0] if "." in name else name for name in self.names)
         self.index = {name: i for i, name in enumerate(self.names)}
+        starts = [i for i, layer in enumerate(self.layers) if i == 0 or self.layers[i - 1] != layer]
+        self.layer_offsets = self.offsets[starts]
+        self._each_scalar_own_layer = all(s == () for s in self.shapes) and len(starts) == len(self.names)
 
     def __len__(self):
         return len(self.names)
@@ -56,6 +59,12 @@ class ParamLayout:
             view.flags.writeable = False
             views[name] = view
         return MappingProxyType(views)
+
+    def layer_norms(self, flat):
+        """The 2-norm of ``flat`` over each layer's entries, in :meth:`layer_names` order."""
+        if self._each_scalar_own_layer:  # an objective's scalars: each its own layer
+            return np.abs(flat)
+        return np.sqrt(np.add.reduceat(flat * flat, self.layer_offsets))
 
     def layer_names(self):
         """The distinct layers, in order."""
@@ -159,10 +168,8 @@ class StepRecord:
     @cached_property
     def layer_grad_norms(self):
         """``{layer: float}``: the 2-norm over all of a layer's gradients."""
-        totals = {}
-        for name, layer in zip(self.layout.names, self.layout.layers):
-            totals[layer] = totals.get(layer, 0.0) + self.grad_norms[name] ** 2
-        return MappingProxyType({layer: float(np.sqrt(v)) for layer, v in totals.items()})
+        norms = self.layout.layer_norms(self.grad) if self.layout.size else []
+        return MappingProxyType({layer: float(v) for layer, v in zip(self.layout.layer_names(), norms)})
 
     @property
     def bias_correction1(self):

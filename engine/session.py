@@ -80,9 +80,6 @@ class Session(TimeTravel):
         spec = scenario.optimizer
         self._initial_kind = spec.kind
         self._initial_hyper = optim.hyperparameters(spec.kind, spec.lr, **dict(spec.hyper))
-        layers = self.layout.layers
-        starts = [i for i, layer in enumerate(layers) if i == 0 or layers[i - 1] != layer]
-        self._layer_offsets = self.layout.offsets[starts]
         self._all_scalar = all(self._scalar)
         self.reset()
 
@@ -113,7 +110,7 @@ class Session(TimeTravel):
         self._opt_kind, self._hyper = self._initial_kind, self._initial_hyper
         self._schedule = Schedule(self._opt_kind, self._hyper)
         has_val = self._val is not None
-        self.history = History(len(self._layer_offsets), has_val, **self._history_options)
+        self.history = History(len(self.layout.layer_offsets), has_val, **self._history_options)
         self._restore(0, None)
 
     def loss_at(self, theta, batch=None):
@@ -253,7 +250,7 @@ class Session(TimeTravel):
         self._theta, self._state, self.t, self.record = new_theta, new_state, t, record
         self._commit_batch(position)
         if t > self.history.furthest:
-            self.history.add(record, self._layer_norms(grad), time.perf_counter() - started)
+            self.history.add(record, self.layout.layer_norms(grad), time.perf_counter() - started)
         else:
             self.history.add(record, (), time.perf_counter() - started)
             if self._schedule.at(t)[0] == t:
@@ -273,11 +270,6 @@ class Session(TimeTravel):
             why = (diagnose.explain_state(self._opt_kind, self.layout, new_theta, new_state)
                    or "the update overflowed")
         raise Diverged(t, loss, f"diverged at step {t}: {why}; try a lower learning rate")
-
-    def _layer_norms(self, grad):
-        if self._all_scalar:
-            return np.abs(grad)
-        return np.sqrt(np.add.reduceat(grad * grad, self._layer_offsets))
 
     def run(self, n):
         """Take ``n`` steps; return the last record (None when ``n`` is 0)."""
