@@ -165,6 +165,11 @@ class StepRecord:
         return MappingProxyType({name: float(np.sqrt(s)) if n else 0.0
                                  for name, s, n in zip(self.layout.names, sq, sizes)})
 
+    @property
+    def grad_norm(self):
+        """The 2-norm of the whole gradient, every parameter together."""
+        return float(np.sqrt(np.dot(self.grad, self.grad)))
+
     @cached_property
     def layer_grad_norms(self):
         """``{layer: float}``: the 2-norm over all of a layer's gradients."""

@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-__all__ = ["record_to_dict", "record_to_json", "csv_header", "csv_row", "write_trace", "AtomicFile", "ExportError"]
+__all__ = ["record_to_dict", "record_to_json", "csv_header", "csv_row", "write_records", "write_trace", "AtomicFile", "ExportError"]
 
 
 def record_to_dict(record, full=False):
@@ -25,7 +25,7 @@ def record_to_dict(record, full=False):
     if record.val_loss is not None:
         out["val_loss"] = record.val_loss
     out["lr"] = record.lr
-    out["grad_norm"] = float(np.sqrt(np.dot(record.grad, record.grad)))
+    out["grad_norm"] = record.grad_norm
     if full:
         out["params"] = {k: v.tolist() for k, v in record.params.items()}
         out["grads"] = {k: v.tolist() for k, v in record.grads.items()}
@@ -66,7 +66,7 @@ def csv_row(record, state_names, full=False, has_val=False):
     row = [str(record.step), repr(record.loss)]
     if has_val:
         row.append(repr(record.val_loss))
-    row += [repr(record.lr), repr(float(np.sqrt(np.dot(record.grad, record.grad))))]
+    row += [repr(record.lr), repr(record.grad_norm)]
     if full:
         flats = [record.theta, record.grad, record.delta] + [record.flat_state[k] for k in state_names]
         for flat in flats:
@@ -120,6 +120,26 @@ class AtomicFile:
             pass
 
 
+def write_records(stream, records, layout, format="jsonl", full=True, has_val=False):
+    """Write each of ``records`` to the text ``stream`` as it comes: JSON lines, or CSV with a
+    header row (written even when there is no record, so the file always says its columns)."""
+    import csv
+
+    if format == "jsonl":
+        for record in records:
+            stream.write(record_to_json(record, full) + "\n")
+        return
+    writer = csv.writer(stream, lineterminator="\n")
+    names = None
+    for record in records:
+        if names is None:
+            names = tuple(record.flat_state)
+            writer.writerow(csv_header(layout, names, full, has_val))
+        writer.writerow(csv_row(record, names, full, has_val))
+    if names is None:
+        writer.writerow(csv_header(layout, (), full, has_val))
+
+
 def write_trace(path, records, layout, format="jsonl", full=True, has_val=False):
     """Write ``records`` (an iterable of StepRecords) to ``path`` atomically.
 
@@ -127,25 +147,11 @@ def write_trace(path, records, layout, format="jsonl", full=True, has_val=False)
         ExportError: The folder is missing or read-only, the disk is full, ... (any earlier
             file at ``path`` is left as it was).
     """
-    import csv
-
     if format not in ("jsonl", "csv"):
         raise ValueError(f"unknown trace format {format!r} (expected jsonl or csv)")
     out = AtomicFile(path)
     try:
-        if format == "jsonl":
-            for record in records:
-                out.stream.write(record_to_json(record, full) + "\n")
-        else:
-            writer = csv.writer(out.stream, lineterminator="\n")
-            names = None
-            for record in records:
-                if names is None:
-                    names = tuple(record.flat_state)
-                    writer.writerow(csv_header(layout, names, full, has_val))
-                writer.writerow(csv_row(record, names, full, has_val))
-            if names is None:
-                writer.writerow(csv_header(layout, (), full, has_val))
+        write_records(out.stream, records, layout, format, full, has_val)
     except OSError as exc:
         out.abandon()
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None

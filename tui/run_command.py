@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 import time
 
 from engine.scenario import load_scenario, resolve_scenario
 from engine.session import Diverged, Session
-from engine.trace import AtomicFile, ExportError, csv_header, csv_row, record_to_json
+from engine.trace import AtomicFile, ExportError, write_records
 
 EXIT_OK, EXIT_DIVERGED = 0, 3
 
@@ -45,12 +44,25 @@ def _open_output(out_path):
     return out.stream, out.commit, out.abandon
 
 
+def _steps(session, steps, progress, diverged):
+    """Step ``session`` up to ``steps`` times, yielding each record; a divergence ends the
+    run and is left in ``diverged``."""
+    for _ in range(steps):
+        try:
+            record = session.step()
+        except Diverged as exc:
+            diverged.append(exc)
+            return
+        progress.update(session.t, record.loss, force=session.t == steps)
+        yield record
+
+
 def run_scenario(args):
     """Run ``args.scenario`` for ``args.steps`` steps; see ``gradstep run --help``."""
     scenario = load_scenario(resolve_scenario(args.scenario))
     session = Session(scenario)
     steps = scenario.training.steps if args.steps is None else args.steps
-    write_records = not args.quiet or args.out is not None
+    emit = not args.quiet or args.out is not None
     try:
         stream, finish, abandon = _open_output(args.out)
     except ExportError as exc:
@@ -58,40 +70,24 @@ def run_scenario(args):
         return 2
     progress = _Progress(steps, not args.quiet and sys.stderr.isatty())
     has_val = scenario.data is not None and scenario.data.x_val is not None and len(scenario.data.x_val) > 0
-    writer = None
-    state_names = ()
-    status = EXIT_OK
+    diverged = []
     started = time.perf_counter()
+    records = _steps(session, steps, progress, diverged)
     try:
-        for _ in range(steps):
-            try:
-                record = session.step()
-            except Diverged as exc:
-                progress.close()
-                print(f"gradstep: {exc.message}", file=sys.stderr)
-                status = EXIT_DIVERGED
-                break
-            if write_records:
-                if args.format == "jsonl":
-                    stream.write(record_to_json(record, args.full) + "\n")
-                else:
-                    if writer is None:
-                        state_names = tuple(record.flat_state)
-                        writer = csv.writer(stream, lineterminator="\n")
-                        writer.writerow(csv_header(session.layout, state_names, args.full, has_val))
-                    writer.writerow(csv_row(record, state_names, args.full, has_val))
-            progress.update(session.t, record.loss)
+        if emit:
+            write_records(stream, records, session.layout, args.format, args.full, has_val)
         else:
-            if session.record is not None:
-                progress.update(session.t, session.record.loss, force=True)
-            progress.close()
-        if write_records and args.format == "csv" and writer is None:
-            csv.writer(stream, lineterminator="\n").writerow(
-                csv_header(session.layout, (), args.full, has_val))
+            for _ in records:
+                pass
         finish()
     except BaseException:
         abandon()
         raise
+    progress.close()
+    status = EXIT_OK
+    if diverged:
+        print(f"gradstep: {diverged[0].message}", file=sys.stderr)
+        status = EXIT_DIVERGED
     elapsed = time.perf_counter() - started
     if args.quiet or args.out is not None:
         rate = session.t / elapsed if elapsed > 0 else float("inf")
