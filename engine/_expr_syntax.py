@@ -14,6 +14,7 @@ import numpy as np
 
 from engine import autodiff as ad
 from engine.errors import ExpressionError
+from engine.i18n import N_, _, ngettext
 
 MAX_LENGTH = 2000
 """Longest expression accepted, in characters."""
@@ -42,25 +43,29 @@ _FOLD = {
 _DIGITS = frozenset("0123456789")
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NAME_CHARS = _NAME_START | _DIGITS
+# What refuses each symbol the language lacks: templates filled with the symbol, translated
+# when the error is raised.
+_OPERATOR = N_("the operator `{symbol}` is not supported (expected one of + - * / **)")
+_COMPARISON = N_("comparisons are not supported")
+_BRACKET = N_("subscripts and lists (`{symbol}`) are not allowed")
+_BRACE = N_("braces (`{symbol}`) are not allowed")
+_STRING = N_("strings are not allowed")
 _NOT_SUPPORTED = {
-    "%": "the operator `%` is not supported (expected one of + - * / **)",
-    "//": "the operator `//` is not supported (expected one of + - * / **)",
-    "@": "the operator `@` is not supported (expected one of + - * / **)",
-    "^": "the operator `^` is not supported; write powers as `**`",
-    "&": "the operator `&` is not supported (expected one of + - * / **)",
-    "|": "the operator `|` is not supported (expected one of + - * / **)",
-    "~": "the operator `~` is not supported (expected one of + - * / **)",
-    "<": "comparisons are not supported", ">": "comparisons are not supported",
-    "==": "comparisons are not supported", "!=": "comparisons are not supported",
-    "=": "assignments are not allowed (`=`); an expression is a formula, not a statement",
-    "[": "subscripts and lists (`[`) are not allowed",
-    "]": "subscripts and lists (`]`) are not allowed",
-    "{": "braces (`{`) are not allowed",
-    "}": "braces (`}`) are not allowed",
-    ":": "`:` is not allowed (no lambdas, slices or annotations)",
-    ";": "`;` is not allowed: an expression is one formula",
-    "'": "strings are not allowed", '"': "strings are not allowed",
+    "%": _OPERATOR, "//": _OPERATOR, "@": _OPERATOR, "&": _OPERATOR, "|": _OPERATOR,
+    "~": _OPERATOR,
+    "^": N_("the operator `{symbol}` is not supported; write powers as `**`"),
+    "<": _COMPARISON, ">": _COMPARISON, "==": _COMPARISON, "!=": _COMPARISON,
+    "=": N_("assignments are not allowed (`{symbol}`); an expression is a formula, not a "
+            "statement"),
+    "[": _BRACKET, "]": _BRACKET, "{": _BRACE, "}": _BRACE,
+    ":": N_("`{symbol}` is not allowed (no lambdas, slices or annotations)"),
+    ";": N_("`{symbol}` is not allowed: an expression is one formula"),
+    "'": _STRING, '"': _STRING,
 }
+
+
+def _not_supported(symbol, col):
+    return _err(_(_NOT_SUPPORTED[symbol]).format(symbol=symbol), col)
 
 
 class _Token:
@@ -73,7 +78,8 @@ class _Token:
 
 
 def _err(message, col):
-    return ExpressionError(f"{message} (at column {col})", column=col)
+    return ExpressionError(_("{problem} (at column {column})").format(problem=message, column=col),
+                           column=col)
 
 
 def _scan(text, i, chars):
@@ -113,8 +119,8 @@ def _tokenize(text):
             if end < n and (text[end].isalnum() or text[end] in "_."):
                 # 2a, 1.2.3, 1e: a number glued to something; show the whole glued word.
                 bad = text[i:_scan(text, end, _NAME_CHARS | {"."})]
-                raise _err(f"malformed number `{bad}` (a number must be followed by an "
-                           f"operator, `)` or `,`)", col)
+                raise _err(_("malformed number `{text}` (a number must be followed by an "
+                             "operator, `)` or `,`)").format(text=bad), col)
             tokens.append(_Token("num", text[i:end], col))
             i = end
             continue
@@ -122,23 +128,25 @@ def _tokenize(text):
             end = _scan(text, i, _NAME_CHARS)
             word = text[i:end]
             if keyword.iskeyword(word):
-                raise _err(f"the keyword `{word}` is not allowed (an expression uses only "
-                           f"numbers, names, + - * / **, parentheses and functions)", col)
+                raise _err(_("the keyword `{word}` is not allowed (an expression uses only "
+                             "numbers, names, + - * / **, parentheses and functions)")
+                           .format(word=word), col)
             tokens.append(_Token("name", word, col))
             i = end
             continue
         if ch == ".":
             end = _scan(text, i + 1, _NAME_CHARS)
             if end > i + 1:
-                raise _err(f"attribute access `.{text[i + 1:end]}` is not allowed", col)
-            raise _err("unexpected `.`", col)
+                raise _err(_("attribute access `.{name}` is not allowed")
+                           .format(name=text[i + 1:end]), col)
+            raise _err(_("unexpected `.`"), col)
         if ch == "*" and text.startswith("**", i):
             tokens.append(_Token("op", "**", col))
             i += 2
             continue
         two = text[i:i + 2]
         if two in _NOT_SUPPORTED:
-            raise _err(_NOT_SUPPORTED[two], col)
+            raise _not_supported(two, col)
         if ch in "+-*/":
             tokens.append(_Token("op", ch, col))
             i += 1
@@ -148,9 +156,9 @@ def _tokenize(text):
             i += 1
             continue
         if ch in _NOT_SUPPORTED:
-            raise _err(_NOT_SUPPORTED[ch], col)
+            raise _not_supported(ch, col)
         shown = ch if ch.isprintable() else repr(ch)
-        raise _err(f"unexpected character `{shown}`", col)
+        raise _err(_("unexpected character `{char}`").format(char=shown), col)
     tokens.append(_Token("end", "", n + 1))
     return tokens
 
@@ -179,12 +187,13 @@ class _Parser:
     def enter(self, col):
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise _err(f"the expression is nested too deeply (more than {MAX_DEPTH} levels)", col)
+            raise _err(_("the expression is nested too deeply (more than {limit} levels)")
+                       .format(limit=MAX_DEPTH), col)
 
     def parse(self):
         if self.tok.kind == "end":
-            raise ExpressionError("the expression is empty (expected a formula such as "
-                                  "`(a - 1)**2`)", column=1)
+            raise ExpressionError(_("the expression is empty (expected a formula such as "
+                                    "`(a - 1)**2`)"), column=1)
         tree = self.expr()
         tok = self.tok
         if tok.kind != "end":
@@ -237,7 +246,7 @@ class _Parser:
         if tok.kind == "num":
             value = float(tok.text)
             if not math.isfinite(value):
-                raise _err(f"the number `{tok.text}` is too large", tok.col)
+                raise _err(_("the number `{text}` is too large").format(text=tok.text), tok.col)
             node = ("num", value, tok.col)
         elif tok.kind == "name":
             node = self.name_or_call(tok)
@@ -245,7 +254,7 @@ class _Parser:
             node = self.expr()
             close = self.tok
             if close.kind == ",":
-                raise _err("a comma is only allowed between a function's arguments", close.col)
+                raise _err(_("a comma is only allowed between a function's arguments"), close.col)
             if close.kind != ")":
                 raise self.unexpected(close, after_operand=True, expected="`)`")
             self.advance()
@@ -253,9 +262,9 @@ class _Parser:
             raise self.unexpected(tok, after_operand=False)
         nxt = self.tok
         if nxt.kind == "(":
-            what = f"`{tok.text}`" if tok.kind == "name" else "the result of an expression"
-            raise _err(f"{what} is not a function and cannot be called "
-                       f"(functions: {', '.join(sorted(FUNCTIONS))})", nxt.col)
+            what = f"`{tok.text}`" if tok.kind == "name" else _("the result of an expression")
+            raise _err(_("{what} is not a function and cannot be called (functions: {names})")
+                       .format(what=what, names=", ".join(sorted(FUNCTIONS))), nxt.col)
         return node
 
     def name_or_call(self, tok):
@@ -267,15 +276,16 @@ class _Parser:
         if name in CONSTANTS:
             return ("num", CONSTANTS[name], tok.col)
         if name in FUNCTIONS:
-            raise _err(f"`{name}` is a function: call it, as in `{name}(...)`", tok.col)
+            raise _err(_("`{name}` is a function: call it, as in `{name}(...)`").format(name=name),
+                       tok.col)
         if self.tok.kind == "(":
             return None  # reported by atom() as a call to a non-function
         known = sorted(self.known)
         hint = get_close_matches(name, [*known, *CONSTANTS], n=1)
-        hint = f"; did you mean `{hint[0]}`?" if hint else ""
-        listed = ", ".join(known) if known else "none"
-        raise _err(f"unknown name `{name}`{hint} (known names: {listed}; constants: pi, e)",
-                   tok.col)
+        hint = _("; did you mean `{name}`?").format(name=hint[0]) if hint else ""
+        listed = ", ".join(known) if known else _("none")
+        raise _err(_("unknown name `{name}`{hint} (known names: {names}; constants: pi, e)")
+                   .format(name=name, hint=hint, names=listed), tok.col)
 
     def call(self, tok):
         name = tok.text
@@ -291,27 +301,31 @@ class _Parser:
                 break
         close = self.tok
         if close.kind != ")":
-            raise self.unexpected(close, after_operand=True, expected="`,` or `)`")
+            raise self.unexpected(close, after_operand=True, expected=_("`,` or `)`"))
         self.advance()
         self.depth -= 1
         wanted = 2 if name in _BINARY_FUNCS else 1
         if len(args) != wanted:
-            plural = "s" if wanted > 1 else ""
-            raise _err(f"{name}() takes {wanted} argument{plural} (got {len(args)})", tok.col)
+            raise _err(ngettext("{name}() takes {count} argument (got {got})",
+                                "{name}() takes {count} arguments (got {got})", wanted)
+                       .format(name=name, count=wanted, got=len(args)), tok.col)
         return ("call", name, tuple(args), tok.col)
 
     def unexpected(self, tok, *, after_operand, expected=None):
+        operand, operator = _("a number, a name or `(`"), _("an operator")
         if tok.kind == "end":
-            want = expected or ("a number, a name or `(`" if not after_operand else "an operator")
-            return _err(f"the expression ends too early (expected {want})", tok.col)
+            want = expected or (operand if not after_operand else operator)
+            return _err(_("the expression ends too early (expected {what})").format(what=want),
+                        tok.col)
         if tok.kind == ",":
-            return _err("a comma is only allowed between a function's arguments", tok.col)
+            return _err(_("a comma is only allowed between a function's arguments"), tok.col)
         if tok.kind == ")" and after_operand and expected is None:
-            return _err("unmatched `)`", tok.col)
+            return _err(_("unmatched `)`"), tok.col)
         if after_operand and tok.kind in ("num", "name", "("):
-            return _err(f"missing operator before `{tok.text}`", tok.col)
-        want = expected or ("an operator" if after_operand else "a number, a name or `(`")
-        return _err(f"unexpected `{tok.text}` (expected {want})", tok.col)
+            return _err(_("missing operator before `{text}`").format(text=tok.text), tok.col)
+        want = expected or (operator if after_operand else operand)
+        return _err(_("unexpected `{text}` (expected {what})").format(text=tok.text, what=want),
+                    tok.col)
 
 
 def _binary(op, left, right, col):

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ScenarioError
+from engine.i18n import _
 
 __all__ = [
     "GENERATORS", "REGRESSION", "CLASSIFICATION", "DEFAULT_NOISE", "MAX_ROWS", "MAX_ELEMENTS",
@@ -56,18 +57,18 @@ DEFAULT_NOISE = {"linear": 0.1, "quadratic": 0.1, "sine": 0.1, "xor": 0.05, "cir
 # -- arrays written in a file -------------------------------------------------------------------
 def _type_name(value):
     if isinstance(value, bool):
-        return "true/false"
+        return "true/false"  # TOML's own words: the same in every language
     if isinstance(value, int):
-        return "an integer"
+        return _("an integer")
     if isinstance(value, float):
-        return "a number"
+        return _("a number")
     if isinstance(value, str):
-        return "a string"
+        return _("a string")
     if isinstance(value, list):
-        return "a list"
+        return _("a list")
     if isinstance(value, dict):
-        return "a table"
-    return f"a {type(value).__name__}"
+        return _("a table")
+    return _("a {type}").format(type=type(value).__name__)
 
 
 def _is_number(value):
@@ -86,11 +87,12 @@ def numeric_array(value, *, dtype=np.float64) -> np.ndarray:
         try:
             out = np.array(float(value), dtype=dtype)
         except OverflowError:
-            raise ScenarioError("the number is too large") from None
-        check_finite(out, "the value")
+            raise ScenarioError(_("the number is too large")) from None
+        check_finite(out, _("the value"))
         return out
     if not isinstance(value, list):
-        raise ScenarioError(f"expected a number or a list of numbers, got {_type_name(value)}")
+        raise ScenarioError(_("expected a number or a list of numbers, got {got}")
+                            .format(got=_type_name(value)))
     shape = []
     level = [value]
     while True:
@@ -99,52 +101,66 @@ def numeric_array(value, *, dtype=np.float64) -> np.ndarray:
             lengths = [len(v) for v in level]
             length = lengths[0]
             if length == 0:
-                raise ScenarioError("empty list (expected at least one number)")
+                raise ScenarioError(_("empty list (expected at least one number)"))
             for i, other in enumerate(lengths):
                 if other != length:
                     where = _where(i, shape)
-                    raise ScenarioError(f"ragged array: {where} has {other} entries, the first "
-                                        f"has {length} (every row must have the same length)")
+                    raise ScenarioError(_("ragged array: {where} has {count} entries, the first "
+                                          "has {length} (every row must have the same length)")
+                                        .format(where=where, count=other, length=length))
             shape.append(length)
             if len(shape) > MAX_DIMS:
-                raise ScenarioError(f"too many dimensions (more than {MAX_DIMS})")
+                raise ScenarioError(_("too many dimensions (more than {limit})")
+                                    .format(limit=MAX_DIMS))
             if math.prod(shape) > MAX_ELEMENTS:
-                raise ScenarioError(f"too many numbers (more than {MAX_ELEMENTS:,})")
+                raise ScenarioError(_("too many numbers (more than {limit})")
+                                    .format(limit=f"{MAX_ELEMENTS:,}"))
             level = [item for v in level for item in v]
             continue
         if any(lists):
             i = lists.index(not lists[0])
-            raise ScenarioError(f"ragged array: {_where(i, shape)} mixes numbers and lists")
+            raise ScenarioError(_("ragged array: {where} mixes numbers and lists")
+                                .format(where=_where(i, shape)))
         for i, v in enumerate(level):
             if not _is_number(v):
-                raise ScenarioError(f"expected numbers, got {_type_name(v)} at "
-                                    f"{_where(i, shape)}")
+                raise ScenarioError(_("expected numbers, got {got} at {where}")
+                                    .format(got=_type_name(v), where=_where(i, shape)))
         break
     try:
         out = np.array(level, dtype=dtype).reshape(shape)
     except OverflowError:
-        raise ScenarioError("a number is too large") from None
-    check_finite(out, "the array")
+        raise ScenarioError(_("a number is too large")) from None
+    check_finite(out, _("the array"))
     return out
 
 
 def _where(flat_index, shape):
     if not shape:
-        return "the value"
+        return _("the value")
     index = np.unravel_index(flat_index, shape) if shape else ()
     inner = ", ".join(str(int(i)) for i in index)
-    return f"row {inner}" if len(shape) == 1 else f"[{inner}]"
+    return _("row {index}").format(index=inner) if len(shape) == 1 else f"[{inner}]"
 
 
-def check_finite(array, what="the data"):
-    """Raise when ``array`` holds NaN or an infinity, naming the first offending place."""
+def check_finite(array, what=None):
+    """Raise when ``array`` holds NaN or an infinity, naming the first offending place.
+
+    Args:
+        array: The numbers.
+        what: What they are, in words (already translated); "the data" by default.
+    """
     finite = np.isfinite(array)
     if finite.all():
         return
     first = np.argwhere(~finite)[0] if np.ndim(array) else ()
     value = array[tuple(first)] if np.ndim(array) else array
-    place = f" at [{', '.join(str(int(i)) for i in first)}]" if np.ndim(array) else ""
-    raise ScenarioError(f"{what} contains {value}{place} (expected finite numbers)")
+    what = _("the data") if what is None else what
+    if np.ndim(array):
+        place = ", ".join(str(int(i)) for i in first)
+        raise ScenarioError(_("{what} contains {value} at [{place}] (expected finite numbers)")
+                            .format(what=what, value=value, place=place))
+    raise ScenarioError(_("{what} contains {value} (expected finite numbers)")
+                        .format(what=what, value=value))
 
 
 # -- generators ---------------------------------------------------------------------------------
@@ -161,9 +177,11 @@ def generate(kind: str, n: int, *, noise: float | None = None, seed: int = 0,
         classes: Number of spiral arms (``spiral`` only), 2 to 10.
     """
     if kind not in GENERATORS:
-        raise ScenarioError(f"unknown generator `{kind}` (expected one of {', '.join(GENERATORS)})")
+        raise ScenarioError(_("unknown generator `{name}` (expected one of {choices})")
+                            .format(name=kind, choices=", ".join(GENERATORS)))
     if not 1 <= n <= MAX_ROWS:
-        raise ScenarioError(f"n must lie in [1, {MAX_ROWS:,}] (got {n})")
+        raise ScenarioError(_("n must lie in [1, {limit}] (got {n})")
+                            .format(limit=f"{MAX_ROWS:,}", n=n))
     noise = DEFAULT_NOISE[kind] if noise is None else float(noise)
     rng = np.random.default_rng(seed)
     if kind in REGRESSION:
@@ -181,7 +199,8 @@ def generate(kind: str, n: int, *, noise: float | None = None, seed: int = 0,
         return x + noise * rng.standard_normal((n, 2)), y
     k = classes if kind == "spiral" else 2
     if n < k:
-        raise ScenarioError(f"n = {n} is fewer than one point per class ({k} classes)")
+        raise ScenarioError(_("n = {n} is fewer than one point per class ({classes} classes)")
+                            .format(n=n, classes=k))
     sizes = [n // k + (1 if j < n % k else 0) for j in range(k)]
     parts = []
     for j, m in enumerate(sizes):
@@ -200,8 +219,8 @@ def generate(kind: str, n: int, *, noise: float | None = None, seed: int = 0,
             t = np.linspace(j * 4.0, (j + 1) * 4.0, m) + noise * rng.standard_normal(m)
             pts = np.stack([r * np.sin(t), r * np.cos(t)], axis=1)
         parts.append((pts, np.full(m, j, dtype=np.int64)))
-    x = np.concatenate([p for p, _ in parts])
-    y = np.concatenate([labels for _, labels in parts])
+    x = np.concatenate([points for points, _labels in parts])
+    y = np.concatenate([labels for _points, labels in parts])
     if kind != "spiral":
         x = x + noise * rng.standard_normal(x.shape)
     order = rng.permutation(n)  # mixed classes, so that minibatches see both
@@ -234,43 +253,46 @@ def read_csv(path: Path, *, inputs=None, targets=None, shown=None):
     try:
         handle = open(path, newline="", encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError(f"cannot read the CSV file ({exc.strerror or exc})", file=shown) from None
+        raise ScenarioError(_("cannot read the CSV file ({reason})")
+                            .format(reason=exc.strerror or exc), file=shown) from None
     with handle:
         reader = csv.reader(handle, strict=True)
         try:
             return _read_rows(reader, inputs, targets, shown)
         except csv.Error as exc:
-            raise ScenarioError(f"not a valid CSV file ({exc})", file=shown,
+            raise ScenarioError(_("not a valid CSV file ({reason})").format(reason=exc), file=shown,
                                 line=reader.line_num) from None
         except UnicodeDecodeError:
-            raise ScenarioError("not UTF-8 text", file=shown, line=reader.line_num + 1) from None
+            raise ScenarioError(_("not UTF-8 text"), file=shown, line=reader.line_num + 1) from None
 
 
 def _read_rows(reader, inputs, targets, shown):
     header = next(reader, None)
     if header is None:
-        raise ScenarioError("the CSV file is empty (expected a header row of column names)",
+        raise ScenarioError(_("the CSV file is empty (expected a header row of column names)"),
                             file=shown, line=1)
     header = [h.strip() for h in header]
     for i, name in enumerate(header):
         if not name:
-            raise ScenarioError(f"column {i + 1} of the header has no name", file=shown, line=1)
+            raise ScenarioError(_("column {number} of the header has no name").format(number=i + 1),
+                                file=shown, line=1)
         if name in header[:i]:
-            raise ScenarioError(f"the header names column `{name}` twice", file=shown, line=1)
+            raise ScenarioError(_("the header names column `{name}` twice").format(name=name),
+                                file=shown, line=1)
     targets = [header[-1]] if targets is None else list(targets)
     if inputs is None:
         inputs = [h for h in header if h not in targets]
     inputs = list(inputs)
     for name in (*inputs, *targets):
         if name not in header:
-            raise ScenarioError(f"no column named `{name}` (the header has: "
-                                f"{', '.join(header)})", file=shown, line=1)
+            raise ScenarioError(_("no column named `{name}` (the header has: {columns})")
+                                .format(name=name, columns=", ".join(header)), file=shown, line=1)
     if not inputs:
-        raise ScenarioError("no input columns (every column is a target)", file=shown, line=1)
+        raise ScenarioError(_("no input columns (every column is a target)"), file=shown, line=1)
     overlap = set(inputs) & set(targets)
     if overlap:
-        raise ScenarioError(f"column `{sorted(overlap)[0]}` is both an input and a target",
-                            file=shown, line=1)
+        raise ScenarioError(_("column `{name}` is both an input and a target")
+                            .format(name=sorted(overlap)[0]), file=shown, line=1)
     width = len(header)
     used = [header.index(name) for name in (*inputs, *targets)]
     rows = []
@@ -279,25 +301,28 @@ def _read_rows(reader, inputs, targets, shown):
             continue
         line = reader.line_num
         if len(fields) != width:
-            raise ScenarioError(f"this row has {len(fields)} fields, the header has {width}",
-                                file=shown, line=line)
+            raise ScenarioError(_("this row has {count} fields, the header has {width}")
+                                .format(count=len(fields), width=width), file=shown, line=line)
         if len(rows) >= MAX_ROWS:
-            raise ScenarioError(f"more than {MAX_ROWS:,} rows (the limit)", file=shown, line=line)
+            raise ScenarioError(_("more than {limit} rows (the limit)")
+                                .format(limit=f"{MAX_ROWS:,}"), file=shown, line=line)
         row = []
         for j in used:
             text = fields[j]
             if not re.fullmatch(_CSV_NUMBER, text):
-                raise ScenarioError(f"column `{header[j]}`: {text.strip()[:40]!r} is not a finite "
-                                    f"number", file=shown, line=line)
+                raise ScenarioError(_("column `{name}`: {text} is not a finite number")
+                                    .format(name=header[j], text=repr(text.strip()[:40])),
+                                    file=shown, line=line)
             row.append(float(text))
         rows.append(row)
     if not rows:
-        raise ScenarioError("the CSV file has a header but no rows", file=shown, line=reader.line_num)
+        raise ScenarioError(_("the CSV file has a header but no rows"), file=shown,
+                            line=reader.line_num)
     table = np.array(rows, dtype=np.float64)
     if not np.isfinite(table).all():  # 1e999 is well formed but overflows
         r, c = np.argwhere(~np.isfinite(table))[0]
-        raise ScenarioError(f"column `{header[used[c]]}` of row {r + 1} overflows to infinity",
-                            file=shown)
+        raise ScenarioError(_("column `{name}` of row {row} overflows to infinity")
+                            .format(name=header[used[c]], row=r + 1), file=shown)
     k = len(inputs)
     x = table[:, :k]
     y = table[:, k] if len(targets) == 1 else table[:, k:]
@@ -318,9 +343,9 @@ def split_validation(x, y, fraction: float, seed: int):
         return x, y, None, None
     n_val = int(round(n * fraction))
     if n_val < 1 or n - n_val < 1:
-        raise ScenarioError(f"a validation split of {fraction:g} of {n} rows leaves "
-                            f"{n - n_val} for training and {n_val} for validation "
-                            f"(each needs at least one)")
+        raise ScenarioError(_("a validation split of {fraction} of {n} rows leaves {train} for "
+                              "training and {val} for validation (each needs at least one)")
+                            .format(fraction=f"{fraction:g}", n=n, train=n - n_val, val=n_val))
     perm = np.random.default_rng([seed, 2]).permutation(n)
     val = np.sort(perm[:n_val])
     train = np.sort(perm[n_val:])

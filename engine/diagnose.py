@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.i18n import _
+
 __all__ = ["explain_forward", "explain_backward", "explain_state", "describe"]
 
 _FUNCTIONS = {"exp", "log", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
@@ -61,25 +63,25 @@ def _what(node):
     with np.errstate(all="ignore"):
         if op == "log":
             x = parents[0]
-            return "log of zero" if np.any(x == 0) and not np.any(x < 0) else "log of a negative value"
+            if np.any(x == 0) and not np.any(x < 0):
+                return _("log of zero")
+            return _("log of a negative value")
         if op == "sqrt":
-            return "square root of a negative value"
+            return _("square root of a negative value")
         if op == "div":
-            return "division by zero" if np.any(parents[1] == 0) else "overflow in division"
+            return _("division by zero") if np.any(parents[1] == 0) else _("overflow in division")
         if op == "pow":
             base = parents[0]
             if np.any(base < 0) and (len(parents) == 1 and float(node._ctx) != round(float(node._ctx))):
-                return "a negative number to a fractional power"
+                return _("a negative number to a fractional power")
             if np.any(base == 0):
-                return "zero to a negative power"
-            return "overflow in a power"
+                return _("zero to a negative power")
+            return _("overflow in a power")
         if op in _LOSSES:
-            return f"overflow in the {op} loss"
-        if op in ("add", "sub", "mul", "matmul", "linear", "sum", "mean"):
-            return f"overflow in {op}"
+            return _("overflow in the {loss} loss").format(loss=op)
         if op in ("tan",):
-            return "tan of a value near an odd multiple of pi/2"
-        return f"overflow in {op}"
+            return _("tan of a value near an odd multiple of pi/2")
+        return _("overflow in {op}").format(op=op)
 
 
 def explain_forward(loss_node, network=False):
@@ -90,10 +92,12 @@ def explain_forward(loss_node, network=False):
             if node._op in _LOSSES:
                 return _what(node)
             where = _layer_of(node, order) if network else describe(node)
-            return f"{_what(node)} in {where}" if where else _what(node)
+            if not where:
+                return _what(node)
+            return _("{problem} in {where}").format(problem=_what(node), where=where)
     bad_inputs = [n for n in order if not n._prev and not _finite(n.data)]
     if bad_inputs:
-        return f"{describe(bad_inputs[0])} is not finite"
+        return _("{name} is not finite").format(name=describe(bad_inputs[0]))
     return None
 
 
@@ -108,8 +112,11 @@ def explain_backward(loss_node, param_nodes):
         if node.grad is not None and not _finite(node.grad):
             source = node
             break
-    via = f" (overflow in back-propagation through {source._op})" if source is not None and source._op else ""
-    return f"the gradient of {', '.join(bad)} became infinite or NaN{via}"
+    names = ", ".join(bad)
+    if source is not None and source._op:
+        return (_("the gradient of {names} became infinite or NaN (overflow in back-propagation "
+                  "through {op})").format(names=names, op=source._op))
+    return _("the gradient of {names} became infinite or NaN").format(names=names)
 
 
 def explain_state(kind, layout, theta, state):
@@ -122,6 +129,7 @@ def explain_state(kind, layout, theta, state):
             k = int(np.searchsorted(layout.offsets, index, side="right") - 1)
             name = layout.names[k]
             if label == "value":
-                return f"the update made {name} infinite or NaN"
-            return f"the {kind} state {label} of {name} overflowed"
+                return _("the update made {name} infinite or NaN").format(name=name)
+            return (_("the {optimizer} state {state} of {name} overflowed")
+                    .format(optimizer=kind, state=label, name=name))
     return None

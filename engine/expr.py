@@ -26,6 +26,7 @@ compute them before handing them to PyTorch.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -34,6 +35,7 @@ from engine import autodiff as ad
 from engine._expr_syntax import (CONSTANTS, FUNCTIONS, MAX_DEPTH, MAX_LENGTH, _BINARY_FUNCS, _OPS,
                                  _UNARY, _err, _Parser)
 from engine.errors import ExpressionError
+from engine.i18n import _
 
 __all__ = ["Expression", "parse_expression", "FUNCTIONS", "CONSTANTS", "MAX_LENGTH", "MAX_DEPTH"]
 
@@ -111,7 +113,8 @@ class Expression:
             for name in self._names:
                 regs.append(env[name])
         except KeyError as exc:
-            raise ExpressionError(f"no value given for `{exc.args[0]}`") from None
+            raise ExpressionError(_("no value given for `{name}`")
+                                  .format(name=exc.args[0])) from None
         first = len(regs)
         append = regs.append
         try:
@@ -124,8 +127,8 @@ class Expression:
                     append(fn(regs[a], b))
         except (ValueError, TypeError) as exc:
             col = self._cols[len(regs) - first]
-            raise _err(f"the operation at this point cannot be computed: {_short(exc)}",
-                       col) from None
+            raise _err(_("the operation at this point cannot be computed: {reason}")
+                       .format(reason=_short(exc)), col) from None
         return regs[self._result]
 
     def __repr__(self):
@@ -183,6 +186,11 @@ def _linearize(tree):
 
 def _short(exc):
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # NumPy's words, in the installed language when it is the broadcasting failure.
+    m = re.fullmatch(r"operands could not be broadcast together with shapes (.+)", text)
+    if m:
+        text = (_("operands could not be broadcast together with shapes {shapes}")
+                .format(shapes=m.group(1)))
     return text[:200]
 
 
@@ -207,10 +215,11 @@ def parse_expression(text: str, known: Iterable[str], *, dtype=np.float64) -> Ex
         ExpressionError: For anything that is not a valid expression, with its column.
     """
     if not isinstance(text, str):
-        raise ExpressionError(f"an expression must be text (got {type(text).__name__})")
+        raise ExpressionError(_("an expression must be text (got {type})")
+                              .format(type=type(text).__name__))
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is too long ({len(text)} characters; the limit "
-                              f"is {MAX_LENGTH})")
+        raise ExpressionError(_("the expression is too long ({length} characters; the limit is "
+                                "{limit})").format(length=len(text), limit=MAX_LENGTH))
     known = frozenset(known)
     tree = _Parser(text, known).parse()
     return Expression(text, tree, dtype)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.i18n import N_, _
 from engine.losses import match_target
 
 __all__ = ["Local", "local_derivative", "push_tangent", "OPS", "ELEMENTWISE", "LOSS_OPS"]
@@ -91,7 +92,7 @@ def local_derivative(node, parent_index=0):
     wrt = "∂u" if k == 0 else "∂v"
     if op in _SIMPLE:
         symbol, formula, fn = _SIMPLE[op]
-        return Local(symbol, formula, "elementwise", fn(u, out, node._ctx, dt))
+        return Local(symbol, _(formula), "elementwise", fn(u, out, node._ctx, dt))
     if op in ("add", "sub"):
         sign = "+" if op == "add" else "-"
         neg = op == "sub" and k == 1
@@ -111,7 +112,9 @@ def local_derivative(node, parent_index=0):
         if k == 1:
             share = 1.0 - share
         first, second = ("u", "v") if k == 0 else ("v", "u")
-        return Local(f"∂{name}(u, v)/{wrt}", f"1 if {first} {cmp} {second}, ½ if u = v, else 0",
+        return Local(f"∂{name}(u, v)/{wrt}",
+                     _("1 if {first} {cmp} {second}, ½ if u = v, else 0")
+                     .format(first=first, cmp=cmp, second=second),
                      "elementwise", share[()] if share.ndim == 0 else share)
     if op == "sum":
         return Local("∂sum(u)/∂uᵢ", "1", "reduce", 1.0)
@@ -120,10 +123,8 @@ def local_derivative(node, parent_index=0):
         shape = np.shape(u)
         count = int(np.prod([shape[i] for i in axes])) if axes is not None else int(np.size(u))
         return Local("∂mean(u)/∂uᵢ", f"1/N (N = {count})", "reduce", 1.0 / count)
-    if op == "reshape":
-        return Local("∂reshape(u)/∂u", "1 (entries move; values do not change)", "map", 1.0)
-    if op == "transpose":
-        return Local("∂transpose(u)/∂u", "1 (entries move; values do not change)", "map", 1.0)
+    if op in ("reshape", "transpose"):
+        return Local(f"∂{op}(u)/∂u", _("1 (entries move; values do not change)"), "map", 1.0)
     if op == "matmul":
         if k == 0:
             return Local("∂(U @ V)/∂U", "dU ↦ dU @ V", "map", v)
@@ -131,7 +132,7 @@ def local_derivative(node, parent_index=0):
     if op == "linear":
         return (Local("∂(x @ W + b)/∂x", "dx ↦ dx @ W", "map", v),
                 Local("∂(x @ W + b)/∂W", "dW ↦ x @ dW", "map", u),
-                Local("∂(x @ W + b)/∂b", "1 (b is added to every row)", "map", 1.0))[k]
+                Local("∂(x @ W + b)/∂b", _("1 (b is added to every row)"), "map", 1.0))[k]
     if op == "log_softmax":
         return Local("∂log_softmax(u)/∂u", "du ↦ du - Σ softmax(u)·du", "map", np.exp(out))
     return _loss(op, u, node._ctx)
@@ -172,7 +173,8 @@ def _clip(u, out, ctx, dt):
     return _where(inside, 1.0, 0.0, dt)
 
 
-# op -> (symbol, formula, f(u, out, ctx, dtype) -> derivative), for one-operand elementwise ops
+# op -> (symbol, formula, f(u, out, ctx, dtype) -> derivative), for one-operand elementwise ops;
+# formulas with words in them are marked for translation and translated when a Local is made.
 _SIMPLE = {
     "neg": ("∂(-u)/∂u", "-1", lambda u, o, c, dt: -1.0),
     "exp": ("∂exp(u)/∂u", "exp(u)", lambda u, o, c, dt: o),
@@ -184,13 +186,14 @@ _SIMPLE = {
     "tan": ("∂tan(u)/∂u", "1 + tan²(u)", lambda u, o, c, dt: 1.0 + o * o),
     "tanh": ("∂tanh(u)/∂u", "1 - tanh²(u)", lambda u, o, c, dt: 1.0 - o * o),
     "sigmoid": ("∂σ(u)/∂u", "σ(u)(1 - σ(u))", lambda u, o, c, dt: o * (1.0 - o)),
-    "relu": ("∂relu(u)/∂u", "1 if u > 0 else 0", lambda u, o, c, dt: _where(u > 0, 1.0, 0.0, dt)),
-    "leaky_relu": ("∂leaky_relu(u)/∂u", "1 if u > 0 else the slope",
+    "relu": ("∂relu(u)/∂u", N_("1 if u > 0 else 0"),
+             lambda u, o, c, dt: _where(u > 0, 1.0, 0.0, dt)),
+    "leaky_relu": ("∂leaky_relu(u)/∂u", N_("1 if u > 0 else the slope"),
                    lambda u, o, c, dt: _where(u > 0, 1.0, c, dt)),
-    "elu": ("∂elu(u)/∂u", "1 if u > 0 else α·exp(u)",
+    "elu": ("∂elu(u)/∂u", N_("1 if u > 0 else α·exp(u)"),
             lambda u, o, c, dt: _where(u > 0, 1.0, c * (np.expm1(np.minimum(u, 0)) + 1.0), dt)),
-    "softplus": ("∂softplus(u)/∂u", "σ(βu) (1 where βu > threshold)", _softplus),
-    "clip": ("∂clip(u)/∂u", "1 if low ≤ u ≤ high else 0", _clip),
+    "softplus": ("∂softplus(u)/∂u", N_("σ(βu) (1 where βu > threshold)"), _softplus),
+    "clip": ("∂clip(u)/∂u", N_("1 if low ≤ u ≤ high else 0"), _clip),
 }
 
 

@@ -29,6 +29,8 @@ from typing import Mapping
 
 import numpy as np
 
+from engine.i18n import _
+
 __all__ = [
     "DEFAULTS", "OPTIMIZERS", "STATE_NAMES", "ADAM_FAMILY",
     "hyperparameters", "init_state", "update", "derived_state", "bias_corrections", "state_names",
@@ -99,7 +101,8 @@ _RANGES = {
 
 def _check_kind(kind):
     if kind not in DEFAULTS:
-        raise ValueError(f"unknown optimizer {kind!r} (expected one of {', '.join(OPTIMIZERS)})")
+        raise ValueError(_("unknown optimizer {name} (expected one of {choices})")
+                         .format(name=repr(kind), choices=", ".join(OPTIMIZERS)))
 
 
 def hyperparameters(kind: str, lr: float | None = None, **given) -> Mapping[str, float]:
@@ -124,20 +127,22 @@ def hyperparameters(kind: str, lr: float | None = None, **given) -> Mapping[str,
     hp = dict(defaults)
     for key, value in given.items():
         if key not in defaults:
-            raise ValueError(f"unknown hyperparameter {key!r} for {kind} "
-                             f"(expected one of {', '.join(defaults)})")
+            raise ValueError(_("unknown hyperparameter {key} for {kind} (expected one of {keys})")
+                             .format(key=repr(key), kind=kind, keys=", ".join(defaults)))
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-            raise ValueError(f"hyperparameter {key} of {kind} must be a finite number, got {value!r}")
+            raise ValueError(_("hyperparameter {key} of {kind} must be a finite number, got "
+                               "{value}").format(key=key, kind=kind, value=repr(value)))
         low, high, high_ok = _RANGES[key]
         value = float(value)
         if value < low or value > high or (value == high and not high_ok):
             interval = f"[{low:g}, {high:g}{']' if high_ok else ')'}"
-            raise ValueError(f"hyperparameter {key} of {kind} must lie in {interval}, got {value!r}")
+            raise ValueError(_("hyperparameter {key} of {kind} must lie in {interval}, got {value}")
+                             .format(key=key, kind=kind, interval=interval, value=repr(value)))
         hp[key] = value
     if kind == "nesterov" and hp["momentum"] <= 0:
-        raise ValueError("nesterov needs momentum > 0")
+        raise ValueError(_("nesterov needs momentum > 0"))
     return MappingProxyType(hp)
 
 

@@ -19,7 +19,9 @@ from typing import Mapping
 
 import numpy as np
 
+from engine._toml_messages import translate_toml_message
 from engine.errors import ScenarioError
+from engine.i18n import _
 
 __all__ = [
     "KINDS", "LayerSpec", "NetworkSpec", "ExpressionSpec", "Dataset", "OptimizerSpec",
@@ -148,8 +150,11 @@ class Scenario:
         data: The data set (None for objectives).
         loss: Loss name from :data:`engine.losses.LOSSES` (None for objectives).
         training: Run length and batching.
-        description: One line shown in lists and in the dashboard.
-        notes: Teaching text.
+        description: One line shown in lists and in the dashboard (English).
+        notes: Teaching text (English).
+        description_pt: The description in Brazilian Portuguese, or "" (see
+            :meth:`description_for`).
+        notes_pt: The notes in Brazilian Portuguese, or "" (see :meth:`notes_for`).
         seed: Seeds weight initialisation and minibatch shuffling.
         dtype: ``float64`` or ``float32``.
         compare: Optimizers to race against each other (may be empty).
@@ -169,10 +174,28 @@ class Scenario:
     dtype: str = "float64"
     compare: tuple[OptimizerSpec, ...] = ()
     path: Path | None = None
+    description_pt: str = ""
+    notes_pt: str = ""
+
+    def description_for(self, lang: str = "en") -> str:
+        """The description in ``lang`` (``"en"`` or ``"pt"``); English when the file has no
+        text in that language."""
+        return _in_language(lang, self.description, self.description_pt)
+
+    def notes_for(self, lang: str = "en") -> str:
+        """The notes in ``lang`` (``"en"`` or ``"pt"``); English when the file has no text in
+        that language."""
+        return _in_language(lang, self.notes, self.notes_pt)
+
+
+def _in_language(lang, english, portuguese):
+    return portuguese if lang == "pt" and portuguese else english
 
 
 # == loading scenario files ====================================================================
-# Validation is plain hand-written code in engine/_scenario_reader.py; these are the entry points.
+# Validation is plain hand-written code in engine/_scenario_reader.py (top level, data, optimizers,
+# training), engine/_scenario_model.py (expressions, networks) and engine/_scenario_table.py (one
+# table's values); these are the entry points.
 
 DEFAULT_SCENARIO = "adam-fabc"
 """The bundled scenario the dashboard opens when given none."""
@@ -193,20 +216,21 @@ def load_scenario(path) -> Scenario:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise ScenarioError("file not found", file=path) from None
+        raise ScenarioError(_("file not found"), file=path) from None
     except IsADirectoryError:
-        raise ScenarioError("is a folder, not a scenario file", file=path) from None
+        raise ScenarioError(_("is a folder, not a scenario file"), file=path) from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-        raise ScenarioError(f"cannot read the file ({getattr(exc, 'strerror', None) or exc})",
+        raise ScenarioError(_("cannot read the file ({reason})")
+                            .format(reason=getattr(exc, "strerror", None) or exc),
                             file=path) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(f"the file is larger than {MAX_FILE_BYTES:,} bytes (the limit)",
-                            file=path)
+        raise ScenarioError(_("the file is larger than {limit} bytes (the limit)")
+                            .format(limit=f"{MAX_FILE_BYTES:,}"), file=path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise ScenarioError("not UTF-8 text", file=path, line=line) from None
+        raise ScenarioError(_("not UTF-8 text"), file=path, line=line) from None
     return loads_scenario(text, path)
 
 
@@ -219,16 +243,18 @@ def loads_scenario(text: str, path=None) -> Scenario:
     """
     shown = str(path) if path is not None else "<text>"
     if len(text) > MAX_FILE_BYTES:
-        raise ScenarioError(f"the text is longer than {MAX_FILE_BYTES:,} characters (the limit)",
-                            file=shown)
+        raise ScenarioError(_("the text is longer than {limit} characters (the limit)")
+                            .format(limit=f"{MAX_FILE_BYTES:,}"), file=shown)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, shown) from None
     except ValueError as exc:  # an integer of more than 4300 digits
-        raise ScenarioError(f"invalid TOML: {exc}", file=shown) from None
+        raise ScenarioError(_("invalid TOML: {problem}").format(problem=exc), file=shown) from None
     except RecursionError:
-        raise ScenarioError("invalid TOML: arrays or tables nested too deeply", file=shown) from None
+        raise ScenarioError(_("invalid TOML: {problem}")
+                            .format(problem=_("arrays or tables nested too deeply")),
+                            file=shown) from None
     from engine._scenario_reader import read_document
 
     base = Path(path).parent if path is not None else Path.cwd()
@@ -241,15 +267,26 @@ def _syntax_error(exc, shown):
     line = column = None
     if m:
         line, column = int(m.group(1)), int(m.group(2))
-        message = f"{message[:m.start()]} (column {column})"
-    elif message.endswith("(at end of document)"):
-        message = message.replace(" (at end of document)", " at the end of the file")
-    return ScenarioError(f"invalid TOML: {message}", file=shown, line=line, column=column)
+        message = (_("{problem} (column {column})")
+                   .format(problem=translate_toml_message(message[:m.start()]), column=column))
+    elif message.endswith(" (at end of document)"):
+        problem = message[:-len(" (at end of document)")]
+        message = (_("{problem} at the end of the file")
+                   .format(problem=translate_toml_message(problem)))
+    else:
+        message = translate_toml_message(message)
+    return ScenarioError(_("invalid TOML: {problem}").format(problem=message), file=shown,
+                         line=line, column=column)
 
 
-def bundled_scenarios() -> list[tuple[str, str, Path]]:
+def bundled_scenarios(lang: str = "en") -> list[tuple[str, str, Path]]:
     """``[(name, description, path), ...]`` of the scenarios shipped in the ``scenarios``
-    package, sorted by name. Reads each file's TOML only (no validation)."""
+    package, sorted by name. Reads each file's TOML only (no validation).
+
+    Args:
+        lang: The language of the descriptions, ``"en"`` or ``"pt"`` (``description_pt``,
+            falling back to ``description`` when a file has none).
+    """
     out = []
     root = importlib.resources.files("scenarios")
     for entry in root.iterdir():
@@ -262,8 +299,9 @@ def bundled_scenarios() -> list[tuple[str, str, Path]]:
         except (OSError, ValueError):
             doc = {}
         name = doc.get("name") if isinstance(doc.get("name"), str) else stem
-        description = doc.get("description") if isinstance(doc.get("description"), str) else ""
-        out.append((name, description, path))
+        english, portuguese = (doc.get(key) if isinstance(doc.get(key), str) else ""
+                               for key in ("description", "description_pt"))
+        out.append((name, _in_language(lang, english, portuguese), path))
     return sorted(out)
 
 
@@ -277,12 +315,13 @@ def resolve_scenario(path_or_name) -> Path:
     if candidate.is_file():
         return candidate
     text = str(path_or_name)
-    bundled = {name: path for name, _, path in bundled_scenarios()}
+    bundled = {name: path for name, _description, path in bundled_scenarios()}
     if text in bundled:
         return bundled[text]
     if text.endswith(".toml") or "/" in text or "\\" in text:
-        raise ScenarioError("file not found", file=text)
+        raise ScenarioError(_("file not found"), file=text)
     hint = difflib.get_close_matches(text, list(bundled), n=1)
-    hint = f"; did you mean `{hint[0]}`?" if hint else ""
-    raise ScenarioError(f"no scenario file or bundled scenario named `{text}`{hint} "
-                        f"(bundled: {', '.join(sorted(bundled))})")
+    hint = _("; did you mean `{name}`?").format(name=hint[0]) if hint else ""
+    raise ScenarioError(_("no scenario file or bundled scenario named `{name}`{hint} (bundled: "
+                          "{names})")
+                        .format(name=text, hint=hint, names=", ".join(sorted(bundled))))

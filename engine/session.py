@@ -18,6 +18,7 @@ from engine import autodiff as ad
 from engine import optim
 from engine.losses import LOSSES
 from engine.history import History, Schedule
+from engine.i18n import _
 from engine.nn import network_forward, network_parameters
 from engine.record import ParamLayout, StepRecord
 from engine.travel import TimeTravel
@@ -66,8 +67,8 @@ class Session(TimeTravel):
             named = network_parameters(scenario.model, init_rng, self.dtype)
         else:
             named = [(k, np.asarray(v, dtype=self.dtype)) for k, v in scenario.model.params.items()]
-        self.layout = ParamLayout([n for n, _ in named], [np.shape(v) for _, v in named])
-        self._theta0 = np.concatenate([np.ravel(v) for _, v in named]) if named else np.zeros(0, self.dtype)
+        self.layout = ParamLayout([n for n, _value in named], [np.shape(v) for _name, v in named])
+        self._theta0 = np.concatenate([np.ravel(v) for _name, v in named]) if named else np.zeros(0, self.dtype)
         self._theta0.flags.writeable = False
         self._scalar = tuple(shape == () for shape in self.layout.shapes)
         self._fast = None  # a ScalarProgram for float64 objectives of scalars (see step)
@@ -131,7 +132,7 @@ class Session(TimeTravel):
             ValueError: For an objective, which has no inputs.
         """
         if self.scenario.kind == "objective":
-            raise ValueError("an objective has no inputs to predict from")
+            raise ValueError(_("an objective has no inputs to predict from"))
         theta = self._theta if theta is None else theta
         nodes = self._param_nodes(theta, requires_grad=False)
         with np.errstate(all="ignore"):
@@ -180,7 +181,8 @@ class Session(TimeTravel):
         """
         t = max(self.t, 1) if t is None else int(t)
         if not 1 <= t <= self.history.furthest + 1:
-            raise ValueError(f"step {t} is outside the history (1 to {self.history.furthest + 1})")
+            raise ValueError(_("step {step} is outside the history ({first} to {last})")
+                             .format(step=t, first=1, last=self.history.furthest + 1))
         if t == self.t + 1:
             theta = self._theta
         elif t == 1:
@@ -263,18 +265,21 @@ class Session(TimeTravel):
 
         network = self.scenario.kind == "network"
         if loss_node is not None and not math.isfinite(loss):
-            why = diagnose.explain_forward(loss_node, network) or f"the loss became {loss}"
+            why = (diagnose.explain_forward(loss_node, network)
+                   or _("the loss became {loss}").format(loss=loss))
         elif loss_node is not None:
-            why = diagnose.explain_backward(loss_node, nodes) or "a gradient became infinite or NaN"
+            why = (diagnose.explain_backward(loss_node, nodes)
+                   or _("a gradient became infinite or NaN"))
         else:
             why = (diagnose.explain_state(self._opt_kind, self.layout, new_theta, new_state)
-                   or "the update overflowed")
-        raise Diverged(t, loss, f"diverged at step {t}: {why}; try a lower learning rate")
+                   or _("the update overflowed"))
+        raise Diverged(t, loss, _("diverged at step {step}: {why}; try a lower learning rate")
+                       .format(step=t, why=why))
 
     def run(self, n):
         """Take ``n`` steps; return the last record (None when ``n`` is 0)."""
         record = None
-        for _ in range(n):
+        for _step in range(n):
             record = self.step()
         return record
 

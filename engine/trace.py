@@ -11,6 +11,8 @@ import json
 
 import numpy as np
 
+from engine.i18n import _
+
 __all__ = ["record_to_dict", "record_to_json", "csv_header", "csv_row", "write_records", "write_trace", "AtomicFile", "ExportError"]
 
 
@@ -78,6 +80,12 @@ class ExportError(OSError):
     """A trace could not be written; the message names the path and the reason."""
 
 
+def _cannot_write(path, exc):
+    # The reason is the operating system's own words (strerror), shown as they come.
+    return ExportError(_("cannot write {path}: {reason}").format(path=path,
+                                                                 reason=exc.strerror or exc))
+
+
 class AtomicFile:
     """A text file written under a temporary name in the target's folder and renamed over the
     target only by :meth:`commit`: an interrupted write never leaves a partial file, and an
@@ -90,11 +98,11 @@ class AtomicFile:
         self.path = os.fspath(path)
         folder = os.path.dirname(os.path.abspath(self.path))
         if os.path.isdir(self.path):
-            raise ExportError(f"cannot write {self.path}: it is a folder")
+            raise ExportError(_("cannot write {path}: it is a folder").format(path=self.path))
         try:
             fd, self._tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=folder)
         except OSError as exc:
-            raise ExportError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+            raise _cannot_write(self.path, exc) from None
         self.stream = os.fdopen(fd, "w", newline="")
 
     def commit(self):
@@ -107,7 +115,7 @@ class AtomicFile:
             os.replace(self._tmp, self.path)
         except OSError as exc:
             self.abandon()
-            raise ExportError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+            raise _cannot_write(self.path, exc) from None
 
     def abandon(self):
         import os
@@ -148,13 +156,14 @@ def write_trace(path, records, layout, format="jsonl", full=True, has_val=False)
             file at ``path`` is left as it was).
     """
     if format not in ("jsonl", "csv"):
-        raise ValueError(f"unknown trace format {format!r} (expected jsonl or csv)")
+        raise ValueError(_("unknown trace format {format} (expected jsonl or csv)")
+                         .format(format=repr(format)))
     out = AtomicFile(path)
     try:
         write_records(out.stream, records, layout, format, full, has_val)
     except OSError as exc:
         out.abandon()
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise _cannot_write(path, exc) from None
     except BaseException:
         out.abandon()
         raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from engine import optim
+from engine.i18n import _
 
 __all__ = ["TimeTravel"]
 
@@ -25,7 +26,8 @@ class TimeTravel:
         Before the furthest step this starts a new branch: the old future is kept as a ghost.
         """
         if not (lr > 0 and math.isfinite(lr)):
-            raise ValueError(f"learning rate must be a positive finite number, got {lr}")
+            raise ValueError(_("learning rate must be a positive finite number, got {lr}")
+                             .format(lr=lr))
         hyper = optim.hyperparameters(self._opt_kind, lr, **{k: v for k, v in self._hyper.items() if k != "lr"})
         self._change_course(self._opt_kind, hyper, fresh_state=False)
 
@@ -71,7 +73,8 @@ class TimeTravel:
         A step whose record is no longer kept is replayed from the nearest keyframe.
         """
         if not 0 <= t <= self.history.furthest:
-            raise ValueError(f"step {t} is outside the history (0 to {self.history.furthest})")
+            raise ValueError(_("step {step} is outside the history ({first} to {last})")
+                             .format(step=t, first=0, last=self.history.furthest))
         record = self.history.cached(t) if t else None
         if record is not None or t == 0:
             self._restore(t, record)
@@ -113,5 +116,5 @@ class TimeTravel:
 
     def _replay_all(self):
         self._restore(0, None)
-        for _ in range(self.history.furthest):
+        for _step in range(self.history.furthest):
             yield self.step()

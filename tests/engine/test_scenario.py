@@ -1,6 +1,7 @@
 """Scenario files: the bundled ones, one bad file per error, the mapping to dataclasses, fuzz."""
 
 import re
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from engine.scenario import (
     DEFAULT_SCENARIO, Dataset, ExpressionSpec, LayerSpec, NetworkSpec, OptimizerSpec, Scenario,
     bundled_scenarios, load_scenario, loads_scenario, resolve_scenario,
 )
+
+from . import scenario_fuzz
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD = sorted((ROOT / "tests" / "data" / "bad").glob("*.toml"))
@@ -323,88 +326,64 @@ def test_format_and_locate_key():
     assert locate_key("optimizer.lr = 3\n", ("optimizer", "lr")) == 1
 
 
-# -- fuzz: nothing but ScenarioError escapes the loader -----------------------------------------
-def _load_or_error(text, path=None):
+# -- fuzz: nothing but ScenarioError escapes the loader, and each error names file and key ------
+# The generators live in tests/engine/scenario_fuzz.py, shared with benchmarks/fuzz_loader.py
+# (which runs tens of thousands of cases and counts the distinct messages).
+def _load_or_error(path, content):
+    """Load one case; a ScenarioError must name the file, and the key or line it is about."""
     try:
-        loads_scenario(text, path)
-    except ScenarioError:
-        pass
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a NumPy warning while reading is a bug too
+            scenario_fuzz.load_case(path, content)
+    except ScenarioError as err:
+        assert not scenario_fuzz.check_error(err, path, content), (str(err), scenario_fuzz.check_error(err, path, content))
 
 
-@settings(max_examples=200, deadline=None)
+# 2,300 cases in all, about 6 s; benchmarks/fuzz_loader.py runs tens of thousands.
+@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=300))
 def test_fuzz_random_text(text):
-    _load_or_error(text)
+    _load_or_error(Path("random.toml"), text)
 
 
-_TOML_BITS = st.sampled_from([
-    "[objective]\n", "[model]\n", "[data]\n", "[loss]\n", "[optimizer]\n", "[[compare]]\n",
-    "[training]\n", 'name = "f"\n', 'expression = "a**2"\n', "params = { a = 1.0 }\n",
-    "inputs = 2\n", 'layers = [{units = 2, activation = "tanh"}, {units = 1}]\n',
-    "x = [[0, 1], [1, 0]]\n", "y = [0, 1]\n", 'generator = "xor"\n', "n = 5\n", 'kind = "adam"\n',
-    'kind = "cross_entropy"\n', "lr = 0.1\n", "steps = 3\n", "batch_size = 1\n", "validation = 0.5\n",
-    "weights = [{W = [[1, 2]], b = [1]}]\n", 'csv = "x.csv"\n', "constants = { k = [1, 2] }\n",
-    "x = [1, 2]\n", "rho = 2\n", "seed = -3\n", "= 1\n", "[\n", '"\n', "nan\n",
-])
+@settings(max_examples=500, deadline=None)
+@given(st.data())
+def test_fuzz_random_bytes(tmp_path_factory, data):
+    folder = tmp_path_factory.getbasetemp()
+    _load_or_error(*scenario_fuzz.make_case(scenario_fuzz.DrawChooser(data), "bytes", folder))
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(_TOML_BITS, max_size=14).map("".join))
-def test_fuzz_toml_fragments(text):
-    _load_or_error(text)
+@settings(max_examples=500, deadline=None)
+@given(st.data())
+def test_fuzz_toml_fragments(data):
+    _load_or_error(*scenario_fuzz.make_case(scenario_fuzz.DrawChooser(data), "fragments", ROOT))
 
 
-_REPLACEMENTS = st.sampled_from([
-    "0", "-1", "1e400", "nan", "inf", "-inf", "0.0", "1e-300", "4097", "1000001", "999999999999",
-    '"x"', '""', "true", "[]", "[[]]", "[1, [2]]", "{}", "{ a = 1 }", '"tanh"', '"cross_entropy"',
-    '"../x.csv"', '"/etc/passwd"', '"a.b"', '"(((("', '"1/0"', "17", "2", "0.5", "[1, 2, 3]",
-    "0x" + "f" * 5000, "1" + "0" * 5000, "1" + "0" * 30, "-" + "9" * 25,
-])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_fuzz_mutated_bundled_files(data):
+    _load_or_error(*scenario_fuzz.make_case(scenario_fuzz.DrawChooser(data), "mutated", ROOT))
 
 
-@st.composite
-def _mutated_bundled(draw):
-    path = draw(st.sampled_from(BUNDLED))
-    lines = path.read_text().splitlines()
-    # Mutate the settings, not the teaching notes: skip lines inside triple-quoted strings.
-    inside, settable = False, []
-    for i, line in enumerate(lines):
-        if not inside:
-            settable.append(i)
-        if line.count('"""') % 2:
-            inside = not inside
-    for _ in range(draw(st.integers(1, 4))):
-        if not lines:
-            break
-        i = draw(st.sampled_from(settable)) if settable else 0
-        i = min(i, len(lines) - 1)
-        action = draw(st.sampled_from(["value", "delete", "duplicate", "key", "truncate", "swap"]))
-        line = lines[i]
-        if action == "value" and "=" in line:
-            key = line.split("=", 1)[0]
-            lines[i] = f"{key}= {draw(_REPLACEMENTS)}"
-        elif action == "delete":
-            del lines[i]
-        elif action == "duplicate":
-            lines.insert(i, line)
-        elif action == "key" and "=" in line:
-            value = line.split("=", 1)[1]
-            key = draw(st.sampled_from(["lr", "kind", "units", "n", "beta1", "rho", "steps",
-                                        "inputs", "classes", "expression", "y", "x", "zz"]))
-            lines[i] = f"{key} ={value}"
-        elif action == "truncate":
-            lines[i] = line[: draw(st.integers(0, len(line)))]
-        elif action == "swap":
-            j = draw(st.integers(0, len(lines) - 1))
-            lines[i], lines[j] = lines[j], lines[i]
-    return path, "\n".join(lines) + "\n"
+def test_the_error_check_can_fail(tmp_path):
+    path = tmp_path / "s.toml"
+    good = ScenarioError("expected a number", file=path, line=3, key="optimizer.lr")
+    assert scenario_fuzz.check_error(good, path, "") == []
+    assert scenario_fuzz.check_error(ScenarioError("expected a number", key="optimizer.lr"), path, "")
+    assert scenario_fuzz.check_error(ScenarioError("expected a number", file=path), path, "")
+    assert scenario_fuzz.check_error(ScenarioError("x", file=tmp_path / "other.toml", key="k"), path, "")
+    csv = ScenarioError("not UTF-8 text", file=tmp_path / "d.csv", line=2)
+    assert scenario_fuzz.check_error(csv, path, 'csv = "d.csv"') == []
+    assert scenario_fuzz.check_error(ScenarioError("invalid TOML: x", file=path), path, "") == []
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_mutated_bundled())
-def test_fuzz_mutated_bundled_files(case):
-    path, text = case
-    _load_or_error(text, path)
+def test_deep_nesting_is_a_scenario_error():
+    for value in ("[" * 100_000 + "]" * 100_000, "{ a = " * 5000 + "1" + " }" * 5000,
+                  '"' + "(" * 50_000 + "a" + ")" * 50_000 + '"'):
+        with pytest.raises(ScenarioError):
+            loads_scenario(OBJ.replace("(a - 1)**2 + b**2", "a + b") + f"[training]\nsteps = {value}\n")
+        with pytest.raises(ScenarioError):
+            loads_scenario(OBJ.replace('"(a - 1)**2 + b**2"', value))
 
 
 def test_dataset_arrays_are_read_only():
