@@ -20,6 +20,25 @@ from engine import optim
 __all__ = ["ParamLayout", "StepRecord"]
 
 
+def segment_norms(flat, starts):
+    """The 2-norm of each segment ``flat[starts[i]:starts[i+1]]`` (the last runs to the end).
+
+    Squares are summed directly, which is fast; when that overflows (a finite gradient above
+    about 1e154 squares to infinity) each segment is scaled by its largest magnitude first, so a
+    finite vector always gets its finite norm, as ``math.hypot`` would give it.
+    """
+    flat = np.asarray(flat)
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = np.sqrt(np.add.reduceat(flat * flat, starts))
+        if np.isfinite(norms).all():
+            return norms
+        big = np.maximum.reduceat(np.abs(flat), starts)
+        scale = np.where(np.isfinite(big) & (big > 0), big, 1.0)
+        sizes = np.diff(np.append(np.asarray(starts), flat.size))
+        scaled = flat / np.repeat(scale, sizes)
+        return scale * np.sqrt(np.add.reduceat(scaled * scaled, starts))
+
+
 class ParamLayout:
     """Where each named parameter sits in the flat parameter vector.
 
@@ -64,7 +83,7 @@ class ParamLayout:
         """The 2-norm of ``flat`` over each layer's entries, in :meth:`layer_names` order."""
         if self._each_scalar_own_layer:  # an objective's scalars: each its own layer
             return np.abs(flat)
-        return np.sqrt(np.add.reduceat(flat * flat, self.layer_offsets))
+        return segment_norms(flat, self.layer_offsets)
 
     def layer_names(self):
         """The distinct layers, in order."""
@@ -160,15 +179,15 @@ class StepRecord:
     @cached_property
     def grad_norms(self):
         """``{name: float}``: the 2-norm of each parameter's gradient."""
-        sq = np.add.reduceat(self.grad * self.grad, self.layout.offsets[:-1]) if self.layout.size else []
+        norms = segment_norms(self.grad, self.layout.offsets[:-1]) if self.layout.size else []
         sizes = np.diff(self.layout.offsets)
-        return MappingProxyType({name: float(np.sqrt(s)) if n else 0.0
-                                 for name, s, n in zip(self.layout.names, sq, sizes)})
+        return MappingProxyType({name: float(v) if n else 0.0
+                                 for name, v, n in zip(self.layout.names, norms, sizes)})
 
     @property
     def grad_norm(self):
         """The 2-norm of the whole gradient, every parameter together."""
-        return float(np.sqrt(np.dot(self.grad, self.grad)))
+        return float(segment_norms(self.grad, [0])[0]) if self.grad.size else 0.0
 
     @cached_property
     def layer_grad_norms(self):

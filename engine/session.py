@@ -246,6 +246,8 @@ class Session(TimeTravel):
                     self._diverged(t, loss, loss_node, nodes)
                 self._diverged(t, loss, None, nodes, new_theta, new_state)
             val_loss = None if self._val is None else self._val_loss(theta)
+            if val_loss is not None and not math.isfinite(val_loss):
+                self._diverged_validation(t, loss, theta)
         record = StepRecord.make(step=t, loss=loss, val_loss=val_loss, optimizer=self._opt_kind,
                                  hyper=self._hyper, layout=self.layout, theta=new_theta, grad=grad,
                                  delta=delta, opt_state=new_state, batch=position)
@@ -274,6 +276,17 @@ class Session(TimeTravel):
             why = (diagnose.explain_state(self._opt_kind, self.layout, new_theta, new_state)
                    or _("the update overflowed"))
         raise Diverged(t, loss, _("diverged at step {step}: {why}; try a lower learning rate")
+                       .format(step=t, why=why))
+
+    def _diverged_validation(self, t, loss, theta):
+        """Raise :class:`Diverged` for a validation loss that is not finite (the training loss is)."""
+        from engine import diagnose
+
+        loss_node, _nodes = self.graph_at(theta, self._val, backward=False)
+        why = (diagnose.explain_forward(loss_node, self.scenario.kind == "network")
+               or _("it became {loss}").format(loss=float(loss_node.data)))
+        # No learning-rate hint: the training loss is finite, so the validation data may be at fault.
+        raise Diverged(t, loss, _("diverged at step {step}: the validation loss: {why}")
                        .format(step=t, why=why))
 
     def run(self, n):

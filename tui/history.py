@@ -21,6 +21,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from engine.record import segment_norms
+
 __all__ = ["TrainingHistory", "RECENT"]
 
 RECENT = 400
@@ -51,15 +53,15 @@ class TrainingHistory:
     def add(self, record) -> None:
         """Remember one step (called from the training thread, or the UI thread for one step)."""
         grad = record.grad
-        # Squared gradient norms, as StepRecord.grad_norms forms them (square root on reading).
-        squares = np.add.reduceat(grad * grad, self._starts) if grad.size else np.zeros(len(self.names))
-        squares[self._empty] = 0.0
+        # Gradient norms, as StepRecord.grad_norms forms them (no overflow for huge gradients).
+        norms = segment_norms(grad, self._starts) if grad.size else np.zeros(len(self.names))
+        norms[self._empty] = 0.0
         row = record.step - 1
         if row >= len(self._table):
             grown = np.full((max(2 * len(self._table), row + 1), self._table.shape[1]), np.nan)
             grown[: self._n] = self._table[: self._n]
             self._table = grown
-        self._table[row] = squares
+        self._table[row] = norms
         if row >= self._n:
             self._n = row + 1
         self.keep(record)
@@ -84,7 +86,7 @@ class TrainingHistory:
         """``{parameter name: the 2-norm of its gradient at steps 1 ... n}`` (all by default)."""
         count = self._n if n is None else min(n, self._n)
         rows = self._table[:count]
-        return {name: np.sqrt(rows[:, i]) for i, name in enumerate(self.names)}
+        return {name: rows[:, i] for i, name in enumerate(self.names)}
 
     def record_at(self, step: int):
         """The record of ``step`` if it is kept here, else None."""
