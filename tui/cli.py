@@ -11,10 +11,12 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_MISMATCH, EXIT_INVALID, EXIT_DIVERGED = 0, 1, 2, 3
-COMMANDS = ("open", "list", "run", "check")
+from tui.i18n import LANGUAGES, N_, _, choose_language, install, language
 
-DESCRIPTION = """\
+EXIT_OK, EXIT_MISMATCH, EXIT_INVALID, EXIT_DIVERGED = 0, 1, 2, 3
+COMMANDS = ("open", "list", "run", "check", "serve")
+
+DESCRIPTION = N_("""\
 gradstep: watch a neural network learn, one step at a time.
 
   gradstep                      open the dashboard on the bundled default scenario
@@ -22,49 +24,85 @@ gradstep: watch a neural network learn, one step at a time.
   gradstep list                 list the bundled scenarios
   gradstep run SCENARIO         train without a screen, one record per step
   gradstep check SCENARIO...    compare every gradient with finite differences
+  gradstep serve [SCENARIO]     serve the dashboard as a web page (textual-serve)
 
 Run 'gradstep COMMAND --help' for a command's options.
-Exit status: 0 success, 1 gradient mismatch (check), 2 invalid input, 3 diverged (run)."""
+Every command takes --lang pt|en (default: from LANG).
+Exit status: 0 success, 1 gradient mismatch (check), 2 invalid input, 3 diverged (run).""")
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="gradstep", description=DESCRIPTION,
+    """The argument parser, its texts in the installed language (install it first)."""
+    language = argparse.ArgumentParser(add_help=False)
+    language.add_argument("--lang", choices=tuple(LANGUAGES),
+                          help=_("language of the interface: pt (Brazilian Portuguese) or en "
+                                 "(default: from LANG)"))
+    parser = argparse.ArgumentParser(prog="gradstep", description=_(DESCRIPTION), parents=[language],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar=_("COMMAND"))
 
-    p_open = sub.add_parser("open", help="open the dashboard (the default command)",
-                            description="Open the dashboard on a scenario.")
-    p_open.add_argument("scenario", nargs="?", help="scenario file or bundled name (default: the bundled default)")
+    p_open = sub.add_parser("open", parents=[language], help=_("open the dashboard (the default command)"),
+                            description=_("Open the dashboard on a scenario."))
+    p_open.add_argument("scenario", nargs="?", metavar=_("SCENARIO"),
+                        help=_("scenario file or bundled name (default: the bundled default)"))
 
-    sub.add_parser("list", help="list the bundled scenarios",
-                   description="List the bundled scenarios: one per line, the name, then its description.")
+    sub.add_parser("list", parents=[language], help=_("list the bundled scenarios"),
+                   description=_("List the bundled scenarios: one per line, the name, then its "
+                                 "description."))
 
     p_run = sub.add_parser(
-        "run", help="train without a screen",
-        description="Train a scenario without a screen and write one record per step. "
-                    "A run whose loss becomes NaN or infinite stops at that step, says why on "
-                    "stderr and exits 3; the records before it are kept.")
-    p_run.add_argument("scenario", help="scenario file or bundled name")
+        "run", parents=[language], help=_("train without a screen"),
+        description=_("Train a scenario without a screen and write one record per step. "
+                      "A run whose loss becomes NaN or infinite stops at that step, says why on "
+                      "stderr and exits 3; the records before it are kept."))
+    p_run.add_argument("scenario", metavar=_("SCENARIO"), help=_("scenario file or bundled name"))
     p_run.add_argument("--steps", type=_count, metavar="N",
-                       help="number of steps (default: the scenario's training.steps)")
+                       help=_("number of steps (default: the scenario's training.steps)"))
     p_run.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
-                       help="jsonl (default): one JSON object per line; csv: a header row, then one row per step")
+                       help=_("jsonl (default): one JSON object per line; csv: a header row, then "
+                              "one row per step"))
     p_run.add_argument("--full", action="store_true",
-                       help="include params, grads, update and optimizer state of every parameter")
-    p_run.add_argument("--out", metavar="FILE", type=Path,
-                       help="write the records to FILE (atomically: a temporary file renamed at the end)")
+                       help=_("include params, grads, update and optimizer state of every parameter"))
+    p_run.add_argument("--out", metavar=_("FILE"), type=Path,
+                       help=_("write the records to FILE (atomically: a temporary file renamed at "
+                              "the end)"))
     p_run.add_argument("--quiet", action="store_true",
-                       help="no records on stdout, no progress bar; only a summary line on stderr")
+                       help=_("no records on stdout, no progress bar; only a summary line on stderr"))
+    p_run.add_argument("--plot", metavar="FILE.png", type=Path,
+                       help=_("also draw the loss curve to FILE.png and, for a scenario of two "
+                              "parameters, the loss surface with the path to FILE-surface.png (a "
+                              "scenario with [[compare]] optimizers: the race); needs matplotlib, "
+                              "pip install 'gradstep[plot]'"))
 
     p_check = sub.add_parser(
-        "check", help="check gradients against finite differences",
-        description="Validate each scenario, then compare every parameter's gradient at the initial "
-                    "point with central finite differences (in float64). Exit 0 when the worst "
-                    "relative error is at most 1e-6, 1 on a mismatch, 2 on invalid input. Entries "
-                    "sitting on a kink (relu or abs at 0) are reported, not failed.")
-    p_check.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files or bundled names")
+        "check", parents=[language], help=_("check gradients against finite differences"),
+        description=_("Validate each scenario, then compare every parameter's gradient at the "
+                      "initial point with central finite differences (in float64). Exit 0 when "
+                      "the worst relative error is at most 1e-6, 1 on a mismatch, 2 on invalid "
+                      "input. Entries sitting on a kink (relu or abs at 0) are reported, not "
+                      "failed."))
+    p_check.add_argument("scenarios", nargs="+", metavar=_("SCENARIO"),
+                         help=_("scenario files or bundled names"))
     p_check.add_argument("--max-entries", type=_count, default=2000, metavar="N",
-                         help="check at most N entries per scenario, a seeded sample beyond that (default 2000)")
+                         help=_("check at most N entries per scenario, a seeded sample beyond that "
+                                "(default 2000)"))
+
+    from tui.serve_command import DEFAULT_HOST, DEFAULT_PORT, parse_port
+
+    p_serve = sub.add_parser(
+        "serve", parents=[language], help=_("serve the dashboard as a web page"),
+        description=_("Serve the dashboard as a web page with textual-serve: every browser tab that "
+                      "opens the address gets its own dashboard on the scenario. Listens on "
+                      "127.0.0.1 (this computer only) unless --host asks for another address. "
+                      "Ctrl+C stops it."))
+    p_serve.add_argument("scenario", nargs="?", metavar=_("SCENARIO"),
+                         help=_("scenario file or bundled name (default: the bundled default)"))
+    p_serve.add_argument("--host", default=DEFAULT_HOST,
+                         help=_("address to listen on (default {host}); any other than a loopback "
+                                "address lets other computers drive the dashboard")
+                         .format(host=DEFAULT_HOST))
+    p_serve.add_argument("--port", type=parse_port, default=DEFAULT_PORT, metavar="PORT",
+                         help=_("TCP port to listen on (default {port})").format(port=DEFAULT_PORT))
     return parser
 
 
@@ -72,17 +110,37 @@ def _count(text):
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            _("expected a whole number, got {text}").format(text=repr(text))) from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+        raise argparse.ArgumentTypeError(_("expected a number >= 0, got {value}").format(value=value))
     return value
+
+
+def _language_asked(argv):
+    """The value of ``--lang`` wherever it is in ``argv`` (None when absent or malformed, which
+    the parser then reports), so that the parser's own texts are built in that language."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+        else:
+            continue
+        return value if value in LANGUAGES else None
+    return None
 
 
 def main(argv=None):
     """Entry point of the ``gradstep`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
-        argv.insert(0, "open")
+    install(choose_language(_language_asked(argv)))
+    # `gradstep [--lang pt] [SCENARIO]` opens the dashboard: the command is the first word that
+    # is not --lang or its value.
+    head = 2 if argv[:1] == ["--lang"] else 1 if argv[:1] and argv[0].startswith("--lang=") else 0
+    rest = argv[head:]
+    if not rest or (rest[0] not in COMMANDS and not rest[0].startswith("-")):
+        argv.insert(head, "open")
     args = build_parser().parse_args(argv)
     from engine.errors import ScenarioError
     from engine.trace import ExportError
@@ -98,21 +156,25 @@ def main(argv=None):
             from tui.check_command import check_scenarios
 
             return check_scenarios(args.scenarios, args.max_entries)
+        if args.command == "serve":
+            from tui.serve_command import serve_dashboard
+
+            return serve_dashboard(args.scenario, args.host, args.port)
         return cmd_open(args.scenario)
     except (ScenarioError, ExportError) as exc:
         print(f"gradstep: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
-        print("gradstep: interrupted", file=sys.stderr)
+        print("gradstep: " + _("interrupted"), file=sys.stderr)
         return 130
 
 
 def cmd_list():
     from engine.scenario import bundled_scenarios
 
-    entries = bundled_scenarios()
-    width = max((len(name) for name, _, _ in entries), default=0)
-    for name, description, _ in entries:
+    entries = bundled_scenarios(language())
+    width = max((len(name) for name, _description, _path in entries), default=0)
+    for name, description, _path in entries:
         print(f"{name.ljust(width)}  {description}".rstrip())
     return EXIT_OK
 
