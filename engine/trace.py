@@ -89,7 +89,14 @@ def _cannot_write(path, exc):
 class AtomicFile:
     """A text file written under a temporary name in the target's folder and renamed over the
     target only by :meth:`commit`: an interrupted write never leaves a partial file, and an
-    earlier file of that name stays intact until the new one is complete."""
+    earlier file of that name stays intact until the new one is complete.
+
+    As a context manager it commits when the block ends normally and abandons the file when it
+    raises, turning an OSError into :class:`ExportError`::
+
+        with AtomicFile(path) as out:
+            out.stream.write(text)
+    """
 
     def __init__(self, path):
         import os
@@ -105,12 +112,28 @@ class AtomicFile:
             raise _cannot_write(self.path, exc) from None
         self.stream = os.fdopen(fd, "w", newline="")
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, traceback):
+        if kind is None:
+            self.commit()
+            return False
+        self.abandon()
+        if issubclass(kind, OSError):
+            raise _cannot_write(self.path, exc) from None
+        return False
+
     def commit(self):
         import os
 
         try:
             self.stream.flush()
             os.fsync(self.stream.fileno())
+            # mkstemp makes the file private (0600); give it the mode a new file gets here.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(self.stream.fileno(), 0o666 & ~umask)
             self.stream.close()
             os.replace(self._tmp, self.path)
         except OSError as exc:
@@ -158,13 +181,5 @@ def write_trace(path, records, layout, format="jsonl", full=True, has_val=False)
     if format not in ("jsonl", "csv"):
         raise ValueError(_("unknown trace format {format} (expected jsonl or csv)")
                          .format(format=repr(format)))
-    out = AtomicFile(path)
-    try:
+    with AtomicFile(path) as out:
         write_records(out.stream, records, layout, format, full, has_val)
-    except OSError as exc:
-        out.abandon()
-        raise _cannot_write(path, exc) from None
-    except BaseException:
-        out.abandon()
-        raise
-    out.commit()

@@ -200,3 +200,21 @@ def test_an_overflowing_validation_loss_is_named(tmp_path):
     assert done.returncode == 3, done.stderr
     assert len(done.stderr.splitlines()) == 1 and "Warning" not in done.stderr, done.stderr
     assert done.stderr.startswith("gradstep: diverged at step 1: ") and "validation" in done.stderr
+
+
+def test_an_atomic_file_gets_the_mode_of_a_new_file_not_mkstemps_0600(tmp_path):
+    import os
+    import stat
+
+    from engine.trace import AtomicFile
+
+    umask = os.umask(0o022)
+    try:
+        with AtomicFile(tmp_path / "trace.jsonl") as out:
+            out.stream.write("{}\n")
+        plain = tmp_path / "plain.txt"
+        plain.write_text("x")  # how open() creates a file under the same umask: the reference
+    finally:
+        os.umask(umask)
+    mode = stat.S_IMODE((tmp_path / "trace.jsonl").stat().st_mode)
+    assert mode == stat.S_IMODE(plain.stat().st_mode) == 0o644
