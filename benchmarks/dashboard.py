@@ -1,8 +1,9 @@
-"""Dashboard figures: engine speed while running on screen, key latency, time to first frame.
+"""Dashboard figures: engine speed while running on screen, frame rate, key latency, first frame.
 
 Run from the repository root, on a calm machine::
 
     .venv/bin/python benchmarks/dashboard.py [--scenario adam-fabc] [--seconds 5]
+    .venv/bin/python benchmarks/dashboard.py --frames-only [--large tests/data/large/digits-784.toml]
 
 1. Steps per second of the engine while the dashboard runs (``r``) in a headless Textual app
    (``App.run_test``), against a bare ``Session.step()`` loop measured in the same process just
@@ -12,12 +13,19 @@ Run from the repository root, on a calm machine::
    waits for the app to be idle, which a running dashboard never is, so it overstates this.)
 3. First frame: ``gradstep SCENARIO`` is launched in a tmux window and the pane is read until
    the status line appears (``step 0``); the time since launch is reported (tmux must exist).
+4. Frame rate while running, in a headless app at 120x40: the frames per second in which the
+   screen is painted showing a new step (each call of the app's ``_display`` with an update,
+   counted when the status line's step differs from the last one counted), for ``--scenario``
+   and for ``--large`` (a 784-128-10 network); the issue asks the large one to stay within 2x
+   of the small one. Headless, the paint is composed but not written to a terminal.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -27,6 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+LARGE = ROOT / "tests" / "data" / "large" / "digits-784.toml"
+"""A 784-128-10 network (the engine benchmark's largest case) on 256 synthetic 28x28 digits."""
 
 
 def bare_rate(scenario_name, seconds):
@@ -55,6 +65,58 @@ async def running_rate(scenario_name, seconds):
         await pilot.press("r")
         await app.workers.wait_for_complete()
     return rate
+
+
+async def frame_rate(scenario_name, seconds, size=(120, 40), warmup=1.0):
+    """``(frames per second, steps per second)`` while the dashboard runs (``r``), headless.
+
+    A frame is a paint of the screen (``App._display`` given an update) whose status line shows
+    a step not painted before; paints that change nothing else are not frames of the run.
+    """
+    from tui.app import GradstepApp
+    from tui.widgets.status_line import StatusLine
+
+    app = GradstepApp(scenario_name)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        status = screen.query_one(StatusLine)
+        painted = []
+        display = app._display
+
+        def counting(shown, update):
+            display(shown, update)
+            if update is not None and (not painted or painted[-1] != status.step):
+                painted.append(status.step)
+
+        app._display = counting
+        await pilot.press("r")
+        await pilot.pause(warmup)  # the first frames draw every chart and fill the caches
+        f0, s0, t0 = len(painted), screen.session.t, time.perf_counter()
+        await pilot.pause(seconds)
+        f1, s1, t1 = len(painted), screen.session.t, time.perf_counter()
+        await pilot.press("r")
+        await pilot.pause(0.5)
+    return (f1 - f0) / (t1 - t0), (s1 - s0) / (t1 - t0)
+
+
+def frames_report(small, large, seconds, repeats):
+    """Print both scenarios' frame rates (alternating, ``repeats`` times) and their ratio."""
+    rates = {small: [], large: []}
+    for _round in range(repeats):
+        for name in (small, large):
+            rates[name].append(asyncio.run(frame_rate(name, seconds)))
+    for name, runs in rates.items():
+        fps = [f for f, _ in runs]
+        steps = [s for _, s in runs]
+        print(f"frames while running, {Path(name).stem}: median {statistics.median(fps):.1f} fps "
+              f"({', '.join(f'{f:.1f}' for f in fps)}); engine {statistics.median(steps):,.0f} steps/s")
+    ratio = statistics.median(f for f, _ in rates[large]) / statistics.median(f for f, _ in rates[small])
+    print(f"frame rate of the large network / the small scenario: {ratio:.2f} (target >= 0.5); "
+          f"peak memory of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+    # On 2 cores, OpenBLAS's second thread spins after each matmul and takes the core the screen
+    # draws on: the large network's figures depend on it.
+    print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '(not set)')}")
 
 
 def _tmux_top(name):
@@ -126,7 +188,13 @@ def main():
     parser.add_argument("--scenario", default="adam-fabc")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--presses", type=int, default=10)
+    parser.add_argument("--large", default=str(LARGE), help="the large network's scenario (784-128-10)")
+    parser.add_argument("--repeats", type=int, default=3, help="frame-rate runs of each scenario")
+    parser.add_argument("--frames-only", action="store_true", help="measure only the frame rates")
     args = parser.parse_args()
+    if args.frames_only:
+        frames_report(args.scenario, args.large, args.seconds, args.repeats)
+        return
     bare = bare_rate(args.scenario, args.seconds)
     rate = asyncio.run(running_rate(args.scenario, args.seconds))
     latencies = key_latency(args.scenario, args.presses)
@@ -142,6 +210,7 @@ def main():
               f"over {len(frames)} launches (target < 0.6 s; includes tmux's own start and polling every 10 ms)")
     else:
         print("first frame: tmux not found or the dashboard never showed 'step 0'")
+    frames_report(args.scenario, args.large, args.seconds, args.repeats)
 
 
 if __name__ == "__main__":

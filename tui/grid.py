@@ -10,6 +10,7 @@ cursor position in it names one scalar: ``(parameter name, index)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -69,13 +70,28 @@ class Grid:
 
     def values(self, arrays) -> np.ndarray:
         """A float table of ``arrays[param][index]`` for every cell (NaN where no cell)."""
-        rows, cols = self.shape
-        out = np.full((rows, cols), np.nan)
+        out = np.full(self.shape, np.nan)
+        for param, (rows, cols, index) in self._gather.items():
+            # One fancy-indexed copy per parameter: a 784×128 layer is shown every frame.
+            out[rows, cols] = np.asarray(arrays[param])[index]
+        return out
+
+    @cached_property
+    def _gather(self) -> dict[str, tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]]:
+        """``{param: (rows, cols, index)}``: where each parameter's entries sit in the table and
+        which entries they are (``index`` one array per axis; empty for a scalar)."""
+        where: dict[str, list[tuple[int, int, tuple[int, ...]]]] = {}
         for r, row in enumerate(self.cells):
             for c, cell in enumerate(row):
                 if cell is not None:
-                    out[r, c] = arrays[cell.param][cell.index]
-        return out
+                    where.setdefault(cell.param, []).append((r, c, cell.index))
+        gather = {}
+        for param, entries in where.items():
+            rows = np.array([e[0] for e in entries], dtype=np.intp)
+            cols = np.array([e[1] for e in entries], dtype=np.intp)
+            index = tuple(np.array(axis, dtype=np.intp) for axis in zip(*(e[2] for e in entries)))
+            gather[param] = (rows, cols, index)
+        return gather
 
 
 def _layer_grid(layer, w_name, w_shape, b_name):
