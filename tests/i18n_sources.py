@@ -142,11 +142,17 @@ def untranslated(messages, catalog, allow_same=()) -> list[Marked]:
 
 
 def placeholder_mismatches(messages, catalog) -> list[str]:
-    """Messages whose translation does not use exactly the English placeholders."""
+    """Messages whose translation does not use exactly the English placeholders.
+
+    A plural message's singular form may leave the count out ("a outra entrada", like English
+    "the other entry"); it may use no field that the English does not have.
+    """
     out = []
     for message in messages:
         wanted = _fields(message.msgid) | _fields(message.plural or "")
-        for text in _translations(message, catalog):
-            if _fields(text) != wanted:
+        for form, text in enumerate(_translations(message, catalog)):
+            fields = _fields(text)
+            singular = message.plural is not None and form == 0
+            if (not fields <= wanted) if singular else fields != wanted:
                 out.append(f"{message.path}:{message.line}: {message.msgid!r} -> {text!r}")
     return out

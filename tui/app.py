@@ -15,10 +15,13 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tui.i18n import _, translate_bindings
+from tui.screens.palette import TranslatedTextualApp, translated_command
+
 __all__ = ["GradstepApp", "run_dashboard"]
 
 
-class GradstepApp(App[int]):
+class GradstepApp(TranslatedTextualApp, App[int]):
     """The dashboard for one scenario file (or bundled scenario name).
 
     Args:
@@ -41,6 +44,8 @@ class GradstepApp(App[int]):
 
     def __init__(self, scenario_path: Path | str) -> None:
         super().__init__()
+        translate_bindings(self)  # Textual's "palette" binding
+        self.bind("p", "pictures", show=False)  # `p` over every view too; BINDINGS lists the views
         from engine.scenario import load_scenario, resolve_scenario
 
         self.scenario = load_scenario(resolve_scenario(str(scenario_path)))
@@ -56,13 +61,20 @@ class GradstepApp(App[int]):
         for binding in getattr(screen, "BINDINGS", ()):
             if binding.description:
                 key = binding.key_display or binding.key
-                yield SystemCommand(f"{binding.description} ({key})", _help_for(binding),
+                yield SystemCommand(f"{_(binding.description)} ({key})", _help_for(binding),
                                     partial(screen.run_action, binding.action))
         if self._dashboard() is not None:
             for binding in self.BINDINGS:
-                yield SystemCommand(f"{binding.description} ({binding.key})", _help_for(binding),
+                yield SystemCommand(f"{_(binding.description)} ({binding.key})", _help_for(binding),
                                     partial(self.run_action, binding.action))
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            yield translated_command(command)
+
+    def action_pictures(self) -> None:
+        """Save the screen (SVG) and its loss curve and surface (PNG) for slides: issue 8."""
+        from tui.dashboard_pictures import save_pictures
+
+        save_pictures(self)
 
     # -- the views of the mathematics ------------------------------------------------------
     def _dashboard(self):
@@ -121,7 +133,7 @@ def _view_class(name: str):
 def _help_for(binding) -> str:
     from tui.screens.help import KEY_HELP
 
-    return KEY_HELP.get(binding.action, binding.description)
+    return _(KEY_HELP.get(binding.action, binding.description))
 
 
 def run_dashboard(path: Path | str) -> int:

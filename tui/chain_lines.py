@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.format import num, shape
+from tui.i18n import _, ngettext
 
 __all__ = ["entry_text", "preview", "paths_table", "layers_table", "entry_sum", "chain_renderable",
            "agrees"]
@@ -59,15 +60,17 @@ def paths_table(report, theta: str) -> list:
         # The nodes along the path: L, u₁, u₂, ..., θ (each named once, in the first column).
         names = ["L"] + [f"u{_subscript(i)}" for i in range(1, len(path.factors))] + [symbol]
         chain = " · ".join(f"∂{names[i]}/∂{names[i + 1]}" for i in range(len(path.factors)))
-        title = Text.assemble((f"path {k} of {report.path_count}", "bold"), f":  ∂L/∂{theta} = {chain}")
+        title = Text.assemble((_("path {k} of {count}").format(k=k, count=report.path_count), "bold"),
+                              f":  ∂L/∂{theta} = {chain}")
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True,
                       title=title, title_justify="left")
-        table.add_column("node", ratio=4, overflow="fold")
-        table.add_column("value", ratio=2, overflow="fold")
-        table.add_column("of", ratio=1, overflow="fold")
-        table.add_column("local derivative", ratio=4, overflow="fold")
-        table.add_column("here", ratio=2, overflow="fold")
-        table.add_column(f"∂node/∂{symbol} so far", ratio=2, overflow="fold")
+        table.add_column(_("node"), ratio=4, overflow="fold")
+        table.add_column(_("value"), ratio=2, overflow="fold")
+        # The variable the local derivative is taken with respect to (∂node/∂of).
+        table.add_column(_("of"), ratio=1, overflow="fold")
+        table.add_column(_("local derivative"), ratio=4, overflow="fold")
+        table.add_column(_("here"), ratio=2, overflow="fold")
+        table.add_column(_("∂node/∂{symbol} so far").format(symbol=symbol), ratio=2, overflow="fold")
         for i, f in enumerate(path.factors):
             local = num(f.local_at_entry) if f.local_at_entry is not None else preview(f.local, 2)
             node = f.node if f.node == names[i] else f"{names[i]} = {f.node}"
@@ -75,37 +78,42 @@ def paths_table(report, theta: str) -> list:
                                   local, preview(f.carried, 2)))
         out.append(table)
         numbers = [f.local_at_entry for f in path.factors]
-        line = Text("  product along the path: ", style="bold")
+        line = Text("  " + _("product along the path:") + " ", style="bold")
         if all(v is not None for v in numbers):
             line.append(" · ".join(_paren(v) for v in numbers) + " = ")
         else:
             reached, u = int(np.size(path.factors[0].operand_value)), names[1]
-            line.append(f"Σ over the {reached} entries of {u} of ∂L/∂{u} · ∂{u}/∂{symbol}"
-                        " (the last column, carried up from θ) = ")
+            line.append(_("Σ over the {count} entries of {u} of ∂L/∂{u} · ∂{u}/∂{symbol}"
+                          " (the last column, carried up from θ)").format(count=reached, u=u, symbol=symbol)
+                        + " = ")
         line.append(num(path.product), style=HEADING)
         out.append(line)
         out.append(Text())
     if report.path_count > shown:
-        out.append(Text(f"  … and {report.path_count - shown} more paths (the sum below covers all)",
-                        style="dim"))
+        more = report.path_count - shown
+        # English keeps its plural for every count (as it always read); the catalog has Portuguese's singular.
+        out.append(Text("  " + ngettext("… and {count} more paths (the sum below covers all)",
+                                        "… and {count} more paths (the sum below covers all)",
+                                        more).format(count=more), style="dim"))
     return out
 
 
 def layers_table(report) -> Table:
     """Back-propagation layer by layer, last to first: δ_k, dL/dW_k, dL/db_k, handed down."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True,
-                  title=Text("back-propagation through the layers, last to first", style="bold"),
+                  title=Text(_("back-propagation through the layers, last to first"), style="bold"),
                   title_justify="left")
-    table.add_column("layer", width=7)
-    table.add_column("quantity", ratio=3, overflow="fold")
-    table.add_column("shape", width=8)
-    table.add_column("first entries", ratio=4, overflow="fold")
+    table.add_column(_("layer"), width=7)
+    table.add_column(_("quantity"), ratio=3, overflow="fold")
+    table.add_column(_("shape"), width=8)
+    table.add_column(_("first entries"), ratio=4, overflow="fold")
     last = report.layers[0].layer if report.layers else 0
     for lc in report.layers:
         k = lc.layer
         below = "x" if k == 1 else f"a{k - 1}"
         act = lc.activation
-        source = "∂L/∂ŷ, the loss's derivative" if k == last else f"δ{k + 1} @ W{k + 1}ᵀ (from above)"
+        source = ("∂L/∂ŷ, " + _("the loss's derivative") if k == last
+                  else _("δ{k} @ W{k}ᵀ (from above)").format(k=k + 1))
         if act == "identity":  # no activation: a_k is z_k
             rows = [(f"z{k} = {below} @ W{k} + b{k}", lc.z),
                     (f"δ{k} = ∂L/∂z{k} = {source}", lc.delta)]
@@ -118,11 +126,12 @@ def layers_table(report) -> Table:
         rows += [(f"∂L/∂W{k} = {below}ᵀ @ δ{k}", lc.dW),
                  (f"∂L/∂b{k} = Σₙ δ{k}[n, :]", lc.db)]
         if k > 1:
-            rows.append((f"handed down: ∂L/∂a{k - 1} = δ{k} @ W{k}ᵀ", None))
+            rows.append((_("handed down:") + f" ∂L/∂a{k - 1} = δ{k} @ W{k}ᵀ", None))
         for i, (what, value) in enumerate(rows):
             table.add_row(*_cells(f"{k}" if i == 0 else "", what,
                                   shape(np.shape(value)) if value is not None else "",
-                                  preview(value) if value is not None else "↓ layer " + str(k - 1)))
+                                  preview(value) if value is not None
+                                  else _("↓ layer {k}").format(k=k - 1)))
         table.add_section()
     return table
 
@@ -142,8 +151,11 @@ def entry_sum(report, theta: str) -> Text:
         (j,) = report.index
         text.append(f"∂L/∂{theta} = Σₙ δ{k}[n, {j}]", style="bold")
         terms = [_paren(d) for d in e.deltas[:PREVIEW]]
-    text.append(f"   over the {n} rows of the batch\n")
-    more = f" + … ({n - len(terms)} more terms)" if n > len(terms) else ""
+    text.append("   " + ngettext("over the {count} rows of the batch", "over the {count} rows of the batch",
+                                 n).format(count=n) + "\n")
+    rest = n - len(terms)
+    more = (" + … (" + ngettext("{count} more terms", "{count} more terms", rest).format(count=rest) + ")"
+            if rest > 0 else "")
     text.append("  = " + " + ".join(terms) + more + "\n")
     text.append("  = " + " + ".join(_paren(t) for t in e.terms[:PREVIEW]) + more + "\n")
     text.append("  = ")
@@ -158,18 +170,21 @@ def chain_renderable(report, theta: str, step_note: str):
     head.append("L", style="bold")
     head.append(f" = {num(report.loss)}   {step_note}\n")
     if report.output is not None:
-        head.append(f"the loss's own derivative {report.output.symbol} = {report.output.formula}: ")
+        head.append(_("the loss's own derivative {symbol} = {formula}:").format(
+            symbol=report.output.symbol, formula=report.output.formula) + " ")
         head.append(preview(report.output.value) + "\n")
     count = report.path_count
-    head.append(f"{count} path{'s' if count != 1 else ''} lead{'s' if count == 1 else ''} from L down to "
-                f"{theta}; the chain rule multiplies the local derivatives along each path and adds "
-                "the paths up.\n")
+    head.append(ngettext("{count} path leads from L down to {theta}; the chain rule multiplies the local "
+                         "derivatives along each path and adds the paths up.",
+                         "{count} paths lead from L down to {theta}; the chain rule multiplies the local "
+                         "derivatives along each path and adds the paths up.",
+                         count).format(count=count, theta=theta) + "\n")
     parts.append(head)
     parts.extend(paths_table(report, theta))
     if report.layers:
         parts.append(layers_table(report))
     if report.entry is not None:
-        parts.append(Text("the selected entry, summed over the batch", style="bold"))
+        parts.append(Text(_("the selected entry, summed over the batch"), style="bold"))
         parts.append(entry_sum(report, theta))
     return Group(*parts)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.gradcheck import TOLERANCE, gradient_check
 from engine.scenario import load_scenario, resolve_scenario
 from engine.session import Session
+from tui.i18n import _, ngettext
 
 EXIT_OK, EXIT_MISMATCH = 0, 1
 
@@ -20,17 +21,28 @@ def check_scenarios(names, max_entries):
     for scenario in scenarios:
         result = gradient_check(Session(scenario), max_entries=max_entries)
         worst = result.worst
-        sampled = f" (a sample of {len(result.entries)} of {result.total})" if len(result.entries) < result.total else ""
-        verdict = "ok" if result.passed else "MISMATCH"
+        count = len(result.entries)
+        sampled = (_(" (a sample of {count} of {total})").format(count=count, total=result.total)
+                   if count < result.total else "")
+        verdict = _("ok") if result.passed else _("MISMATCH")
         if worst is None:
-            line = f"{scenario.name}: {verdict}: no smooth entry to compare"
+            line = _("{name}: {verdict}: no smooth entry to compare").format(name=scenario.name, verdict=verdict)
         else:
-            line = (f"{scenario.name}: {verdict}: worst relative error {worst.error:.2e} at {_label(worst)} "
-                    f"(analytic {worst.analytic:.10g}, finite differences {worst.numeric:.10g}), "
-                    f"{len(result.entries)} entries{sampled}, tolerance {TOLERANCE:g}")
+            # English keeps its plural for every count (as it always read); the catalog has Portuguese's singular.
+            line = ngettext(
+                "{name}: {verdict}: worst relative error {error} at {entry} (analytic {analytic}, "
+                "finite differences {numeric}), {count} entries{sampled}, tolerance {tolerance}",
+                "{name}: {verdict}: worst relative error {error} at {entry} (analytic {analytic}, "
+                "finite differences {numeric}), {count} entries{sampled}, tolerance {tolerance}",
+                count).format(name=scenario.name, verdict=verdict, error=f"{worst.error:.2e}",
+                              entry=_label(worst), analytic=f"{worst.analytic:.10g}",
+                              numeric=f"{worst.numeric:.10g}", count=count, sampled=sampled,
+                              tolerance=f"{TOLERANCE:g}")
         print(line)
         for entry in result.kinks:
-            print(f"  kink at {_label(entry)}: analytic {entry.analytic:.10g}, the loss is not differentiable here (reported, not failed)")
+            print("  " + _("kink at {entry}: analytic {analytic}, the loss is not differentiable here "
+                           "(reported, not failed)").format(entry=_label(entry),
+                                                           analytic=f"{entry.analytic:.10g}"))
         if not result.passed:
             status = EXIT_MISMATCH
     return status

@@ -12,19 +12,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tui.format import num, short
+from tui.i18n import N_, _
 
-__all__ = ["Scalar", "worked_lines", "symbolic_lines", "TUTORIAL_CORRECTIONS", "OPTIMIZER_TITLES"]
+__all__ = ["Scalar", "worked_lines", "symbolic_lines", "TUTORIAL_CORRECTIONS", "OPTIMIZER_TITLES",
+           "optimizer_title"]
 
 OPTIMIZER_TITLES = {
-    "sgd": "gradient descent (SGD)",
-    "momentum": "SGD with momentum",
-    "nesterov": "SGD with Nesterov momentum",
+    "sgd": N_("gradient descent (SGD)"),
+    "momentum": N_("SGD with momentum"),
+    "nesterov": N_("SGD with Nesterov momentum"),
     "rmsprop": "RMSprop",
     "adagrad": "Adagrad",
     "adam": "Adam",
     "adamw": "AdamW",
-    "amsgrad": "AMSGrad (Adam with amsgrad)",
+    "amsgrad": N_("AMSGrad (Adam with amsgrad)"),
 }
+"""Each optimizer's name on screen (English: translate with :func:`optimizer_title`)."""
+
+
+def optimizer_title(kind: str) -> str:
+    """The name of optimizer ``kind`` in the installed language (``kind`` itself when unknown)."""
+    title = OPTIMIZER_TITLES.get(kind)
+    return _(title) if title else kind
 
 HYPER_SYMBOLS = {"lr": "α", "beta1": "β1", "beta2": "β2", "eps": "ε", "momentum": "μ",
                  "rho": "ρ", "weight_decay": "λ", "lr_decay": "lr_decay"}
@@ -85,7 +94,8 @@ def worked_lines(kind: str, s: Scalar) -> list[tuple[str, str | None]]:
     g = _p(s.g)
     if wd and kind != "adamw":
         g = f"({num(s.g)} + {short(wd)}·{_p(s.before)})"
-        lines.append((f"weight decay λ = {short(wd)}: g + λ·{n} = {g[1:-1]} stands for g below", None))
+        lines.append((_("weight decay λ = {wd}: g + λ·{n} = {sum} stands for g below").format(
+            wd=short(wd), n=n, sum=g[1:-1]), None))
     lr = short(h["lr"])
     before = num(s.before)
     if kind == "sgd":
@@ -93,7 +103,7 @@ def worked_lines(kind: str, s: Scalar) -> list[tuple[str, str | None]]:
     elif kind in ("momentum", "nesterov"):
         mu = short(h["momentum"])
         if s.t == 1:
-            lines.append(("V = g  (PyTorch starts V at the first gradient)", num(st["V"])))
+            lines.append(("V = g  " + _("(PyTorch starts V at the first gradient)"), num(st["V"])))
         else:
             lines.append((f"V = μ·V + g = {mu}·{_p(pv['V'])} + {g}", num(st["V"])))
         if kind == "momentum":
@@ -141,53 +151,53 @@ def worked_lines(kind: str, s: Scalar) -> list[tuple[str, str | None]]:
             before = f"{before}·(1 − {lr}·{short(wd)})"
         lines.append((f"{n} ← {n}{shrink} − α·V̂/(√Ŝ + ε) = {before} − {lr}·{_p(st['V_hat'])}"
                       f"/(√{num(st['S_hat'])} + {eps})", num(s.after)))
-    lines.append((f"Δ{n} = new {n} − old {n}", num(s.delta)))
+    lines.append((_("Δ{n} = new {n} − old {n}").format(n=n), num(s.delta)))
     return lines
 
 
 def symbolic_lines(kind: str) -> list[str]:
     """The equations of optimizer ``kind`` for step t, in the tutorial's symbols."""
     adam = [
-        "V = β1·V + (1−β1)·g          first moment: a running mean of the gradient",
-        "S = β2·S + (1−β2)·g²         second moment: a running mean of the SQUARED gradient",
-        "V̂ = V/(1−β1ᵗ)   Ŝ = S/(1−β2ᵗ)   bias corrections, used for the update only",
+        "V = β1·V + (1−β1)·g          " + _("first moment: a running mean of the gradient"),
+        "S = β2·S + (1−β2)·g²         " + _("second moment: a running mean of the SQUARED gradient"),
+        "V̂ = V/(1−β1ᵗ)   Ŝ = S/(1−β2ᵗ)   " + _("bias corrections, used for the update only"),
         "θ ← θ − α·V̂/(√Ŝ + ε)",
     ]
+    first_step = "V = μ·V + g        " + _("(V = g at the first step, as in PyTorch)")
     table = {
         "sgd": ["θ ← θ − α·g"],
-        "momentum": ["V = μ·V + g        (V = g at the first step, as in PyTorch)",
-                     "θ ← θ − α·V"],
-        "nesterov": ["V = μ·V + g        (V = g at the first step, as in PyTorch)",
-                     "θ ← θ − α·(g + μ·V)"],
+        "momentum": [first_step, "θ ← θ − α·V"],
+        "nesterov": [first_step, "θ ← θ − α·(g + μ·V)"],
         "rmsprop": ["S = ρ·S + (1−ρ)·g²",
                     "θ ← θ − α·g/(√S + ε)",
-                    "with momentum μ > 0:  V = μ·V + g/(√S + ε);  θ ← θ − α·V"],
+                    _("with momentum μ > 0:") + "  V = μ·V + g/(√S + ε);  θ ← θ − α·V"],
         "adagrad": ["S = S + g²",
                     "θ ← θ − α_t·g/(√S + ε),   α_t = α/(1 + (t−1)·lr_decay)"],
         "adam": adam,
-        "adamw": ["θ ← θ·(1 − α·λ)               decoupled weight decay, before the Adam step",
-                  *adam[:3], "θ ← θ − α·V̂/(√Ŝ + ε)   with V, S from the raw g"],
+        "adamw": ["θ ← θ·(1 − α·λ)               " + _("decoupled weight decay, before the Adam step"),
+                  *adam[:3], "θ ← θ − α·V̂/(√Ŝ + ε)   " + _("with V, S from the raw g")],
         "amsgrad": [*adam[:2], "S_max = max(S_max, S)",
                     "V̂ = V/(1−β1ᵗ)   Ŝ = S_max/(1−β2ᵗ)", adam[3]],
     }
-    lines = ["g = ∂L/∂θ, the gradient of the loss at the parameters before step t", *table[kind]]
+    lines = ["g = ∂L/∂θ, " + _("the gradient of the loss at the parameters before step t"), *table[kind]]
     if kind != "adamw":
-        lines.append("weight decay λ > 0 adds λ·θ to g first (L2 regularisation, as PyTorch)")
+        lines.append(_("weight decay λ > 0 adds λ·θ to g first (L2 regularisation, as PyTorch)"))
     return lines
 
 
 TUTORIAL_CORRECTIONS = [
-    ("V uses only g:",
-     "the tutorial's formula for V has S inside the recursion. Correct (Kingma & Ba 2015, "
-     "torch.optim.Adam): V = β1·V + (1−β1)·g."),
-    ("S is not a second derivative:",
-     "Adam never uses second derivatives. S is the running mean of the squared first "
-     "derivative: S = β2·S + (1−β2)·g²."),
-    ("Bias correction stays outside the recursion:",
-     "the raw V and S are carried to the next step; only the update uses the corrected copies "
-     "V̂ = V/(1−β1ᵗ), Ŝ = S/(1−β2ᵗ)."),
-    ("g(h1(a, b), h2(c, d)) is not convolutional:",
-     "it is a fully connected two-layer network; back-propagation runs last layer to first with "
-     "the chain rule, ∂g/∂a = ∂g/∂h1 · ∂h1/∂a."),
+    (N_("V uses only g:"),
+     N_("the tutorial's formula for V has S inside the recursion. Correct (Kingma & Ba 2015, "
+        "torch.optim.Adam): V = β1·V + (1−β1)·g.")),
+    (N_("S is not a second derivative:"),
+     N_("Adam never uses second derivatives. S is the running mean of the squared first "
+        "derivative: S = β2·S + (1−β2)·g².")),
+    (N_("Bias correction stays outside the recursion:"),
+     N_("the raw V and S are carried to the next step; only the update uses the corrected copies "
+        "V̂ = V/(1−β1ᵗ), Ŝ = S/(1−β2ᵗ).")),
+    (N_("g(h1(a, b), h2(c, d)) is not convolutional:"),
+     N_("it is a fully connected two-layer network; back-propagation runs last layer to first with "
+        "the chain rule, ∂g/∂a = ∂g/∂h1 · ∂h1/∂a.")),
 ]
-"""Where the tutorial this project grew from is wrong, and what is right (shown in help)."""
+"""Where the tutorial this project grew from is wrong, and what is right (shown in help; English,
+translated with ``_()`` where shown)."""

@@ -11,7 +11,10 @@ import math
 
 import numpy as np
 
-__all__ = ["num", "fit", "short", "signed", "rate", "shape", "SUPERSCRIPTS", "superscript", "sparkline"]
+from tui.i18n import _
+
+__all__ = ["num", "fit", "short", "signed", "rate", "shape", "SUPERSCRIPTS", "superscript", "sparkline",
+           "styled"]
 
 
 def num(x: float, sig: int = 4) -> str:
@@ -83,7 +86,7 @@ def rate(per_second: float) -> str:
 
 def shape(dims: tuple[int, ...]) -> str:
     """``16×2``, ``16``, ``scalar``."""
-    return "×".join(str(d) for d in dims) if dims else "scalar"
+    return "×".join(str(d) for d in dims) if dims else _("scalar")
 
 
 SUPERSCRIPTS = str.maketrans("0123456789-t", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵗ")
@@ -115,3 +118,30 @@ def sparkline(values: np.ndarray, width: int) -> str:
         return BARS[0] * values.size
     levels = ((values - low) / (high - low) * (len(BARS) - 1)).round().astype(int)
     return "".join(BARS[i] for i in levels)
+
+
+def styled(template: str, **values):
+    """A translated ``template`` as Rich ``Text``, each ``{name}`` filled with ``values[name]``.
+
+    A value is a string (or anything :func:`format` takes), a ``(string, style)`` pair drawn in
+    that style, or a ``Text``. Word order is the translation's: ``_("step {t} of {n}")`` puts
+    the styled numbers wherever the language wants them.
+    """
+    from string import Formatter
+
+    from rich.text import Text
+
+    text = Text()
+    for literal, field, spec, _conversion in Formatter().parse(template):
+        if literal:
+            text.append(literal)
+        if field is None:
+            continue
+        value = values[field]
+        if isinstance(value, Text):
+            text.append_text(value)
+        elif isinstance(value, tuple):
+            text.append(value[0], style=value[1])
+        else:
+            text.append(format(value, spec or ""))
+    return text

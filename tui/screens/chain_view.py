@@ -17,7 +17,9 @@ from textual.widgets import Footer, Static
 from engine.chain import chain_report
 from tui.chain_lines import agrees, chain_renderable, entry_text
 from tui.format import num
+from tui.i18n import _
 from tui.screens.math_view import MathView, selected_entry
+from tui.screens.palette import translated
 
 __all__ = ["ChainView"]
 
@@ -38,7 +40,7 @@ class ChainView(MathView):
 
     def compose(self) -> ComposeResult:
         yield Static(id="chain-head")
-        with VerticalScroll(id="chain-body"):
+        with translated(VerticalScroll(id="chain-body")):
             yield Static(id="chain-text")
         yield Static(id="chain-result")
         yield Footer(compact=True)
@@ -54,31 +56,33 @@ class ChainView(MathView):
         theta = entry_text(self.param, self.index)
         t = report.step
         if record is None:
-            note = "(step 1's batch and the initial parameters: the gradient the first step will use)"
-            when = "before step 1"
+            note = _("(step 1's batch and the initial parameters: the gradient the first step will use)")
+            when = _("before step 1")
         else:
-            note = f"(step {t}'s batch, at the parameters before its update)"
-            when = f"step {t}"
+            note = _("(step {t}'s batch, at the parameters before its update)").format(t=t)
+            when = _("step {t}").format(t=t)
         head = Text()
-        head.append(f"chain rule for ∂L/∂{theta}", style="bold")
-        head.append(f" — {when}; ← → another entry")
+        head.append(_("chain rule for ∂L/∂{theta}").format(theta=theta), style="bold")
+        head.append(" — " + _("{when}; ← → another entry").format(when=when))
         self.query_one("#chain-head", Static).update(head)
         self.query_one("#chain-text", Static).update(chain_renderable(report, theta, note))
         self.query_one("#chain-result", Static).update(self._result(report, record, theta))
 
     def _result(self, report, record, theta) -> Text:
         text = Text()
-        paths = "the path's product" if report.path_count == 1 else f"Σ of the {report.path_count} paths"
+        paths = (_("the path's product") if report.path_count == 1
+                 else _("Σ of the {count} paths").format(count=report.path_count))
         text.append(f"∂L/∂{theta} = {paths} = ")
         text.append(num(report.total), style="bold cyan")
         engine = report.gradient if record is None else float(record.grads[self.param][self.index])
-        source = "the step's record" if record is not None else "back-propagation"
-        text.append(f"   = engine's ∂L/∂θ ({source}) = ")
+        source = _("the step's record") if record is not None else _("back-propagation")
+        text.append("   = " + _("engine's ∂L/∂θ ({source})").format(source=source) + " = ")
         text.append(num(engine), style="bold cyan")
         if agrees(report.total, engine):
             text.append("  ✓", style="bold green")
         else:
-            text.append(f"  ✗ differs by {num(report.total - engine)}", style="bold red")
+            text.append("  ✗ " + _("differs by {difference}").format(difference=num(report.total - engine)),
+                        style="bold red")
         return text
 
     def action_entry(self, change: int) -> None:

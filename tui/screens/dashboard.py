@@ -24,6 +24,7 @@ from textual.worker import get_current_worker
 from engine import optim
 from engine.session import Diverged, Session
 from tui.format import short
+from tui.i18n import N_, _, ngettext, translate_bindings
 from tui.grid import grids_for
 from tui.history import TrainingHistory
 from tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
@@ -36,8 +37,9 @@ from tui.widgets.param_chart import ParamChart
 from tui.widgets.state_table import StateTable
 from tui.widgets.status_line import StatusLine
 from tui.widgets.timeline import Timeline
+from tui.widgets.too_small import TerminalTooSmall
 
-__all__ = ["DashboardScreen", "SPEEDS"]
+__all__ = ["DashboardScreen", "MIN_SIZE", "SPEEDS"]
 
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, None)
 """Run speeds in steps per second; None is as fast as the engine goes."""
@@ -51,9 +53,12 @@ frame of this screen costs tens of milliseconds of the UI thread, and the engine
 interpreter with it; ten frames a second is smooth enough and leaves the engine most of
 its speed."""
 
-STEPS = Binding.Group("step")
+MIN_SIZE = (60, 18)
+"""Below this many columns or rows the panels give way to one message with the sizes."""
+
+STEPS = Binding.Group(N_("step"))
 RATE = Binding.Group("α÷2 ×2", compact=True)
-SPEED = Binding.Group("speed", compact=True)
+SPEED = Binding.Group(N_("speed"), compact=True)
 TIME = Binding.Group("←1 ←10 →10", compact=True)
 
 
@@ -85,6 +90,7 @@ class DashboardScreen(Screen):
         Binding("g", "log_scale", "log"),
         Binding("colon", "jump", "go to", key_display=":"),
         Binding("e", "export", "export"),
+        Binding("p", "app.pictures", "pictures", show=False),
         Binding("backspace", "back(1)", "one step back", show=False),
         Binding("home", "goto_start", "to step 0", show=False),
         Binding("end", "goto_end", "to the latest step", show=False),
@@ -92,6 +98,7 @@ class DashboardScreen(Screen):
 
     def __init__(self, scenario) -> None:
         super().__init__()
+        translate_bindings(self)
         self.scenario = scenario
         self.session = Session(scenario)
         self.grids = grids_for(self.session.layout)
@@ -129,12 +136,13 @@ class DashboardScreen(Screen):
         with Horizontal(id="upclose"):
             yield EquationsView(id="equations")
             yield ParamChart(id="param-chart")
+        yield TerminalTooSmall(id="too-small")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#gradient").border_title = "gradient ∂L/∂θ"
-        self.query_one("#upclose").border_title = "up close"
-        self.query_one("#loss-panel").border_title = "loss"
+        self.query_one("#gradient").border_title = _("gradient ∂L/∂θ")
+        self.query_one("#upclose").border_title = _("up close")
+        self.query_one("#loss-panel").border_title = _("loss")
         self._fit(self.size.width, self.size.height)
         self.set_timer(0.5, _import_dialogs)
 
@@ -148,6 +156,9 @@ class DashboardScreen(Screen):
         self.set_class(wide, "-wide")
         self.set_class(height < 30, "-short")
         self.set_class(height >= 45, "-tall")
+        self.set_class(width < MIN_SIZE[0] or height < MIN_SIZE[1], "-tiny")
+        too_small = self.query_one(TerminalTooSmall)
+        too_small.current, too_small.needed = (width, height), MIN_SIZE
         for view in self.query(MatrixView):
             view.show_caption = wide and view.id != "grad"
         # At 80 columns the keys fill the footer; ctrl+p still opens the palette.
@@ -218,7 +229,7 @@ class DashboardScreen(Screen):
 
     def speed_label(self) -> str:
         limit = SPEEDS[self.speed]
-        return "max" if limit is None else f"{limit}/s"
+        return _("max") if limit is None else f"{limit}/s"
 
     def _start(self, steps: int | None) -> None:
         self._run += 1
@@ -287,8 +298,8 @@ class DashboardScreen(Screen):
     def _diverged(self, step: int, text: str) -> None:
         self.mode = "diverged"
         banner = self.query_one("#banner", Static)
-        banner.update(f"✗ {text}.  Press [ to halve the learning rate α "
-                      f"(now {short(self.session.hyper['lr'])}), then space to go on; R reloads.")
+        banner.update("✗ " + _("{why}.  Press [ to halve the learning rate α (now {lr}), then space "
+                               "to go on; R reloads.").format(why=text, lr=short(self.session.hyper["lr"])))
         banner.add_class("-shown")
         self.present.everything(self.session.record)
 
@@ -306,8 +317,8 @@ class DashboardScreen(Screen):
             new = self.session.hyper["lr"]
             self.history.truncate(self.session.furthest)
             self.history.lr_changes.append((self.session.t, old, new))
-        self.notify(f"learning rate α {short(old)} → {short(new)} from step {self.session.t + 1}",
-                    timeout=3)
+        self.notify(_("learning rate α {old} → {new} from step {step}").format(
+            old=short(old), new=short(new), step=self.session.t + 1), timeout=3)
         self.present.everything(self.session.record)
 
     def action_next_layer(self) -> None:
@@ -329,7 +340,7 @@ class DashboardScreen(Screen):
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)
         chart.log_scale = not chart.log_scale
-        self.query_one("#loss-panel").border_title = "loss (log scale)" if chart.log_scale else "loss"
+        self.query_one("#loss-panel").border_title = _("loss (log scale)") if chart.log_scale else _("loss")
 
     # -- time travel -----------------------------------------------------------------------
     def record_at(self, step: int, fetch: bool = False):
@@ -356,15 +367,15 @@ class DashboardScreen(Screen):
     def action_back(self, count: int) -> None:
         if self.session.t == 0:
             self._pause()
-            self.notify("already at step 0", timeout=2)
+            self.notify(_("already at step 0"), timeout=2)
             return
         self._travel(self.session.t - count)
 
     def action_forward(self, count: int) -> None:
         self._pause()
         if self.session.t >= self.session.furthest:
-            self.notify(f"at the latest step ({self.session.furthest}): space, n or r go further",
-                        timeout=3)
+            self.notify(_("at the latest step ({step}): space, n or r go further").format(
+                step=self.session.furthest), timeout=3)
             return
         self._travel(self.session.t + count)
 
@@ -401,7 +412,7 @@ class DashboardScreen(Screen):
 
         self._pause()
         if self.session.furthest == 0:
-            self.notify("nothing to export yet: take a step first (space)", timeout=3)
+            self.notify(_("nothing to export yet: take a step first (space)"), timeout=3)
             return
         self.app.push_screen(ExportDialog(suggested_path(self.scenario.name), self._export),
                              self._exported)
@@ -421,8 +432,8 @@ class DashboardScreen(Screen):
     def _exported(self, result: tuple[str, int] | None) -> None:
         if result is not None:
             path, steps = result
-            self.notify(f"wrote {steps} step{'s' if steps != 1 else ''} to {path}", title="exported",
-                        timeout=5)
+            self.notify(ngettext("wrote {count} step to {path}", "wrote {count} steps to {path}", steps)
+                        .format(count=steps, path=path), title=_("exported"), timeout=5)
 
     # -- scenarios, help, quit -------------------------------------------------------------
     def action_open(self) -> None:
@@ -433,9 +444,9 @@ class DashboardScreen(Screen):
 
     def action_reload(self) -> None:
         if self.scenario.path is None:
-            self.notify("this scenario was not read from a file", severity="warning")
+            self.notify(_("this scenario was not read from a file"), severity="warning")
             return
-        self._pause()
+        # No pause here: a file caught mid-edit leaves this training running behind the error.
         self._open_path(Path(self.scenario.path))
 
     def _open_path(self, path: Path | str | None) -> None:
@@ -452,12 +463,13 @@ class DashboardScreen(Screen):
         except (OSError, ValueError) as exc:
             self._error(f"{path}: {exc}")
         else:
+            self._pause()
             self.app.switch_screen(screen)
 
     def _error(self, text: str) -> None:
         from tui.screens.error_dialog import ErrorDialog
 
-        self.app.push_screen(ErrorDialog("cannot open this scenario", text))
+        self.app.push_screen(ErrorDialog(_("cannot open this scenario"), text))
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

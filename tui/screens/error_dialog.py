@@ -8,6 +8,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.i18n import _, translate_bindings
+from tui.screens.palette import translated
+
 __all__ = ["ErrorDialog"]
 
 
@@ -19,14 +22,15 @@ class ErrorDialog(ModalScreen[None]):
 
     def __init__(self, title: str, message: str) -> None:
         super().__init__()
+        translate_bindings(self)
         self.title_text = title
         self.message = message
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self.message, id="message", markup=False)
-            yield Static("The training on screen is unchanged.", id="hint")
-            yield Button("OK", id="ok", variant="error")
+            yield Static(_("The training on screen is unchanged."), id="hint")
+            yield translated(Button(_("OK"), id="ok", variant="error"))
 
     def on_mount(self) -> None:
         self.query_one("#dialog").border_title = self.title_text

@@ -13,6 +13,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from tui.i18n import _, translate_bindings
+from tui.screens.palette import translated
+
 __all__ = ["ExportDialog", "suggested_path", "trace_format"]
 
 FORMATS = {".jsonl": "jsonl", ".csv": "csv"}
@@ -33,7 +36,8 @@ def trace_format(path: str) -> str:
     """
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise ValueError(f"the file name must end in .jsonl (JSON lines) or .csv, not {suffix or 'nothing'!r}")
+        raise ValueError(_("the file name must end in .jsonl (JSON lines) or .csv, not {suffix}").format(
+            suffix=repr(suffix) if suffix else _("nothing")))
     return FORMATS[suffix]
 
 
@@ -53,6 +57,7 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
 
     def __init__(self, suggestion: str, export: Callable[[str, str], int]) -> None:
         super().__init__()
+        translate_bindings(self)
         self.suggestion = suggestion
         self._export = export
         self._confirmed: str | None = None  # an existing file the learner agreed to replace
@@ -60,13 +65,13 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label("write every step of the history (loss, θ, g, state, Δθ) to:")
-            yield Input(self.suggestion, placeholder="path/to/trace.jsonl", id="path")
-            yield Static("ending in .jsonl (JSON lines) or .csv; enter writes, escape cancels", id="hint")
+            yield Label(_("write every step of the history (loss, θ, g, state, Δθ) to:"))
+            yield translated(Input(self.suggestion, placeholder=_("path/to/trace.jsonl"), id="path"))
+            yield Static(_("ending in .jsonl (JSON lines) or .csv; enter writes, escape cancels"), id="hint")
             yield Static("", id="problem", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#dialog").border_title = "export the trace"
+        self.query_one("#dialog").border_title = _("export the trace")
         self.query_one("#path", Input).focus()
 
     def _say(self, text: str) -> None:
@@ -80,7 +85,7 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
             return
         text = event.value.strip()
         if not text:
-            self._say("type a path, such as " + self.suggestion)
+            self._say(_("type a path, such as {path}").format(path=self.suggestion))
             return
         path = str(Path(text).expanduser())
         try:
@@ -90,12 +95,12 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
             return
         if Path(path).is_file() and self._confirmed != path:
             self._confirmed = path
-            self._say(f"{path} exists: press enter again to replace it")
+            self._say(_("{path} exists: press enter again to replace it").format(path=path))
             return
         self.writing = True
         self.query_one("#path", Input).disabled = True
         self._say("")
-        self.query_one("#hint", Static).update(f"writing {path} …")
+        self.query_one("#hint", Static).update(_("writing {path} …").format(path=path))
         self._write(path, format)
 
     @work(thread=True, exclusive=True, group="export")
@@ -114,7 +119,7 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
         path = self.query_one("#path", Input)
         path.disabled = False
         path.focus()
-        self.query_one("#hint", Static).update("fix the path and press enter, or escape to cancel")
+        self.query_one("#hint", Static).update(_("fix the path and press enter, or escape to cancel"))
         self._say(text)
 
     def action_cancel(self) -> None:

@@ -15,7 +15,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
-from tui.format import num
+from tui.format import num, styled
+from tui.i18n import _, ngettext
 from tui.screens.math_view import MathView
 from tui.widgets.fit_plot import FitPlot
 from tui.widgets.heat_map import CLASS_COLOURS, HeatMap, Overlay, classes, colour_bar, sequential
@@ -63,12 +64,13 @@ class FitView(MathView):
         names = self.scenario.data.input_names if self.scenario.data is not None else ()
         box = self.query_one("#fit-box")
         if self.inputs == 1:
-            box.border_title = f"ŷ({names[0] if names else 'x'}) and the data"
+            box.border_title = _("ŷ({x}) and the data").format(x=names[0] if names else "x")
         elif self.inputs == 2:
-            what = "decision regions" if self.classifier else "ŷ"
-            box.border_title = f"{what} over ({', '.join(names[:2])}) and the data"
+            inputs = ", ".join(names[:2])
+            box.border_title = (_("decision regions over ({inputs}) and the data") if self.classifier
+                                else _("ŷ over ({inputs}) and the data")).format(inputs=inputs)
         else:
-            box.border_title = "model fit"
+            box.border_title = _("model fit")
 
     def on_heat_map_resized(self, message: HeatMap.Resized) -> None:
         self._poll()
@@ -79,10 +81,10 @@ class FitView(MathView):
 
     def _nothing(self) -> str:
         if self.scenario.kind == "objective":
-            return ("This scenario minimises a function of its parameters directly: there is no data to "
-                    "fit.\nPress s for its loss surface, or c for the chain rule of one parameter.")
-        return (f"The model has {self.inputs} inputs; the fit view draws models of one input (a curve) "
-                "or two (a map).\nPress s for a slice of the loss surface.")
+            return _("This scenario minimises a function of its parameters directly: there is no data to "
+                     "fit.\nPress s for its loss surface, or c for the chain rule of one parameter.")
+        return _("The model has {count} inputs; the fit view draws models of one input (a curve) "
+                 "or two (a map).\nPress s for a slice of the loss surface.").format(count=self.inputs)
 
     # -- drawing ---------------------------------------------------------------------------
     def session_changed(self) -> None:
@@ -95,24 +97,26 @@ class FitView(MathView):
 
     def _head(self, snap) -> Text:
         text = Text()
-        text.append(f"model fit at step {snap.t}", style="bold")
+        text.append(_("model fit at step {t}").format(t=snap.t), style="bold")
         sc = self.scenario
         if sc.kind == "network":
-            model = " → ".join([f"{sc.model.inputs} inputs"] + [f"{layer.units} {layer.activation}"
-                                                               for layer in sc.model.layers])
-            text.append(f"   network {model}   loss {sc.loss}")
+            # English keeps its plural for every count (as it always read); the catalog has Portuguese's singular.
+            inputs = ngettext("{count} inputs", "{count} inputs", sc.model.inputs).format(count=sc.model.inputs)
+            model = " → ".join([inputs] + [f"{layer.units} {layer.activation}" for layer in sc.model.layers])
+            text.append("   " + _("network {model}   loss {loss}").format(model=model, loss=sc.loss))
         elif sc.kind == "parametric":
-            text.append(f"   ŷ = {sc.model.expression}   loss {sc.loss}")
+            text.append("   " + _("ŷ = {expression}   loss {loss}").format(expression=sc.model.expression,
+                                                                         loss=sc.loss))
         else:
             text.append(f"   f = {sc.model.expression}")
         if snap.record is not None:
-            text.append("   L = ")
-            text.append(num(snap.record.loss), style="bold cyan")
-            text.append(f" (step {snap.t}, before its update)")
+            text.append("   ")
+            text.append_text(styled(_("L = {loss} (step {t}, before its update)"),
+                                    loss=(num(snap.record.loss), "bold cyan"), t=snap.t))
             if snap.record.val_loss is not None:
-                text.append(f"   validation L = {num(snap.record.val_loss)}")
+                text.append("   " + _("validation L = {loss}").format(loss=num(snap.record.val_loss)))
         else:
-            text.append("   (the initial parameters: press space to take a step)")
+            text.append("   " + _("(the initial parameters: press space to take a step)"))
         return text
 
     def _points(self):
@@ -129,22 +133,22 @@ class FitView(MathView):
         out = out.reshape(len(xs), -1)
         name = self.scenario.data.input_names[0]
         if self.scenario.loss == "cross_entropy":
-            curves = {f"P(class {k})": out[:, k] for k in range(out.shape[1])}
-            ylabel = "P(class) and labels"
+            curves = {_("P(class {k})").format(k=k): out[:, k] for k in range(out.shape[1])}
+            ylabel = _("P(class) and labels")
         elif self.classifier:
             curves = {"P(y = 1) = σ(ŷ)": out[:, 0]}
-            ylabel = "P(y = 1) and labels"
+            ylabel = _("P(y = 1) and labels")
         else:
             curves = {"ŷ" if out.shape[1] == 1 else f"ŷ{k + 1}": out[:, k] for k in range(out.shape[1])}
             ylabel = "y"
         colours = {"training": "orange", "validation": "white"}
-        points = [(label, x[:, 0], np.asarray(y, dtype=float).reshape(len(x), -1)[:, 0], colours[label],
-                   "dot" if label == "training" else "x") for label, x, y, _ in sets]
+        points = [(_(label), x[:, 0], np.asarray(y, dtype=float).reshape(len(x), -1)[:, 0], colours[label],
+                   "dot" if label == "training" else "x") for label, x, y, _mark in sets]
         self.query_one(FitPlot).show(points, xs, curves, (name, ylabel))
-        legend = "orange dots: training points   "
+        legend = _("orange dots: training points") + "   "
         if len(sets) > 1:
-            legend += "white x: validation points   "
-        self.query_one("#fit-legend", Static).update(legend + "lines: the model at this step")
+            legend += _("white x: validation points") + "   "
+        self.query_one("#fit-legend", Static).update(legend + _("lines: the model at this step"))
 
     def _map(self, snap) -> None:
         heat = self.query_one(HeatMap)
@@ -161,25 +165,25 @@ class FitView(MathView):
         if self.classifier:
             probs = out.reshape(rows, cols, -1)
             rgb = classes(probs[..., 0] if probs.shape[-1] == 1 else probs)
-            overlays = [self._class_overlay(x, y, mark) for _, x, y, mark in sets]
+            overlays = [self._class_overlay(x, y, mark) for _label, x, y, mark in sets]
             count = max(2, probs.shape[-1])
             for k in range(count):
                 r, g, b = CLASS_COLOURS[k % len(CLASS_COLOURS)].tolist()
                 legend.append("■ ", style=Style(color=f"rgb({r},{g},{b})"))
-                legend.append(f"class {k}  ")
-            legend.append("  region: the more probable class, brighter where the model is surer   ")
+                legend.append(_("class {k}").format(k=k) + "  ")
+            legend.append("  " + _("region: the more probable class, brighter where the model is surer") + "   ")
         else:
             Z = out[:, 0].reshape(rows, cols)
-            targets = np.concatenate([_first_column(y) for _, _, y, _ in sets])
+            targets = np.concatenate([_first_column(y) for _label, _x, y, _mark in sets])
             limits = (float(min(np.nanmin(Z), targets.min())), float(max(np.nanmax(Z), targets.max())))
             rgb = sequential(Z, limits=limits)
             overlays = [Overlay(x[:, 0], x[:, 1],
                                 sequential(_first_column(y), limits=limits),
-                                mark) for _, x, y, mark in sets]
+                                mark) for _label, x, y, mark in sets]
             legend = colour_bar(sequential(np.linspace(*limits, 24), limits=limits), num(limits[0]),
-                                num(limits[1]), "ŷ and y")
+                                num(limits[1]), _("ŷ and y"))
             legend.append("   ")
-        legend.append(f"{TRAIN} training" + (f"  {VALIDATION} validation" if len(sets) > 1 else ""))
+        legend.append(f"{TRAIN} " + _("training") + (f"  {VALIDATION} " + _("validation") if len(sets) > 1 else ""))
         names = self.scenario.data.input_names
         heat.show(xs, ys, rgb, overlays, names[0], names[1])
         self.query_one("#fit-legend", Static).update(legend)

@@ -17,8 +17,10 @@ from textual.worker import get_current_worker
 
 from engine.gradcheck import TOLERANCE, gradient_check
 from tui.chain_lines import entry_text
-from tui.format import num, short
+from tui.format import num, short, styled
+from tui.i18n import _, ngettext
 from tui.screens.math_view import MathView
+from tui.screens.palette import translated
 
 __all__ = ["GradCheckView", "MAX_ENTRIES"]
 
@@ -46,17 +48,17 @@ class GradCheckView(MathView):
 
     def compose(self) -> ComposeResult:
         yield Static(id="check-head")
-        yield DataTable(id="check-table", cursor_type="row", zebra_stripes=True)
+        yield translated(DataTable(id="check-table", cursor_type="row", zebra_stripes=True))
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_column("θ", key="entry")
-        table.add_column("∂L/∂θ, engine", key="analytic")
-        table.add_column("finite differences", key="numeric")
-        table.add_column("rel. error", key="error")
+        table.add_column(_("∂L/∂θ, engine"), key="analytic")
+        table.add_column(_("finite differences"), key="numeric")
+        table.add_column(_("rel. error"), key="error")
         table.add_column("", key="note")
-        self.query_one("#check-head", Static).update("checking …")
+        self.query_one("#check-head", Static).update(_("checking …"))
 
     def session_changed(self) -> None:
         t, theta, batch = self.step_inputs()
@@ -72,28 +74,35 @@ class GradCheckView(MathView):
             self.app.call_from_thread(self._show, t, check, seconds)
 
     def _show(self, t, check, seconds) -> None:
+        if self not in self.app.screen_stack:  # closed while its thread worked
+            return
         self.check, self.step, self.seconds = check, t, seconds
         worst = check.worst
         head = Text()
-        head.append(f"gradient check at step {t}", style="bold")
-        head.append(" (its batch, before its update)" if self.session.t >= 1
-                    else " (step 1's batch, before the first update)")
-        head.append(": the engine's ∂L/∂θ against central differences "
-                    "(f(θ+h) − f(θ−h))/2h, Richardson-extrapolated from h and h/2, "
-                    "h = 1e-4·max(1, |θ|), in float64\n")
+        head.append(_("gradient check at step {t}").format(t=t), style="bold")
+        head.append(" " + (_("(its batch, before its update)") if self.session.t >= 1
+                           else _("(step 1's batch, before the first update)")))
+        head.append(": " + _("the engine's ∂L/∂θ against central differences "
+                             "(f(θ+h) − f(θ−h))/2h, Richardson-extrapolated from h and h/2, "
+                             "h = 1e-4·max(1, |θ|), in float64") + "\n")
         sampled = len(check.entries) < check.total
-        head.append(f"{len(check.entries)} of {check.total} entries"
-                    + (" (a random sample)   " if sampled else "   "))
+        # English keeps its plural for every count (as it always read); the catalog has Portuguese's singular.
+        head.append(ngettext("{count} of {total} entries", "{count} of {total} entries", check.total).format(
+            count=len(check.entries), total=check.total)
+            + (" " + _("(a random sample)") + "   " if sampled else "   "))
         if worst is not None:
-            head.append("worst relative error ")
-            head.append(num(worst.error, 2), style="bold")
-            head.append(f" at {entry_text(worst.name, worst.index)}   ")
+            head.append_text(styled(_("worst relative error {error} at {entry}"),
+                                    error=(num(worst.error, 2), "bold"),
+                                    entry=entry_text(worst.name, worst.index)))
+            head.append("   ")
         if check.passed:
-            head.append(f"✓ passes (≤ {short(TOLERANCE)})", style="bold green")
+            head.append(_("✓ passes (≤ {tolerance})").format(tolerance=short(TOLERANCE)), style="bold green")
         else:
-            head.append(f"✗ fails (> {short(TOLERANCE)})", style="bold red")
+            head.append(_("✗ fails (> {tolerance})").format(tolerance=short(TOLERANCE)), style="bold red")
         if check.kinks:
-            head.append(f"   {len(check.kinks)} on a kink (one-sided slopes differ; not counted)",
+            head.append("   " + ngettext("{count} on a kink (one-sided slopes differ; not counted)",
+                                         "{count} on a kink (one-sided slopes differ; not counted)",
+                                         len(check.kinks)).format(count=len(check.kinks)),
                         style=KINK)
         self.query_one("#check-head", Static).update(head)
         table = self.query_one(DataTable)
@@ -102,7 +111,7 @@ class GradCheckView(MathView):
         for i, e in enumerate(check.entries):
             is_worst = worst is not None and e is worst
             style = WORST if is_worst else (KINK if e.kink else "")
-            note = "worst" if is_worst else ("kink" if e.kink else "")
+            note = _("worst") if is_worst else (_("kink") if e.kink else "")
             if is_worst:
                 worst_row = i
             table.add_row(Text(entry_text(e.name, e.index), style=style),

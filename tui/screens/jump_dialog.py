@@ -9,6 +9,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from tui.i18n import _, translate_bindings
+from tui.screens.palette import translated
+
 __all__ = ["JumpDialog", "parse_step"]
 
 
@@ -23,12 +26,13 @@ def parse_step(text: str, furthest: int) -> int:
     try:
         step = int(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a step number: type a whole number from 0 to {furthest}") from None
+        raise ValueError(_("{text} is not a step number: type a whole number from 0 to {furthest}").format(
+            text=repr(text), furthest=furthest)) from None
     if step < 0:
-        raise ValueError(f"steps start at 0: type a number from 0 to {furthest}")
+        raise ValueError(_("steps start at 0: type a number from 0 to {furthest}").format(furthest=furthest))
     if step > furthest:
-        raise ValueError(f"step {step} has not been computed yet (the latest is {furthest}): "
-                         "go there with space, n or r")
+        raise ValueError(_("step {step} has not been computed yet (the latest is {furthest}): "
+                           "go there with space, n or r").format(step=step, furthest=furthest))
     return step
 
 
@@ -46,18 +50,19 @@ class JumpDialog(ModalScreen[int | None]):
 
     def __init__(self, t: int, furthest: int) -> None:
         super().__init__()
+        translate_bindings(self)
         self.t = t
         self.furthest = furthest
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(f"which step? 0 … {self.furthest}")
-            yield Input(str(self.t), placeholder=f"0 … {self.furthest}", id="step")
-            yield Static("enter goes there, escape cancels", id="hint")
+            yield Label(_("which step? 0 … {furthest}").format(furthest=self.furthest))
+            yield translated(Input(str(self.t), placeholder=f"0 … {self.furthest}", id="step"))
+            yield Static(_("enter goes there, escape cancels"), id="hint")
             yield Static("", id="problem", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#dialog").border_title = "go to step"
+        self.query_one("#dialog").border_title = _("go to step")
         self.query_one("#step", Input).focus()
 
     @on(Input.Submitted, "#step")

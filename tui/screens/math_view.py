@@ -17,6 +17,8 @@ import numpy as np
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tui.i18n import translate_bindings
+
 __all__ = ["MathView", "Snapshot", "selected_entry"]
 
 POLL = 0.25
@@ -51,7 +53,7 @@ def selected_entry(dashboard):
         pass
     layout = dashboard.session.layout
     shape = layout.shapes[0]
-    return layout.names[0], tuple(0 for _ in shape)
+    return layout.names[0], tuple(0 for _dim in shape)
 
 
 class MathView(Screen):
@@ -74,6 +76,7 @@ class MathView(Screen):
 
     def __init__(self, dashboard) -> None:
         super().__init__()
+        translate_bindings(self)  # the subclass's bindings too: Screen.__init__ merged them
         self.dashboard = dashboard
         self.session = dashboard.session
         self.scenario = self.session.scenario

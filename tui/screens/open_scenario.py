@@ -12,11 +12,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from tui.i18n import _, language, translate_bindings
+from tui.screens.palette import translated
+
 __all__ = ["OpenScenarioScreen", "scenario_choices"]
 
 
 def scenario_choices(folder: Path | None = None) -> list[tuple[str, str]]:
-    """``(label, path)`` of the bundled scenarios, then of ``folder/scenarios/*.toml``.
+    """``(label, path)`` of the bundled scenarios (described in the interface's language), then
+    of ``folder/scenarios/*.toml``.
 
     Args:
         folder: The working folder (the current one by default).
@@ -25,7 +29,7 @@ def scenario_choices(folder: Path | None = None) -> list[tuple[str, str]]:
 
     choices: list[tuple[str, str]] = []
     seen = set()
-    for name, description, path in bundled_scenarios():
+    for name, description, path in bundled_scenarios(language()):
         seen.add(Path(path).resolve())
         choices.append((f"{name}  {description}".rstrip(), str(path)))
     local = (folder or Path.cwd()) / "scenarios"
@@ -42,16 +46,20 @@ class OpenScenarioScreen(ModalScreen[str | None]):
     CSS_PATH = "open_scenario.tcss"
     BINDINGS = [Binding("escape", "cancel", "cancel")]
 
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
+
     def compose(self) -> ComposeResult:
         choices = scenario_choices()
         with Vertical(id="dialog"):
-            yield Label("bundled, and ./scenarios of the working folder:")
-            yield OptionList(*[Option(label, id=path) for label, path in choices], id="choices")
-            yield Label("or type a path and press enter:")
-            yield Input(placeholder="path/to/scenario.toml", id="path")
+            yield Label(_("bundled, and ./scenarios of the working folder:"))
+            yield translated(OptionList(*[Option(label, id=path) for label, path in choices], id="choices"))
+            yield Label(_("or type a path and press enter:"))
+            yield translated(Input(placeholder=_("path/to/scenario.toml"), id="path"))
 
     def on_mount(self) -> None:
-        self.query_one("#dialog").border_title = "open a scenario"
+        self.query_one("#dialog").border_title = _("open a scenario")
         self.query_one("#choices", OptionList).focus()
 
     @on(OptionList.OptionSelected, "#choices")

@@ -27,6 +27,7 @@ from engine.scenario import OptimizerSpec
 from engine.surface import surface, window
 from tui.equations import HYPER_SYMBOLS
 from tui.format import num, rate, short
+from tui.i18n import _
 from tui.screens.math_view import MathView
 from tui.screens.surface_view import MAX_SLOW_POINTS, thinned
 from tui.widgets.heat_map import GREYS, HeatMap, Overlay, sequential, skewed
@@ -100,10 +101,10 @@ class RaceView(MathView):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#race-chart").border_title = "loss"
+        self.query_one("#race-chart").border_title = _("loss")
         if self.full:
             x, y = self.race.traced_labels
-            self.query_one("#race-paths").border_title = f"paths over L({x}, {y})"
+            self.query_one("#race-paths").border_title = _("paths over L({x}, {y})").format(x=x, y=y)
         self.draw()
 
     def on_resize(self, event) -> None:
@@ -162,6 +163,8 @@ class RaceView(MathView):
             self.app.call_from_thread(self._ended, stop)
 
     def _ended(self, stop) -> None:
+        if self not in self.app.screen_stack:  # closed while its thread worked
+            return
         if stop is self._stop:
             self.running = False
             self.speed = None
@@ -169,6 +172,8 @@ class RaceView(MathView):
 
     # -- drawing ---------------------------------------------------------------------------
     def draw(self) -> None:
+        if self not in self.app.screen_stack:  # closed while its thread worked
+            return
         with self._lock:
             summary = self.race.summary(self.threshold)
             losses = [(r.label, np.asarray(r.losses, dtype=float)) for r in self.race.runners]
@@ -187,38 +192,42 @@ class RaceView(MathView):
 
     def _head(self, t) -> Text:
         text = Text()
-        text.append(f"optimizer race on {self.scenario.name}", style="bold")
-        where = "its [[compare]] list" if self.scenario.compare else \
-            f"no [[compare]] list: the classics at its α = {short(self.scenario.optimizer.lr)}"
-        text.append(f" — {len(self.race.runners)} optimizers ({where}); same start, same batches\n")
-        text.append(f"step {t}", style="bold")
+        text.append(_("optimizer race on {scenario}").format(scenario=self.scenario.name), style="bold")
+        where = _("its [[compare]] list") if self.scenario.compare else \
+            _("no [[compare]] list: the classics at its α = {lr}").format(lr=short(self.scenario.optimizer.lr))
+        text.append(" — " + _("{count} optimizers ({where}); same start, same batches").format(
+            count=len(self.race.runners), where=where) + "\n")
+        text.append(_("step {t}").format(t=t), style="bold")
         if self.running:
-            text.append("   ▶ running", style="bold green")
+            text.append("   " + _("▶ running"), style="bold green")
             if self.speed:
                 text.append(f" {rate(self.speed)}")
         else:
-            text.append("   ‖ paused", style="bold yellow")
+            text.append("   " + _("‖ paused"), style="bold yellow")
         if self.threshold is not None:
-            text.append(f"   threshold L ≤ {num(self.threshold)}", style="bold")
+            text.append("   " + _("threshold L ≤ {value}").format(value=num(self.threshold)), style="bold")
             ratio = self.threshold / self.start_loss
-            text.append(f" = {short(ratio)} × L₀, L₀ = {num(self.start_loss)} the loss at the start")
+            text.append(f" = {short(ratio)} × L₀, " + _("L₀ = {value} the loss at the start").format(
+                value=num(self.start_loss)))
         return text
 
     def _table(self, summary, colours) -> Table:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
-        table.add_column("optimizer")
-        table.add_column("hyper", overflow="fold")
-        table.add_column("steps", justify="right")
-        reach = f"first step L ≤ {num(self.threshold)}" if self.threshold is not None else "reached"
+        table.add_column(_("optimizer"))
+        table.add_column(_("hyper"), overflow="fold")
+        table.add_column(_("steps"), justify="right")
+        reach = (_("first step L ≤ {value}").format(value=num(self.threshold)) if self.threshold is not None
+                 else _("reached"))
         table.add_column(reach, justify="right")
-        table.add_column("final L", justify="right")
-        table.add_column("best L", justify="right")
+        table.add_column(_("final L"), justify="right")
+        table.add_column(_("best L"), justify="right")
         table.add_column("")
         for s, runner, (r, g, b) in zip(summary, self.race.runners, colours):
             hyper = "  ".join(f"{HYPER_SYMBOLS.get(k, k)} {short(v)}" for k, v in runner.hyper.items()
                               if k in ("lr", "momentum", "rho", "beta1", "beta2", "weight_decay")
                               and (v or k == "lr"))
-            status = Text(f"diverged at step {s.diverged_at}" if s.diverged_at else "", style="bold red")
+            status = Text(_("diverged at step {t}").format(t=s.diverged_at) if s.diverged_at else "",
+                          style="bold red")
             table.add_row(Text(f"━━ {s.label}", style=f"bold rgb({r},{g},{b})"), hyper, str(s.steps),
                           "—" if s.reached is None else str(s.reached),
                           "—" if s.final_loss is None else num(s.final_loss),

@@ -27,6 +27,7 @@ from textual.worker import get_current_worker
 from engine.session import Diverged, Session
 from engine.surface import entry_label, pick_entries, surface, window
 from tui.format import num
+from tui.i18n import _, ngettext
 from tui.screens.math_view import MathView
 from tui.widgets.heat_map import HeatMap, Overlay, colour_bar, scale_samples, sequential, skewed
 
@@ -104,7 +105,7 @@ class SurfaceView(MathView):
         Binding("plus", "zoom(0.6667)", "in", key_display="+", group=ZOOM),
         Binding("minus", "zoom(1.5)", "out", key_display="-", group=ZOOM),
         Binding("0", "fit", "refit"),
-        Binding("p", "pick", "pick entries", show=False),
+        Binding("x", "pick", "pick entries", show=False),
     ]
 
     def __init__(self, dashboard) -> None:
@@ -132,12 +133,13 @@ class SurfaceView(MathView):
     def on_mount(self) -> None:
         box = self.query_one("#surface-box")
         if self.entries is None:
-            box.border_title = "loss surface"
-            self.query_one(HeatMap).note("a surface needs two parameter entries; this scenario has one")
+            box.border_title = _("loss surface")
+            self.query_one(HeatMap).note(_("a surface needs two parameter entries; this scenario has one"))
         else:
             (x, y) = (entry_label(*e) for e in self.entries)
-            kind = "loss surface" if self.full else "a slice of the loss surface"
-            box.border_title = f"{kind}: L over ({x}, {y})"
+            title = (_("loss surface: L over ({x}, {y})") if self.full
+                     else _("a slice of the loss surface: L over ({x}, {y})"))
+            box.border_title = title.format(x=x, y=y)
 
     def on_heat_map_resized(self, message: HeatMap.Resized) -> None:
         self._poll()
@@ -198,6 +200,8 @@ class SurfaceView(MathView):
             self.app.call_from_thread(self._show, snap, result, path, replayed, bounds, key, seconds)
 
     def _show(self, snap, result, path, replayed, bounds, key, seconds) -> None:
+        if self not in self.app.screen_stack:  # closed while its thread worked
+            return
         self.surface, self.bounds, self._grid_key, self.seconds = result, bounds, key, seconds
         Z = result.Z
         finite = Z[np.isfinite(Z)]
@@ -216,14 +220,14 @@ class SurfaceView(MathView):
             limits = (float(finite.min()), float(finite.max()))
             scale = sequential(scale_samples(*limits, log), log=log, bands=BANDS, limits=limits)
             legend = colour_bar(scale, num(finite.min()), num(finite.max()), "L")
-            legend.append("  (log scale)   " if log else "   ")
+            legend.append("  " + _("(log scale)") + "   " if log else "   ")
         if path is not None:
             legend.append("○ ", style="bold")
-            legend.append("step 0  ")
+            legend.append(_("step {t}").format(t=0) + "  ")
             legend.append("•· ", style="bold")
-            legend.append("the path  ")
+            legend.append(_("the path") + "  ")
         legend.append("◆ ", style=f"bold rgb({NOW[0]},{NOW[1]},{NOW[2]})")
-        legend.append(f"step {snap.t}")
+        legend.append(_("step {t}").format(t=snap.t))
         self.query_one("#surface-legend", Static).update(legend)
 
     def _info(self, snap, result, path, replayed) -> Text:
@@ -232,19 +236,25 @@ class SurfaceView(MathView):
             text.append("f = ", style="bold")
             text.append(self.scenario.model.expression + "\n")
         elif self.scenario.kind == "parametric":
-            text.append(f"L = {self.scenario.loss} of ŷ = {self.scenario.model.expression} over the data\n")
+            text.append(_("L = {loss} of ŷ = {expression} over the data").format(
+                loss=self.scenario.loss, expression=self.scenario.model.expression) + "\n")
         if result.sliced:
             others = self.session.layout.size - 2
-            text.append(f"a slice: {result.x} and {result.y} vary (the largest |∂L/∂θ| when opened; "
-                        f"p picks again), the other {others} entries stay at their step-{snap.t} values\n")
-        text.append(f"step {snap.t}", style="bold")
+            # English keeps its plural for every count (as it always read); the catalog has Portuguese's singular.
+            text.append(ngettext("a slice: {x} and {y} vary (the largest |∂L/∂θ| when opened; x picks "
+                                 "again), the other {count} entries stay at their step-{t} values",
+                                 "a slice: {x} and {y} vary (the largest |∂L/∂θ| when opened; x picks "
+                                 "again), the other {count} entries stay at their step-{t} values",
+                                 others).format(x=result.x, y=result.y, count=others, t=snap.t) + "\n")
+        text.append(_("step {t}").format(t=snap.t), style="bold")
         text.append(" ")
         text.append(f"  {result.x} = {num(result.point[0])}   {result.y} = {num(result.point[1])}   ")
-        text.append(f"L here = {num(result.loss)}", style="bold cyan")
+        text.append(_("L here = {loss}").format(loss=num(result.loss)), style="bold cyan")
         text.append(" ")
         if path is not None:
-            how = "" if replayed else " (the steps the history keeps: the course was changed)"
-            text.append(f"   path: {len(path)} points{how}")
+            how = "" if replayed else " " + _("(the steps the history keeps: the course was changed)")
+            text.append("   " + ngettext("path: {count} points", "path: {count} points", len(path)).format(
+                count=len(path)) + how)
         return text
 
     # -- keys ------------------------------------------------------------------------------

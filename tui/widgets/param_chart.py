@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from textual_plotext import PlotextPlot
 
+from tui.i18n import _
 from tui.widgets.loss_chart import drawn, integer_ticks, plottable
 
 __all__ = ["ParamChart"]
@@ -40,7 +41,7 @@ class ParamChart(PlotextPlot):
                 label, values = self._right
                 values = plottable(values)
                 plt.plot(steps, values.tolist(), marker="braille", color="white", yside="right",
-                         label=f"{label} (right)")
+                         label=_("{label} (right)").format(label=label))
                 _pad_limits(plt, [values], "right")
             ticks = integer_ticks(steps[0], steps[-1], max(2, (self.size.width - 16) // 12))
             plt.xticks(ticks, [str(t) for t in ticks])

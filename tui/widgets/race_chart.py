@@ -6,6 +6,7 @@ import numpy as np
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
+from tui.i18n import _
 from tui.widgets.loss_chart import drawn, envelope, integer_ticks, plottable, value_ticks
 
 __all__ = ["RaceChart"]
@@ -45,14 +46,14 @@ class RaceChart(PlotextPlot):
         plt = self.plt
         plt.clear_figure()
         columns = max(self.size.width - 12, 8)
-        values = [np.where(plottable(v) <= self._ceiling, plottable(v), np.nan) for _, v, _ in self._series]
+        values = [np.where(plottable(v) <= self._ceiling, plottable(v), np.nan) for _label, v, _colour in self._series]
         shown = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.zeros(0)
         log = self.log_scale and shown.size > 0 and bool(np.all(shown > 0))
-        self.border_title = "loss (log scale)" if log else "loss"
+        self.border_title = _("loss (log scale)") if log else _("loss")
         last = 0
         if shown.size:
             plt.yscale("log" if log else "linear")
-            for (label, _, colour), v in zip(self._series, values):
+            for (label, _losses, colour), v in zip(self._series, values):
                 steps = np.arange(1, len(v) + 1, dtype=float)
                 keep = np.isfinite(v)
                 if not keep.any():
@@ -68,5 +69,5 @@ class RaceChart(PlotextPlot):
                 plt.yticks(ticks, labels)
             ticks = integer_ticks(1, max(last, 2), max(2, columns // 12))
             plt.xticks(ticks, [str(t) for t in ticks])
-        plt.xlabel("step")
+        plt.xlabel(_("step"))
         return drawn(self)

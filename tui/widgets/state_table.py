@@ -10,6 +10,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui.format import fit
+from tui.i18n import _, translate_bindings
 from tui.messages import CursorMoved
 from tui.widgets.matrix_view import cell_style
 
@@ -53,6 +54,10 @@ class StateTable(Widget, can_focus=True):
     cursor_row = reactive(0)
     note = reactive("")
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        translate_bindings(self)
+
     def watch_columns(self, old, new) -> None:
         if len(old) != len(new):  # the table may take another number of blocks
             self.refresh(layout=True)
@@ -77,7 +82,7 @@ class StateTable(Widget, can_focus=True):
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="crop")
         if not self.columns:
-            text.append("no step yet: press space", style="dim")
+            text.append(_("no step yet: press space"), style="dim")
             return text
         label_width = self._label_width()
         per_block = self._per_block(self.size.width)
@@ -94,12 +99,12 @@ class StateTable(Widget, can_focus=True):
         """A header and a row per scalar, for the columns that fit side by side."""
         text = Text(no_wrap=True, overflow="crop")
         text.append(" " * label_width)
-        for label, _ in columns:
+        for label, _values in columns:
             text.append(label.rjust(CELL - 1) + " ", style=Style(bold=True))
         for r, name in enumerate(self.rows):
             text.append("\n")
             text.append(name.ljust(label_width), style=Style(bold=True, reverse=r == self.cursor_row))
-            for _, values in columns:
+            for _label, values in columns:
                 values = np.asarray(values, dtype=float)
                 finite = np.abs(values[np.isfinite(values)])
                 scale = float(finite.max()) if finite.size else 0.0

@@ -8,15 +8,17 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui.equations import HYPER_SYMBOLS
-from tui.format import num, rate, short, signed
+from tui.format import num, rate, short, signed, styled
+from tui.i18n import N_, _
 
 __all__ = ["StatusLine"]
 
 MODE_STYLES = {
-    "paused": ("‖ paused", Style(color="yellow", bold=True)),
-    "running": ("▶ running", Style(color="green", bold=True)),
-    "diverged": ("✗ diverged", Style(color="red", bold=True)),
+    "paused": (N_("‖ paused"), Style(color="yellow", bold=True)),
+    "running": (N_("▶ running"), Style(color="green", bold=True)),
+    "diverged": (N_("✗ diverged"), Style(color="red", bold=True)),
 }
+"""Each mode's label (English; translated where drawn) and style."""
 
 
 class StatusLine(Widget):
@@ -60,12 +62,12 @@ class StatusLine(Widget):
         parts = [Text.assemble(("gradstep ", Style(bold=True, color="cyan")), (self.scenario, bold))]
         if describe and self.description:
             parts[0].append(f" — {self.description}")
-        where = Text.assemble("step ", (str(self.step), bold))
+        where = styled(_("step {t}"), t=(str(self.step), bold))
         if self.step < self.furthest:
-            where.append(f" of {self.furthest}", style=Style(color="magenta"))
+            where.append(" " + _("of {furthest}").format(furthest=self.furthest), style=Style(color="magenta"))
         parts.append(where)
         if self.loss is not None:
-            loss = Text.assemble("loss ", (num(self.loss), bold))
+            loss = styled(_("loss {value}"), value=(num(self.loss), bold))
             if self.loss_change is not None:
                 change_style = Style(color="green" if self.loss_change <= 0 else "red")
                 loss.append(f" ({signed(self.loss_change, 3)})", style=change_style)
@@ -78,18 +80,20 @@ class StatusLine(Widget):
             hyper.append(short(value), style=bold)
         parts.append(hyper)
         label, style = MODE_STYLES.get(self.mode, (self.mode, bold))
-        mode = Text(label, style=style)
+        mode = Text(_(label), style=style)
         if self.mode == "running":
             if self.steps_per_second is not None:
                 mode.append(f" {rate(self.steps_per_second)}")
-            mode.append(f" (speed {self.speed})", style=Style(dim=True))
+            mode.append(" " + _("(speed {speed})").format(speed=self.speed), style=Style(dim=True))
         parts.append(mode)
         return parts
 
     def _lines(self, width: int) -> list[Text]:
         short = self._pack(self._parts(describe=False), width)
         long = self._pack(self._parts(describe=True), width)
-        return long if len(long) == len(short) else short
+        # A description wider than the line would wrap and push the step out of sight.
+        fits = all(len(line.plain) <= width for line in long)
+        return long if fits and len(long) == len(short) else short
 
     @staticmethod
     def _pack(parts: list[Text], width: int) -> list[Text]:
