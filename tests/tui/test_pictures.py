@@ -13,6 +13,7 @@ import pytest
 from engine.race import Race
 from engine.scenario import load_scenario, resolve_scenario
 from engine.session import Session
+from engine.trace import ExportError
 from tui import picture_data as data
 from tui import pictures
 from tui.app import GradstepApp
@@ -143,7 +144,7 @@ def test_surface_png_is_a_slide(tmp_path):
 def test_a_missing_folder_is_a_clear_error_and_leaves_nothing(tmp_path):
     session, _records = stepped("adam-fabc", 3)
     figure = pictures.loss_figure(data.loss_picture(session))
-    with pytest.raises(pictures.ExportError, match="nope"):
+    with pytest.raises(ExportError, match="nope"):
         pictures.write_png(figure, tmp_path / "nope" / "loss.png")
     assert list(tmp_path.iterdir()) == []
 

@@ -28,7 +28,7 @@ PO = Path(__file__).resolve().parents[2] / "tui/locale/pt_BR/LC_MESSAGES/gradste
 
 SAME_IN_BOTH = {
     # names of things, the same in Portuguese: the program, keys on the keyboard, file formats
-    "gradstep", "space", "esc", "tab", "backspace", "home", "end", "escape", "enter", "ctrl", "shift",
+    "gradstep", "space", "esc", "tab", "pgup", "pgdn", "backspace", "home", "end", "escape", "enter", "ctrl", "shift",
     "jsonl", "csv", "json", "svg", "png", "toml", "nan", "inf",
     # the tutorial's symbols and the engine's identifiers (issue 8 keeps them in both languages)
     "alpha", "beta", "beta1", "beta2", "eps", "lr", "hat", "grad", "exp", "log", "sqrt", "tanh",
