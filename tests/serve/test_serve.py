@@ -167,13 +167,14 @@ def browser_or_skip() -> str:
     return chromium
 
 
-def test_served_dashboard_takes_three_steps_in_chromium(tmp_path):
+@pytest.mark.parametrize("lang, step", [("en", "step"), ("pt", "passo")])
+def test_served_dashboard_takes_three_steps_in_chromium(tmp_path, lang, step):
     chromium = browser_or_skip()
     from playwright.sync_api import sync_playwright
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    with serving(tmp_path, "adam-fabc", "--port", str(port)) as server:
+    with serving(tmp_path, "adam-fabc", "--port", str(port), "--lang", lang) as server:
         wait_until_answering(server, tmp_path, port)
         out, err = output(tmp_path)
         assert url in out and "warning" not in err
@@ -191,11 +192,11 @@ def test_served_dashboard_takes_three_steps_in_chromium(tmp_path):
                 assert page.evaluate("() => !!window.__gradstepTerminal"), \
                     "KEEP_TERMINAL no longer finds textual-serve's terminal: its page has changed"
                 # The status line: the scenario, then the step the session stands at.
-                page.wait_for_function(shows(r"gradstep adam-fabc\b.*\bstep 0\b"), timeout=30_000)
+                page.wait_for_function(shows(rf"gradstep adam-fabc\b.*\b{step} 0\b"), timeout=30_000)
                 page.locator(".xterm-screen").click()
                 for _press in range(3):
                     page.keyboard.press("Space")
-                page.wait_for_function(shows(r"gradstep adam-fabc\b.*\bstep 3\b"), timeout=15_000)
+                page.wait_for_function(shows(rf"gradstep adam-fabc\b.*\b{step} 3\b"), timeout=15_000)
                 # Ctrl+C with the page still open: the page is told, its dashboard ends.
                 stop_and_check_clean(server, tmp_path)
                 page.wait_for_selector("body.-closed", state="attached", timeout=5_000)
