@@ -16,13 +16,17 @@ Prints the resident memory at minute 1 and at the end, the growth per minute (fr
 on), the steps done, and whether the kept records stayed within their budgets: the engine's
 window and keyframes (``engine.history.History``, 64 MiB + 128 MiB by default) and the
 dashboard's recent records (``tui.history.RECENT``). The per-step scalars (loss and gradient
-norms of every step, in both histories) are meant to grow with the steps; their bytes are shown
-apart. Then the run is paused (``r``) and, 3 s later, the resident memory is read again (the
-frames' copies of the whole history are gone), again after glibc's ``malloc_trim(0)`` (the
-freed heap given back), and the bytes of the arrays the widgets keep are counted: what is left
-is what the app really holds. ``--tracemalloc`` adds the allocation sites that grew most
-between minute 1 and the end (tracing slows the dashboard about a hundred-fold, so its figures
-say little about a real run; the pause figures are the better tool).
+norms, in both histories) are shown apart: they grow with the steps until their budgets (the
+engine's :class:`~engine.scalar_log.ScalarLog`, about 1.4 million steps exact then min/max
+blocks; the dashboard's norm table, ``tui.history.NORM_ROWS`` rows), then stay level; so do the
+keyframes, once there are ``max_keyframes`` of them (8192 by default). Then the run is paused
+(``r``) and, 3 s later, the resident memory is read again, again after glibc's ``malloc_trim(0)``
+(the freed heap given back), and the bytes of the arrays the widgets keep are counted (a few
+points per column of each chart): what is left is what the app really holds. ``--tracemalloc``
+adds the allocation sites that grew most between minute 1 and the end (tracing slows the
+dashboard about a hundred-fold, so its figures say little about a real run; the pause figures
+are the better tool). Should the app stop early, its tmux window stays open and its last screen
+(a traceback) is printed.
 """
 
 from __future__ import annotations
@@ -58,8 +62,7 @@ def sample(screen, elapsed: float) -> dict:
 
     session = screen.session
     history = session.history
-    scalar_bytes = history.scalars.nbytes
-    tui_table = screen.history._table
+    scalar_bytes = history.scalars.nbytes + (history.ghost_log.nbytes if history.ghost_log is not None else 0)
     return {
         "seconds": round(elapsed, 1), "rss_kb": rss_kb(), "steps": session.furthest,
         "mode": screen.mode,
@@ -67,7 +70,7 @@ def sample(screen, elapsed: float) -> dict:
         "engine_record_bytes": history.nbytes - scalar_bytes,
         "engine_record_budget": history._window_bytes + history._keyframe_bytes,
         "keyframes": len(history._keyframe_ts),
-        "tui_table_bytes": tui_table.nbytes,
+        "tui_table_bytes": screen.history.nbytes,
         "tui_records": len(screen.history._records), "tui_records_budget": RECENT,
         "traced_kb": tracemalloc.get_traced_memory()[0] // 1024 if tracemalloc.is_tracing() else None,
     }
@@ -214,6 +217,8 @@ def in_tmux(args) -> None:
     # Textual draws on stderr: it must stay the terminal, so nothing is redirected here.
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", "-c", str(ROOT),
                     " ".join(_quote(c) for c in command)], check=True)
+    # An app that stops early leaves its window (and traceback) open, for the report below.
+    subprocess.run(["tmux", "set-option", "-t", name, "remain-on-exit", "on"], capture_output=True)
     try:
         _wait_log(args.log, "ready", 60)
         time.sleep(1.0)  # the first frame
@@ -223,6 +228,10 @@ def in_tmux(args) -> None:
         _wait_log(args.log, "after", 60)
         subprocess.run(["tmux", "send-keys", "-t", name, "q"], check=True)
         time.sleep(2.0)
+    except SystemExit:
+        screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True)
+        print(screen.stdout.rstrip() or "(the tmux session is gone)", file=sys.stderr)
+        raise
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
@@ -270,12 +279,18 @@ def report(entries: list[dict], minutes: float) -> None:
     print()
     print(f"RSS at minute 1: {one['rss_kb'] * mib:.1f} MiB; at {last['seconds'] / 60:.1f} min: "
           f"{last['rss_kb'] * mib:.1f} MiB; growth {growth:.2f} MiB/min after minute 1")
+    half = at(last["seconds"] / 2)  # the heap settles for a while: is it level by then?
+    if last["seconds"] > half["seconds"] > one["seconds"]:
+        print(f"growth over the second half (from {half['seconds'] / 60:.1f} min, "
+              f"{half['rss_kb'] * mib:.1f} MiB): "
+              f"{(last['rss_kb'] - half['rss_kb']) * mib / ((last['seconds'] - half['seconds']) / 60):.2f} MiB/min")
     print(f"steps done: {last['steps']:,} ({last['steps'] / max(last['seconds'], 1e-9):,.0f} steps/s overall, "
           f"{steps_rate:,.0f} steps/s after minute 1); final mode {last['mode']}")
     scalars = (last["engine_scalar_bytes"] + last["tui_table_bytes"]) - (one["engine_scalar_bytes"] + one["tui_table_bytes"])
     if span > 0:
-        print(f"per-step scalars (by design one row per step, both histories) grew "
-              f"{scalars / 2**20 / span:.2f} MiB/min after minute 1")
+        print(f"per-step scalars (both histories, bounded by their budgets) grew "
+              f"{scalars / 2**20 / span:.2f} MiB/min after minute 1; at the end "
+              f"{(last['engine_scalar_bytes'] + last['tui_table_bytes']) / 2**20:.1f} MiB")
     worst_rec = max(e["engine_record_bytes"] for e in samples)
     worst_tui = max(e["tui_records"] for e in samples)
     budget = last["engine_record_budget"]
@@ -291,7 +306,7 @@ def report(entries: list[dict], minutes: float) -> None:
             trimmed = "n/a" if e["trimmed_rss_kb"] is None else f"{e['trimmed_rss_kb'] * mib:.0f} MiB"
             print(f"paused for 3 s after the run: RSS {e['paused_rss_kb'] * mib:.0f} MiB; after "
                   f"malloc_trim(0) (the free heap given back): {trimmed}; the widgets' arrays "
-                  f"(series as long as the history) hold {e['widget_bytes'] / 2**20:.0f} MiB")
+                  f"hold {e['widget_bytes'] / 2**20:.1f} MiB")
     for e in entries:
         if "tracemalloc" in e:
             print("\ngrowth by allocation site, minute 1 to the end (tracemalloc):")

@@ -2,90 +2,36 @@
 
 Memory stays bounded on long runs:
 
-- per-step scalars (loss, validation loss, each layer's gradient norm) are kept for every step,
-  in float64 chunks (tens of bytes a step);
+- per-step scalars (loss, validation loss, each layer's gradient norm) are kept in a
+  :class:`~engine.scalar_log.ScalarLog`: every step exactly until it reaches its budget (about
+  1.4 million steps by default), then the most recent million steps exactly and older steps as
+  min/max blocks whose stride doubles as the run grows;
 - whole records (parameters, gradients, optimizer state) are kept for a window of recent steps,
   bounded by a byte budget;
 - keyframes (whole records) are kept every so often, the interval chosen so that replaying from
-  one takes a bounded time; when they outgrow their byte budget, every other one is dropped.
+  one takes a bounded time; when they outgrow their byte budget or count, every other one is
+  dropped.
 
 A step with no record kept is reached by replaying deterministically from the nearest keyframe
 at or before it (the engine is deterministic, so the replayed record is bit for bit the
-original). Records are immutable, so keeping one is keeping a reference.
+original). Records are immutable, so keeping one is keeping a reference. Time travel and export
+never read the scalars: they replay, so they stay exact however the scalars were summarised.
 """
 
 from __future__ import annotations
 
 import bisect
 
-import numpy as np
+from engine.scalar_log import BLOCKS, CHUNK, WINDOW, ScalarLog
 
-__all__ = ["ScalarLog", "History", "Schedule"]
+__all__ = ["ScalarLog", "History", "Schedule", "LOSS", "VAL", "RECORD_OVERHEAD"]
 
-CHUNK = 16384
+LOSS, VAL = 0, 1
+"""Columns of the history's scalar log; layer ``i``'s gradient norm is column ``2 + i``."""
 
-
-class ScalarLog:
-    """Per-step scalars, one row per step (step t is row t - 1), in fixed-size float64 chunks:
-    the loss, the validation loss (NaN without a split) and each layer's gradient norm."""
-
-    def __init__(self, layer_count):
-        self.layer_count = layer_count
-        self._loss, self._val, self._norms = [], [], []
-        self._n = 0
-
-    def __len__(self):
-        return self._n
-
-    def append(self, loss, val_loss, norms):
-        """Add the next step's scalars."""
-        i = self._n % CHUNK
-        if i == 0:
-            self._loss.append(np.full(CHUNK, np.nan))
-            self._val.append(np.full(CHUNK, np.nan))
-            self._norms.append(np.full((CHUNK, self.layer_count), np.nan))
-        self._loss[-1][i] = loss
-        if val_loss is not None:
-            self._val[-1][i] = val_loss
-        self._norms[-1][i] = norms
-        self._n += 1
-
-    def truncate(self, n):
-        """Keep only the first ``n`` rows."""
-        n = max(0, min(n, self._n))
-        keep = (n + CHUNK - 1) // CHUNK
-        for chunks in (self._loss, self._val, self._norms):
-            del chunks[keep:]
-            if chunks and n % CHUNK:
-                chunks[-1][n % CHUNK:] = np.nan
-        self._n = n
-
-    def _column(self, chunks, start, stop):
-        stop = self._n if stop is None else min(stop, self._n)
-        if start >= stop:
-            return np.zeros((0,) + chunks[0].shape[1:]) if chunks else np.zeros(0)
-        parts = []
-        for c in range(start // CHUNK, (stop - 1) // CHUNK + 1):
-            lo = max(start - c * CHUNK, 0)
-            hi = min(stop - c * CHUNK, CHUNK)
-            parts.append(chunks[c][lo:hi])
-        return np.concatenate(parts)
-
-    def losses(self, start=0, stop=None):
-        """The loss of steps ``start + 1 ... stop`` as a new array."""
-        return self._column(self._loss, start, stop)
-
-    def val_losses(self, start=0, stop=None):
-        return self._column(self._val, start, stop)
-
-    def norms(self, layer, start=0, stop=None):
-        """Layer ``layer``'s gradient norm (by position) for steps ``start + 1 ... stop``."""
-        col = self._column(self._norms, start, stop)
-        return col[:, layer] if col.ndim == 2 else col
-
-    @property
-    def nbytes(self):
-        return sum(c.nbytes for chunks in (self._loss, self._val, self._norms) for c in chunks)
+RECORD_OVERHEAD = 1280
+"""Bytes a kept record takes besides its arrays' numbers (the record, its arrays' headers and
+dicts; measured at 1.2 to 1.3 kB on the bundled scenarios), counted against the budgets."""
 
 
 class Schedule:
@@ -118,20 +64,36 @@ class Schedule:
 class History:
     """Where a session has been: scalars, recent records, keyframes and the ghost branch.
 
+    Args:
+        layer_count: Layers whose gradient norm is logged each step.
+        has_val: Whether the scenario has a validation split.
+        window_bytes: Budget of the ring of recent records.
+        keyframe_bytes: Budget of the keyframes.
+        keyframe_seconds: Compute time between keyframes (doubles when they are thinned).
+        max_interval: Most steps between keyframes (doubles when they are thinned).
+        max_keyframes: Most keyframes (tiny records would otherwise fit the byte budget by the
+            hundred thousand).
+        scalar_window, scalar_blocks, scalar_chunk: The scalar log's budgets (see
+            :class:`~engine.scalar_log.ScalarLog`).
+        enabled: False keeps nothing (benchmarks of the engine alone).
+
     Attributes:
         furthest: The furthest step computed on the current branch.
-        ghost: ``(start, losses)``: the loss of steps ``start + 1 ...`` of the abandoned branch,
-            or None.
+        scalars: Each step's loss, validation loss and layer norms on the current branch.
+        ghost_log: The abandoned branch's losses (a one-column :class:`ScalarLog` starting at
+            the branch point), or None.
     """
 
     def __init__(self, layer_count, has_val, window_bytes=64 << 20, keyframe_bytes=128 << 20,
-                 keyframe_seconds=0.05, max_interval=1000, enabled=True):
-        self.scalars = ScalarLog(layer_count)
+                 keyframe_seconds=0.05, max_interval=1000, max_keyframes=1 << 13, scalar_window=WINDOW,
+                 scalar_blocks=BLOCKS, scalar_chunk=CHUNK, enabled=True):
+        self.scalars = ScalarLog(2 + layer_count, scalar_window, scalar_blocks, scalar_chunk)
         self.has_val = has_val
         self.furthest = 0
-        self.ghost = None
+        self.ghost_log = None
         self._window_bytes = window_bytes
         self._keyframe_bytes = keyframe_bytes
+        self._max_keyframes = max_keyframes
         self._keyframe_seconds = keyframe_seconds
         self._max_interval = max_interval
         self._window_size = 256
@@ -154,7 +116,7 @@ class History:
             self.scalars.append(record.loss, record.val_loss, layer_norms)
             self.furthest = t
         if self._record_bytes is None:
-            self._record_bytes = max(1, record.theta.nbytes * (3 + len(record.opt_state)))
+            self._record_bytes = record.theta.nbytes * (3 + len(record.opt_state)) + RECORD_OVERHEAD
             self._window_size = int(max(8, min(512, self._window_bytes // self._record_bytes)))
             self._ring = [None] * self._window_size
         self._remember(record)
@@ -171,7 +133,8 @@ class History:
             bisect.insort(self._keyframe_ts, t)
         self._since_keyframe = 0.0
         self._steps_since_keyframe = 0
-        if len(self._keyframes) * (self._record_bytes or 1) > self._keyframe_bytes:
+        if (len(self._keyframes) * (self._record_bytes or 1) > self._keyframe_bytes
+                or len(self._keyframes) > self._max_keyframes):
             self._thin_keyframes()
 
     def _thin_keyframes(self):
@@ -202,23 +165,63 @@ class History:
         return self._keyframes.get(self._keyframe_ts[i])
 
     def losses(self):
-        """The loss of every step on the current branch (step t at index t - 1)."""
-        return self.scalars.losses()
+        """The loss of every step on the current branch (step t at index t - 1), as a new array.
+
+        Exact for every step while the run is within the scalar log's budget; beyond it, the
+        steps before :attr:`ScalarLog.exact_from` are NaN (they are kept as min/max blocks:
+        :meth:`envelope` draws them). As long as the run, so not for every frame.
+        """
+        return self.scalars.values(LOSS)
 
     def val_losses(self):
-        """The validation loss of every step, or None without a validation split."""
-        return self.scalars.val_losses() if self.has_val else None
+        """The validation loss of every step (as :meth:`losses`), or None without a split."""
+        return self.scalars.values(VAL) if self.has_val else None
 
     def layer_norms(self, i):
-        """The gradient norm of the i-th layer (by position) at every step."""
-        return self.scalars.norms(i)
+        """The gradient norm of the i-th layer (by position) at every step (as :meth:`losses`)."""
+        return self.scalars.values(2 + i)
+
+    @property
+    def ghost(self):
+        """``(start, losses)``: the loss of steps ``start + 1 ...`` of the abandoned branch (as
+        :meth:`losses`: NaN where summarised), or None. Builds an array as long as the ghost:
+        charts use :meth:`envelope` and :attr:`ghost_span`."""
+        log = self.ghost_log
+        return None if log is None else (log.first, log.values(0))
+
+    @property
+    def ghost_span(self):
+        """``(start, end)``: the abandoned branch holds steps ``start + 1 ... end``; or None."""
+        log = self.ghost_log
+        return None if log is None else (log.first, log.end)
+
+    def envelope(self, series, columns, low=None, stop=None):
+        """What a chart ``columns`` wide draws of a series: ``(steps, values)``, at most
+        ``2 * columns`` points keeping each column's lowest and highest value (the points
+        themselves for a short series); see :meth:`ScalarLog.envelope`.
+
+        Args:
+            series: ``"loss"``, ``"val"``, ``"ghost"`` (the abandoned branch's loss) or a
+                layer's position (its gradient norm).
+            columns: The chart's width.
+            low: Leave out values below this (a log scale's floor).
+            stop: Only steps up to this one (of the current branch; the ghost ignores it).
+        """
+        if series == "ghost":
+            log, column, stop = self.ghost_log, LOSS, None
+            if log is None:
+                return None
+        else:
+            log, column = self.scalars, {"loss": LOSS, "val": VAL}.get(series, None)
+            column = 2 + series if column is None else column
+        return log.envelope(column, columns, low, stop=stop)
 
     # -- branching -------------------------------------------------------------------------
     def branch_at(self, t):
         """Abandon the steps after ``t``: their losses become the ghost, the rest is forgotten."""
         if t >= self.furthest:
             return
-        self.ghost = (t, self.scalars.losses(t))
+        self.ghost_log = self.scalars.split(t, columns=(LOSS,))
         self.truncate(t)
 
     def truncate(self, t):
@@ -233,6 +236,7 @@ class History:
 
     @property
     def nbytes(self):
-        """Approximate memory held: scalars plus kept records."""
+        """Approximate memory held: scalars, the ghost's, and kept records."""
         kept = len({r.step for r in self._ring if r is not None} | set(self._keyframes))
-        return self.scalars.nbytes + kept * (self._record_bytes or 0)
+        ghost = 0 if self.ghost_log is None else self.ghost_log.nbytes
+        return self.scalars.nbytes + ghost + kept * (self._record_bytes or 0)

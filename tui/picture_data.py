@@ -2,11 +2,12 @@
 
 A :class:`LossPicture` holds the loss of every step (for a long run, each column's lowest and
 highest loss) of a :class:`~engine.session.Session`'s history (with the validation loss and the
-abandoned branch where it has them) or of each runner of a :class:`~engine.race.Race`; a :class:`SurfacePicture` holds the grid of
-:func:`engine.surface.surface` with the path (or the race's paths) over it. :mod:`tui.pictures`
-draws them. Reading a picture is cheap and is done where the engine may not move (under the
-dashboard's or the race's lock); a surface's grid takes up to seconds (networks are evaluated
-point by point) and is computed away from the screen's thread.
+abandoned branch where it has them) or of each runner of a :class:`~engine.race.Race`; a
+:class:`SurfacePicture` holds the grid of :func:`engine.surface.surface` with the path (or the
+race's paths) over it. :mod:`tui.pictures` draws them. Reading a picture is cheap and is done
+where the engine may not move (under the dashboard's or the race's lock); a surface's grid takes
+up to seconds (networks are evaluated point by point) and is computed away from the screen's
+thread.
 
 No Textual and no matplotlib here: ``gradstep run --plot`` uses this without a screen.
 """
@@ -148,7 +149,7 @@ def loss_picture(session, log=None, marks=(), current=None) -> LossPicture:
     steps, losses = history.envelope("loss", PICTURE_COLUMNS, low, stop=n)
     curves = []
     ghost = history.envelope("ghost", PICTURE_COLUMNS, low)
-    if ghost is not None and history.ghost_span[1] > history.ghost_span[0]:
+    if ghost is not None:
         curves.append(Curve(_("abandoned branch"), *ghost, GHOST, dimmed=True))
     val = history.envelope("val", PICTURE_COLUMNS, low, stop=n) if history.has_val else None
     curves.append(Curve(_("training") if val is not None else _("loss"), steps, losses, TRAIN))

@@ -16,18 +16,19 @@ import time
 import numpy as np
 from textual.widgets import Static
 
-from tui.equations import OPTIMIZER_TITLES, Scalar, worked_lines
+from tui.equations import Scalar, optimizer_title, worked_lines
 from tui.format import num
+from tui.i18n import _, language
 from tui.widgets.equations_view import EquationsView
 from tui.widgets.layer_list import LayerList
-from tui.widgets.loss_chart import LossChart
+from tui.widgets.loss_chart import LossChart, Source
 from tui.widgets.matrix_view import MatrixView
 from tui.widgets.param_chart import ParamChart
 from tui.widgets.state_table import StateTable
 from tui.widgets.status_line import StatusLine
 from tui.widgets.timeline import Timeline
 
-__all__ = ["Presenter", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
+__all__ = ["Presenter", "loss_curves", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
 
 STATE_LABELS = {"V": "V", "S": "S", "S_max": "S_max", "V_hat": "V̂", "S_hat": "Ŝ", "update": "Δθ",
                 "lr_eff": "α_eff"}
@@ -47,13 +48,29 @@ def effective_lr_formula(kind: str, hyper) -> str:
         return "α/(√S+ε)"
     if kind == "adagrad":
         return "α/(1+(t−1)·lr_decay)/(√S+ε)" if hyper.get("lr_decay") else "α/(√S+ε)"
-    return "α, the same for every θ"
+    return "α, " + _("the same for every θ")
 
 CHART_STEPS = 200
 """How many recent steps the up-close chart shows."""
 
 CHART_INTERVAL = 0.4
 """While running, the charts (the costliest widgets to draw) are redrawn at most this often."""
+
+
+def loss_curves(history) -> Source:
+    """The loss chart's :data:`~tui.widgets.loss_chart.Source` over the engine's ``history``:
+    the training and validation loss of steps 1 ... furthest and the abandoned branch's loss,
+    each downsampled by the history to the chart's width (read when the chart draws: the
+    training thread may be adding steps meanwhile, which the history allows)."""
+    def curves(columns: int, low: float | None):
+        n = len(history.scalars)  # one count for both curves of the current branch
+        ghost = history.ghost_span
+        return {
+            "train": (*history.envelope("loss", columns, low, stop=n), 1, n),
+            "validation": (*history.envelope("val", columns, low, stop=n), 1, n) if history.has_val else None,
+            "ghost": None if ghost is None else (*history.envelope("ghost", columns, low), ghost[0] + 1, ghost[1]),
+        }
+    return curves
 
 
 class Presenter:
@@ -92,7 +109,7 @@ class Presenter:
         session = screen.session
         scenario = screen.scenario
         status.scenario = scenario.name
-        status.description = scenario.description
+        status.description = scenario.description_for(language())
         status.step = 0 if record is None else record.step
         status.furthest = session.furthest
         status.loss = None if record is None else record.loss
@@ -105,25 +122,22 @@ class Presenter:
         status.speed = screen.speed_label()
 
     def loss(self) -> None:
-        """The loss curve from the engine's history (every step up to the furthest one)."""
+        """The loss curve from the engine's history: the chart asks it for as many points as it
+        has columns, never for the whole run."""
         screen = self.screen
         session = screen.session
-        history = session.history
-        losses = history.losses()
-        val = history.val_losses()
-        steps = np.arange(1, len(losses) + 1)
-        current = session.t if session.t < len(losses) else None
-        marks = tuple(step for step, _, _ in screen.history.lr_changes)
-        screen.query_one(LossChart).show(steps, losses, val, marks, current=current, ghost=history.ghost)
+        marks = tuple(step for step, _old, _new in screen.history.lr_changes)
+        current = session.t if session.t < session.furthest else None
+        screen.query_one(LossChart).show(loss_curves(session.history), marks, current=current)
 
     def timeline(self) -> None:
         session = self.screen.session
         timeline = self.screen.query_one(Timeline)
-        ghost = session.history.ghost
+        span = session.history.ghost_span
         timeline.t = session.t
         timeline.furthest = session.furthest
-        timeline.branch = None if ghost is None else ghost[0]
-        timeline.ghost_end = None if ghost is None else ghost[0] + len(ghost[1])
+        timeline.branch = None if span is None else span[0]
+        timeline.ghost_end = None if span is None else span[1]
 
     def layers(self, record) -> None:
         screen = self.screen
@@ -174,11 +188,11 @@ class Presenter:
         hyper = session.hyper if record is None else record.hyper
         screen.query_one(f"#view-{EFFECTIVE_LR}", MatrixView).caption = (
             f"α_eff = {effective_lr_formula(kind, hyper)}")
-        title = f"{OPTIMIZER_TITLES.get(kind, kind)}"
+        title = optimizer_title(kind)
         t = 0 if record is None else record.step
         state = screen.query_one("#state")
-        state.border_title = f"{title} state — {grid.title}, t = {t}"
-        screen.query_one("#gradient").border_title = f"gradient ∂L/∂θ — {grid.title}"
+        state.border_title = _("{optimizer} state — {layer}, t = {t}").format(optimizer=title, layer=grid.title, t=t)
+        screen.query_one("#gradient").border_title = _("gradient ∂L/∂θ — {layer}").format(layer=grid.title)
         notes = []
         tabs = screen.query_one("#state-tabs")
         if tabs.display and tabs.active == f"tab-{EFFECTIVE_LR}":
@@ -200,7 +214,7 @@ class Presenter:
         table.cursor_row = screen.cursor[1]
         if record is None:
             table.columns = (("θ", grid.values(screen.history.initial)[0]),)
-            table.note = "step 0: the initial parameters; g and the state come with step 1"
+            table.note = _("step 0: the initial parameters; g and the state come with step 1")
             return
         columns = [("g", grid.values(record.grads)[0])] if screen.has_class("-narrow") else []
         for k in self.state_keys():
@@ -209,7 +223,7 @@ class Presenter:
         table.note = f"α_eff = {effective_lr_formula(record.optimizer, record.hyper)}"
 
     def cursor(self, record) -> None:
-        for view, _ in self._views():
+        for view, _arrays in self._views():
             view.cursor = self.screen.cursor
         self.screen.query_one(StateTable).cursor_row = self.screen.cursor[1]
         self.up_close(record)
@@ -223,8 +237,9 @@ class Presenter:
         name = cell.label if len(cell.label) <= 3 else "θ"
         if record is None:
             start = screen.history.initial[cell.param][cell.index]
-            panel.border_title = f"{cell.label} up close: {num(start)} before step 1"
-            equations.lines = (("press space to take step 1, n for 10, r to run", None),)
+            panel.border_title = _("{entry} up close: {value} before step 1").format(entry=cell.label,
+                                                                                       value=num(start))
+            equations.lines = ((_("press space to take step 1, n for 10, r to run"), None),)
             plot.show(np.zeros(0), {})
             return
         previous = screen.record_at(record.step - 1, fetch=True) if record.step >= 2 else None
@@ -240,7 +255,7 @@ class Presenter:
             prev=prev_state, state={k: v[cell.index] for k, v in record.state[cell.param].items()},
             hyper=dict(record.hyper), bias1=record.bias_correction1, bias2=record.bias_correction2)
         where = cell.label if name == cell.label else f"θ = {cell.label}"
-        panel.border_title = f"{where} up close — step t = {record.step}"
+        panel.border_title = _("{entry} up close — step t = {t}").format(entry=where, t=record.step)
         equations.lines = tuple(worked_lines(record.optimizer, scalar))
         if chart:
             self._chart(plot, record, cell)

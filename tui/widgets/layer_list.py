@@ -20,7 +20,9 @@ class LayerList(Widget):
     Attributes:
         grids: The layers (:class:`~tui.grid.Grid`), in order.
         shapes: ``{parameter name: shape}``.
-        norms: ``{parameter name: array}``: the gradient norm at every step so far (sparklines).
+        norms: ``{parameter name: array}``: the gradient norm over the steps so far, for the
+            sparklines: one value a step, or for a long run the largest of each few steps
+            (:meth:`tui.history.TrainingHistory.grad_norms`; a bounded number of values).
         param_norms: ``{parameter name: float}``: the record's gradient norms (the numbers shown).
         layer_norms: ``{layer: float}`` from the record (shown beside a layer's name).
         selected: Index of the grid shown in the matrices.
@@ -68,7 +70,7 @@ class LayerList(Widget):
         self._line_to_grid = [k for k, *_ in lines]
         if not lines:
             return text
-        name_width = max(len(label) for _, _, label, _, _ in lines)
+        name_width = max(len(label) for _grid, _header, label, _norm, _name in lines)
         shape_width = max((len(shape(self.shapes[p])) for *_, p in lines if p and self.shapes.get(p)),
                           default=0)
         spark_width = max(0, self.size.width - (2 + name_width + 1 + shape_width + 1 + 13))

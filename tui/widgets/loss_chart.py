@@ -1,16 +1,39 @@
-"""The loss curve over the whole run, downsampled to the columns it has."""
+"""The loss curve over the whole run, downsampled to the columns it has.
+
+The chart never holds the run's whole history: it is given a *source*, a function that returns,
+for a width in columns and a floor (the log scale's), the few points each curve draws
+(:meth:`engine.history.History.envelope` makes them chunk by chunk, keeping each column's lowest
+and highest loss). It asks again when its width or scale changes.
+"""
 
 from __future__ import annotations
+
+from typing import Callable, Optional
 
 import numpy as np
 from rich.text import Text
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
-__all__ = ["LossChart", "envelope", "integer_ticks", "value_ticks", "plottable", "drawn"]
+from engine.scalar_log import FLOOR
+from tui.i18n import _
+from tui.widgets.too_small import too_small
 
-TINY = 1e-150
-"""plotext fails on numbers this close to zero (denormals appear when training converges)."""
+__all__ = ["LossChart", "Curves", "Source", "envelope", "integer_ticks", "value_ticks", "plottable", "drawn",
+           "TINY"]
+
+TINY = FLOOR
+"""plotext fails on numbers this close to zero (denormals appear when training converges); the
+engine's history keeps, for each summarised block of steps, its least loss at or above this."""
+
+Curves = dict[str, Optional[tuple[np.ndarray, np.ndarray, int, int]]]
+"""What a source gives: for ``"train"``, ``"validation"`` and ``"ghost"`` (the abandoned branch)
+the points to draw and the steps the curve spans, ``(steps, values, first step, last step)``, or
+None (no such curve). Values are the loss as recorded (:func:`plottable` is applied here)."""
+
+Source = Callable[[int, Optional[float]], Curves]
+"""``source(columns, low)``: the curves for a chart ``columns`` wide, leaving out values below
+``low`` (None: only non-finite values are left out)."""
 
 
 def plottable(values) -> np.ndarray:
@@ -24,7 +47,7 @@ def drawn(plot: PlotextPlot):
     try:
         return PlotextPlot.render(plot)
     except (ArithmeticError, ValueError, IndexError):
-        return Text("(these numbers cannot be charted)", style="dim")
+        return Text(_("(these numbers cannot be charted)"), style="dim")
 
 
 def envelope(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
@@ -32,7 +55,9 @@ def envelope(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np
 
     Plotting costs several microseconds per point on the UI thread, so a long history is cut
     into ``columns`` buckets; each bucket contributes its minimum and maximum (in the order they
-    occur), so spikes and the noise band stay visible however long the run.
+    occur), so spikes and the noise band stay visible however long the run. (For arrays at hand;
+    the chart's curves come from :meth:`engine.scalar_log.ScalarLog.envelope`, which does the
+    same chunk by chunk over a history of any length.)
     """
     n = len(y)
     if n <= 2 * columns:
@@ -96,7 +121,7 @@ def value_ticks(low: float, high: float, log: bool, count: int = 5) -> tuple[lis
         ticks = [t for t in ticks if low <= t <= high]
     if not log or len(ticks) < 2:  # linear, or a log range too short for round powers
         step = _nice_step((high - low) / max(count, 1))
-        for _ in range(4):
+        for _attempt in range(4):
             start = np.ceil(low / step) * step
             ticks = [float(t) for t in np.arange(start, high + step / 2, step) if t <= high]
             if len(ticks) >= 2:
@@ -124,71 +149,82 @@ class LossChart(PlotextPlot):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
+        self._source: Source | None = None
+        self._drawn_for: tuple[int, bool] | None = None
         self._steps = np.zeros(0)
         self._loss = np.zeros(0)
         self._val: np.ndarray | None = None
         self._marks: tuple[int, ...] = ()
+        self._curves: Curves = {}
         self.current: int | None = None
         """The step marked as where the session stands, or None (at the latest step)."""
         self.ghost: tuple[np.ndarray, np.ndarray] | None = None
-        """``(steps, losses)`` of the abandoned branch, or None."""
+        """``(steps, losses)`` drawn for the abandoned branch, or None."""
 
-    def show(self, steps: np.ndarray, loss: np.ndarray, val: np.ndarray | None = None,
-             marks: tuple[int, ...] = (), current: int | None = None,
-             ghost: tuple[int, np.ndarray] | None = None) -> None:
-        """Plot these series (arrays of equal length) at the next refresh.
+    def show(self, source: Source, marks: tuple[int, ...] = (), current: int | None = None) -> None:
+        """Plot the curves of ``source`` at the next refresh.
 
         Args:
-            steps: Step numbers.
-            loss: Training loss per step.
-            val: Validation loss per step, or None.
+            source: Gives the points of each curve for a width (see :data:`Source`).
             marks: Steps at which the learning rate was changed (drawn as vertical lines).
             current: The step the session stands at, marked when it is not the latest; None
                 for no mark.
-            ghost: ``(start, losses)``: the loss of steps ``start + 1 ...`` of a branch left
-                behind, drawn dimmed; or None.
         """
-        self._steps, self._loss, self._val, self._marks = steps, loss, val, tuple(marks)
+        self._source, self._marks = source, tuple(marks)
         self.current = current
-        if ghost is None or len(ghost[1]) == 0:
-            self.ghost = None
-        else:
-            start, losses = ghost
-            self.ghost = (np.arange(start + 1, start + 1 + len(losses), dtype=float), np.asarray(losses))
+        self._fetch()
         self.refresh()
+
+    def _columns(self) -> int:
+        return max(self.size.width - 10, 8)
+
+    def _fetch(self) -> None:
+        """Ask the source for the curves at the present width and scale."""
+        self._drawn_for = (self._columns(), bool(self.log_scale))
+        curves = {} if self._source is None else self._source(self._columns(), TINY if self.log_scale else None)
+        train, val, ghost = curves.get("train"), curves.get("validation"), curves.get("ghost")
+        self._steps, self._loss = (train[0], train[1]) if train is not None else (np.zeros(0), np.zeros(0))
+        self._val = None if val is None else val[1]
+        self.ghost = None if ghost is None or ghost[2] > ghost[3] else (ghost[0], ghost[1])
+        self._curves = curves
 
     def watch_log_scale(self) -> None:
         self.refresh()
 
     def render(self):
+        if self.size.width < 20 or self.size.height < 5:  # no room for the axes and a curve
+            return too_small(self.size.width)
+        if self._source is not None and self._drawn_for != (self._columns(), bool(self.log_scale)):
+            self._fetch()  # resized, or the scale changed
         plt = self.plt
         plt.clear_figure()
-        columns = max(self.size.width - 10, 8)
-        steps = np.asarray(self._steps, dtype=float)
-        if len(steps) or self.ghost is not None:
+        columns = self._columns()
+        curves = self._curves
+        train, val, ghost = curves.get("train"), curves.get("validation"), curves.get("ghost")
+        has_train = train is not None and train[2] <= train[3]
+        if has_train or self.ghost is not None:
             plt.yscale("log" if self.log_scale else "linear")
             # A legend covers the start of the curve: for the ghost, only when there is room.
-            labelled = self._val is not None or (self.ghost is not None and self.size.height >= 14)
+            labelled = val is not None or (self.ghost is not None and self.size.height >= 14)
             series = []
             if self.ghost is not None:  # first, so that the current branch is drawn over it
-                series.append((*self.ghost, "abandoned", "gray"))
-            series.append((steps, self._loss, "train", "cyan"))
-            if self._val is not None:
-                series.append((steps, self._val, "validation", "orange"))
+                series.append((ghost, _("abandoned"), "gray"))
+            if train is not None:
+                series.append((train, _("train"), "cyan"))
+            if val is not None:
+                series.append((val, _("validation"), "orange"))
             low, high = np.inf, -np.inf
             first, last = np.inf, -np.inf
-            for x_all, values, label, colour in series:
-                values = plottable(values)
-                keep = np.isfinite(values) & ((values > 0) if self.log_scale else True)
-                if not keep.any():
+            for (x, values, start, end), label, colour in series:
+                if not len(x):
                     continue
-                x, y = envelope(x_all[keep], values[keep], columns)
+                y = plottable(values)
                 low, high = min(low, float(y.min())), max(high, float(y.max()))
-                first, last = min(first, float(x_all[0])), max(last, float(x_all[-1]))
-                plt.plot(x.tolist(), y.tolist(), marker="braille", color=colour,
+                first, last = min(first, float(start)), max(last, float(end))
+                plt.plot(np.asarray(x, dtype=float).tolist(), y.tolist(), marker="braille", color=colour,
                          label=label if labelled else None)
             if not np.isfinite(first):
-                plt.xlabel("step")
+                plt.xlabel(_("step"))
                 return drawn(self)
             ticks, labels = value_ticks(low, high, self.log_scale, max(2, self.size.height // 4))
             if ticks:
@@ -202,5 +238,5 @@ class LossChart(PlotextPlot):
                 plt.xlim(first, last)
             ticks = integer_ticks(first, last, max(2, columns // 12))
             plt.xticks(ticks, [str(t) for t in ticks])
-        plt.xlabel("step")
+        plt.xlabel(_("step"))
         return drawn(self)

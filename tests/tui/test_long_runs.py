@@ -1,0 +1,134 @@
+"""Long runs in bounded memory: the dashboard's norm table merges rows (keeping each row's
+largest norm), and the loss chart draws a few points per column that keep each column's extremes,
+whatever the length of the run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from textual.app import App, ComposeResult
+
+from engine.scenario import load_scenario, resolve_scenario
+from engine.session import Session
+from tui.format import sparkline
+from tui.history import RECENT, TrainingHistory
+from tui.screens.presenter import loss_curves
+from tui.widgets.loss_chart import TINY, LossChart
+
+SMALL_SCALARS = dict(scalar_window=64, scalar_blocks=32, scalar_chunk=16)
+
+
+def stepped(name, steps, **options):
+    session = Session(load_scenario(resolve_scenario(name)), history_options=options or None)
+    return session, [session.step() for _step in range(steps)]
+
+
+def test_the_norm_table_keeps_the_largest_norm_of_each_rows_steps():
+    session, records = stepped("xor", 3000)
+    history = TrainingHistory(session.layout, session.params, rows=64)
+    for record in records:
+        history.add(record)
+    assert history.nbytes <= 64 * len(session.layout.names) * 8
+    stride = history.stride
+    assert stride == 64  # 3000 steps in at most 64 rows: rows of 64 steps
+    norms = history.grad_norms()
+    for name in session.layout.names:
+        every = np.array([np.linalg.norm(r.grads[name]) for r in records])  # independent of the table
+        padded = np.full(-(-len(every) // stride) * stride, np.nan)
+        padded[: len(every)] = every
+        np.testing.assert_allclose(norms[name], np.nanmax(padded.reshape(-1, stride), axis=1), rtol=1e-12)
+        # the sparkline of a long run still shows its largest spike
+        assert sparkline(norms[name], 20).count("█") >= 1
+
+
+def test_the_norm_table_is_exact_for_short_runs_and_follows_a_branch():
+    session, records = stepped("xor", 50)
+    history = TrainingHistory(session.layout, session.params, rows=64)
+    for record in records:
+        history.add(record)
+    assert history.stride == 1
+    every = [r.grad_norms["layer1.W"] for r in records]
+    np.testing.assert_array_equal(history.grad_norms()["layer1.W"], every)
+    np.testing.assert_array_equal(history.grad_norms(20)["layer1.W"], every[:20])
+    history.truncate(30)
+    assert len(history) == 30 and len(history.grad_norms()["layer1.W"]) == 30
+
+
+def test_the_records_of_the_recent_steps_are_kept_beside_the_table():
+    session, records = stepped("adam-fabc", RECENT + 50)
+    history = TrainingHistory(session.layout, session.params, rows=16)
+    for record in records:
+        history.add(record)
+    assert history.record_at(RECENT + 50) is records[-1] and history.record_at(51) is records[50]
+    assert history.record_at(50) is None  # the oldest went
+
+
+def test_a_merged_row_reaching_past_a_branch_is_cleared():
+    session, records = stepped("adam-fabc", 300)
+    history = TrainingHistory(session.layout, session.params, rows=16)
+    for record in records:
+        history.add(record)
+    stride = history.stride  # 300 steps in 16 rows: 32 steps a row
+    assert stride == 32
+    history.truncate(100)  # rows of steps 1-32, 33-64, 65-96 stay; 97-128 held abandoned steps
+    kept = history.grad_norms()["a"]
+    assert len(kept) == 4 and np.isnan(kept[3])
+    every = np.array([abs(float(r.grads["a"])) for r in records[:96]])
+    np.testing.assert_allclose(kept[:3], every.reshape(3, 32).max(axis=1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_the_loss_chart_of_a_long_run_keeps_its_extremes_in_few_points(log):
+    session, records = stepped("adam-fabc", 5000, **SMALL_SCALARS)
+    assert session.history.scalars.exact_from > 0  # summarised
+    losses = np.array([r.loss for r in records])
+    if log:
+        losses = losses[losses >= TINY]
+    curves = loss_curves(session.history)(100, TINY if log else None)
+    steps, values, first, last = curves["train"]
+    assert (first, last) == (1, 5000) and curves["ghost"] is None and curves["validation"] is None
+    assert len(values) <= 200 and np.all(np.diff(steps) >= 0)
+    assert values.max() == losses.max() and values.min() == losses.min()
+
+
+def test_a_long_branch_is_drawn_bounded_beside_the_new_one():
+    session, records = stepped("adam-fabc", 4000, **SMALL_SCALARS)
+    session.goto(1000)
+    session.set_lr(0.01)
+    session.run(10)
+    curves = loss_curves(session.history)(60, None)
+    ghost_steps, ghost, first, last = curves["ghost"]
+    assert (first, last) == (1001, 4000) and len(ghost) <= 120
+    old = np.array([r.loss for r in records[1000:]])
+    assert ghost.max() <= old.max() and ghost.min() >= old.min()
+    assert session.history.ghost_log.nbytes <= 8 * (64 + 3 * 32 + 2 * 16)
+
+
+class ChartApp(App):
+    def compose(self) -> ComposeResult:
+        yield LossChart()
+
+
+async def test_the_chart_asks_again_when_its_width_or_scale_changes():
+    session, records = stepped("adam-fabc", 5000, **SMALL_SCALARS)
+    asked = []
+    source = loss_curves(session.history)
+
+    def counted(columns, low):
+        asked.append((columns, low))
+        return source(columns, low)
+
+    app = ChartApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        chart = app.query_one(LossChart)
+        chart.show(counted, marks=(2000,), current=3000)
+        await pilot.pause()
+        assert asked[-1] == (70, None) and len(chart._loss) <= 140
+        assert chart._loss.max() == max(r.loss for r in records)
+        chart.log_scale = True
+        await pilot.pause()
+        assert asked[-1] == (70, TINY)
+        await pilot.resize_terminal(50, 20)
+        await pilot.pause()
+        assert asked[-1] == (40, TINY) and len(chart._loss) <= 80
+        assert "step" in chart.render().plain if hasattr(chart.render(), "plain") else True
