@@ -110,6 +110,18 @@ async def drawn(app) -> None:
         await taken(app, 1)
 
 
+async def settled_display(app, step: int, within: float = 1.0) -> None:
+    """Draw until the status line shows ``step``, for at most ``within`` seconds. The training
+    thread's last message reaches the event loop through ``call_from_thread`` and may land just
+    after :func:`taken`'s marks, so one draw can be a frame early; a step that stays wrong for a
+    second is what the test is after."""
+    deadline = time.monotonic() + within
+    await drawn(app)
+    while shown_step(app) != step and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+        await drawn(app)
+
+
 async def press(pilot, key: str) -> None:
     """Press ``key`` as the terminal driver would. ``Pilot.press`` also waits for the process's
     CPU to idle, 40 ms at least and a whole second while training runs: 2,000 of those would
@@ -179,7 +191,7 @@ async def press_randomly(data, app) -> tuple[int, set[str], set[str]]:
             running_for = 0
             if screen.mode == "running":  # a finite run (n, N) still finishing
                 continue
-            await drawn(app)
+            await settled_display(app, screen.session.t)
             assert shown_step(app) == screen.session.t, f"after {len(pressed)} presses: {pressed[-30:]}"
             compared += 1
     return compared, set(pressed), seen
