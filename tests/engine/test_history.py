@@ -55,24 +55,31 @@ OPS = st.lists(st.one_of(
 ), min_size=1, max_size=12)
 
 
+def walk(session, ops):
+    """Apply ``ops`` (from OPS) to ``session``; after each, yield the learning-rate changes in
+    force on its current branch (step -> lr taking effect after it), for :func:`straight`."""
+    changes = {}
+    for op, arg in ops:
+        if op == "step":
+            session.run(arg)
+        elif op == "back":
+            session.back(arg)
+        elif op == "goto":
+            session.goto(int(arg * session.furthest))
+        else:
+            if arg != session.hyper["lr"]:
+                changes = {k: v for k, v in changes.items() if k < session.t}
+                changes[session.t] = arg
+            session.set_lr(arg)
+        yield changes
+
+
 @settings(max_examples=40, deadline=None)
 @given(ops=OPS)
 def test_random_walks_reach_the_records_of_a_straight_run(ops):
     scenario = net_scenario()
     s = Session(scenario, history_options=SMALL)
-    changes = {}  # step -> lr taking effect after it, on the current branch
-    for op, arg in ops:
-        if op == "step":
-            s.run(arg)
-        elif op == "back":
-            s.back(arg)
-        elif op == "goto":
-            s.goto(int(arg * s.furthest))
-        else:
-            if arg != s.hyper["lr"]:
-                changes = {k: v for k, v in changes.items() if k < s.t}
-                changes[s.t] = arg
-            s.set_lr(arg)
+    for changes in walk(s, ops):
         ref = straight(scenario, s.t, changes)
         assert_same(s.record, ref.record)
         np.testing.assert_array_equal(s.theta, ref.theta)

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from engine.scalar_log import FLOOR, ScalarLog
 from engine.session import Session
-from tests.engine.test_history import OPS, assert_same, net_scenario, straight
+from tests.engine.test_history import OPS, assert_same, net_scenario, straight, walk
 
 
 def filled(rows, window, blocks, chunk, seed=0):
@@ -181,18 +181,7 @@ def test_random_walks_stay_exact_with_summarised_scalars(ops):
     scenario = net_scenario()
     s = Session(scenario, history_options=TINY_SCALARS)
     changes = {}
-    for op, arg in ops:
-        if op == "step":
-            s.run(arg)
-        elif op == "back":
-            s.back(arg)
-        elif op == "goto":
-            s.goto(int(arg * s.furthest))
-        else:
-            if arg != s.hyper["lr"]:
-                changes = {k: v for k, v in changes.items() if k < s.t}
-                changes[s.t] = arg
-            s.set_lr(arg)
+    for changes in walk(s, ops):
         ref = straight(scenario, s.t, changes)
         assert_same(s.record, ref.record)
     # the exact scalars are the straight run's
