@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.surface import Surface, surface, window
-from tui.equations import OPTIMIZER_TITLES
+from tui.equations import optimizer_title
 from tui.format import short
 from tui.i18n import _, ngettext
 
@@ -156,8 +156,7 @@ def loss_picture(session, log=None, marks=(), current=None) -> LossPicture:
     if val is not None:
         curves.append(Curve(_("validation"), *val, VALIDATION))
     title = _("{scenario}: {optimizer}, learning rate α = {lr}").format(
-        scenario=session.scenario.name, optimizer=_(OPTIMIZER_TITLES.get(session.optimizer_kind,
-                                                                          session.optimizer_kind)),
+        scenario=session.scenario.name, optimizer=optimizer_title(session.optimizer_kind),
         lr=short(session.hyper["lr"]))
     return LossPicture(title, tuple(curves), tuple(marks), current, log)
 

@@ -289,10 +289,7 @@ async def test_pictures_over_the_surface_view_draw_its_slice(tmp_path, monkeypat
         await pilot.press("s")
         await settle(pilot)
         view = app.screen
-        await pilot.press("p")
-        await settle(pilot)
-        await app.workers.wait_for_complete()
-        await settle(pilot)
+        await press_p(app, pilot)
         assert app.screen is view
         assert_slide_sized_and_drawn(tmp_path / "adam-fabc-step10-surface.png")
         svg = (tmp_path / "adam-fabc-step10-screen.svg").read_text()
