@@ -29,12 +29,22 @@ def on_screen(app) -> str:
     return " ".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def resize(pilot, size, seconds: float = 0.25) -> None:
+async def resize(pilot, size, seconds: float = 0.25, deadline: float = 20.0) -> None:
     """Resize the terminal, as ``Pilot.resize_terminal`` does, and let ``seconds`` pass. (That
-    also waits for the CPU to idle, which it never does while training runs: a second each.)"""
+    also waits for the CPU to idle, which it never does while training runs: a second each.)
+
+    On a busy machine, with a large network training, the screen can take longer than
+    ``seconds`` to be laid out again: wait, up to ``deadline`` seconds, until the terminal's new
+    size shows (the message below the minimum, the status line above it). A screen that never
+    shows it still fails the test's assertions."""
     pilot.app._driver._size = Size(*size)
     pilot.app.post_message(Resize(Size(*size), Size(*size)))
     await pilot.pause(seconds)
+    expected = f"{size[0]}×{size[1]}" if below_minimum(size) else "step "
+    waited = seconds
+    while size != (1, 1) and waited < deadline and expected not in " ".join(on_screen(pilot.app).split()):
+        await pilot.pause(0.1)
+        waited += 0.1
 
 
 def below_minimum(size) -> bool:
