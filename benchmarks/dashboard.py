@@ -40,8 +40,8 @@ LARGE = ROOT / "tests" / "data" / "large" / "digits-784.toml"
 
 
 def bare_rate(scenario_name, seconds):
-    from engine.scenario import load_scenario, resolve_scenario
-    from engine.session import Session
+    from gradstep.engine.scenario import load_scenario, resolve_scenario
+    from gradstep.engine.session import Session
 
     session = Session(load_scenario(resolve_scenario(scenario_name)))
     started = time.perf_counter()
@@ -52,7 +52,7 @@ def bare_rate(scenario_name, seconds):
 
 
 async def running_rate(scenario_name, seconds):
-    from tui.app import GradstepApp
+    from gradstep.tui.app import GradstepApp
 
     app = GradstepApp(scenario_name)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -73,8 +73,8 @@ async def frame_rate(scenario_name, seconds, size=(120, 40), warmup=1.0):
     A frame is a paint of the screen (``App._display`` given an update) whose status line shows
     a step not painted before; paints that change nothing else are not frames of the run.
     """
-    from tui.app import GradstepApp
-    from tui.widgets.status_line import StatusLine
+    from gradstep.tui.app import GradstepApp
+    from gradstep.tui.widgets.status_line import StatusLine
 
     app = GradstepApp(scenario_name)
     async with app.run_test(size=size) as pilot:

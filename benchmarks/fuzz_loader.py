@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.errors import ScenarioError  # noqa: E402
+from gradstep.engine.errors import ScenarioError  # noqa: E402
 from tests.engine.scenario_fuzz import KINDS, RandomChooser, check_error, load_case, make_case  # noqa: E402
 
 _VALUES = [

@@ -14,11 +14,11 @@ this script reads back.
 
 Prints the resident memory at minute 1 and at the end, the growth per minute (from minute 1
 on), the steps done, and whether the kept records stayed within their budgets: the engine's
-window and keyframes (``engine.history.History``, 64 MiB + 128 MiB by default) and the
-dashboard's recent records (``tui.history.RECENT``). The per-step scalars (loss and gradient
+window and keyframes (``gradstep.engine.history.History``, 64 MiB + 128 MiB by default) and the
+dashboard's recent records (``gradstep.tui.history.RECENT``). The per-step scalars (loss and gradient
 norms, in both histories) are shown apart: they grow with the steps until their budgets (the
-engine's :class:`~engine.scalar_log.ScalarLog`, about 1.4 million steps exact then min/max
-blocks; the dashboard's norm table, ``tui.history.NORM_ROWS`` rows), then stay level; so do the
+engine's :class:`~gradstep.engine.scalar_log.ScalarLog`, about 1.4 million steps exact then min/max
+blocks; the dashboard's norm table, ``gradstep.tui.history.NORM_ROWS`` rows), then stay level; so do the
 keyframes, once there are ``max_keyframes`` of them (8192 by default). Then the run is paused
 (``r``) and, 3 s later, the resident memory is read again, again after glibc's ``malloc_trim(0)``
 (the freed heap given back), and the bytes of the arrays the widgets keep are counted (a few
@@ -58,7 +58,7 @@ def sample(screen, elapsed: float) -> dict:
     """What the app holds now; read from the sampling thread without locks (numbers only)."""
     import tracemalloc
 
-    from tui.history import RECENT
+    from gradstep.tui.history import RECENT
 
     session = screen.session
     history = session.history
@@ -85,7 +85,7 @@ def sampler(app, log_path: Path, every: float, minutes: float, trace: bool) -> N
     """Thread body: wait for the run to start, then log a sample every ``every`` seconds."""
     import tracemalloc
 
-    from tui.screens.dashboard import DashboardScreen
+    from gradstep.tui.screens.dashboard import DashboardScreen
 
     with open(log_path, "a") as log:
         def write(entry):
@@ -169,7 +169,7 @@ def child(args) -> None:
         import tracemalloc
 
         tracemalloc.start(8)
-    from tui.app import GradstepApp
+    from gradstep.tui.app import GradstepApp
 
     app = GradstepApp(args.scenario)
     thread = threading.Thread(target=sampler, daemon=True,
@@ -184,7 +184,7 @@ async def headless(args) -> None:
         import tracemalloc
 
         tracemalloc.start(8)
-    from tui.app import GradstepApp
+    from gradstep.tui.app import GradstepApp
 
     app = GradstepApp(args.scenario)
     async with app.run_test(size=(120, 40)) as pilot:

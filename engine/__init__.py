@@ -7,19 +7,19 @@ benchmarked without a terminal. The names below are imported on first use.
 __all__ = ["Session", "StepRecord", "ParamLayout", "Diverged", "load_scenario", "ScenarioError"]
 
 _HOMES = {
-    "Session": "engine.session",
-    "Diverged": "engine.session",
-    "StepRecord": "engine.record",
-    "ParamLayout": "engine.record",
-    "load_scenario": "engine.scenario",
-    "ScenarioError": "engine.errors",
+    "Session": "gradstep.engine.session",
+    "Diverged": "gradstep.engine.session",
+    "StepRecord": "gradstep.engine.record",
+    "ParamLayout": "gradstep.engine.record",
+    "load_scenario": "gradstep.engine.scenario",
+    "ScenarioError": "gradstep.engine.errors",
 }
 
 
 def __getattr__(name):
     home = _HOMES.get(name)
     if home is None:
-        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+        raise AttributeError(f"module 'gradstep.engine' has no attribute {name!r}")
     import importlib
 
     return getattr(importlib.import_module(home), name)

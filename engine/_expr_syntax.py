@@ -1,7 +1,7 @@
-"""Tokens and syntax tree of the expression language (see :mod:`engine.expr`).
+"""Tokens and syntax tree of the expression language (see :mod:`gradstep.engine.expr`).
 
 A tokenizer and a recursive-descent parser written by hand: user text is never handed to
-Python's own evaluator. :func:`engine.expr.parse_expression` is the entry point.
+Python's own evaluator. :func:`gradstep.engine.expr.parse_expression` is the entry point.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from difflib import get_close_matches
 
 import numpy as np
 
-from engine import autodiff as ad
-from engine.errors import ExpressionError
-from engine.i18n import N_, _, ngettext
+from gradstep.engine import autodiff as ad
+from gradstep.engine.errors import ExpressionError
+from gradstep.engine.i18n import N_, _, ngettext
 
 MAX_LENGTH = 2000
 """Longest expression accepted, in characters."""

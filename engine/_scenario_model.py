@@ -3,7 +3,7 @@
 The part of the scenario reader that checks ``[objective]`` and ``[model]``: names, initial
 values, that the expression parses and evaluates at the initial values to the right shape, and
 that a network's layers, weights and outputs fit its data. Mixed into
-:class:`engine._scenario_reader._Reader`, which supplies ``fail``, ``shown``, ``text`` and
+:class:`gradstep.engine._scenario_reader._Reader`, which supplies ``fail``, ``shown``, ``text`` and
 ``dtype``.
 """
 
@@ -15,13 +15,13 @@ from types import MappingProxyType
 
 import numpy as np
 
-from engine import autodiff as ad
-from engine._scenario_table import MAX_LAYERS, MAX_PARAMETERS, MAX_UNITS, _REQUIRED
-from engine.errors import ExpressionError, format_key, locate_key
-from engine.expr import CONSTANTS, FUNCTIONS, parse_expression
-from engine.i18n import _, ngettext
-from engine.nn import INITS
-from engine.scenario import ExpressionSpec, LayerSpec, NetworkSpec, _frozen_map
+from gradstep.engine import autodiff as ad
+from gradstep.engine._scenario_table import MAX_LAYERS, MAX_PARAMETERS, MAX_UNITS, _REQUIRED
+from gradstep.engine.errors import ExpressionError, format_key, locate_key
+from gradstep.engine.expr import CONSTANTS, FUNCTIONS, parse_expression
+from gradstep.engine.i18n import _, ngettext
+from gradstep.engine.nn import INITS
+from gradstep.engine.scenario import ExpressionSpec, LayerSpec, NetworkSpec, _frozen_map
 
 _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
 _INITS = tuple(INITS)

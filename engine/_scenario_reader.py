@@ -1,11 +1,11 @@
-"""Reading a parsed TOML document into a :class:`~engine.scenario.Scenario`, checking everything.
+"""Reading a parsed TOML document into a :class:`~gradstep.engine.scenario.Scenario`, checking everything.
 
 Plain hand-written validation (no schema library): each table is read through a
-:class:`~engine._scenario_table._Table` that knows its key path, so that every error names the
+:class:`~gradstep.engine._scenario_table._Table` that knows its key path, so that every error names the
 key, finds its line in the text and says what was expected and what was found. This module
 reads the top level, ``[data]``, ``[loss]``, ``[optimizer]``, ``[[compare]]`` and
-``[training]``; :mod:`engine._scenario_model` reads ``[objective]`` and ``[model]``. The public
-entry points are :func:`engine.scenario.load_scenario` and :func:`engine.scenario.loads_scenario`.
+``[training]``; :mod:`gradstep.engine._scenario_model` reads ``[objective]`` and ``[model]``. The public
+entry points are :func:`gradstep.engine.scenario.load_scenario` and :func:`gradstep.engine.scenario.loads_scenario`.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import data as _data
-from engine import optim
-from engine._scenario_model import _ModelReader
-from engine._scenario_table import MAX_COMPARE, MAX_STEPS, _readonly, _show, _Table
-from engine.errors import ScenarioError, format_key, locate_key
-from engine.i18n import _
-from engine.losses import LOSSES
-from engine.scenario import Dataset, OptimizerSpec, Scenario, TrainingSpec, _frozen_map
+from gradstep.engine import data as _data
+from gradstep.engine import optim
+from gradstep.engine._scenario_model import _ModelReader
+from gradstep.engine._scenario_table import MAX_COMPARE, MAX_STEPS, _readonly, _show, _Table
+from gradstep.engine.errors import ScenarioError, format_key, locate_key
+from gradstep.engine.i18n import _
+from gradstep.engine.losses import LOSSES
+from gradstep.engine.scenario import Dataset, OptimizerSpec, Scenario, TrainingSpec, _frozen_map
 
 _NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
 _LOSSES = tuple(LOSSES)

@@ -1,9 +1,9 @@
 """Reading one TOML table of a scenario file, value by value, with errors that name the key.
 
-:class:`_Table` is the primitive the scenario reader (:mod:`engine._scenario_reader`,
-:mod:`engine._scenario_model`) is built from: it knows its key path, so that every error names
+:class:`_Table` is the primitive the scenario reader (:mod:`gradstep.engine._scenario_reader`,
+:mod:`gradstep.engine._scenario_model`) is built from: it knows its key path, so that every error names
 the key, finds its line in the text and says what was expected and what was found. Every
-message is written in English and looked up in the installed translation (:mod:`engine.i18n`).
+message is written in English and looked up in the installed translation (:mod:`gradstep.engine.i18n`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from engine import data as _data
-from engine.errors import ScenarioError, format_key
-from engine.i18n import _
+from gradstep.engine import data as _data
+from gradstep.engine.errors import ScenarioError, format_key
+from gradstep.engine.i18n import _
 
 MAX_UNITS = 4096
 MAX_LAYERS = 16

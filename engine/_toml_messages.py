@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from engine.i18n import N_, _
+from gradstep.engine.i18n import N_, _
 
 __all__ = ["translate_toml_message"]
 

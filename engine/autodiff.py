@@ -473,7 +473,7 @@ def transpose(a, axes=None):
 
 # Elementwise functions live beside this module; importing them last keeps one namespace
 # (``ad.tanh``, ``ad.relu``) without a file past 400 lines.
-from engine._functions import (  # noqa: E402
+from gradstep.engine._functions import (  # noqa: E402
     ACTIVATIONS, abs, clip, cos, elu, exp, identity, leaky_relu, log, log_softmax, maximum,
     minimum, relu, sigmoid, sin, softplus, sqrt, tan, tanh,
 )

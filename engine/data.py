@@ -1,6 +1,6 @@
 """Data sets for scenarios: inline arrays, CSV files and seeded generators.
 
-Everything here returns plain NumPy arrays and raises :class:`~engine.errors.ScenarioError`
+Everything here returns plain NumPy arrays and raises :class:`~gradstep.engine.errors.ScenarioError`
 for bad input; the scenario loader adds the file, line and key of the scenario that asked for
 the data. The same seed always gives the same data (``numpy.random.default_rng(seed)``).
 
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import ScenarioError
-from engine.i18n import _
+from gradstep.engine.errors import ScenarioError
+from gradstep.engine.i18n import _
 
 __all__ = [
     "GENERATORS", "REGRESSION", "CLASSIFICATION", "DEFAULT_NOISE", "MAX_ROWS", "MAX_ELEMENTS",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.i18n import _
+from gradstep.engine.i18n import _
 
 __all__ = ["explain_forward", "explain_backward", "explain_state", "describe"]
 

@@ -31,11 +31,11 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from engine import autodiff as ad
-from engine._expr_syntax import (CONSTANTS, FUNCTIONS, MAX_DEPTH, MAX_LENGTH, _BINARY_FUNCS, _OPS,
+from gradstep.engine import autodiff as ad
+from gradstep.engine._expr_syntax import (CONSTANTS, FUNCTIONS, MAX_DEPTH, MAX_LENGTH, _BINARY_FUNCS, _OPS,
                                  _UNARY, _err, _Parser)
-from engine.errors import ExpressionError
-from engine.i18n import _
+from gradstep.engine.errors import ExpressionError
+from gradstep.engine.i18n import _
 
 __all__ = ["Expression", "parse_expression", "FUNCTIONS", "CONSTANTS", "MAX_LENGTH", "MAX_DEPTH"]
 

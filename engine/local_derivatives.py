@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.i18n import N_, _
-from engine.losses import match_target
+from gradstep.engine.i18n import N_, _
+from gradstep.engine.losses import match_target
 
 __all__ = ["Local", "local_derivative", "push_tangent", "OPS", "ELEMENTWISE", "LOSS_OPS"]
 

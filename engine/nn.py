@@ -1,4 +1,4 @@
-"""Dense networks built from a :class:`~engine.scenario.NetworkSpec`.
+"""Dense networks built from a :class:`~gradstep.engine.scenario.NetworkSpec`.
 
 Layer k computes ``a_k = act_k(a_{k-1} @ W_k + b_k)`` with ``W_k`` of shape (inputs, units) and
 ``b_k`` of shape (units,); ``a_0`` is the input batch. Parameters are named ``layer1.W``,
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import autodiff as ad
+from gradstep.engine import autodiff as ad
 
 __all__ = ["INITS", "network_parameters", "network_forward", "parameter_names"]
 

@@ -29,7 +29,7 @@ from typing import Mapping
 
 import numpy as np
 
-from engine.i18n import _
+from gradstep.engine.i18n import _
 
 __all__ = [
     "DEFAULTS", "OPTIMIZERS", "STATE_NAMES", "ADAM_FAMILY",

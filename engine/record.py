@@ -15,7 +15,7 @@ from typing import Mapping
 
 import numpy as np
 
-from engine import optim
+from gradstep.engine import optim
 
 __all__ = ["ParamLayout", "StepRecord"]
 
@@ -170,7 +170,7 @@ class StepRecord:
     @cached_property
     def effective_lr(self):
         """``{name: array}``: the step size each parameter effectively gets at this step
-        (Adam: ``lr / (sqrt(S_hat) + eps)``; see :func:`engine.optim.effective_lr`)."""
+        (Adam: ``lr / (sqrt(S_hat) + eps)``; see :func:`gradstep.engine.optim.effective_lr`)."""
         flat = optim.effective_lr(self.optimizer, self.opt_state, self.hyper, self.layout.size, self.theta.dtype)
         flat = np.asarray(flat, dtype=self.theta.dtype)
         flat.flags.writeable = False

@@ -7,7 +7,7 @@ line of float operations and their local derivatives, run forward and then backw
 (reverse-mode, the same chain rule the autodiff graph applies, with PyTorch's conventions at
 kinks). The training loop uses it for objectives whose parameters and constants are all scalars (in
 float32 on NumPy float32 scalars, for arithmetic only); everything else, and every view that
-shows the graph, uses :mod:`engine.autodiff`.
+shows the graph, uses :mod:`gradstep.engine.autodiff`.
 
 The results equal the graph's up to the last bit or two (``math`` and NumPy may round ``exp``
 or ``log`` differently). Whenever a value is not finite, or ``math`` refuses (log of a negative
@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from engine import autodiff as ad
+from gradstep.engine import autodiff as ad
 
 __all__ = ["scalar_program", "ScalarProgram"]
 
@@ -177,7 +177,7 @@ def scalar_program(expression, params, constants, dtype=np.float64):
     the expression uses is a 0-d value.
 
     Args:
-        expression: A parsed :class:`engine.expr.Expression`.
+        expression: A parsed :class:`gradstep.engine.expr.Expression`.
         params: Parameter names, in the session's order.
         constants: ``{name: array}`` of named constants.
         dtype: float64 (Python floats) or float32 (NumPy float32 scalars, arithmetic only).

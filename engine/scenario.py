@@ -1,8 +1,8 @@
 """A training setup as frozen dataclasses: what a scenario file describes.
 
 :func:`load_scenario` turns a TOML file into these, with precise error messages (the checking
-itself lives in :mod:`engine._scenario_reader`; the format is described in docs/scenarios.md);
-the engine's :class:`~engine.session.Session` only ever sees these objects, so scenarios can
+itself lives in :mod:`gradstep.engine._scenario_reader`; the format is described in docs/scenarios.md);
+the engine's :class:`~gradstep.engine.session.Session` only ever sees these objects, so scenarios can
 also be built in code.
 """
 
@@ -19,9 +19,9 @@ from typing import Mapping
 
 import numpy as np
 
-from engine._toml_messages import translate_toml_message
-from engine.errors import ScenarioError
-from engine.i18n import _
+from gradstep.engine._toml_messages import translate_toml_message
+from gradstep.engine.errors import ScenarioError
+from gradstep.engine.i18n import _
 
 __all__ = [
     "KINDS", "LayerSpec", "NetworkSpec", "ExpressionSpec", "Dataset", "OptimizerSpec",
@@ -43,7 +43,7 @@ class LayerSpec:
 
     Attributes:
         units: Number of outputs of the layer.
-        activation: Name in :data:`engine.autodiff.ACTIVATIONS`; ``identity`` for the last layer
+        activation: Name in :data:`gradstep.engine.autodiff.ACTIVATIONS`; ``identity`` for the last layer
             unless the file says otherwise.
     """
 
@@ -76,7 +76,7 @@ class ExpressionSpec:
     """An expression of named parameters (objective) or of inputs and parameters (parametric).
 
     Attributes:
-        expression: The text, in the safe expression language of :mod:`engine.expr`.
+        expression: The text, in the safe expression language of :mod:`gradstep.engine.expr`.
         params: Initial value of each parameter, scalars as 0-d arrays, in the file's order.
         constants: Named constant arrays the expression may use.
     """
@@ -110,7 +110,7 @@ class OptimizerSpec:
     """Which optimizer, and its hyperparameters.
 
     Attributes:
-        kind: One of :data:`engine.optim.OPTIMIZERS`.
+        kind: One of :data:`gradstep.engine.optim.OPTIMIZERS`.
         lr: Learning rate (the tutorial's alpha).
         hyper: The other hyperparameters the file set (``momentum``, ``rho``, ``beta1``,
             ``beta2``, ``eps``, ``weight_decay``); the rest take PyTorch's defaults.
@@ -148,7 +148,7 @@ class Scenario:
         model: :class:`ExpressionSpec` for the first two kinds, :class:`NetworkSpec` for networks.
         optimizer: The optimizer.
         data: The data set (None for objectives).
-        loss: Loss name from :data:`engine.losses.LOSSES` (None for objectives).
+        loss: Loss name from :data:`gradstep.engine.losses.LOSSES` (None for objectives).
         training: Run length and batching.
         description: One line shown in lists and in the dashboard (English).
         notes: Teaching text (English).
@@ -255,7 +255,7 @@ def loads_scenario(text: str, path=None) -> Scenario:
         raise ScenarioError(_("invalid TOML: {problem}")
                             .format(problem=_("arrays or tables nested too deeply")),
                             file=shown) from None
-    from engine._scenario_reader import read_document
+    from gradstep.engine._scenario_reader import read_document
 
     base = Path(path).parent if path is not None else Path.cwd()
     return read_document(doc, text, shown, base, Path(path) if path is not None else None)
@@ -288,7 +288,7 @@ def bundled_scenarios(lang: str = "en") -> list[tuple[str, str, Path]]:
             falling back to ``description`` when a file has none).
     """
     out = []
-    root = importlib.resources.files("scenarios")
+    root = importlib.resources.files("gradstep.scenarios")
     for entry in root.iterdir():
         if not entry.name.endswith(".toml"):
             continue

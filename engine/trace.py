@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-from engine.i18n import _
+from gradstep.engine.i18n import _
 
 __all__ = ["record_to_dict", "record_to_json", "csv_header", "csv_row", "write_records", "write_trace", "AtomicFile", "ExportError"]
 

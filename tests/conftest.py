@@ -2,14 +2,14 @@
 
 The command line chooses its language from LANGUAGE / LC_ALL / LC_MESSAGES / LANG; a developer
 whose LANG is pt_BR would otherwise see the English expectations fail. Tests of Portuguese ask
-for it explicitly (``--lang pt``, or ``tui.i18n.install("pt")``).
+for it explicitly (``--lang pt``, or ``gradstep.tui.i18n.install("pt")``).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tui import i18n
+from gradstep.tui import i18n
 
 
 @pytest.fixture(autouse=True)

@@ -8,9 +8,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_importing_engine_does_not_import_textual():
-    code = ("import sys, engine, engine.session, engine.scenario, engine.optim, engine.losses, "
-            "engine.nn, engine.autodiff; print('textual' in sys.modules or 'rich' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    code = ("import sys, gradstep.engine, gradstep.engine.session, gradstep.engine.scenario, "
+            "gradstep.engine.optim, gradstep.engine.losses, gradstep.engine.nn, gradstep.engine.autodiff; "
+            "print('textual' in sys.modules or 'rich' in sys.modules)")
+    # From another folder, so that the installed package is what is imported.
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "tests" / "data", capture_output=True,
+                         text=True, check=True)
     assert out.stdout.strip() == "False"
 
 

@@ -15,8 +15,8 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from tui.i18n import _, translate_bindings
-from tui.screens.palette import TranslatedTextualApp, translated_command
+from gradstep.tui.i18n import _, translate_bindings
+from gradstep.tui.screens.palette import TranslatedTextualApp, translated_command
 
 __all__ = ["GradstepApp", "run_dashboard"]
 
@@ -28,7 +28,7 @@ class GradstepApp(TranslatedTextualApp, App[int]):
         scenario_path: A path to a scenario file, or the name of a bundled scenario.
 
     Raises:
-        engine.errors.ScenarioError: When the scenario cannot be read (before any screen shows).
+        gradstep.engine.errors.ScenarioError: When the scenario cannot be read (before any screen shows).
     """
 
     TITLE = "gradstep"
@@ -46,12 +46,12 @@ class GradstepApp(TranslatedTextualApp, App[int]):
         super().__init__()
         translate_bindings(self)  # Textual's "palette" binding
         self.bind("p", "pictures", show=False)  # `p` over every view too; BINDINGS lists the views
-        from engine.scenario import load_scenario, resolve_scenario
+        from gradstep.engine.scenario import load_scenario, resolve_scenario
 
         self.scenario = load_scenario(resolve_scenario(str(scenario_path)))
 
     def on_mount(self) -> None:
-        from tui.screens.dashboard import DashboardScreen
+        from gradstep.tui.screens.dashboard import DashboardScreen
 
         self.push_screen(DashboardScreen(self.scenario))
 
@@ -72,14 +72,14 @@ class GradstepApp(TranslatedTextualApp, App[int]):
 
     def action_pictures(self) -> None:
         """Save the screen (SVG) and its loss curve and surface (PNG) for slides: issue 8."""
-        from tui.dashboard_pictures import save_pictures
+        from gradstep.tui.dashboard_pictures import save_pictures
 
         save_pictures(self)
 
     # -- the views of the mathematics ------------------------------------------------------
     def _dashboard(self):
         """The dashboard screen on the stack (None before it is pushed)."""
-        from tui.screens.dashboard import DashboardScreen
+        from gradstep.tui.screens.dashboard import DashboardScreen
 
         for screen in reversed(self.screen_stack):
             if isinstance(screen, DashboardScreen):
@@ -90,15 +90,15 @@ class GradstepApp(TranslatedTextualApp, App[int]):
         """The views open from the dashboard or from another view, not from a dialog."""
         if action != "view":
             return True
-        from tui.screens.dashboard import DashboardScreen
-        from tui.screens.math_view import MathView
+        from gradstep.tui.screens.dashboard import DashboardScreen
+        from gradstep.tui.screens.math_view import MathView
 
         return isinstance(self.screen, (DashboardScreen, MathView)) and self._dashboard() is not None
 
     def action_view(self, name: str) -> None:
         """Show view ``name`` (``chain``, ``gradcheck``, ``fit``, ``surface``, ``race``) of the
         dashboard's session; from another view, in its place."""
-        from tui.screens.math_view import MathView
+        from gradstep.tui.screens.math_view import MathView
 
         dashboard = self._dashboard()
         if dashboard is None:
@@ -114,11 +114,11 @@ class GradstepApp(TranslatedTextualApp, App[int]):
 
 
 _VIEWS = {
-    "chain": ("tui.screens.chain_view", "ChainView"),
-    "gradcheck": ("tui.screens.gradcheck_view", "GradCheckView"),
-    "fit": ("tui.screens.fit_view", "FitView"),
-    "surface": ("tui.screens.surface_view", "SurfaceView"),
-    "race": ("tui.screens.race_view", "RaceView"),
+    "chain": ("gradstep.tui.screens.chain_view", "ChainView"),
+    "gradcheck": ("gradstep.tui.screens.gradcheck_view", "GradCheckView"),
+    "fit": ("gradstep.tui.screens.fit_view", "FitView"),
+    "surface": ("gradstep.tui.screens.surface_view", "SurfaceView"),
+    "race": ("gradstep.tui.screens.race_view", "RaceView"),
 }
 """Each view's module and class, imported when first opened."""
 
@@ -131,7 +131,7 @@ def _view_class(name: str):
 
 
 def _help_for(binding) -> str:
-    from tui.screens.help import KEY_HELP
+    from gradstep.tui.screens.help import KEY_HELP
 
     return _(KEY_HELP.get(binding.action, binding.description))
 
@@ -144,7 +144,7 @@ def run_dashboard(path: Path | str) -> int:
     """
     import sys
 
-    from engine.errors import ScenarioError
+    from gradstep.engine.errors import ScenarioError
 
     try:
         app = GradstepApp(path)

@@ -1,7 +1,7 @@
-"""The chain rule as text: a :class:`~engine.chain.ChainReport` written out for the learner.
+"""The chain rule as text: a :class:`~gradstep.engine.chain.ChainReport` written out for the learner.
 
 Every number is one of the report's (a node's value, a local derivative, a product the engine
-formed), passed through :mod:`tui.format`; nothing here differentiates or multiplies.
+formed), passed through :mod:`gradstep.tui.format`; nothing here differentiates or multiplies.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from tui.format import num, shape
-from tui.i18n import _, ngettext
+from gradstep.tui.format import num, shape
+from gradstep.tui.i18n import _, ngettext
 
 __all__ = ["entry_text", "preview", "paths_table", "layers_table", "entry_sum", "chain_renderable",
            "agrees"]

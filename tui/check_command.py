@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from engine.gradcheck import TOLERANCE, gradient_check
-from engine.scenario import load_scenario, resolve_scenario
-from engine.session import Session
-from tui.i18n import _, ngettext
+from gradstep.engine.gradcheck import TOLERANCE, gradient_check
+from gradstep.engine.scenario import load_scenario, resolve_scenario
+from gradstep.engine.session import Session
+from gradstep.tui.i18n import _, ngettext
 
 EXIT_OK, EXIT_MISMATCH = 0, 1
 

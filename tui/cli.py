@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from tui.i18n import LANGUAGES, N_, _, choose_language, install, language
+from gradstep.tui.i18n import LANGUAGES, N_, _, choose_language, install, language
 
 EXIT_OK, EXIT_MISMATCH, EXIT_INVALID, EXIT_DIVERGED = 0, 1, 2, 3
 COMMANDS = ("open", "list", "run", "check", "serve")
@@ -88,7 +88,7 @@ def build_parser():
                          help=_("check at most N entries per scenario, a seeded sample beyond that "
                                 "(default 2000)"))
 
-    from tui.serve_command import DEFAULT_HOST, DEFAULT_PORT, parse_port
+    from gradstep.tui.serve_command import DEFAULT_HOST, DEFAULT_PORT, parse_port
 
     p_serve = sub.add_parser(
         "serve", parents=[language], help=_("serve the dashboard as a web page"),
@@ -149,22 +149,22 @@ def main(argv=None):
     if not rest or (rest[0] not in COMMANDS and not rest[0].startswith("-")):
         argv.insert(head, "open")
     args = build_parser().parse_args(argv)
-    from engine.errors import ScenarioError
-    from engine.trace import ExportError
+    from gradstep.engine.errors import ScenarioError
+    from gradstep.engine.trace import ExportError
 
     try:
         if args.command == "list":
             return cmd_list()
         if args.command == "run":
-            from tui.run_command import run_scenario
+            from gradstep.tui.run_command import run_scenario
 
             return run_scenario(args)
         if args.command == "check":
-            from tui.check_command import check_scenarios
+            from gradstep.tui.check_command import check_scenarios
 
             return check_scenarios(args.scenarios, args.max_entries)
         if args.command == "serve":
-            from tui.serve_command import serve_dashboard
+            from gradstep.tui.serve_command import serve_dashboard
 
             return serve_dashboard(args.scenario, args.host, args.port)
         return cmd_open(args.scenario)
@@ -177,7 +177,7 @@ def main(argv=None):
 
 
 def cmd_list():
-    from engine.scenario import bundled_scenarios
+    from gradstep.engine.scenario import bundled_scenarios
 
     entries = bundled_scenarios(language())
     width = max((len(name) for name, _description, _path in entries), default=0)
@@ -187,11 +187,11 @@ def cmd_list():
 
 
 def cmd_open(name_or_path):
-    from engine.scenario import DEFAULT_SCENARIO, load_scenario, resolve_scenario
+    from gradstep.engine.scenario import DEFAULT_SCENARIO, load_scenario, resolve_scenario
 
     path = resolve_scenario(name_or_path or DEFAULT_SCENARIO)
     load_scenario(path)  # a broken file is reported here, before any screen starts
-    from tui.app import run_dashboard
+    from gradstep.tui.app import run_dashboard
 
     return run_dashboard(path)
 

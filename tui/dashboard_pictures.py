@@ -22,7 +22,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from tui.i18n import _
+from gradstep.tui.i18n import _
 
 __all__ = ["save_pictures", "GROUP"]
 
@@ -32,9 +32,9 @@ GROUP = "pictures"
 
 def save_pictures(app) -> None:
     """Take the pictures of what ``app`` shows (over its dashboard) and write them."""
-    from tui.pictures import free_stem
-    from tui.screens.dashboard import DashboardScreen
-    from tui.screens.export_dialog import suggested_path
+    from gradstep.tui.pictures import free_stem
+    from gradstep.tui.screens.dashboard import DashboardScreen
+    from gradstep.tui.screens.export_dialog import suggested_path
 
     dashboard = next((s for s in reversed(app.screen_stack) if isinstance(s, DashboardScreen)), None)
     if dashboard is None:
@@ -58,12 +58,12 @@ def save_pictures(app) -> None:
 def _plan(screen, dashboard):
     """``(loss picture, surface picture maker or None, step)`` for what ``screen`` shows, read
     now (under the engine's lock); the surface's grid is left to the worker."""
-    from engine.surface import pick_entries
-    from tui import picture_data as data
-    from tui.screens.race_view import RaceView
-    from tui.screens.surface_view import ParameterPath, SurfaceView
-    from tui.widgets.loss_chart import LossChart
-    from tui.widgets.race_chart import RaceChart
+    from gradstep.engine.surface import pick_entries
+    from gradstep.tui import picture_data as data
+    from gradstep.tui.screens.race_view import RaceView
+    from gradstep.tui.screens.surface_view import ParameterPath, SurfaceView
+    from gradstep.tui.widgets.loss_chart import LossChart
+    from gradstep.tui.widgets.race_chart import RaceChart
 
     if isinstance(screen, RaceView):
         with screen._lock:  # the race may be stepping in its own worker
@@ -94,8 +94,8 @@ def _plan(screen, dashboard):
 
 def _draw(app, svg, loss, surface, stem) -> None:
     """Write the pictures (on a worker thread) and report on the screen's thread."""
-    from engine.trace import ExportError
-    from tui.pictures import (SUFFIXES, PicturesUnavailable, loss_figure, require_matplotlib,
+    from gradstep.engine.trace import ExportError
+    from gradstep.tui.pictures import (SUFFIXES, PicturesUnavailable, loss_figure, require_matplotlib,
                               surface_figure, write_png, write_text)
 
     written, problem, severity = [], None, "error"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tui.format import num, short
-from tui.i18n import N_, _
+from gradstep.tui.format import num, short
+from gradstep.tui.i18n import N_, _
 
 __all__ = ["Scalar", "worked_lines", "symbolic_lines", "TUTORIAL_CORRECTIONS", "OPTIMIZER_TITLES",
            "optimizer_title"]

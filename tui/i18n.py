@@ -2,7 +2,7 @@
 
 The catalog is ``tui/locale/pt_BR/LC_MESSAGES/gradstep.po`` (compiled beside it to ``.mo``); see
 ``tui/locale/README.md`` for how to extract, merge and compile it. One translation is active at a
-time, for the engine's messages (:mod:`engine.i18n`) and the interface's alike; :func:`install`
+time, for the engine's messages (:mod:`gradstep.engine.i18n`) and the interface's alike; :func:`install`
 chooses it, once, before the first screen or message.
 
 The language comes from ``--lang pt|en``, else from the environment (``LANGUAGE``, ``LC_ALL``,
@@ -23,8 +23,8 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-from engine import i18n as _engine_i18n
-from engine.i18n import N_, _, ngettext
+from gradstep.engine import i18n as _engine_i18n
+from gradstep.engine.i18n import N_, _, ngettext
 
 __all__ = ["LANGUAGES", "LOCALE_DIR", "DOMAIN", "choose_language", "install", "language",
            "translate_bindings", "_", "N_", "ngettext"]

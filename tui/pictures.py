@@ -1,10 +1,10 @@
 """Pictures for slides: the loss curve and the loss surface as PNG files, drawn by matplotlib.
 
-:func:`loss_figure` and :func:`surface_figure` draw the pictures of :mod:`tui.picture_data` with
+:func:`loss_figure` and :func:`surface_figure` draw the pictures of :mod:`gradstep.tui.picture_data` with
 matplotlib's object-oriented API (a :class:`~matplotlib.figure.Figure` on an Agg canvas, never
 pyplot's global state), 1600 x 900 pixels with type large enough for a slide. matplotlib is the
 optional extra ``gradstep[plot]``, imported only when a figure is drawn, so that the dashboard
-and ``--help`` never pay for it. Files are written atomically (:class:`engine.trace.AtomicFile`).
+and ``--help`` never pay for it. Files are written atomically (:class:`gradstep.engine.trace.AtomicFile`).
 
 This module never imports Textual: ``gradstep run --plot`` uses it without a screen.
 """
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.trace import AtomicFile
-from tui.format import num
-from tui.i18n import N_, _
-from tui.picture_data import LossPicture, SurfacePicture
+from gradstep.engine.trace import AtomicFile
+from gradstep.tui.format import num
+from gradstep.tui.i18n import N_, _
+from gradstep.tui.picture_data import LossPicture, SurfacePicture
 
 __all__ = ["PicturesUnavailable", "MISSING", "require_matplotlib", "loss_figure", "surface_figure",
            "write_png", "write_text", "free_stem", "SUFFIXES", "SIZE", "DPI"]
@@ -195,7 +195,7 @@ def write_png(figure, path) -> None:
     until the new one is complete).
 
     Raises:
-        engine.trace.ExportError: The folder is missing or read-only, the disk is full, ...
+        gradstep.engine.trace.ExportError: The folder is missing or read-only, the disk is full, ...
     """
     with AtomicFile(path) as out:
         out.stream.flush()

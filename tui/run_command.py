@@ -1,7 +1,7 @@
 """``gradstep run``: train without a screen, one record per step (never imports Textual).
 
 With ``--plot FILE.png`` it also draws the pictures the dashboard's ``p`` saves
-(:mod:`tui.pictures`): the loss curve, and the loss surface with the path for a scenario of two
+(:mod:`gradstep.tui.pictures`): the loss curve, and the loss surface with the path for a scenario of two
 parameters; for a scenario with ``[[compare]]`` optimizers, the race's curves and paths.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 import time
 
-from engine.scenario import load_scenario, resolve_scenario
-from engine.session import Diverged, Session
-from engine.trace import AtomicFile, ExportError, write_records
-from tui.i18n import _
+from gradstep.engine.scenario import load_scenario, resolve_scenario
+from gradstep.engine.session import Diverged, Session
+from gradstep.engine.trace import AtomicFile, ExportError, write_records
+from gradstep.tui.i18n import _
 
 EXIT_OK, EXIT_DIVERGED = 0, 3
 
@@ -132,7 +132,7 @@ def _tracing(records, path):
 
 def _plot_problem(plot):
     """Why ``--plot plot`` cannot be drawn (not a .png, no such folder, no matplotlib), or None."""
-    from tui.pictures import PicturesUnavailable, require_matplotlib
+    from gradstep.tui.pictures import PicturesUnavailable, require_matplotlib
 
     if plot.suffix.lower() != ".png":
         return _("the picture's name must end in .png, not {suffix}").format(suffix=repr(plot.suffix or ""))
@@ -152,14 +152,14 @@ def _draw(session, path, steps, plot):
     ``steps`` steps and drawn as the race. Returns the paths written ([] with no step to draw).
 
     Raises:
-        engine.trace.ExportError: A file cannot be written.
+        gradstep.engine.trace.ExportError: A file cannot be written.
     """
-    from engine.surface import pick_entries
-    from tui import picture_data as data
-    from tui import pictures
+    from gradstep.engine.surface import pick_entries
+    from gradstep.tui import picture_data as data
+    from gradstep.tui import pictures
 
     if session.scenario.compare:
-        from engine.race import Race
+        from gradstep.engine.race import Race
 
         race = Race(session.scenario)
         race.run(steps)

@@ -3,7 +3,7 @@
 textual-serve is a small aiohttp server. For every browser tab that opens its page it runs a
 *command* in a subprocess with Textual's web driver and relays the terminal through a websocket
 to xterm.js in the page; closing the tab ends that subprocess. Here the command is this same
-Python running ``tui.cli open`` on the scenario's absolute path, so serving works whether or not
+Python running ``gradstep.tui.cli open`` on the scenario's absolute path, so serving works whether or not
 ``gradstep`` is on ``PATH`` and whatever the directory the server was started from.
 
 The server listens on the loopback address unless ``--host`` asks for another one: whoever
@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tui.i18n import LANGUAGES, _, language
+from gradstep.tui.i18n import LANGUAGES, _, language
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "is_loopback", "parse_port", "dashboard_command",
            "serve_dashboard"]
@@ -70,7 +70,7 @@ def dashboard_command(path: Path) -> str:
     the shell ``exec``s the dashboard: one process per tab, which gets the server's signals
     itself rather than through a waiting shell.
     """
-    argv = [sys.executable, "-m", "tui.cli", "open", str(path)]
+    argv = [sys.executable, "-m", "gradstep.tui.cli", "open", str(path)]
     if os.name == "nt":
         return subprocess.list2cmdline(argv)
     return "exec " + shlex.join(argv)
@@ -89,9 +89,9 @@ def serve_dashboard(scenario: str | None, host: str = DEFAULT_HOST, port: int = 
         be listened on (the reason goes to stderr).
 
     Raises:
-        engine.errors.ScenarioError: When the scenario cannot be read, before anything listens.
+        gradstep.engine.errors.ScenarioError: When the scenario cannot be read, before anything listens.
     """
-    from engine.scenario import DEFAULT_SCENARIO, load_scenario, resolve_scenario
+    from gradstep.engine.scenario import DEFAULT_SCENARIO, load_scenario, resolve_scenario
 
     path = resolve_scenario(scenario or DEFAULT_SCENARIO).resolve()
     loaded = load_scenario(path)  # a broken file is reported now, not in every browser tab
@@ -103,7 +103,7 @@ def serve_dashboard(scenario: str | None, host: str = DEFAULT_HOST, port: int = 
         return EXIT_INVALID
 
     # Each tab's dashboard is a subprocess that inherits this environment; LANGUAGE is the first
-    # variable tui.i18n.choose_language reads, so the pages speak the language chosen here.
+    # variable gradstep.tui.i18n.choose_language reads, so the pages speak the language chosen here.
     os.environ["LANGUAGE"] = LANGUAGES[language()] or "en"
     url = _display_url(host, port)
     if not is_loopback(host):

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.scenario import bundled_scenarios, load_scenario, resolve_scenario
-from engine.session import Session
-from tui.cli import main
+from gradstep.engine.scenario import bundled_scenarios, load_scenario, resolve_scenario
+from gradstep.engine.session import Session
+from gradstep.tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -141,7 +141,7 @@ def test_help_is_complete(command, capsys):
 
 
 def test_headless_commands_never_import_textual(tmp_path):
-    code = ("import sys; from tui.cli import main; "
+    code = ("import sys; from gradstep.tui.cli import main; "
             "main(['run', 'adam-fabc', '--steps', '2', '--quiet']); main(['list']); main(['check', 'xor']); "
             "print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -151,7 +151,7 @@ def test_headless_commands_never_import_textual(tmp_path):
 def test_interrupted_run_leaves_no_partial_file(tmp_path):
     target = tmp_path / "trace.jsonl"
     target.write_text("earlier\n")
-    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "run", "sine-net", "--steps", "100000000",
+    proc = subprocess.Popen([sys.executable, "-m", "gradstep.tui.cli", "run", "sine-net", "--steps", "100000000",
                              "--full", "--out", str(target)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)

@@ -11,16 +11,16 @@ import sys
 
 import pytest
 
-from engine.scenario import load_scenario, resolve_scenario
-from tui.cli import main
-from tui.i18n import choose_language
+from gradstep.engine.scenario import load_scenario, resolve_scenario
+from gradstep.tui.cli import main
+from gradstep.tui.i18n import choose_language
 
 
 def gradstep(*args, env=None):
     full_env = {k: v for k, v in os.environ.items()
                 if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "gradstep.tui.cli", *args], capture_output=True, text=True,
                           env=full_env, timeout=60)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tui.cli import main
+from gradstep.tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,15 +124,15 @@ def python(code):
 
 
 def test_help_and_the_dashboard_never_import_matplotlib():
-    code = ("import sys; from tui.cli import main\n"
+    code = ("import sys; from gradstep.tui.cli import main\n"
             "try:\n    main(['run', '--help'])\nexcept SystemExit:\n    pass\n"
-            "import tui.app, tui.screens.dashboard\n"
+            "import gradstep.tui.app, gradstep.tui.screens.dashboard\n"
             "print('matplotlib' in sys.modules)")
     assert python(code) == ["False"]
 
 
 def test_plot_never_imports_textual(tmp_path):
-    code = ("import sys; from tui.cli import main; "
+    code = ("import sys; from gradstep.tui.cli import main; "
             f"main(['run', 'rosenbrock', '--steps', '3', '--quiet', '--plot', {str(tmp_path / 'r.png')!r}]); "
             "print('textual' in sys.modules, 'matplotlib' in sys.modules)")
     assert python(code) == ["False", "True"]

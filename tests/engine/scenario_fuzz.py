@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from engine.errors import ScenarioError
+from gradstep.engine.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = tuple(sorted((ROOT / "scenarios").glob("*.toml")))
@@ -175,7 +175,7 @@ def make_case(choose, kind: str, folder: Path) -> tuple[Path, str | bytes]:
 
 def load_case(path: Path, content: str | bytes):
     """Load one case: bytes through a file and ``load_scenario``, text with ``loads_scenario``."""
-    from engine.scenario import load_scenario, loads_scenario
+    from gradstep.engine.scenario import load_scenario, loads_scenario
 
     if isinstance(content, bytes):
         path.write_bytes(content)

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from engine.scenario import ExpressionSpec, OptimizerSpec, Scenario, load_scenario, resolve_scenario
-from engine.session import Session
+from gradstep.engine.scenario import ExpressionSpec, OptimizerSpec, Scenario, load_scenario, resolve_scenario
+from gradstep.engine.session import Session
 
 
 def bundled(name):

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from engine import data
-from engine.data import (
+from gradstep.engine import data
+from gradstep.engine.data import (
     CLASSIFICATION, GENERATORS, REGRESSION, check_finite, generate, numeric_array, read_csv,
     split_validation,
 )
-from engine.errors import ScenarioError
+from gradstep.engine.errors import ScenarioError
 
 
 # -- generators -------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from engine.scenario import Dataset, LayerSpec, NetworkSpec, OptimizerSpec, Scenario, loads_scenario
-from engine.session import Diverged, Session
+from gradstep.engine.scenario import Dataset, LayerSpec, NetworkSpec, OptimizerSpec, Scenario, loads_scenario
+from gradstep.engine.session import Diverged, Session
 
 
 def objective(expression, params, lr, kind="sgd"):

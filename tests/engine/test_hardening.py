@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.scenario import load_scenario, loads_scenario
-from engine.session import Diverged, Session
+from gradstep.engine.scenario import load_scenario, loads_scenario
+from gradstep.engine.session import Diverged, Session
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,7 +83,7 @@ def gradstep(*argv, cwd):
     """``gradstep ARGV`` in a fresh interpreter, with Python's default warnings filters."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONWARNINGS", "PYTEST_CURRENT_TEST")}
     env["PYTHONPATH"] = str(ROOT)
-    code = "import sys; from tui.cli import main; sys.exit(main())"
+    code = "import sys; from gradstep.tui.cli import main; sys.exit(main())"
     return subprocess.run([sys.executable, "-c", code, *argv], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)
 
@@ -206,7 +206,7 @@ def test_an_atomic_file_gets_the_mode_of_a_new_file_not_mkstemps_0600(tmp_path):
     import os
     import stat
 
-    from engine.trace import AtomicFile
+    from gradstep.engine.trace import AtomicFile
 
     umask = os.umask(0o022)
     try:

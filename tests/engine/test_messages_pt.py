@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ScenarioError
-from engine.scenario import load_scenario, loads_scenario
-from engine.session import Diverged, Session
+from gradstep.engine.errors import ScenarioError
+from gradstep.engine.scenario import load_scenario, loads_scenario
+from gradstep.engine.session import Diverged, Session
 from tests.i18n_sources import (load_catalog, marked_messages, misuses, placeholder_mismatches,
                                 untranslated)
-from tui.i18n import install
+from gradstep.tui.i18n import install
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 
@@ -127,7 +127,7 @@ def test_learning_rate_refused_in_portuguese(portuguese):
 # -- every marked message has a translation ----------------------------------------------------
 def test_the_extractor_finds_marked_messages_and_misuses(tmp_path):
     (tmp_path / "m.py").write_text(
-        'from engine.i18n import N_, _, ngettext\n'
+        'from gradstep.engine.i18n import N_, _, ngettext\n'
         'A = N_("kept as data")\n'
         'def f(n, v):\n'
         '    _("one {name}").format(name=v)\n'

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import optim
+from gradstep.engine import optim
 
 FIXTURE = Path(__file__).resolve().parents[1] / "reference" / "optimizers.npz"
 TOLERANCE = {"float64": 1e-10, "float32": 1e-5}

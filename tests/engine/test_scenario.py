@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from engine import optim
-from engine.errors import ScenarioError, format_key, locate_key
-from engine.scenario import (
+from gradstep.engine import optim
+from gradstep.engine.errors import ScenarioError, format_key, locate_key
+from gradstep.engine.scenario import (
     DEFAULT_SCENARIO, Dataset, ExpressionSpec, LayerSpec, NetworkSpec, OptimizerSpec, Scenario,
     bundled_scenarios, load_scenario, loads_scenario, resolve_scenario,
 )
@@ -95,7 +95,7 @@ def test_bundled_cover_every_kind_and_the_tutorial():
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
 def test_bundled_scenario_trains(path):
     """Under its default steps the loss falls, except in the deliberately diverging one."""
-    session_module = pytest.importorskip("engine.session")
+    session_module = pytest.importorskip("gradstep.engine.session")
     sc = load_scenario(path)
     for spec in sc.compare or (sc.optimizer,):
         session = session_module.Session(replace(sc, optimizer=spec))
@@ -271,7 +271,7 @@ def test_file_problems(tmp_path):
 
 
 def test_too_large_file(tmp_path, monkeypatch):
-    import engine.scenario as scenario
+    import gradstep.engine.scenario as scenario
     monkeypatch.setattr(scenario, "MAX_FILE_BYTES", 100)
     big = tmp_path / "big.toml"
     big.write_text(OBJ + "#" * 200)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ScenarioError
-from engine.scenario import bundled_scenarios, load_scenario, loads_scenario
+from gradstep.engine.errors import ScenarioError
+from gradstep.engine.scenario import bundled_scenarios, load_scenario, loads_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))

@@ -5,9 +5,9 @@ import time
 import numpy as np
 import pytest
 
-from engine.scenario import ExpressionSpec, OptimizerSpec, Scenario, load_scenario, resolve_scenario
-from engine.session import Session
-from engine.surface import entry_label, loss_grid, pick_entries, surface, window
+from gradstep.engine.scenario import ExpressionSpec, OptimizerSpec, Scenario, load_scenario, resolve_scenario
+from gradstep.engine.session import Session
+from gradstep.engine.surface import entry_label, loss_grid, pick_entries, surface, window
 
 
 from tests.engine.sessions import bundled, objective  # noqa: E402

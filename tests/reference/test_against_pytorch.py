@@ -1,8 +1,8 @@
 """Whole training runs against PyTorch: every network fixture, every step, every array.
 
 Each case of ``network_<kind>.npz`` (written by ``make_fixtures.py`` with ``torch.optim``) is
-rebuilt as a :class:`~engine.scenario.Scenario` with the stored initial weights and data, run
-through :class:`~engine.session.Session`, and compared at every step: the loss, each
+rebuilt as a :class:`~gradstep.engine.scenario.Scenario` with the stored initial weights and data, run
+through :class:`~gradstep.engine.session.Session`, and compared at every step: the loss, each
 parameter's raw gradient, each parameter after the update and the optimizer state (``V``,
 ``S``, ``S_max``). Errors are norm-wise relative errors, at most 1e-10 in float64 and 1e-5 in
 float32.
@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.scenario import Dataset, LayerSpec, NetworkSpec, OptimizerSpec, Scenario, TrainingSpec
-from engine.session import Session
+from gradstep.engine.scenario import Dataset, LayerSpec, NetworkSpec, OptimizerSpec, Scenario, TrainingSpec
+from gradstep.engine.session import Session
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = sorted(HERE.glob("network_*.npz"))
@@ -78,8 +78,8 @@ def scenario_for(name, case):
 
 
 def test_fixtures_cover_every_optimizer_and_loss():
-    from engine.losses import LOSSES
-    from engine.optim import OPTIMIZERS
+    from gradstep.engine.losses import LOSSES
+    from gradstep.engine.optim import OPTIMIZERS
 
     seen = {(n.split("-")[0], n.split("-")[2]) for _, n in CASES}
     assert seen >= {(k, loss) for k in OPTIMIZERS for loss in LOSSES}

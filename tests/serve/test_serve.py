@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli import main
-from tui.serve_command import is_loopback
+from gradstep.tui.cli import main
+from gradstep.tui.serve_command import is_loopback
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD_BETA1 = ROOT / "tests" / "data" / "bad" / "beta1-one.toml"
@@ -94,7 +94,7 @@ def serving(tmp_path, *args, env=None):
     """
     environ = {**os.environ, "LANGUAGE": "en", **(env or {})}
     out, err = (tmp_path / "serve.out").open("w"), (tmp_path / "serve.err").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "serve", *args], cwd=ROOT, env=environ,
+    proc = subprocess.Popen([sys.executable, "-m", "gradstep.tui.cli", "serve", *args], cwd=ROOT, env=environ,
                             stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
     try:
         yield proc
@@ -249,7 +249,7 @@ def test_ctrl_c_ends_even_a_dashboard_that_hangs(tmp_path):
             async with aiohttp.ClientSession() as session:
                 async with session.ws_connect(f"http://127.0.0.1:{port}/ws?width=100&height=30") as ws:
                     await asyncio.wait_for(ws.receive_bytes(), timeout=30)  # the dashboard draws
-                    dashboards = [m for m in group_members(server.pid) if "tui.cli open" in m]
+                    dashboards = [m for m in group_members(server.pid) if "gradstep.tui.cli open" in m]
                     assert len(dashboards) == 1, dashboards
                     # A dashboard that never answers the request to quit, as if stuck.
                     os.kill(int(dashboards[0].split()[0]), signal.SIGSTOP)
@@ -265,7 +265,7 @@ def test_port_in_use_and_network_host_warning(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         for host in ("127.0.0.1", "0.0.0.0"):
-            proc = subprocess.run([sys.executable, "-m", "tui.cli", "serve", "--host", host,
+            proc = subprocess.run([sys.executable, "-m", "gradstep.tui.cli", "serve", "--host", host,
                                    "--port", str(port)], cwd=ROOT, capture_output=True, text=True,
                                   timeout=60, env={**os.environ, "LANGUAGE": "en"})
             assert proc.returncode == 2, proc

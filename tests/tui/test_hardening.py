@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
-from engine.errors import ScenarioError
-from engine.scenario import load_scenario
-from tui.app import GradstepApp
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.error_dialog import ErrorDialog
-from tui.screens.export_dialog import ExportDialog
+from gradstep.engine.errors import ScenarioError
+from gradstep.engine.scenario import load_scenario
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.screens.dashboard import DashboardScreen
+from gradstep.tui.screens.error_dialog import ErrorDialog
+from gradstep.tui.screens.export_dialog import ExportDialog
 
 from tests.engine.test_hardening import LAYER2  # a network worked by hand: overflow at step 2
 

@@ -15,8 +15,8 @@ from textual.command import CommandInput, CommandList
 from textual.widgets import Input, Label, Static
 from textual.widgets._footer import FooterKey, FooterLabel
 
-from tui import i18n
-from tui.app import GradstepApp
+from gradstep.tui import i18n
+from gradstep.tui.app import GradstepApp
 
 from .conftest import settle
 
@@ -155,15 +155,15 @@ async def test_the_palette_lists_translated_commands(portuguese):
 def test_every_key_and_table_of_the_interface_has_a_portuguese_entry():
     """Binding descriptions and the module-level tables are translated where they are shown, so
     the catalog must hold each of them (an entry missing here is English on a Portuguese screen)."""
-    from tui.equations import OPTIMIZER_TITLES, TUTORIAL_CORRECTIONS
-    from tui.screens import (chain_view, error_dialog, export_dialog, fit_view, gradcheck_view, help,
+    from gradstep.tui.equations import OPTIMIZER_TITLES, TUTORIAL_CORRECTIONS
+    from gradstep.tui.screens import (chain_view, error_dialog, export_dialog, fit_view, gradcheck_view, help,
                              jump_dialog, math_view, open_scenario, race_view, surface_view)
     from textual.app import App
     from textual.containers import VerticalScroll
     from textual.screen import Screen
     from textual.widgets import Button, DataTable, OptionList
 
-    from tui.widgets.state_table import StateTable
+    from gradstep.tui.widgets.state_table import StateTable
 
     catalog = gettext.translation(i18n.DOMAIN, i18n.LOCALE_DIR, languages=["pt_BR"])
     classes = [GradstepApp, help.HelpScreen, open_scenario.OpenScenarioScreen, error_dialog.ErrorDialog,

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, OptionList
 
-from engine.errors import ScenarioError
-from engine.scenario import load_scenario
-from tui.app import GradstepApp
-from tui.screens.dashboard import SPEEDS, DashboardScreen
-from tui.screens.error_dialog import ErrorDialog
-from tui.screens.help import HelpScreen
-from tui.screens.open_scenario import OpenScenarioScreen, scenario_choices
-from tui.widgets.loss_chart import LossChart
-from tui.widgets.matrix_view import MatrixView
-from tui.widgets.status_line import StatusLine
+from gradstep.engine.errors import ScenarioError
+from gradstep.engine.scenario import load_scenario
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.screens.dashboard import SPEEDS, DashboardScreen
+from gradstep.tui.screens.error_dialog import ErrorDialog
+from gradstep.tui.screens.help import HelpScreen
+from gradstep.tui.screens.open_scenario import OpenScenarioScreen, scenario_choices
+from gradstep.tui.widgets.loss_chart import LossChart
+from gradstep.tui.widgets.matrix_view import MatrixView
+from gradstep.tui.widgets.status_line import StatusLine
 
 from .conftest import settle
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from textual.app import App, ComposeResult
 
-from engine.scenario import load_scenario, resolve_scenario
-from engine.session import Session
-from tui.format import sparkline
-from tui.history import RECENT, TrainingHistory
-from tui.screens.presenter import loss_curves
-from tui.widgets.loss_chart import TINY, LossChart
+from gradstep.engine.scenario import load_scenario, resolve_scenario
+from gradstep.engine.session import Session
+from gradstep.tui.format import sparkline
+from gradstep.tui.history import RECENT, TrainingHistory
+from gradstep.tui.screens.presenter import loss_curves
+from gradstep.tui.widgets.loss_chart import TINY, LossChart
 
 SMALL_SCALARS = dict(scalar_window=64, scalar_blocks=32, scalar_chunk=16)
 

@@ -14,13 +14,13 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import Tabs
 
-import tui.widgets.matrix_view as matrix_view
-from engine.scenario import load_scenario
-from engine.session import Session
-from tui.app import GradstepApp
-from tui.format import fit
-from tui.grid import grids_for
-from tui.widgets.matrix_view import CELL, MatrixView
+import gradstep.tui.widgets.matrix_view as matrix_view
+from gradstep.engine.scenario import load_scenario
+from gradstep.engine.session import Session
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.format import fit
+from gradstep.tui.grid import grids_for
+from gradstep.tui.widgets.matrix_view import CELL, MatrixView
 
 from .conftest import settle
 

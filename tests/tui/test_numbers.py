@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from textual.widgets import Tabs
 
-from engine.scenario import load_scenario, resolve_scenario
-from engine.session import Session
-from tui.app import GradstepApp
-from tui.format import fit, num
-from tui.widgets.equations_view import EquationsView
-from tui.widgets.matrix_view import CELL, MatrixView
-from tui.widgets.state_table import StateTable
-from tui.widgets.status_line import StatusLine
+from gradstep.engine.scenario import load_scenario, resolve_scenario
+from gradstep.engine.session import Session
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.format import fit, num
+from gradstep.tui.widgets.equations_view import EquationsView
+from gradstep.tui.widgets.matrix_view import CELL, MatrixView
+from gradstep.tui.widgets.state_table import StateTable
+from gradstep.tui.widgets.status_line import StatusLine
 
 from .conftest import settle
 

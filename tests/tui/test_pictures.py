@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.race import Race
-from engine.scenario import load_scenario, resolve_scenario
-from engine.session import Session
-from engine.trace import ExportError
-from tui import picture_data as data
-from tui import pictures
-from tui.app import GradstepApp
+from gradstep.engine.race import Race
+from gradstep.engine.scenario import load_scenario, resolve_scenario
+from gradstep.engine.session import Session
+from gradstep.engine.trace import ExportError
+from gradstep.tui import picture_data as data
+from gradstep.tui import pictures
+from gradstep.tui.app import GradstepApp
 
 from .conftest import settle
 
@@ -164,7 +164,7 @@ def test_without_matplotlib_the_message_says_how_to_install_it(monkeypatch):
 
 
 def test_figure_texts_are_translated(tmp_path):
-    from tui.i18n import install
+    from gradstep.tui.i18n import install
 
     session, _records = stepped("moons", 3)
     install("pt")

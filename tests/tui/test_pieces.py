@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.record import ParamLayout
-from tui.equations import Scalar, symbolic_lines, worked_lines
-from tui.format import fit, num, rate, short, signed, sparkline
-from tui.grid import Cell, grids_for
-from tui.widgets.loss_chart import envelope, value_ticks
+from gradstep.engine.record import ParamLayout
+from gradstep.tui.equations import Scalar, symbolic_lines, worked_lines
+from gradstep.tui.format import fit, num, rate, short, signed, sparkline
+from gradstep.tui.grid import Cell, grids_for
+from gradstep.tui.widgets.loss_chart import envelope, value_ticks
 
 
 @pytest.mark.parametrize("x, text", [

@@ -26,9 +26,9 @@ from textual.binding import Binding
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.worker import WorkerState
 
-from tui.app import GradstepApp
-from tui.screens.dashboard import DashboardScreen
-from tui.widgets.status_line import StatusLine
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.screens.dashboard import DashboardScreen
+from gradstep.tui.widgets.status_line import StatusLine
 
 PRESSES = 2000
 SIZE = (80, 24)
@@ -37,18 +37,18 @@ RUN_PRESSES = 5
 presses, so that most of the test happens where the step shown can be compared."""
 
 SCREENS = {
-    "tui.app": "GradstepApp",
-    "tui.screens.dashboard": "DashboardScreen",
-    "tui.screens.chain_view": "ChainView",
-    "tui.screens.gradcheck_view": "GradCheckView",
-    "tui.screens.fit_view": "FitView",
-    "tui.screens.surface_view": "SurfaceView",
-    "tui.screens.race_view": "RaceView",
-    "tui.screens.help": "HelpScreen",
-    "tui.screens.open_scenario": "OpenScenarioScreen",
-    "tui.screens.jump_dialog": "JumpDialog",
-    "tui.screens.export_dialog": "ExportDialog",
-    "tui.screens.error_dialog": "ErrorDialog",
+    "gradstep.tui.app": "GradstepApp",
+    "gradstep.tui.screens.dashboard": "DashboardScreen",
+    "gradstep.tui.screens.chain_view": "ChainView",
+    "gradstep.tui.screens.gradcheck_view": "GradCheckView",
+    "gradstep.tui.screens.fit_view": "FitView",
+    "gradstep.tui.screens.surface_view": "SurfaceView",
+    "gradstep.tui.screens.race_view": "RaceView",
+    "gradstep.tui.screens.help": "HelpScreen",
+    "gradstep.tui.screens.open_scenario": "OpenScenarioScreen",
+    "gradstep.tui.screens.jump_dialog": "JumpDialog",
+    "gradstep.tui.screens.export_dialog": "ExportDialog",
+    "gradstep.tui.screens.error_dialog": "ErrorDialog",
 }
 EVERY_SCREEN = set(SCREENS.values()) - {"GradstepApp", "ErrorDialog"}
 """Where a random sequence goes (a scenario that cannot be read, for the error dialog, is rare)."""

@@ -10,10 +10,10 @@ import pytest
 from textual.events import Resize
 from textual.geometry import Size
 
-from tui.app import GradstepApp
-from tui.screens.dashboard import MIN_SIZE, DashboardScreen
-from tui.widgets.loss_chart import LossChart
-from tui.widgets.status_line import StatusLine
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.screens.dashboard import MIN_SIZE, DashboardScreen
+from gradstep.tui.widgets.loss_chart import LossChart
+from gradstep.tui.widgets.status_line import StatusLine
 
 from .conftest import settle
 

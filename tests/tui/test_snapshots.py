@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.app import GradstepApp
+from gradstep.tui.app import GradstepApp
 
 from .conftest import keys_then_settle, settle
 

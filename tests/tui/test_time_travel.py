@@ -9,20 +9,20 @@ import numpy as np
 import pytest
 from textual.widgets import Input, Static, Tabs
 
-from engine.scenario import load_scenario, resolve_scenario
-from engine.session import Session
-from tui.app import GradstepApp
-from tui.format import fit, num
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.export_dialog import ExportDialog, suggested_path, trace_format
-from tui.screens.jump_dialog import JumpDialog, parse_step
-from tui.widgets.equations_view import EquationsView
-from tui.widgets.loss_chart import LossChart
-from tui.widgets.matrix_view import CELL, MatrixView
-from tui.widgets.param_chart import ParamChart
-from tui.widgets.state_table import StateTable
-from tui.widgets.status_line import StatusLine
-from tui.widgets.timeline import Timeline
+from gradstep.engine.scenario import load_scenario, resolve_scenario
+from gradstep.engine.session import Session
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.format import fit, num
+from gradstep.tui.screens.dashboard import DashboardScreen
+from gradstep.tui.screens.export_dialog import ExportDialog, suggested_path, trace_format
+from gradstep.tui.screens.jump_dialog import JumpDialog, parse_step
+from gradstep.tui.widgets.equations_view import EquationsView
+from gradstep.tui.widgets.loss_chart import LossChart
+from gradstep.tui.widgets.matrix_view import CELL, MatrixView
+from gradstep.tui.widgets.param_chart import ParamChart
+from gradstep.tui.widgets.state_table import StateTable
+from gradstep.tui.widgets.status_line import StatusLine
+from gradstep.tui.widgets.timeline import Timeline
 
 from .conftest import settle
 from .test_numbers import table

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.scenario import bundled_scenarios, load_scenario, resolve_scenario
+from gradstep.engine.scenario import bundled_scenarios, load_scenario, resolve_scenario
 from tests.i18n_sources import (load_catalog, marked_messages, misuses, placeholder_mismatches,
                                 untranslated)
-from tui import i18n
-from tui.app import GradstepApp
+from gradstep.tui import i18n
+from gradstep.tui.app import GradstepApp
 
 from .conftest import settle
 from .screen_text import screen_text

@@ -10,19 +10,19 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from engine.gradcheck import TOLERANCE
-from engine.scenario import load_scenario, resolve_scenario
-from engine.session import Diverged, Session
-from tui.app import GradstepApp
-from tui.format import num
-from tui.screens.chain_view import ChainView
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.fit_view import FitView
-from tui.screens.gradcheck_view import GradCheckView
-from tui.screens.race_view import RaceView, default_specs
-from tui.screens.surface_view import SurfaceView
-from tui.widgets.fit_plot import FitPlot
-from tui.widgets.heat_map import HeatMap
+from gradstep.engine.gradcheck import TOLERANCE
+from gradstep.engine.scenario import load_scenario, resolve_scenario
+from gradstep.engine.session import Diverged, Session
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.format import num
+from gradstep.tui.screens.chain_view import ChainView
+from gradstep.tui.screens.dashboard import DashboardScreen
+from gradstep.tui.screens.fit_view import FitView
+from gradstep.tui.screens.gradcheck_view import GradCheckView
+from gradstep.tui.screens.race_view import RaceView, default_specs
+from gradstep.tui.screens.surface_view import SurfaceView
+from gradstep.tui.widgets.fit_plot import FitPlot
+from gradstep.tui.widgets.heat_map import HeatMap
 
 from .conftest import keys_then_settle, settle
 

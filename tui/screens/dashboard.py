@@ -1,6 +1,6 @@
 """The dashboard: loss, gradients, optimizer state and one parameter up close.
 
-The screen coordinates. It owns the :class:`~engine.session.Session`, steps it (on the UI thread
+The screen coordinates. It owns the :class:`~gradstep.engine.session.Session`, steps it (on the UI thread
 for one step, in a thread worker for many), moves it through its history (``back``, ``goto``),
 and pushes what the record of the step it stands at says down into the widgets; widgets post
 messages up.
@@ -21,23 +21,23 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
-from engine import optim
-from engine.session import Diverged, Session
-from tui.format import short
-from tui.i18n import N_, _, ngettext, translate_bindings
-from tui.grid import grids_for
-from tui.history import TrainingHistory
-from tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
-from tui.screens.presenter import STATE_LABELS, Presenter
-from tui.widgets.equations_view import EquationsView
-from tui.widgets.layer_list import LayerList
-from tui.widgets.loss_chart import LossChart
-from tui.widgets.matrix_view import MatrixView
-from tui.widgets.param_chart import ParamChart
-from tui.widgets.state_table import StateTable
-from tui.widgets.status_line import StatusLine
-from tui.widgets.timeline import Timeline
-from tui.widgets.too_small import TerminalTooSmall
+from gradstep.engine import optim
+from gradstep.engine.session import Diverged, Session
+from gradstep.tui.format import short
+from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
+from gradstep.tui.grid import grids_for
+from gradstep.tui.history import TrainingHistory
+from gradstep.tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
+from gradstep.tui.screens.presenter import STATE_LABELS, Presenter
+from gradstep.tui.widgets.equations_view import EquationsView
+from gradstep.tui.widgets.layer_list import LayerList
+from gradstep.tui.widgets.loss_chart import LossChart
+from gradstep.tui.widgets.matrix_view import MatrixView
+from gradstep.tui.widgets.param_chart import ParamChart
+from gradstep.tui.widgets.state_table import StateTable
+from gradstep.tui.widgets.status_line import StatusLine
+from gradstep.tui.widgets.timeline import Timeline
+from gradstep.tui.widgets.too_small import TerminalTooSmall
 
 __all__ = ["DashboardScreen", "MIN_SIZE", "SPEEDS"]
 
@@ -386,7 +386,7 @@ class DashboardScreen(Screen):
         self._travel(self.session.furthest)
 
     def action_jump(self) -> None:
-        from tui.screens.jump_dialog import JumpDialog
+        from gradstep.tui.screens.jump_dialog import JumpDialog
 
         self._pause()
         self.app.push_screen(JumpDialog(self.session.t, self.session.furthest), self._jumped)
@@ -408,7 +408,7 @@ class DashboardScreen(Screen):
         self.present.everything(self.session.record)
 
     def action_export(self) -> None:
-        from tui.screens.export_dialog import ExportDialog, suggested_path
+        from gradstep.tui.screens.export_dialog import ExportDialog, suggested_path
 
         self._pause()
         if self.session.furthest == 0:
@@ -422,7 +422,7 @@ class DashboardScreen(Screen):
         thread); returns the number of steps written.
 
         Raises:
-            engine.trace.ExportError: The file cannot be written.
+            gradstep.engine.trace.ExportError: The file cannot be written.
         """
         with self._engine:
             steps = self.session.furthest
@@ -437,7 +437,7 @@ class DashboardScreen(Screen):
 
     # -- scenarios, help, quit -------------------------------------------------------------
     def action_open(self) -> None:
-        from tui.screens.open_scenario import OpenScenarioScreen
+        from gradstep.tui.screens.open_scenario import OpenScenarioScreen
 
         self._pause()
         self.app.push_screen(OpenScenarioScreen(), self._open_path)
@@ -453,8 +453,8 @@ class DashboardScreen(Screen):
         """Load a scenario and show it; a broken file leaves this training as it is."""
         if path is None:
             return
-        from engine.errors import ScenarioError
-        from engine.scenario import load_scenario, resolve_scenario
+        from gradstep.engine.errors import ScenarioError
+        from gradstep.engine.scenario import load_scenario, resolve_scenario
 
         try:
             screen = DashboardScreen(load_scenario(resolve_scenario(str(path))))
@@ -467,12 +467,12 @@ class DashboardScreen(Screen):
             self.app.switch_screen(screen)
 
     def _error(self, text: str) -> None:
-        from tui.screens.error_dialog import ErrorDialog
+        from gradstep.tui.screens.error_dialog import ErrorDialog
 
         self.app.push_screen(ErrorDialog(_("cannot open this scenario"), text))
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
+        from gradstep.tui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self.session.optimizer_kind, self.BINDINGS))
 
@@ -483,8 +483,8 @@ class DashboardScreen(Screen):
 
 def _import_dialogs() -> None:
     """Import the dialogs once the first frame is out, so that ``?`` and ``o`` answer at once."""
-    import tui.screens.error_dialog  # noqa: F401
-    import tui.screens.export_dialog  # noqa: F401
-    import tui.screens.help  # noqa: F401
-    import tui.screens.jump_dialog  # noqa: F401
-    import tui.screens.open_scenario  # noqa: F401
+    import gradstep.tui.screens.error_dialog  # noqa: F401
+    import gradstep.tui.screens.export_dialog  # noqa: F401
+    import gradstep.tui.screens.help  # noqa: F401
+    import gradstep.tui.screens.jump_dialog  # noqa: F401
+    import gradstep.tui.screens.open_scenario  # noqa: F401

@@ -8,8 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from tui.i18n import _, translate_bindings
-from tui.screens.palette import translated
+from gradstep.tui.i18n import _, translate_bindings
+from gradstep.tui.screens.palette import translated
 
 __all__ = ["ErrorDialog"]
 

@@ -13,8 +13,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from tui.i18n import _, translate_bindings
-from tui.screens.palette import translated
+from gradstep.tui.i18n import _, translate_bindings
+from gradstep.tui.screens.palette import translated
 
 __all__ = ["ExportDialog", "suggested_path", "trace_format"]
 
@@ -48,7 +48,7 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
     Args:
         suggestion: The path offered at first.
         export: ``export(path, format) -> steps written``; raises
-            :class:`engine.trace.ExportError` when the file cannot be written. Called on a
+            :class:`gradstep.engine.trace.ExportError` when the file cannot be written. Called on a
             worker thread (a long history takes seconds to write).
     """
 
@@ -105,7 +105,7 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
 
     @work(thread=True, exclusive=True, group="export")
     def _write(self, path: str, format: str) -> None:
-        from engine.trace import ExportError
+        from gradstep.engine.trace import ExportError
 
         try:
             steps = self._export(path, format)

@@ -3,7 +3,7 @@
 One input: the points (training and validation) and the model's curve ŷ(x). Two inputs: the
 model's prediction over a grid of the input plane as a heat map, the data points on top in
 their class's colour (decision regions, as in TensorFlow Playground). Every prediction is the
-engine's (:meth:`engine.session.Session.predict`) at the step the dashboard stands at.
+engine's (:meth:`gradstep.engine.session.Session.predict`) at the step the dashboard stands at.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
-from tui.format import num, styled
-from tui.i18n import _, ngettext
-from tui.screens.math_view import MathView
-from tui.widgets.fit_plot import FitPlot
-from tui.widgets.heat_map import CLASS_COLOURS, HeatMap, Overlay, classes, colour_bar, sequential
+from gradstep.tui.format import num, styled
+from gradstep.tui.i18n import _, ngettext
+from gradstep.tui.screens.math_view import MathView
+from gradstep.tui.widgets.fit_plot import FitPlot
+from gradstep.tui.widgets.heat_map import CLASS_COLOURS, HeatMap, Overlay, classes, colour_bar, sequential
 
 __all__ = ["FitView", "span"]
 

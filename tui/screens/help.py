@@ -10,9 +10,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.equations import TUTORIAL_CORRECTIONS, optimizer_title, symbolic_lines
-from tui.i18n import N_, _, translate_bindings
-from tui.screens.palette import translated
+from gradstep.tui.equations import TUTORIAL_CORRECTIONS, optimizer_title, symbolic_lines
+from gradstep.tui.i18n import N_, _, translate_bindings
+from gradstep.tui.screens.palette import translated
 
 __all__ = ["HelpScreen", "KEY_HELP", "SYMBOLS"]
 

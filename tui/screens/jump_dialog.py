@@ -9,8 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from tui.i18n import _, translate_bindings
-from tui.screens.palette import translated
+from gradstep.tui.i18n import _, translate_bindings
+from gradstep.tui.screens.palette import translated
 
 __all__ = ["JumpDialog", "parse_step"]
 

@@ -1,7 +1,7 @@
 """What the views of the mathematics share: a screen over the dashboard's session.
 
 A view (chain rule, gradient check, model fit, loss surface) is pushed over the dashboard and
-reads the dashboard's :class:`~engine.session.Session`; it never steps it. The dashboard may be
+reads the dashboard's :class:`~gradstep.engine.session.Session`; it never steps it. The dashboard may be
 training in its worker thread meanwhile, so a view polls the session's step a few times a
 second and draws again when it changed, and reads the session's parameters under the
 dashboard's engine lock so that it never sees half of a step. ``space`` and ``r`` are handed to
@@ -17,7 +17,7 @@ import numpy as np
 from textual.binding import Binding
 from textual.screen import Screen
 
-from tui.i18n import translate_bindings
+from gradstep.tui.i18n import translate_bindings
 
 __all__ = ["MathView", "Snapshot", "selected_entry"]
 
@@ -60,7 +60,7 @@ class MathView(Screen):
     """A full screen over the dashboard; escape or q goes back to it.
 
     Args:
-        dashboard: The :class:`~tui.screens.dashboard.DashboardScreen` whose session is shown.
+        dashboard: The :class:`~gradstep.tui.screens.dashboard.DashboardScreen` whose session is shown.
     """
 
     BINDINGS = [

@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from tui.i18n import _, language, translate_bindings
-from tui.screens.palette import translated
+from gradstep.tui.i18n import _, language, translate_bindings
+from gradstep.tui.screens.palette import translated
 
 __all__ = ["OpenScenarioScreen", "scenario_choices"]
 
@@ -25,7 +25,7 @@ def scenario_choices(folder: Path | None = None) -> list[tuple[str, str]]:
     Args:
         folder: The working folder (the current one by default).
     """
-    from engine.scenario import bundled_scenarios
+    from gradstep.engine.scenario import bundled_scenarios
 
     choices: list[tuple[str, str]] = []
     seen = set()

@@ -16,7 +16,7 @@ from textual.app import SystemCommand
 from textual.command import CommandList, CommandPalette
 from textual.widgets.option_list import Option
 
-from tui.i18n import N_, _, language, translate_bindings
+from gradstep.tui.i18n import N_, _, language, translate_bindings
 
 __all__ = ["TranslatedPalette", "TranslatedTextualApp", "translated_command", "translated", "TEXTUAL_TEXTS"]
 

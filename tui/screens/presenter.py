@@ -1,6 +1,6 @@
 """Pushes a step record down into the dashboard's widgets (the screen's half that only shows).
 
-Every number handed to a widget is read from a :class:`~engine.record.StepRecord` (or from the
+Every number handed to a widget is read from a :class:`~gradstep.engine.record.StepRecord` (or from the
 engine's history and the dashboard's, which hold copies of records' numbers); nothing here
 computes a quantity of the model. The only arithmetic is the loss's change from the step
 before, in the status line.
@@ -16,17 +16,17 @@ import time
 import numpy as np
 from textual.widgets import Static
 
-from tui.equations import Scalar, optimizer_title, worked_lines
-from tui.format import num
-from tui.i18n import _, language
-from tui.widgets.equations_view import EquationsView
-from tui.widgets.layer_list import LayerList
-from tui.widgets.loss_chart import LossChart, Source
-from tui.widgets.matrix_view import MatrixView
-from tui.widgets.param_chart import ParamChart
-from tui.widgets.state_table import StateTable
-from tui.widgets.status_line import StatusLine
-from tui.widgets.timeline import Timeline
+from gradstep.tui.equations import Scalar, optimizer_title, worked_lines
+from gradstep.tui.format import num
+from gradstep.tui.i18n import _, language
+from gradstep.tui.widgets.equations_view import EquationsView
+from gradstep.tui.widgets.layer_list import LayerList
+from gradstep.tui.widgets.loss_chart import LossChart, Source
+from gradstep.tui.widgets.matrix_view import MatrixView
+from gradstep.tui.widgets.param_chart import ParamChart
+from gradstep.tui.widgets.state_table import StateTable
+from gradstep.tui.widgets.status_line import StatusLine
+from gradstep.tui.widgets.timeline import Timeline
 
 __all__ = ["Presenter", "loss_curves", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
 
@@ -41,7 +41,7 @@ EFFECTIVE_LR = "lr_eff"
 
 def effective_lr_formula(kind: str, hyper) -> str:
     """What the effective step size α_eff is for optimizer ``kind`` (see
-    :func:`engine.optim.effective_lr`): the number its direction (g, V or V̂) is multiplied by."""
+    :func:`gradstep.engine.optim.effective_lr`): the number its direction (g, V or V̂) is multiplied by."""
     if kind in ("adam", "adamw", "amsgrad"):
         return "α/(√Ŝ+ε)"
     if kind == "rmsprop":
@@ -58,7 +58,7 @@ CHART_INTERVAL = 0.4
 
 
 def loss_curves(history) -> Source:
-    """The loss chart's :data:`~tui.widgets.loss_chart.Source` over the engine's ``history``:
+    """The loss chart's :data:`~gradstep.tui.widgets.loss_chart.Source` over the engine's ``history``:
     the training and validation loss of steps 1 ... furthest and the abandoned branch's loss,
     each downsampled by the history to the chart's width (read when the chart draws: the
     training thread may be adding steps meanwhile, which the history allows)."""

@@ -1,6 +1,6 @@
 """The optimizer race: several optimizers trained in lockstep on the dashboard's scenario.
 
-The runners are the engine's (:class:`engine.race.Race`): the scenario's ``[[compare]]``
+The runners are the engine's (:class:`gradstep.engine.race.Race`): the scenario's ``[[compare]]``
 optimizers, or SGD, momentum, RMSprop and Adam at the scenario's learning rate when it lists
 none. Each runner is a session of its own, so the dashboard's session is not touched. The race
 steps on this screen: ``space`` one step, ``n`` a hundred, ``r`` runs and pauses (a thread
@@ -22,16 +22,16 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from engine.race import Race
-from engine.scenario import OptimizerSpec
-from engine.surface import surface, window
-from tui.equations import HYPER_SYMBOLS
-from tui.format import num, rate, short
-from tui.i18n import _
-from tui.screens.math_view import MathView
-from tui.screens.surface_view import MAX_SLOW_POINTS, thinned
-from tui.widgets.heat_map import GREYS, HeatMap, Overlay, sequential, skewed
-from tui.widgets.race_chart import RaceChart
+from gradstep.engine.race import Race
+from gradstep.engine.scenario import OptimizerSpec
+from gradstep.engine.surface import surface, window
+from gradstep.tui.equations import HYPER_SYMBOLS
+from gradstep.tui.format import num, rate, short
+from gradstep.tui.i18n import _
+from gradstep.tui.screens.math_view import MathView
+from gradstep.tui.screens.surface_view import MAX_SLOW_POINTS, thinned
+from gradstep.tui.widgets.heat_map import GREYS, HeatMap, Overlay, sequential, skewed
+from gradstep.tui.widgets.race_chart import RaceChart
 
 __all__ = ["RaceView", "default_specs", "THRESHOLD"]
 

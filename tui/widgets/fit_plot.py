@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from textual_plotext import PlotextPlot
 
-from tui.widgets.loss_chart import drawn, plottable, value_ticks
+from gradstep.tui.widgets.loss_chart import drawn, plottable, value_ticks
 
 __all__ = ["FitPlot"]
 

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.format import num
+from gradstep.tui.format import num
 
 __all__ = ["HeatMap", "Overlay", "sequential", "skewed", "scale_samples", "classes", "colour_bar",
            "nice_ticks", "CLASS_COLOURS", "BACKGROUND", "VIRIDIS", "GREYS"]
@@ -175,7 +175,7 @@ class HeatMap(Widget):
     """An RGB grid over ``xs`` × ``ys`` with axis ticks and overlays.
 
     ``rgb[i, j]`` is the colour at ``(xs[j], ys[i])``: rows follow y upwards, as in
-    ``numpy.meshgrid`` and :class:`engine.surface.Surface`. A grid of another size than
+    ``numpy.meshgrid`` and :class:`gradstep.engine.surface.Surface`. A grid of another size than
     :meth:`grid_shape` is drawn scaled (nearest point).
     """
 

@@ -8,8 +8,8 @@ from textual.events import Click
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.format import num, shape, sparkline
-from tui.messages import LayerPicked
+from gradstep.tui.format import num, shape, sparkline
+from gradstep.tui.messages import LayerPicked
 
 __all__ = ["LayerList"]
 
@@ -18,11 +18,11 @@ class LayerList(Widget):
     """One line per parameter: name, shape, ``|∂L/∂θ|`` now, and a sparkline of it over time.
 
     Attributes:
-        grids: The layers (:class:`~tui.grid.Grid`), in order.
+        grids: The layers (:class:`~gradstep.tui.grid.Grid`), in order.
         shapes: ``{parameter name: shape}``.
         norms: ``{parameter name: array}``: the gradient norm over the steps so far, for the
             sparklines: one value a step, or for a long run the largest of each few steps
-            (:meth:`tui.history.TrainingHistory.grad_norms`; a bounded number of values).
+            (:meth:`gradstep.tui.history.TrainingHistory.grad_norms`; a bounded number of values).
         param_norms: ``{parameter name: float}``: the record's gradient norms (the numbers shown).
         layer_norms: ``{layer: float}`` from the record (shown beside a layer's name).
         selected: Index of the grid shown in the matrices.

@@ -16,10 +16,10 @@ from textual.color import Color
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.format import fit, num
-from tui.i18n import _, translate_bindings
-from tui.messages import CursorMoved
-from tui.widgets.too_small import too_small
+from gradstep.tui.format import fit, num
+from gradstep.tui.i18n import _, translate_bindings
+from gradstep.tui.messages import CursorMoved
+from gradstep.tui.widgets.too_small import too_small
 
 __all__ = ["MatrixView", "cell_style", "CELL", "WHEEL_ROWS"]
 
@@ -48,14 +48,14 @@ def _clamp(value: int, low: int, high: int) -> int:
 
 
 class MatrixView(Widget, can_focus=True):
-    """Shows ``values`` (rows × columns) of a :class:`~tui.grid.Grid`, one colour-coded cell each.
+    """Shows ``values`` (rows × columns) of a :class:`~gradstep.tui.grid.Grid`, one colour-coded cell each.
 
     Sign is the hue (blue below zero, orange above) and size the intensity, relative to the
     largest magnitude in the whole table. Only the window that fits is drawn: it follows the
     cursor, and a line under the table says which rows and columns it shows when that is not
     all of them. Arrows move the cursor; page up / page down and shift+left / shift+right move
     it and the window by a window's height or width; the wheel scrolls the window (the cursor
-    stays inside it). Every cursor move posts :class:`~tui.messages.CursorMoved`. A panel too
+    stays inside it). Every cursor move posts :class:`~gradstep.tui.messages.CursorMoved`. A panel too
     small for one number says so instead.
 
     Attributes:

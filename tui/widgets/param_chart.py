@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from textual_plotext import PlotextPlot
 
-from tui.i18n import _
-from tui.widgets.loss_chart import drawn, integer_ticks, plottable
+from gradstep.tui.i18n import _
+from gradstep.tui.widgets.loss_chart import drawn, integer_ticks, plottable
 
 __all__ = ["ParamChart"]
 

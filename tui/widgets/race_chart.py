@@ -6,8 +6,8 @@ import numpy as np
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
-from tui.i18n import _
-from tui.widgets.loss_chart import drawn, envelope, integer_ticks, plottable, value_ticks
+from gradstep.tui.i18n import _
+from gradstep.tui.widgets.loss_chart import drawn, envelope, integer_ticks, plottable, value_ticks
 
 __all__ = ["RaceChart"]
 

@@ -9,10 +9,10 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.format import fit
-from tui.i18n import _, translate_bindings
-from tui.messages import CursorMoved
-from tui.widgets.matrix_view import cell_style
+from gradstep.tui.format import fit
+from gradstep.tui.i18n import _, translate_bindings
+from gradstep.tui.messages import CursorMoved
+from gradstep.tui.widgets.matrix_view import cell_style
 
 __all__ = ["StateTable", "CELL"]
 

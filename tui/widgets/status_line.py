@@ -7,9 +7,9 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.equations import HYPER_SYMBOLS
-from tui.format import num, rate, short, signed, styled
-from tui.i18n import N_, _
+from gradstep.tui.equations import HYPER_SYMBOLS
+from gradstep.tui.format import num, rate, short, signed, styled
+from gradstep.tui.i18n import N_, _
 
 __all__ = ["StatusLine"]
 

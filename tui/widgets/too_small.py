@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.i18n import _
+from gradstep.tui.i18n import _
 
 __all__ = ["too_small", "TerminalTooSmall"]
 
