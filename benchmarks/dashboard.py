@@ -41,7 +41,7 @@ LARGE = ROOT / "tests" / "data" / "large" / "digits-784.toml"
 
 def bare_rate(scenario_name, seconds):
     from gradstep.engine.scenario import load_scenario, resolve_scenario
-    from gradstep.engine.session import Session
+    from gradstep.engine.training.session import Session
 
     session = Session(load_scenario(resolve_scenario(scenario_name)))
     started = time.perf_counter()

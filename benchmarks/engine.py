@@ -4,7 +4,7 @@
 For every case (the objective f(a,b,c) and four tanh/MSE/Adam networks, full batch) and both
 dtypes this times, in the same process:
 
-1. ``engine``: ``gradstep.engine.session.Session(scenario).step()``, building its StepRecord;
+1. ``engine``: ``gradstep.engine.training.session.Session(scenario).step()``, building its StepRecord;
 2. ``torch``: a plain PyTorch eager step (``zero_grad``, forward, loss, ``backward``,
    ``torch.optim.Adam.step``) when torch is importable, else ``n/a``;
 3. ``fused``: a hand-written NumPy step with no graph: forward and backward written out with
@@ -47,7 +47,7 @@ import numpy as np  # noqa: E402
 from gradstep.engine.scenario import (  # noqa: E402
     Dataset, ExpressionSpec, LayerSpec, NetworkSpec, OptimizerSpec, Scenario,
 )
-from gradstep.engine.session import Session  # noqa: E402
+from gradstep.engine.training.session import Session  # noqa: E402
 
 OBJECTIVE = "(a-1)**2 + 10*(b+2)**2 + c**2"
 OBJECTIVE_LR = 0.05
@@ -146,7 +146,7 @@ def make_data(sizes, batch, dtype, seed=0):
 def engine_scenario(case, dtype):
     label, sizes, batch, _, _ = CASES[case]
     if sizes is None:
-        import gradstep.engine.expr  # noqa: F401  (raises ImportError while the expression module is missing)
+        import gradstep.engine.model.expr  # noqa: F401  (raises ImportError while the expression module is missing)
         params = {"a": np.array(0.0), "b": np.array(0.0), "c": np.array(0.0)}
         return Scenario(name=label, kind="objective", model=ExpressionSpec(expression=OBJECTIVE, params=params),
                         optimizer=OptimizerSpec("adam", OBJECTIVE_LR), dtype=dtype)
@@ -163,7 +163,7 @@ def initial_params(case, dtype, session):
     label, sizes, *_ = CASES[case]
     if sizes is None:
         return [(name, np.zeros((), dtype)) for name in "abc"]
-    from gradstep.engine.nn import network_parameters
+    from gradstep.engine.model.nn import network_parameters
     spec = engine_scenario(case, dtype).model
     return network_parameters(spec, np.random.default_rng(0), np.dtype(dtype))
 

@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gradstep.engine.scenario import DEFAULT_SCENARIO, load_scenario, resolve_scenario  # noqa: E402
-from gradstep.engine.session import Session  # noqa: E402
+from gradstep.engine.training.session import Session  # noqa: E402
 
 
 def peak_rss_mb():

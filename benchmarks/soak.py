@@ -14,10 +14,10 @@ this script reads back.
 
 Prints the resident memory at minute 1 and at the end, the growth per minute (from minute 1
 on), the steps done, and whether the kept records stayed within their budgets: the engine's
-window and keyframes (``gradstep.engine.history.History``, 64 MiB + 128 MiB by default) and the
+window and keyframes (``gradstep.engine.training.history.History``, 64 MiB + 128 MiB by default) and the
 dashboard's recent records (``gradstep.tui.history.RECENT``). The per-step scalars (loss and gradient
 norms, in both histories) are shown apart: they grow with the steps until their budgets (the
-engine's :class:`~gradstep.engine.scalar_log.ScalarLog`, about 1.4 million steps exact then min/max
+engine's :class:`~gradstep.engine.training.scalar_log.ScalarLog`, about 1.4 million steps exact then min/max
 blocks; the dashboard's norm table, ``gradstep.tui.history.NORM_ROWS`` rows), then stay level; so do the
 keyframes, once there are ``max_keyframes`` of them (8192 by default). Then the run is paused
 (``r``) and, 3 s later, the resident memory is read again, again after glibc's ``malloc_trim(0)``

@@ -8,8 +8,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_importing_engine_does_not_import_textual():
-    code = ("import sys, gradstep.engine, gradstep.engine.session, gradstep.engine.scenario, "
-            "gradstep.engine.optim, gradstep.engine.losses, gradstep.engine.nn, gradstep.engine.autodiff; "
+    code = ("import sys, gradstep.engine, gradstep.engine.training.session, gradstep.engine.scenario, "
+            "gradstep.engine.optim, gradstep.engine.model.losses, gradstep.engine.model.nn, gradstep.engine.autodiff; "
             "print('textual' in sys.modules or 'rich' in sys.modules)")
     # From another folder, so that the installed package is what is imported.
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "tests" / "data", capture_output=True,

@@ -1,4 +1,4 @@
-"""The chain rule as text: a :class:`~gradstep.engine.chain.ChainReport` written out for the learner.
+"""The chain rule as text: a :class:`~gradstep.engine.analysis.chain.ChainReport` written out for the learner.
 
 Every number is one of the report's (a node's value, a local derivative, a product the engine
 formed), passed through :mod:`gradstep.tui.format`; nothing here differentiates or multiplies.

@@ -88,7 +88,7 @@ def build_parser():
                          help=_("check at most N entries per scenario, a seeded sample beyond that "
                                 "(default 2000)"))
 
-    from gradstep.tui.serve_command import DEFAULT_HOST, DEFAULT_PORT, parse_port
+    from gradstep.tui.commands.serve import DEFAULT_HOST, DEFAULT_PORT, parse_port
 
     p_serve = sub.add_parser(
         "serve", parents=[language], help=_("serve the dashboard as a web page"),
@@ -150,21 +150,21 @@ def main(argv=None):
         argv.insert(head, "open")
     args = build_parser().parse_args(argv)
     from gradstep.engine.errors import ScenarioError
-    from gradstep.engine.trace import ExportError
+    from gradstep.engine.training.trace import ExportError
 
     try:
         if args.command == "list":
             return cmd_list()
         if args.command == "run":
-            from gradstep.tui.run_command import run_scenario
+            from gradstep.tui.commands.run import run_scenario
 
             return run_scenario(args)
         if args.command == "check":
-            from gradstep.tui.check_command import check_scenarios
+            from gradstep.tui.commands.check import check_scenarios
 
             return check_scenarios(args.scenarios, args.max_entries)
         if args.command == "serve":
-            from gradstep.tui.serve_command import serve_dashboard
+            from gradstep.tui.commands.serve import serve_dashboard
 
             return serve_dashboard(args.scenario, args.host, args.port)
         return cmd_open(args.scenario)

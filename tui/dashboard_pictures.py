@@ -58,7 +58,7 @@ def save_pictures(app) -> None:
 def _plan(screen, dashboard):
     """``(loss picture, surface picture maker or None, step)`` for what ``screen`` shows, read
     now (under the engine's lock); the surface's grid is left to the worker."""
-    from gradstep.engine.surface import pick_entries
+    from gradstep.engine.analysis.surface import pick_entries
     from gradstep.tui import picture_data as data
     from gradstep.tui.screens.race_view import RaceView
     from gradstep.tui.screens.surface_view import ParameterPath, SurfaceView
@@ -94,7 +94,7 @@ def _plan(screen, dashboard):
 
 def _draw(app, svg, loss, surface, stem) -> None:
     """Write the pictures (on a worker thread) and report on the screen's thread."""
-    from gradstep.engine.trace import ExportError
+    from gradstep.engine.training.trace import ExportError
     from gradstep.tui.pictures import (SUFFIXES, PicturesUnavailable, loss_figure, require_matplotlib,
                               surface_figure, write_png, write_text)
 

@@ -1,6 +1,6 @@
 """How numbers look on screen: one place, so a test can format the engine's record the same way.
 
-Every number the dashboard shows is a value from a :class:`~gradstep.engine.record.StepRecord` passed
+Every number the dashboard shows is a value from a :class:`~gradstep.engine.training.record.StepRecord` passed
 through one of these functions; nothing here computes a quantity of the model. Numbers use the
 ASCII hyphen-minus so that a learner can paste them into a calculator or a Python prompt.
 """

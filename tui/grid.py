@@ -119,7 +119,7 @@ def _array_grid(name, shape):
 
 
 def grids_for(layout) -> tuple[Grid, ...]:
-    """The grids of a :class:`~gradstep.engine.record.ParamLayout`, one per layer or group, in order.
+    """The grids of a :class:`~gradstep.engine.training.record.ParamLayout`, one per layer or group, in order.
 
     Networks (``layerK.W`` of 2-D shape with ``layerK.b``) give one grid per layer. Scalars are
     gathered into one row, in the layout's order; each other array is a grid of its own.

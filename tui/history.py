@@ -1,7 +1,7 @@
 """What the dashboard keeps beside the engine's history: each parameter's gradient norm over the
 run, in bounded memory, and the full records of recent steps.
 
-The engine's :class:`~gradstep.engine.history.History` holds the loss of every step and the gradient norm
+The engine's :class:`~gradstep.engine.training.history.History` holds the loss of every step and the gradient norm
 per *layer*; the layer list draws one sparkline per *parameter* (``W`` and ``b`` apart), so those
 norms are kept here. A sparkline draws the largest value of each of its buckets, so the table
 keeps exactly that: row ``j`` holds each parameter's largest norm over steps ``j * stride + 1 ...
@@ -24,7 +24,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from gradstep.engine.record import segment_norms
+from gradstep.engine.training.record import segment_norms
 
 __all__ = ["TrainingHistory", "RECENT", "NORM_ROWS"]
 

@@ -14,7 +14,7 @@ class StepsTaken(Message):
     the queue: when the screen falls behind, it skips frames instead of the engine waiting.
 
     Attributes:
-        record: The latest :class:`~gradstep.engine.record.StepRecord`.
+        record: The latest :class:`~gradstep.engine.training.record.StepRecord`.
         steps_per_second: The training thread's speed, or None when not running continuously.
     """
 

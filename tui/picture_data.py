@@ -1,9 +1,9 @@
 """What the pictures for slides show, read from the engine: loss curves and loss surfaces.
 
 A :class:`LossPicture` holds the loss of every step (for a long run, each column's lowest and
-highest loss) of a :class:`~gradstep.engine.session.Session`'s history (with the validation loss and the
-abandoned branch where it has them) or of each runner of a :class:`~gradstep.engine.race.Race`; a
-:class:`SurfacePicture` holds the grid of :func:`gradstep.engine.surface.surface` with the path (or the
+highest loss) of a :class:`~gradstep.engine.training.session.Session`'s history (with the validation loss and the
+abandoned branch where it has them) or of each runner of a :class:`~gradstep.engine.analysis.race.Race`; a
+:class:`SurfacePicture` holds the grid of :func:`gradstep.engine.analysis.surface.surface` with the path (or the
 race's paths) over it. :mod:`gradstep.tui.pictures` draws them. Reading a picture is cheap and is done
 where the engine may not move (under the dashboard's or the race's lock); a surface's grid takes
 up to seconds (networks are evaluated point by point) and is computed away from the screen's
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradstep.engine.surface import Surface, surface, window
+from gradstep.engine.analysis.surface import Surface, surface, window
 from gradstep.tui.equations import optimizer_title
 from gradstep.tui.format import short
 from gradstep.tui.i18n import _, ngettext
@@ -93,7 +93,7 @@ class SurfacePicture:
     Attributes:
         title: The figure's title.
         note: A second line under the title (what a slice holds fixed), or "".
-        surface: The grid, from :func:`gradstep.engine.surface.surface`.
+        surface: The grid, from :func:`gradstep.engine.analysis.surface.surface`.
         paths: ``(label, points (k, 2), colour)`` for each path, from step 0.
         race: Several optimizers' paths, each ending at its own last step (else one path that
             ends at the surface's current point).

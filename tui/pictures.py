@@ -4,7 +4,7 @@
 matplotlib's object-oriented API (a :class:`~matplotlib.figure.Figure` on an Agg canvas, never
 pyplot's global state), 1600 x 900 pixels with type large enough for a slide. matplotlib is the
 optional extra ``gradstep[plot]``, imported only when a figure is drawn, so that the dashboard
-and ``--help`` never pay for it. Files are written atomically (:class:`gradstep.engine.trace.AtomicFile`).
+and ``--help`` never pay for it. Files are written atomically (:class:`gradstep.engine.training.trace.AtomicFile`).
 
 This module never imports Textual: ``gradstep run --plot`` uses it without a screen.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradstep.engine.trace import AtomicFile
+from gradstep.engine.training.trace import AtomicFile
 from gradstep.tui.format import num
 from gradstep.tui.i18n import N_, _
 from gradstep.tui.picture_data import LossPicture, SurfacePicture
@@ -195,7 +195,7 @@ def write_png(figure, path) -> None:
     until the new one is complete).
 
     Raises:
-        gradstep.engine.trace.ExportError: The folder is missing or read-only, the disk is full, ...
+        gradstep.engine.training.trace.ExportError: The folder is missing or read-only, the disk is full, ...
     """
     with AtomicFile(path) as out:
         out.stream.flush()

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from gradstep.engine.scenario import bundled_scenarios, load_scenario, resolve_scenario
-from gradstep.engine.session import Session
+from gradstep.engine.training.session import Session
 from gradstep.tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

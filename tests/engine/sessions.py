@@ -3,7 +3,7 @@
 import numpy as np
 
 from gradstep.engine.scenario import ExpressionSpec, OptimizerSpec, Scenario, load_scenario, resolve_scenario
-from gradstep.engine.session import Session
+from gradstep.engine.training.session import Session
 
 
 def bundled(name):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from gradstep.engine import autodiff as ad
-from gradstep.engine.chain import MAX_PATHS, chain_report
-from gradstep.engine.local_derivatives import OPS, local_derivative, push_tangent
-from gradstep.engine.losses import LOSSES
+from gradstep.engine.analysis.chain import MAX_PATHS, chain_report
+from gradstep.engine.analysis.local_derivatives import OPS, local_derivative, push_tangent
+from gradstep.engine.model.losses import LOSSES
 from gradstep.engine.scenario import ExpressionSpec, OptimizerSpec, Scenario, load_scenario, resolve_scenario
-from gradstep.engine.session import Session
+from gradstep.engine.training.session import Session
 
 
 from tests.engine.sessions import bundled, objective  # noqa: E402

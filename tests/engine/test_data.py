@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from gradstep.engine import data
-from gradstep.engine.data import (
+from gradstep.engine.scenario import data
+from gradstep.engine.scenario.data import (
     CLASSIFICATION, GENERATORS, REGRESSION, check_finite, generate, numeric_array, read_csv,
     split_validation,
 )

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gradstep.engine.scenario import Dataset, LayerSpec, NetworkSpec, OptimizerSpec, Scenario, load_scenario, resolve_scenario
-from gradstep.engine.session import Session
+from gradstep.engine.training.session import Session
 
 ACTIVATIONS = ["tanh", "sigmoid", "relu", "leaky_relu", "elu", "softplus", "identity"]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gradstep.engine.scenario import Dataset, LayerSpec, NetworkSpec, OptimizerSpec, Scenario, loads_scenario
-from gradstep.engine.session import Diverged, Session
+from gradstep.engine.training.session import Diverged, Session
 
 
 def objective(expression, params, lr, kind="sgd"):

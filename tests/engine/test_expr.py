@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from gradstep.engine import autodiff as ad
 from gradstep.engine.errors import ExpressionError, ScenarioError
-from gradstep.engine.expr import MAX_DEPTH, MAX_LENGTH, parse_expression
+from gradstep.engine.model.expr import MAX_DEPTH, MAX_LENGTH, parse_expression
 
 A, B, C = 2.0, 3.0, -0.5
 

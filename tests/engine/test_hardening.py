@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from gradstep.engine.scenario import load_scenario, loads_scenario
-from gradstep.engine.session import Diverged, Session
+from gradstep.engine.training.session import Diverged, Session
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -206,7 +206,7 @@ def test_an_atomic_file_gets_the_mode_of_a_new_file_not_mkstemps_0600(tmp_path):
     import os
     import stat
 
-    from gradstep.engine.trace import AtomicFile
+    from gradstep.engine.training.trace import AtomicFile
 
     umask = os.umask(0o022)
     try:

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from gradstep.engine.scenario import Dataset, ExpressionSpec, LayerSpec, NetworkSpec, OptimizerSpec, Scenario, TrainingSpec
-from gradstep.engine.session import Session
-from gradstep.engine.trace import ExportError
+from gradstep.engine.training.session import Session
+from gradstep.engine.training.trace import ExportError
 
 # A tiny window and frequent keyframes, so that most steps are reached by replay.
 SMALL = dict(window_bytes=1, max_interval=7, keyframe_seconds=1e9)

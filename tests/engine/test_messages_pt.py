@@ -12,7 +12,7 @@ import pytest
 
 from gradstep.engine.errors import ScenarioError
 from gradstep.engine.scenario import load_scenario, loads_scenario
-from gradstep.engine.session import Diverged, Session
+from gradstep.engine.training.session import Diverged, Session
 from tests.i18n_sources import (load_catalog, marked_messages, misuses, placeholder_mismatches,
                                 untranslated)
 from gradstep.tui.i18n import install

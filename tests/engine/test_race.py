@@ -5,10 +5,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from gradstep.engine.race import Race
+from gradstep.engine.analysis.race import Race
 from gradstep.engine.scenario import ExpressionSpec, OptimizerSpec, Scenario, load_scenario, resolve_scenario
-from gradstep.engine.session import Diverged, Session
-from gradstep.engine.surface import surface
+from gradstep.engine.training.session import Diverged, Session
+from gradstep.engine.analysis.surface import surface
 
 
 def single_run(scenario, spec, steps):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from gradstep.engine.scalar_log import FLOOR, ScalarLog
-from gradstep.engine.session import Session
+from gradstep.engine.training.scalar_log import FLOOR, ScalarLog
+from gradstep.engine.training.session import Session
 from tests.engine.test_history import OPS, assert_same, net_scenario, straight, walk
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from gradstep.engine.scenario import ExpressionSpec, OptimizerSpec, Scenario, loads_scenario
-from gradstep.engine.session import Diverged, Session
+from gradstep.engine.training.session import Diverged, Session
 
 EXPRESSIONS = [
     "(a - 1)**2 + 10*(b + 2)**2 + c**2",

@@ -95,7 +95,7 @@ def test_bundled_cover_every_kind_and_the_tutorial():
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
 def test_bundled_scenario_trains(path):
     """Under its default steps the loss falls, except in the deliberately diverging one."""
-    session_module = pytest.importorskip("gradstep.engine.session")
+    session_module = pytest.importorskip("gradstep.engine.training.session")
     sc = load_scenario(path)
     for spec in sc.compare or (sc.optimizer,):
         session = session_module.Session(replace(sc, optimizer=spec))
@@ -271,8 +271,8 @@ def test_file_problems(tmp_path):
 
 
 def test_too_large_file(tmp_path, monkeypatch):
-    import gradstep.engine.scenario as scenario
-    monkeypatch.setattr(scenario, "MAX_FILE_BYTES", 100)
+    import gradstep.engine.scenario.loader as loader
+    monkeypatch.setattr(loader, "MAX_FILE_BYTES", 100)
     big = tmp_path / "big.toml"
     big.write_text(OBJ + "#" * 200)
     with pytest.raises(ScenarioError, match="larger than 100 bytes"):
@@ -392,3 +392,18 @@ def test_dataset_arrays_are_read_only():
     assert isinstance(sc.data, Dataset)
     with pytest.raises(ValueError):
         sc.data.x[0, 0] = 1.0
+
+
+@pytest.mark.parametrize("value, shown", [
+    ('"ad\\nam"', "`ad\\nam`"),                 # a newline, as TOML's escape writes it
+    ('"a\\u001b[31mdam"', "`a\\u001b[31mdam`"),  # a terminal's escape character
+    ('"ad\\u2028am"', "`ad\\u2028am`"),          # a Unicode line separator
+])
+def test_a_value_with_control_characters_is_shown_escaped_on_one_line(value, shown):
+    """Found by the mutation fuzz: an unknown optimizer named with a newline gave a two-line
+    message, and an escape character would have reached the terminal."""
+    with pytest.raises(ScenarioError) as info:
+        loads_scenario(OBJ + f"[optimizer]\nkind = {value}\n", path="f.toml")
+    text = str(info.value)
+    assert text.splitlines() == [text] and text.isprintable(), text
+    assert text.startswith("f.toml:6: optimizer.kind: unknown kind ") and shown in text, text

@@ -5,12 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from gradstep.engine.gradcheck import gradient_check
-from gradstep.engine.losses import LOSSES
+from gradstep.engine.analysis.gradcheck import gradient_check
+from gradstep.engine.model.losses import LOSSES
 from gradstep.engine import autodiff as ad
 from gradstep.engine.scenario import (Dataset, ExpressionSpec, LayerSpec, NetworkSpec, OptimizerSpec, Scenario,
                              TrainingSpec)
-from gradstep.engine.session import Diverged, Session
+from gradstep.engine.training.session import Diverged, Session
 
 F_ABC = "(a - 1)**2 + 10*(b + 2)**2 + c**2"
 
@@ -266,7 +266,7 @@ def test_effective_lr_times_the_direction_is_the_update(kind):
 
 def test_gradient_check_fails_a_wrong_gradient_even_when_it_is_small():
     """A wrong entry of size 1e-6 is still caught; rounding noise far below it is not failed."""
-    from gradstep.engine.gradcheck import noise_floor, relative_error, TOLERANCE
+    from gradstep.engine.analysis.gradcheck import noise_floor, relative_error, TOLERANCE
 
     floor = noise_floor(loss=0.5, h=1e-4)
     assert relative_error(3.5e-7, 3.5e-7 + 5e-13, floor) <= TOLERANCE   # noise of the quotient

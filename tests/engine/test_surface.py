@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from gradstep.engine.scenario import ExpressionSpec, OptimizerSpec, Scenario, load_scenario, resolve_scenario
-from gradstep.engine.session import Session
-from gradstep.engine.surface import entry_label, loss_grid, pick_entries, surface, window
+from gradstep.engine.training.session import Session
+from gradstep.engine.analysis.surface import entry_label, loss_grid, pick_entries, surface, window
 
 
 from tests.engine.sessions import bundled, objective  # noqa: E402

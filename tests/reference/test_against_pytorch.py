@@ -2,7 +2,7 @@
 
 Each case of ``network_<kind>.npz`` (written by ``make_fixtures.py`` with ``torch.optim``) is
 rebuilt as a :class:`~gradstep.engine.scenario.Scenario` with the stored initial weights and data, run
-through :class:`~gradstep.engine.session.Session`, and compared at every step: the loss, each
+through :class:`~gradstep.engine.training.session.Session`, and compared at every step: the loss, each
 parameter's raw gradient, each parameter after the update and the optimizer state (``V``,
 ``S``, ``S_max``). Errors are norm-wise relative errors, at most 1e-10 in float64 and 1e-5 in
 float32.
@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from gradstep.engine.scenario import Dataset, LayerSpec, NetworkSpec, OptimizerSpec, Scenario, TrainingSpec
-from gradstep.engine.session import Session
+from gradstep.engine.training.session import Session
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = sorted(HERE.glob("network_*.npz"))
@@ -78,7 +78,7 @@ def scenario_for(name, case):
 
 
 def test_fixtures_cover_every_optimizer_and_loss():
-    from gradstep.engine.losses import LOSSES
+    from gradstep.engine.model.losses import LOSSES
     from gradstep.engine.optim import OPTIMIZERS
 
     seen = {(n.split("-")[0], n.split("-")[2]) for _, n in CASES}

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from gradstep.tui.cli import main
-from gradstep.tui.serve_command import is_loopback
+from gradstep.tui.commands.serve import is_loopback
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD_BETA1 = ROOT / "tests" / "data" / "bad" / "beta1-one.toml"

@@ -9,7 +9,7 @@ import pytest
 from textual.app import App, ComposeResult
 
 from gradstep.engine.scenario import load_scenario, resolve_scenario
-from gradstep.engine.session import Session
+from gradstep.engine.training.session import Session
 from gradstep.tui.format import sparkline
 from gradstep.tui.history import RECENT, TrainingHistory
 from gradstep.tui.screens.presenter import loss_curves

@@ -16,7 +16,7 @@ from textual.widgets import Tabs
 
 import gradstep.tui.widgets.matrix_view as matrix_view
 from gradstep.engine.scenario import load_scenario
-from gradstep.engine.session import Session
+from gradstep.engine.training.session import Session
 from gradstep.tui.app import GradstepApp
 from gradstep.tui.format import fit
 from gradstep.tui.grid import grids_for

@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Tabs
 
 from gradstep.engine.scenario import load_scenario, resolve_scenario
-from gradstep.engine.session import Session
+from gradstep.engine.training.session import Session
 from gradstep.tui.app import GradstepApp
 from gradstep.tui.format import fit, num
 from gradstep.tui.widgets.equations_view import EquationsView

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradstep.engine.race import Race
+from gradstep.engine.analysis.race import Race
 from gradstep.engine.scenario import load_scenario, resolve_scenario
-from gradstep.engine.session import Session
-from gradstep.engine.trace import ExportError
+from gradstep.engine.training.session import Session
+from gradstep.engine.training.trace import ExportError
 from gradstep.tui import picture_data as data
 from gradstep.tui import pictures
 from gradstep.tui.app import GradstepApp

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradstep.engine.record import ParamLayout
+from gradstep.engine.training.record import ParamLayout
 from gradstep.tui.equations import Scalar, symbolic_lines, worked_lines
 from gradstep.tui.format import fit, num, rate, short, signed, sparkline
 from gradstep.tui.grid import Cell, grids_for

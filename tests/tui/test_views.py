@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from gradstep.engine.gradcheck import TOLERANCE
+from gradstep.engine.analysis.gradcheck import TOLERANCE
 from gradstep.engine.scenario import load_scenario, resolve_scenario
-from gradstep.engine.session import Diverged, Session
+from gradstep.engine.training.session import Diverged, Session
 from gradstep.tui.app import GradstepApp
 from gradstep.tui.format import num
 from gradstep.tui.screens.chain_view import ChainView

@@ -1,6 +1,6 @@
 """The chain rule for one scalar parameter: every local derivative from the loss down to it.
 
-The report is the engine's (:func:`gradstep.engine.chain.chain_report`), built from the graph behind the
+The report is the engine's (:func:`gradstep.engine.analysis.chain.chain_report`), built from the graph behind the
 gradient of the step the dashboard stands at (step 1's before the first step). The last line
 sets the sum of the paths' products beside the gradient the engine recorded.
 """
@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
-from gradstep.engine.chain import chain_report
+from gradstep.engine.analysis.chain import chain_report
 from gradstep.tui.chain_lines import agrees, chain_renderable, entry_text
 from gradstep.tui.format import num
 from gradstep.tui.i18n import _

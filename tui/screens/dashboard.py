@@ -1,6 +1,6 @@
 """The dashboard: loss, gradients, optimizer state and one parameter up close.
 
-The screen coordinates. It owns the :class:`~gradstep.engine.session.Session`, steps it (on the UI thread
+The screen coordinates. It owns the :class:`~gradstep.engine.training.session.Session`, steps it (on the UI thread
 for one step, in a thread worker for many), moves it through its history (``back``, ``goto``),
 and pushes what the record of the step it stands at says down into the widgets; widgets post
 messages up.
@@ -22,7 +22,7 @@ from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
 from gradstep.engine import optim
-from gradstep.engine.session import Diverged, Session
+from gradstep.engine.training.session import Diverged, Session
 from gradstep.tui.format import short
 from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
 from gradstep.tui.grid import grids_for
@@ -422,7 +422,7 @@ class DashboardScreen(Screen):
         thread); returns the number of steps written.
 
         Raises:
-            gradstep.engine.trace.ExportError: The file cannot be written.
+            gradstep.engine.training.trace.ExportError: The file cannot be written.
         """
         with self._engine:
             steps = self.session.furthest

@@ -48,7 +48,7 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
     Args:
         suggestion: The path offered at first.
         export: ``export(path, format) -> steps written``; raises
-            :class:`gradstep.engine.trace.ExportError` when the file cannot be written. Called on a
+            :class:`gradstep.engine.training.trace.ExportError` when the file cannot be written. Called on a
             worker thread (a long history takes seconds to write).
     """
 
@@ -105,7 +105,7 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
 
     @work(thread=True, exclusive=True, group="export")
     def _write(self, path: str, format: str) -> None:
-        from gradstep.engine.trace import ExportError
+        from gradstep.engine.training.trace import ExportError
 
         try:
             steps = self._export(path, format)

@@ -3,7 +3,7 @@
 One input: the points (training and validation) and the model's curve ŷ(x). Two inputs: the
 model's prediction over a grid of the input plane as a heat map, the data points on top in
 their class's colour (decision regions, as in TensorFlow Playground). Every prediction is the
-engine's (:meth:`gradstep.engine.session.Session.predict`) at the step the dashboard stands at.
+engine's (:meth:`gradstep.engine.training.session.Session.predict`) at the step the dashboard stands at.
 """
 
 from __future__ import annotations

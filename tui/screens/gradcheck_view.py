@@ -1,6 +1,6 @@
 """The gradient check: the engine's ∂L/∂θ beside central finite differences, entry by entry.
 
-:func:`gradstep.engine.gradcheck.gradient_check` runs at the parameters and on the batch of the step the
+:func:`gradstep.engine.analysis.gradcheck.gradient_check` runs at the parameters and on the batch of the step the
 dashboard stands at (step 1's before the first step), in a thread worker: a network with many
 entries takes a while, and the check is sampled beyond ``MAX_ENTRIES`` entries.
 """
@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
-from gradstep.engine.gradcheck import TOLERANCE, gradient_check
+from gradstep.engine.analysis.gradcheck import TOLERANCE, gradient_check
 from gradstep.tui.chain_lines import entry_text
 from gradstep.tui.format import num, short, styled
 from gradstep.tui.i18n import _, ngettext

@@ -1,7 +1,7 @@
 """What the views of the mathematics share: a screen over the dashboard's session.
 
 A view (chain rule, gradient check, model fit, loss surface) is pushed over the dashboard and
-reads the dashboard's :class:`~gradstep.engine.session.Session`; it never steps it. The dashboard may be
+reads the dashboard's :class:`~gradstep.engine.training.session.Session`; it never steps it. The dashboard may be
 training in its worker thread meanwhile, so a view polls the session's step a few times a
 second and draws again when it changed, and reads the session's parameters under the
 dashboard's engine lock so that it never sees half of a step. ``space`` and ``r`` are handed to

@@ -1,6 +1,6 @@
 """Pushes a step record down into the dashboard's widgets (the screen's half that only shows).
 
-Every number handed to a widget is read from a :class:`~gradstep.engine.record.StepRecord` (or from the
+Every number handed to a widget is read from a :class:`~gradstep.engine.training.record.StepRecord` (or from the
 engine's history and the dashboard's, which hold copies of records' numbers); nothing here
 computes a quantity of the model. The only arithmetic is the loss's change from the step
 before, in the status line.

@@ -1,6 +1,6 @@
 """The optimizer race: several optimizers trained in lockstep on the dashboard's scenario.
 
-The runners are the engine's (:class:`gradstep.engine.race.Race`): the scenario's ``[[compare]]``
+The runners are the engine's (:class:`gradstep.engine.analysis.race.Race`): the scenario's ``[[compare]]``
 optimizers, or SGD, momentum, RMSprop and Adam at the scenario's learning rate when it lists
 none. Each runner is a session of its own, so the dashboard's session is not touched. The race
 steps on this screen: ``space`` one step, ``n`` a hundred, ``r`` runs and pauses (a thread
@@ -22,9 +22,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from gradstep.engine.race import Race
+from gradstep.engine.analysis.race import Race
 from gradstep.engine.scenario import OptimizerSpec
-from gradstep.engine.surface import surface, window
+from gradstep.engine.analysis.surface import surface, window
 from gradstep.tui.equations import HYPER_SYMBOLS
 from gradstep.tui.format import num, rate, short
 from gradstep.tui.i18n import _

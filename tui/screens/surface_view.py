@@ -2,7 +2,7 @@
 
 For a scenario of exactly two scalar parameters (rosenbrock, linear-regression, the races) this
 is the whole function, with the trajectory from step 0 to now. For anything else it is a slice
-(:func:`gradstep.engine.surface.surface`): the two entries with the largest |∂L/∂θ| when the view opens
+(:func:`gradstep.engine.analysis.surface.surface`): the two entries with the largest |∂L/∂θ| when the view opens
 vary, every other entry keeps its value at the current step.
 
 The grid is computed by the engine in a thread worker, only when something it depends on
@@ -24,8 +24,8 @@ from textual.containers import Vertical
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from gradstep.engine.session import Diverged, Session
-from gradstep.engine.surface import entry_label, pick_entries, surface, window
+from gradstep.engine.training.session import Diverged, Session
+from gradstep.engine.analysis.surface import entry_label, pick_entries, surface, window
 from gradstep.tui.format import num
 from gradstep.tui.i18n import _, ngettext
 from gradstep.tui.screens.math_view import MathView
@@ -58,7 +58,7 @@ def thinned(points: np.ndarray, most: int = MAX_PATH_POINTS) -> np.ndarray:
 class ParameterPath:
     """Two entries' values at steps 0, 1, ..., t of a session, for drawing its trajectory.
 
-    A scratch :class:`~gradstep.engine.session.Session` of the same scenario replays the run (the
+    A scratch :class:`~gradstep.engine.training.session.Session` of the same scenario replays the run (the
     engine is deterministic, so its steps are the original's bit for bit) and is kept, so a
     longer path only costs the new steps. When the learner changed course on the dashboard
     (learning rate, optimizer) the replay no longer matches; then the path is read from the

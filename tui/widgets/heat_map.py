@@ -175,7 +175,7 @@ class HeatMap(Widget):
     """An RGB grid over ``xs`` × ``ys`` with axis ticks and overlays.
 
     ``rgb[i, j]`` is the colour at ``(xs[j], ys[i])``: rows follow y upwards, as in
-    ``numpy.meshgrid`` and :class:`gradstep.engine.surface.Surface`. A grid of another size than
+    ``numpy.meshgrid`` and :class:`gradstep.engine.analysis.surface.Surface`. A grid of another size than
     :meth:`grid_shape` is drawn scaled (nearest point).
     """
 

@@ -2,7 +2,7 @@
 
 The chart never holds the run's whole history: it is given a *source*, a function that returns,
 for a width in columns and a floor (the log scale's), the few points each curve draws
-(:meth:`gradstep.engine.history.History.envelope` makes them chunk by chunk, keeping each column's lowest
+(:meth:`gradstep.engine.training.history.History.envelope` makes them chunk by chunk, keeping each column's lowest
 and highest loss). It asks again when its width or scale changes.
 """
 
@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
-from gradstep.engine.scalar_log import FLOOR
+from gradstep.engine.training.scalar_log import FLOOR
 from gradstep.tui.i18n import _
 from gradstep.tui.widgets.too_small import too_small
 
@@ -56,7 +56,7 @@ def envelope(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np
     Plotting costs several microseconds per point on the UI thread, so a long history is cut
     into ``columns`` buckets; each bucket contributes its minimum and maximum (in the order they
     occur), so spikes and the noise band stay visible however long the run. (For arrays at hand;
-    the chart's curves come from :meth:`gradstep.engine.scalar_log.ScalarLog.envelope`, which does the
+    the chart's curves come from :meth:`gradstep.engine.training.scalar_log.ScalarLog.envelope`, which does the
     same chunk by chunk over a history of any length.)
     """
     n = len(y)

@@ -1,7 +1,7 @@
 """Reading one TOML table of a scenario file, value by value, with errors that name the key.
 
-:class:`_Table` is the primitive the scenario reader (:mod:`gradstep.engine._scenario_reader`,
-:mod:`gradstep.engine._scenario_model`) is built from: it knows its key path, so that every error names
+:class:`_Table` is the primitive the scenario reader (:mod:`gradstep.engine.scenario.reader`,
+:mod:`gradstep.engine.scenario.model_reader`) is built from: it knows its key path, so that every error names
 the key, finds its line in the text and says what was expected and what was found. Every
 message is written in English and looked up in the installed translation (:mod:`gradstep.engine.i18n`).
 """
@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from gradstep.engine import data as _data
+from gradstep.engine.scenario import data as _data
 from gradstep.engine.errors import ScenarioError, format_key
 from gradstep.engine.i18n import _
 
@@ -30,12 +30,25 @@ def _type_name(value):
     return _data._type_name(value)
 
 
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable (a newline, a terminal's escape
+    character, a line separator) written as its escape, so that a message stays on one line and
+    cannot drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else _ESCAPES.get(ch) or
+                   (f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}") for ch in text)
+
+
 def _show(value):
     """A value of the file as an error shows it: TOML's spelling, strings cut at 40 characters."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value[:40]}"' + ("..." if len(value) > 40 else "")
+        return f'"{printable(value[:40])}"' + ("..." if len(value) > 40 else "")
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, int):
@@ -116,7 +129,7 @@ class _Table:
             return value
         if choices and value not in choices:
             raise self.fail(key, _("unknown {key} `{value}`{hint} (expected one of: {choices})")
-                            .format(key=key, value=value[:40], choices=", ".join(choices),
+                            .format(key=key, value=printable(value[:40]), choices=", ".join(choices),
                                     hint=_did_you_mean(value, choices)))
         if len(value) > max_len:
             raise self.fail(key, _("too long ({length} characters; the limit is {limit})")

@@ -1,7 +1,7 @@
-"""Tokens and syntax tree of the expression language (see :mod:`gradstep.engine.expr`).
+"""Tokens and syntax tree of the expression language (see :mod:`gradstep.engine.model.expr`).
 
 A tokenizer and a recursive-descent parser written by hand: user text is never handed to
-Python's own evaluator. :func:`gradstep.engine.expr.parse_expression` is the entry point.
+Python's own evaluator. :func:`gradstep.engine.model.expr.parse_expression` is the entry point.
 """
 
 from __future__ import annotations

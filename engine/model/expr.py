@@ -32,7 +32,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from gradstep.engine import autodiff as ad
-from gradstep.engine._expr_syntax import (CONSTANTS, FUNCTIONS, MAX_DEPTH, MAX_LENGTH, _BINARY_FUNCS, _OPS,
+from gradstep.engine.model.expr_syntax import (CONSTANTS, FUNCTIONS, MAX_DEPTH, MAX_LENGTH, _BINARY_FUNCS, _OPS,
                                  _UNARY, _err, _Parser)
 from gradstep.engine.errors import ExpressionError
 from gradstep.engine.i18n import _

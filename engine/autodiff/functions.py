@@ -1,6 +1,7 @@
-"""Elementwise functions, activations and softmax for the autodiff graph of :mod:`gradstep.engine.autodiff`.
+"""Elementwise functions, activations and softmax for the autodiff graph.
 
-Imported and re-exported by :mod:`gradstep.engine.autodiff`; use them from there (``ad.tanh``). Local
+Re-exported by :mod:`gradstep.engine.autodiff`; use them from there (``ad.tanh``). ``KERNELS``
+are the activations' forward and local-derivative kernels, which the dense program shares. Local
 derivatives at kinks follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``, ``leaky_relu'(0)`` is
 the slope, ``maximum`` and ``minimum`` split a tie in half, ``clip`` passes the gradient at its
 bounds.
@@ -10,7 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradstep.engine.autodiff import Node, _acc, _lift, _make, _unbroadcast
+from gradstep.engine.autodiff.node import Node, _acc, _lift, _make, _unbroadcast
+
+__all__ = [
+    "exp", "log", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "leaky_relu",
+    "elu", "softplus", "identity", "maximum", "minimum", "clip", "log_softmax", "ACTIVATIONS",
+    "KERNELS",
+]
 
 
 # -- elementwise functions -----------------------------------------------------------------
@@ -63,7 +70,7 @@ def _scalarize(od):
 
 def tanh_kernel(x):
     """``(tanh x, backward)``; ``backward(g) = g (1 - tanh^2 x)``. Kernels serve both the graph
-    op and the fused network path of :mod:`gradstep.engine.dense_program`, so both compute alike."""
+    op and the fused network path of :mod:`gradstep.engine.model.dense_program`, so both compute alike."""
     od = np.tanh(x)
     if np.ndim(od) == 0:
         return od, lambda g: g * (1.0 - od * od)

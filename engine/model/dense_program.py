@@ -2,8 +2,8 @@
 
 A dense network's graph has the same shape every step: ``z_k = a_{k-1} @ W_k + b_k``,
 ``a_k = act_k(z_k)``, then the loss. :class:`DenseProgram` runs exactly that, with the same
-activation and loss kernels the autodiff graph's nodes use (:data:`gradstep.engine._functions.KERNELS`,
-:data:`gradstep.engine.losses.KERNELS`), but without making a node and a closure per operation and
+activation and loss kernels the autodiff graph's nodes use (:data:`gradstep.engine.autodiff.functions.KERNELS`,
+:data:`gradstep.engine.model.losses.KERNELS`), but without making a node and a closure per operation and
 walking them back: back-propagation is the textbook recursion
 
     delta_L = dL/dz_L;  dL/dW_k = a_{k-1}^T delta_k;  dL/db_k = sum over the batch of delta_k;
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradstep.engine._functions import KERNELS as ACTIVATION_KERNELS
+from gradstep.engine.autodiff.functions import KERNELS as ACTIVATION_KERNELS
 from gradstep.engine.autodiff import column_sums
-from gradstep.engine.losses import KERNELS as LOSS_KERNELS
+from gradstep.engine.model.losses import KERNELS as LOSS_KERNELS
 
 __all__ = ["DenseProgram"]
 
@@ -30,7 +30,7 @@ class DenseProgram:
     Args:
         spec: The :class:`~gradstep.engine.scenario.NetworkSpec`.
         loss: The loss's name.
-        layout: The session's :class:`~gradstep.engine.record.ParamLayout` (``layer1.W``, ``layer1.b``, ...).
+        layout: The session's :class:`~gradstep.engine.training.record.ParamLayout` (``layer1.W``, ``layer1.b``, ...).
     """
 
     def __init__(self, spec, loss, layout):

@@ -3,7 +3,7 @@
 The part of the scenario reader that checks ``[objective]`` and ``[model]``: names, initial
 values, that the expression parses and evaluates at the initial values to the right shape, and
 that a network's layers, weights and outputs fit its data. Mixed into
-:class:`gradstep.engine._scenario_reader._Reader`, which supplies ``fail``, ``shown``, ``text`` and
+:class:`gradstep.engine.scenario.reader._Reader`, which supplies ``fail``, ``shown``, ``text`` and
 ``dtype``.
 """
 
@@ -16,12 +16,12 @@ from types import MappingProxyType
 import numpy as np
 
 from gradstep.engine import autodiff as ad
-from gradstep.engine._scenario_table import MAX_LAYERS, MAX_PARAMETERS, MAX_UNITS, _REQUIRED
+from gradstep.engine.scenario.table import MAX_LAYERS, MAX_PARAMETERS, MAX_UNITS, _REQUIRED
 from gradstep.engine.errors import ExpressionError, format_key, locate_key
-from gradstep.engine.expr import CONSTANTS, FUNCTIONS, parse_expression
+from gradstep.engine.model.expr import CONSTANTS, FUNCTIONS, parse_expression
 from gradstep.engine.i18n import _, ngettext
-from gradstep.engine.nn import INITS
-from gradstep.engine.scenario import ExpressionSpec, LayerSpec, NetworkSpec, _frozen_map
+from gradstep.engine.model.nn import INITS
+from gradstep.engine.scenario.spec import ExpressionSpec, LayerSpec, NetworkSpec, frozen_map
 
 _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
 _INITS = tuple(INITS)
@@ -51,8 +51,8 @@ class _ModelReader:
                                              "(its gradient would always be 0)").format(name=name),
                                  extra=(name,))
         self.trial(table, expression, params, constants, inputs, data)
-        return ExpressionSpec(expression=text, params=_frozen_map(params),
-                              constants=_frozen_map(constants))
+        return ExpressionSpec(expression=text, params=frozen_map(params),
+                              constants=frozen_map(constants))
 
     def named_arrays(self, table, key, inputs, *, required):
         sub = table.table(key, _REQUIRED if required else None)

@@ -6,13 +6,13 @@ entry ``p`` of one parameter:
 
 - **Paths.** Every path from the loss to ``p`` is a list of factors, one per edge: the node, its
   operand, the local derivative of the node with respect to that operand
-  (:func:`~gradstep.engine.local_derivatives.local_derivative`) and their numbers. The chain rule says
+  (:func:`~gradstep.engine.analysis.local_derivatives.local_derivative`) and their numbers. The chain rule says
   dL/dp is the sum over paths of the product of the local derivatives along each path.
 
   On a graph of scalars the product along a path is a product of numbers. When nodes hold
   arrays (a 3x5 tensor, a fit over n data points, a network) some local derivatives are
   Jacobians, so each path is evaluated in forward mode instead: start from the one-hot tangent
-  dp/dp, and push it up the path edge by edge (:func:`~gradstep.engine.local_derivatives.push_tangent`),
+  dp/dp, and push it up the path edge by edge (:func:`~gradstep.engine.analysis.local_derivatives.push_tangent`),
   so that after each factor it holds d(node)/dp *along this path* (``Factor.carried``). At the
   loss it is the path's product, a number. While the tangent stays on one entry (elementwise
   ops of unchanged shape, a reduction to a number, reshape, transpose) each factor also has
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradstep.engine.local_derivatives import LOSS_OPS, Local, local_derivative, push_tangent
+from gradstep.engine.analysis.local_derivatives import LOSS_OPS, Local, local_derivative, push_tangent
 
 __all__ = ["Factor", "ChainPath", "LayerChain", "EntrySum", "ChainReport", "chain_report", "graph_chain",
            "MAX_PATHS"]
@@ -59,7 +59,7 @@ class Factor:
         operand: The operand as text.
         value: The node's value (a float, or a read-only array).
         operand_value: The operand's value.
-        local: The local derivative's numbers (see :class:`~gradstep.engine.local_derivatives.Local`).
+        local: The local derivative's numbers (see :class:`~gradstep.engine.analysis.local_derivatives.Local`).
         kind: ``elementwise``, ``reduce`` or ``map``.
         carried: d(node)/dp along this path so far (forward mode), shaped like the node.
         entry: Index of the operand's entry that p reaches (None once p is spread over many).
@@ -188,7 +188,7 @@ def chain_report(session, name, index=(), step=None):
     """The chain rule for the gradient of parameter entry ``name[index]`` at step ``step``.
 
     Args:
-        session: A :class:`~gradstep.engine.session.Session`.
+        session: A :class:`~gradstep.engine.training.session.Session`.
         name: Parameter name (``a``, ``layer2.W``).
         index: The entry (``()`` or omitted for a scalar; an int for a vector).
         step: Whose gradient: by default the current record's (step 1's at step 0).

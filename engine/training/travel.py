@@ -1,8 +1,8 @@
-"""Changing course and moving through history: the part of :class:`~gradstep.engine.session.Session`
+"""Changing course and moving through history: the part of :class:`~gradstep.engine.training.session.Session`
 that learners drive with the time-travel keys.
 
 A mixin: it works on the session's parameters, optimizer state, schedule and history, which
-:class:`~gradstep.engine.session.Session` sets up.
+:class:`~gradstep.engine.training.session.Session` sets up.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ __all__ = ["TimeTravel"]
 
 class TimeTravel:
     """Learning-rate and optimizer changes (which branch the history), ``back``, ``goto``,
-    ``export``; mixed into :class:`~gradstep.engine.session.Session`."""
+    ``export``; mixed into :class:`~gradstep.engine.training.session.Session`."""
 
     # -- changing course -------------------------------------------------------------------
     def set_lr(self, lr):
@@ -104,9 +104,9 @@ class TimeTravel:
         """Write the trace of steps 1 ... furthest (loss, parameters, gradients, state, updates).
 
         Written to a temporary file in the same folder and renamed, so nothing partial is
-        ever left behind. See :mod:`gradstep.engine.trace` for the format.
+        ever left behind. See :mod:`gradstep.engine.training.trace` for the format.
         """
-        from gradstep.engine.trace import write_trace
+        from gradstep.engine.training.trace import write_trace
 
         here = self.t
         try:

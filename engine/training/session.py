@@ -3,7 +3,7 @@
 A :class:`Session` keeps every parameter in one flat vector ``theta`` and steps it with the pure
 optimizer functions of :mod:`gradstep.engine.optim`. Each :meth:`Session.step` builds the autodiff graph
 of the loss at the current parameters, back-propagates, updates, and returns a frozen
-:class:`~gradstep.engine.record.StepRecord`. Because updates return new arrays, a record can keep the
+:class:`~gradstep.engine.training.record.StepRecord`. Because updates return new arrays, a record can keep the
 arrays themselves: nothing ever writes into them again.
 """
 
@@ -16,12 +16,12 @@ import numpy as np
 
 from gradstep.engine import autodiff as ad
 from gradstep.engine import optim
-from gradstep.engine.losses import LOSSES
-from gradstep.engine.history import History, Schedule
+from gradstep.engine.model.losses import LOSSES
+from gradstep.engine.training.history import History, Schedule
 from gradstep.engine.i18n import _
-from gradstep.engine.nn import network_forward, network_parameters
-from gradstep.engine.record import ParamLayout, StepRecord
-from gradstep.engine.travel import TimeTravel
+from gradstep.engine.model.nn import network_forward, network_parameters
+from gradstep.engine.training.record import ParamLayout, StepRecord
+from gradstep.engine.training.travel import TimeTravel
 
 __all__ = ["Session", "Diverged"]
 
@@ -47,12 +47,12 @@ class Session(TimeTravel):
 
     Args:
         scenario: What to train.
-        history_options: Keyword arguments for :class:`~gradstep.engine.history.History` (memory
+        history_options: Keyword arguments for :class:`~gradstep.engine.training.history.History` (memory
             budgets, keyframe spacing), mostly for tests.
 
     Attributes:
         scenario: The :class:`~gradstep.engine.scenario.Scenario` being trained.
-        history: Where the session has been (:class:`~gradstep.engine.history.History`).
+        history: Where the session has been (:class:`~gradstep.engine.training.history.History`).
         layout: The parameters' names, shapes and places in the flat vector.
         t: Steps taken so far.
         record: The :class:`StepRecord` of step ``t`` (None at t = 0).
@@ -263,7 +263,7 @@ class Session(TimeTravel):
 
     def _diverged(self, t, loss, loss_node, nodes, new_theta=None, new_state=None):
         """Raise :class:`Diverged` naming the operation and parameter where it happened."""
-        from gradstep.engine import diagnose
+        from gradstep.engine.training import diagnose
 
         network = self.scenario.kind == "network"
         if loss_node is not None and not math.isfinite(loss):
@@ -280,7 +280,7 @@ class Session(TimeTravel):
 
     def _diverged_validation(self, t, loss, theta):
         """Raise :class:`Diverged` for a validation loss that is not finite (the training loss is)."""
-        from gradstep.engine import diagnose
+        from gradstep.engine.training import diagnose
 
         loss_node, _nodes = self.graph_at(theta, self._val, backward=False)
         why = (diagnose.explain_forward(loss_node, self.scenario.kind == "network")
@@ -300,12 +300,12 @@ class Session(TimeTravel):
     def _build_model(self):
         sc = self.scenario
         if sc.kind == "network":
-            from gradstep.engine.dense_program import DenseProgram
+            from gradstep.engine.model.dense_program import DenseProgram
 
             spec = sc.model
             self._dense = DenseProgram(spec, sc.loss, self.layout)
             return lambda nodes, env: network_forward(spec, nodes, env)
-        from gradstep.engine.expr import parse_expression
+        from gradstep.engine.model.expr import parse_expression
 
         inputs = tuple(sc.data.input_names) if sc.kind == "parametric" else ()
         constants = {k: ad.constant(v, self.dtype, name=k) for k, v in sc.model.constants.items()}
@@ -313,7 +313,7 @@ class Session(TimeTravel):
         expression = parse_expression(sc.model.expression, known, dtype=self.dtype)
         names = self.layout.names
         if sc.kind == "objective" and all(self._scalar):
-            from gradstep.engine.scalar_program import scalar_program
+            from gradstep.engine.model.scalar_program import scalar_program
 
             self._fast = scalar_program(expression, names, sc.model.constants, self.dtype)
 

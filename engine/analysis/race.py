@@ -1,6 +1,6 @@
 """An optimizer race: one scenario trained in lockstep by several optimizers.
 
-Every runner is its own :class:`~gradstep.engine.session.Session` on the same scenario with a different
+Every runner is its own :class:`~gradstep.engine.training.session.Session` on the same scenario with a different
 optimizer (``dataclasses.replace(scenario, optimizer=spec, compare=())``): the same data, the
 same initial weights and the same batches, so each runner's steps are bit for bit those of a
 single run of that optimizer. :meth:`Race.step` steps every runner still going; a runner whose
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from gradstep.engine.session import Diverged, Session
-from gradstep.engine.surface import entry_label
+from gradstep.engine.training.session import Diverged, Session
+from gradstep.engine.analysis.surface import entry_label
 
 __all__ = ["Race", "Runner", "RunnerSummary"]
 
@@ -155,7 +155,7 @@ class Race:
 
     def trajectories(self):
         """``{label: array (k + 1, 2)}``: each runner's path through the two traced entries,
-        from step 0, for drawing over a :mod:`~gradstep.engine.surface`."""
+        from step 0, for drawing over a :mod:`~gradstep.engine.analysis.surface`."""
         return {r.label: np.array(r.path, dtype=np.float64).reshape(-1, 2) for r in self.runners}
 
     @property

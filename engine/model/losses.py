@@ -110,7 +110,7 @@ KERNELS = {
     "cross_entropy": cross_entropy_kernel,
 }
 """Loss kernels by name: ``kernel(pred_array, target) -> (value, dL/dpred)``; the graph's loss
-nodes and the fused network path of :mod:`gradstep.engine.dense_program` both use them."""
+nodes and the fused network path of :mod:`gradstep.engine.model.dense_program` both use them."""
 
 
 def _node_loss(name):

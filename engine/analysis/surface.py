@@ -9,7 +9,7 @@ engine's own graph.
 Objectives whose parameters are all scalars are evaluated in one pass: each parameter node
 holds the whole grid, so the graph's elementwise operations compute every point at once.
 Everything else (array parameters, data, networks, reductions such as ``sum``) is evaluated point
-by point with :meth:`~gradstep.engine.session.Session.loss_at`.
+by point with :meth:`~gradstep.engine.training.session.Session.loss_at`.
 
 ``Z[i, j]`` is the loss at ``(xs[j], ys[i])``: rows follow y, columns follow x, as in
 ``numpy.meshgrid``.
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradstep.engine.local_derivatives import ELEMENTWISE
+from gradstep.engine.analysis.local_derivatives import ELEMENTWISE
 
 __all__ = ["Surface", "surface", "loss_grid", "pick_entries", "entry_label", "window"]
 

@@ -11,8 +11,8 @@ import sys
 import time
 
 from gradstep.engine.scenario import load_scenario, resolve_scenario
-from gradstep.engine.session import Diverged, Session
-from gradstep.engine.trace import AtomicFile, ExportError, write_records
+from gradstep.engine.training.session import Diverged, Session
+from gradstep.engine.training.trace import AtomicFile, ExportError, write_records
 from gradstep.tui.i18n import _
 
 EXIT_OK, EXIT_DIVERGED = 0, 3
@@ -152,14 +152,14 @@ def _draw(session, path, steps, plot):
     ``steps`` steps and drawn as the race. Returns the paths written ([] with no step to draw).
 
     Raises:
-        gradstep.engine.trace.ExportError: A file cannot be written.
+        gradstep.engine.training.trace.ExportError: A file cannot be written.
     """
-    from gradstep.engine.surface import pick_entries
+    from gradstep.engine.analysis.surface import pick_entries
     from gradstep.tui import picture_data as data
     from gradstep.tui import pictures
 
     if session.scenario.compare:
-        from gradstep.engine.race import Race
+        from gradstep.engine.analysis.race import Race
 
         race = Race(session.scenario)
         race.run(steps)

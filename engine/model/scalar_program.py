@@ -177,7 +177,7 @@ def scalar_program(expression, params, constants, dtype=np.float64):
     the expression uses is a 0-d value.
 
     Args:
-        expression: A parsed :class:`gradstep.engine.expr.Expression`.
+        expression: A parsed :class:`gradstep.engine.model.expr.Expression`.
         params: Parameter names, in the session's order.
         constants: ``{name: array}`` of named constants.
         dtype: float64 (Python floats) or float32 (NumPy float32 scalars, arithmetic only).

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradstep.engine.i18n import N_, _
-from gradstep.engine.losses import match_target
+from gradstep.engine.model.losses import match_target
 
 __all__ = ["Local", "local_derivative", "push_tangent", "OPS", "ELEMENTWISE", "LOSS_OPS"]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gradstep.engine.gradcheck import TOLERANCE, gradient_check
+from gradstep.engine.analysis.gradcheck import TOLERANCE, gradient_check
 from gradstep.engine.scenario import load_scenario, resolve_scenario
-from gradstep.engine.session import Session
+from gradstep.engine.training.session import Session
 from gradstep.tui.i18n import _, ngettext
 
 EXIT_OK, EXIT_MISMATCH = 0, 1

@@ -33,7 +33,7 @@ from gradstep.engine.i18n import _
 
 __all__ = [
     "DEFAULTS", "OPTIMIZERS", "STATE_NAMES", "ADAM_FAMILY",
-    "hyperparameters", "init_state", "update", "derived_state", "bias_corrections", "state_names",
+    "hyperparameters", "init_state", "update", "derived_state", "bias_corrections", "state_names", "effective_lr",
     "sgd_update", "momentum_update", "nesterov_update", "rmsprop_update", "adagrad_update",
     "adam_update", "adamw_update", "amsgrad_update",
     "Optimizer",

@@ -3,7 +3,7 @@
 Memory stays bounded on long runs:
 
 - per-step scalars (loss, validation loss, each layer's gradient norm) are kept in a
-  :class:`~gradstep.engine.scalar_log.ScalarLog`: every step exactly until it reaches its budget (about
+  :class:`~gradstep.engine.training.scalar_log.ScalarLog`: every step exactly until it reaches its budget (about
   1.4 million steps by default), then the most recent million steps exactly and older steps as
   min/max blocks whose stride doubles as the run grows;
 - whole records (parameters, gradients, optimizer state) are kept for a window of recent steps,
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 
-from gradstep.engine.scalar_log import BLOCKS, CHUNK, WINDOW, ScalarLog
+from gradstep.engine.training.scalar_log import BLOCKS, CHUNK, WINDOW, ScalarLog
 
 __all__ = ["ScalarLog", "History", "Schedule", "LOSS", "VAL", "RECORD_OVERHEAD"]
 
@@ -74,7 +74,7 @@ class History:
         max_keyframes: Most keyframes (tiny records would otherwise fit the byte budget by the
             hundred thousand).
         scalar_window, scalar_blocks, scalar_chunk: The scalar log's budgets (see
-            :class:`~gradstep.engine.scalar_log.ScalarLog`).
+            :class:`~gradstep.engine.training.scalar_log.ScalarLog`).
         enabled: False keeps nothing (benchmarks of the engine alone).
 
     Attributes:

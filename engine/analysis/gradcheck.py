@@ -130,7 +130,7 @@ def gradient_check(session, theta=None, batch=None, max_entries=2000, seed=0):
     A float32 scenario is checked on a float64 copy of itself: finite differences need the
     precision. More than ``max_entries`` entries are checked on a seeded random sample.
     """
-    from gradstep.engine.session import Session
+    from gradstep.engine.training.session import Session
 
     if session.dtype != np.float64:
         session = Session(replace(session.scenario, dtype="float64"))

@@ -1,10 +1,10 @@
 """Reading a parsed TOML document into a :class:`~gradstep.engine.scenario.Scenario`, checking everything.
 
 Plain hand-written validation (no schema library): each table is read through a
-:class:`~gradstep.engine._scenario_table._Table` that knows its key path, so that every error names the
+:class:`~gradstep.engine.scenario.table._Table` that knows its key path, so that every error names the
 key, finds its line in the text and says what was expected and what was found. This module
 reads the top level, ``[data]``, ``[loss]``, ``[optimizer]``, ``[[compare]]`` and
-``[training]``; :mod:`gradstep.engine._scenario_model` reads ``[objective]`` and ``[model]``. The public
+``[training]``; :mod:`gradstep.engine.scenario.model_reader` reads ``[objective]`` and ``[model]``. The public
 entry points are :func:`gradstep.engine.scenario.load_scenario` and :func:`gradstep.engine.scenario.loads_scenario`.
 """
 
@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from gradstep.engine import data as _data
+from gradstep.engine.scenario import data as _data
 from gradstep.engine import optim
-from gradstep.engine._scenario_model import _ModelReader
-from gradstep.engine._scenario_table import MAX_COMPARE, MAX_STEPS, _readonly, _show, _Table
+from gradstep.engine.scenario.model_reader import _ModelReader
+from gradstep.engine.scenario.table import MAX_COMPARE, MAX_STEPS, _readonly, _show, _Table
 from gradstep.engine.errors import ScenarioError, format_key, locate_key
 from gradstep.engine.i18n import _
-from gradstep.engine.losses import LOSSES
-from gradstep.engine.scenario import Dataset, OptimizerSpec, Scenario, TrainingSpec, _frozen_map
+from gradstep.engine.model.losses import LOSSES
+from gradstep.engine.scenario.spec import Dataset, OptimizerSpec, Scenario, TrainingSpec, frozen_map
 
 _NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
 _LOSSES = tuple(LOSSES)
@@ -315,7 +315,7 @@ class _Reader(_ModelReader):
             optim.hyperparameters(kind, lr, **hyper)
         except ValueError as exc:
             raise table.fail(None, str(exc)) from None
-        return OptimizerSpec(kind=kind, lr=lr, hyper=_frozen_map(hyper), label=label)
+        return OptimizerSpec(kind=kind, lr=lr, hyper=frozen_map(hyper), label=label)
 
     def compare(self, top):
         if "compare" not in top:

@@ -1,0 +1,153 @@
+"""Loading scenario files: the entry points from a path, a text, or a bundled name.
+
+Validation is plain hand-written code in :mod:`~gradstep.engine.scenario.reader` (top level,
+data, optimizers, training), :mod:`~gradstep.engine.scenario.model_reader` (expressions,
+networks) and :mod:`~gradstep.engine.scenario.table` (one table's values); TOML's own syntax
+errors are put in the learner's words by :mod:`~gradstep.engine.scenario.toml_messages`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.resources
+import re
+import tomllib
+from pathlib import Path
+
+from gradstep.engine.errors import ScenarioError
+from gradstep.engine.i18n import _
+from gradstep.engine.scenario.reader import read_document
+from gradstep.engine.scenario.spec import Scenario, in_language
+from gradstep.engine.scenario.toml_messages import translate_toml_message
+
+__all__ = [
+    "load_scenario", "loads_scenario", "bundled_scenarios", "resolve_scenario", "DEFAULT_SCENARIO",
+    "MAX_FILE_BYTES",
+]
+
+DEFAULT_SCENARIO = "adam-fabc"
+"""The bundled scenario the dashboard opens when given none."""
+
+MAX_FILE_BYTES = 5_000_000
+"""Largest scenario file read."""
+
+
+def load_scenario(path) -> Scenario:
+    """Read and validate the scenario file at ``path``.
+
+    Raises:
+        ScenarioError: For a missing or unreadable file and for anything invalid in it; the
+            message names the file, line and key.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ScenarioError(_("file not found"), file=path) from None
+    except IsADirectoryError:
+        raise ScenarioError(_("is a folder, not a scenario file"), file=path) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise ScenarioError(_("cannot read the file ({reason})")
+                            .format(reason=getattr(exc, "strerror", None) or exc),
+                            file=path) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(_("the file is larger than {limit} bytes (the limit)")
+                            .format(limit=f"{MAX_FILE_BYTES:,}"), file=path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ScenarioError(_("not UTF-8 text"), file=path, line=line) from None
+    return loads_scenario(text, path)
+
+
+def loads_scenario(text: str, path=None) -> Scenario:
+    """Validate scenario ``text``; ``path`` names it in errors and anchors relative data paths
+    (the current folder when None).
+
+    Raises:
+        ScenarioError: For anything invalid, naming the line and key.
+    """
+    shown = str(path) if path is not None else "<text>"
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(_("the text is longer than {limit} characters (the limit)")
+                            .format(limit=f"{MAX_FILE_BYTES:,}"), file=shown)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(exc, shown) from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ScenarioError(_("invalid TOML: {problem}").format(problem=exc), file=shown) from None
+    except RecursionError:
+        raise ScenarioError(_("invalid TOML: {problem}")
+                            .format(problem=_("arrays or tables nested too deeply")),
+                            file=shown) from None
+    base = Path(path).parent if path is not None else Path.cwd()
+    return read_document(doc, text, shown, base, Path(path) if path is not None else None)
+
+
+def _syntax_error(exc, shown):
+    message = str(exc)
+    m = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", message)
+    line = column = None
+    if m:
+        line, column = int(m.group(1)), int(m.group(2))
+        message = (_("{problem} (column {column})")
+                   .format(problem=translate_toml_message(message[:m.start()]), column=column))
+    elif message.endswith(" (at end of document)"):
+        problem = message[:-len(" (at end of document)")]
+        message = (_("{problem} at the end of the file")
+                   .format(problem=translate_toml_message(problem)))
+    else:
+        message = translate_toml_message(message)
+    return ScenarioError(_("invalid TOML: {problem}").format(problem=message), file=shown,
+                         line=line, column=column)
+
+
+def bundled_scenarios(lang: str = "en") -> list[tuple[str, str, Path]]:
+    """``[(name, description, path), ...]`` of the scenarios shipped in the ``scenarios``
+    package, sorted by name. Reads each file's TOML only (no validation).
+
+    Args:
+        lang: The language of the descriptions, ``"en"`` or ``"pt"`` (``description_pt``,
+            falling back to ``description`` when a file has none).
+    """
+    out = []
+    root = importlib.resources.files("gradstep.scenarios")
+    for entry in root.iterdir():
+        if not entry.name.endswith(".toml"):
+            continue
+        path = Path(str(entry))
+        stem = entry.name[:-len(".toml")]
+        try:
+            doc = tomllib.loads(entry.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            doc = {}
+        name = doc.get("name") if isinstance(doc.get("name"), str) else stem
+        english, portuguese = (doc.get(key) if isinstance(doc.get(key), str) else ""
+                               for key in ("description", "description_pt"))
+        out.append((name, in_language(lang, english, portuguese), path))
+    return sorted(out)
+
+
+def resolve_scenario(path_or_name) -> Path:
+    """The file meant by a command-line argument: an existing path, or a bundled name.
+
+    Raises:
+        ScenarioError: When it is neither, listing the bundled names (with a suggestion).
+    """
+    candidate = Path(path_or_name)
+    if candidate.is_file():
+        return candidate
+    text = str(path_or_name)
+    bundled = {name: path for name, _description, path in bundled_scenarios()}
+    if text in bundled:
+        return bundled[text]
+    if text.endswith(".toml") or "/" in text or "\\" in text:
+        raise ScenarioError(_("file not found"), file=text)
+    hint = difflib.get_close_matches(text, list(bundled), n=1)
+    hint = _("; did you mean `{name}`?").format(name=hint[0]) if hint else ""
+    raise ScenarioError(_("no scenario file or bundled scenario named `{name}`{hint} (bundled: "
+                          "{names})")
+                        .format(name=text, hint=hint, names=", ".join(sorted(bundled))))

@@ -1,0 +1,20 @@
+"""Training one scenario step by step, and remembering where it has been.
+
+``session`` holds :class:`Session`, the loop over one flat parameter vector that hands out one
+frozen :class:`StepRecord` (``record``) per step; ``history`` and ``scalar_log`` keep every
+step's scalars within a budget, recent records and keyframes; ``travel`` goes back to any step
+and branches when a hyperparameter changes; ``trace`` writes records as JSON lines or CSV,
+atomically; ``diagnose`` says in a sentence where a diverging step went wrong.
+"""
+
+
+from gradstep.engine.training.history import History, Schedule
+from gradstep.engine.training.record import ParamLayout, StepRecord
+from gradstep.engine.training.scalar_log import ScalarLog
+from gradstep.engine.training.session import Diverged, Session
+from gradstep.engine.training.trace import AtomicFile, ExportError, write_records, write_trace
+
+__all__ = [
+    "History", "Schedule", "ParamLayout", "StepRecord", "ScalarLog", "Diverged", "Session",
+    "AtomicFile", "ExportError", "write_records", "write_trace"
+]

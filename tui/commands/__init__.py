@@ -1,0 +1,1 @@
+"""The headless commands of the `gradstep` command line: run, check, serve."""
