@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradstep.engine.analysis.graph_labels import ACTIVATION_OPS, node_labels
 from gradstep.engine.analysis.local_derivatives import LOSS_OPS, Local, local_derivative, push_tangent
 
 __all__ = ["Factor", "ChainPath", "LayerChain", "EntrySum", "ChainReport", "chain_report", "graph_chain",
@@ -43,8 +44,6 @@ __all__ = ["Factor", "ChainPath", "LayerChain", "EntrySum", "ChainReport", "chai
 
 MAX_PATHS = 32
 """Most paths listed one by one; the total always covers them all."""
-
-_ACTIVATION_OPS = frozenset({"tanh", "sigmoid", "relu", "leaky_relu", "elu", "softplus"})
 
 
 @dataclass(frozen=True)
@@ -210,7 +209,7 @@ def graph_chain(loss, param, index=(), step=None, network=False):
     """The chain rule for d(loss)/d(param[index]) on a graph already back-propagated from
     ``loss``."""
     index = _entry_index(np.shape(param.data), index)
-    labels = _labels(loss, network)
+    labels = node_labels(loss, network)
     order = loss.topological_order(only_grad=True)
     reach = _reaching(order, param)
     locals_ = {}
@@ -338,7 +337,7 @@ def _network(loss, param, index):
     layers, entry = [], None
     for k, z in enumerate((n for n in order if n._op == "linear"), start=1):
         x, W, b = z._prev
-        acts = [c for c in children.get(z, ()) if c._op in _ACTIVATION_OPS]
+        acts = [c for c in children.get(z, ()) if c._op in ACTIVATION_OPS]
         a = acts[0] if acts else z
         act_prime = local_derivative(a, 0).value if acts else np.ones_like(z.data)
         layer = LayerChain(k, a._op if acts else "identity", _frozen(x.data), _frozen(z.data), _frozen(a.data),
@@ -355,66 +354,6 @@ def _network(loss, param, index):
             deltas = layer.delta[:, j]
             entry = EntrySum(k, None, _frozen(deltas), _frozen(deltas), float(np.sum(deltas)))
     return tuple(reversed(layers)), entry
-
-
-# -- labels --------------------------------------------------------------------------------
-_INFIX = {"add": (" + ", 1), "sub": (" - ", 1), "mul": ("*", 2), "div": ("/", 2), "matmul": (" @ ", 2)}
-_CALLS = {"maximum": "max", "minimum": "min"}
-_LONGEST = 80
-
-
-def _labels(loss, network):
-    """Each node as text: the sub-expression it computes (``z2``, ``a1``, ``L`` in networks)."""
-    labels = {}
-    if network:
-        k = 0
-        for node in loss.topological_order():
-            if node._op == "linear":
-                k += 1
-                labels[node] = (f"z{k}", 9)
-                if k == 1:
-                    labels[node._prev[0]] = ("x", 9)
-            elif node._op in _ACTIVATION_OPS and node._prev[0]._op == "linear":
-                labels[node] = (f"a{k}", 9)
-    if loss._op in LOSS_OPS:
-        labels[loss] = ("L", 9)
-    for node in loss.topological_order():
-        if node not in labels:
-            labels[node] = _label(node, labels)
-    return {node: text for node, (text, _) in labels.items()}
-
-
-def _label(node, labels):
-    """``(text, precedence)``: 1 sums, 2 products, 3 negation, 4 powers, 9 atoms."""
-    op, prev = node._op, node._prev
-    if not op:
-        if node.name:
-            return node.name, 9
-        data = node.data
-        return (f"{float(data):g}", 9 if float(data) >= 0 else 3) if np.ndim(data) == 0 else (
-            f"[{'×'.join(map(str, np.shape(data)))}]", 9)
-    arg = [labels[p][0] for p in prev]
-    prec = [labels[p][1] for p in prev]
-    if op in _INFIX:
-        sep, mine = _INFIX[op]
-        left = arg[0] if prec[0] >= mine else f"({arg[0]})"
-        right = arg[1] if prec[1] > mine else f"({arg[1]})"
-        text = f"{left}{sep}{right}"
-    elif op == "neg":
-        text, mine = (f"-{arg[0]}" if prec[0] > 3 else f"-({arg[0]})"), 3
-    elif op == "pow":
-        base = arg[0] if prec[0] > 4 else f"({arg[0]})"
-        exponent = f"{node._ctx:g}" if len(prev) == 1 else (arg[1] if prec[1] > 4 else f"({arg[1]})")
-        text, mine = f"{base}**{exponent}", 4
-    elif op == "linear":
-        text, mine = f"{arg[0]} @ {arg[1]} + {arg[2]}", 1
-    elif op in LOSS_OPS:
-        text, mine = f"{op}({arg[0]}, y)", 9
-    else:
-        text, mine = f"{_CALLS.get(op, op)}({', '.join(arg)})", 9
-    if len(text) > _LONGEST:
-        text = text[:_LONGEST - 1] + "…"
-    return text, mine
 
 
 # -- helpers -------------------------------------------------------------------------------
