@@ -13,37 +13,49 @@ from gradstep.engine.i18n import N_, _
 
 __all__ = ["translate_toml_message"]
 
-# (pattern of tomllib's message, the same message as a template of the pattern's groups)
-_MESSAGES = [(re.compile(pattern), template) for pattern, template in (
-    (r"Invalid statement", N_("Invalid statement")),
-    (r"Expected newline or end of document after a statement",
-     N_("Expected newline or end of document after a statement")),
-    (r"Found invalid character (?P<char>.+)", N_("Found invalid character {char}")),
-    (r"Cannot declare (?P<key>.+) twice", N_("Cannot declare {key} twice")),
-    (r"Cannot overwrite a value", N_("Cannot overwrite a value")),
-    (r"Expected '\]' at the end of a table declaration",
-     N_("Expected ']' at the end of a table declaration")),
-    (r"Cannot mutate immutable namespace (?P<key>.+)",
-     N_("Cannot mutate immutable namespace {key}")),
-    (r"Expected '\]\]' at the end of an array declaration",
-     N_("Expected ']]' at the end of an array declaration")),
-    (r"Cannot redefine namespace (?P<key>.+)", N_("Cannot redefine namespace {key}")),
-    (r"Expected '=' after a key in a key/value pair",
-     N_("Expected '=' after a key in a key/value pair")),
-    (r"Invalid initial character for a key part", N_("Invalid initial character for a key part")),
-    (r"Unclosed array", N_("Unclosed array")),
-    (r"Duplicate inline table key (?P<key>.+)", N_("Duplicate inline table key {key}")),
-    (r"Unclosed inline table", N_("Unclosed inline table")),
-    (r"Unescaped '\\' in a string", N_("Unescaped '\\' in a string")),
-    (r"Invalid hex value", N_("Invalid hex value")),
-    (r"Escaped character is not a Unicode scalar value",
-     N_("Escaped character is not a Unicode scalar value")),
-    (r"Unterminated string", N_("Unterminated string")),
-    (r"Illegal character (?P<char>.+)", N_("Illegal character {char}")),
-    (r"Invalid date or datetime", N_("Invalid date or datetime")),
-    (r"Invalid value", N_("Invalid value")),
-    (r"Expected (?P<text>'.*')", N_("Expected {text}")),
-)]
+# tomllib's messages, as templates: each placeholder stands for the part of the message that
+# varies. The pattern that recognises a message is derived from its template.
+_TEMPLATES = (
+    N_('Invalid statement'),
+    N_('Expected newline or end of document after a statement'),
+    N_('Found invalid character {char}'),
+    N_('Cannot declare {key} twice'),
+    N_('Cannot overwrite a value'),
+    N_("Expected ']' at the end of a table declaration"),
+    N_('Cannot mutate immutable namespace {key}'),
+    N_("Expected ']]' at the end of an array declaration"),
+    N_('Cannot redefine namespace {key}'),
+    N_("Expected '=' after a key in a key/value pair"),
+    N_('Invalid initial character for a key part'),
+    N_('Unclosed array'),
+    N_('Duplicate inline table key {key}'),
+    N_('Unclosed inline table'),
+    N_("Unescaped '\\' in a string"),
+    N_('Invalid hex value'),
+    N_('Escaped character is not a Unicode scalar value'),
+    N_('Unterminated string'),
+    N_('Illegal character {char}'),
+    N_('Invalid date or datetime'),
+    N_('Invalid value'),
+    N_('Expected {text}'),
+)
+
+_PLACEHOLDER = re.compile(r"\\\{(\w+)\\\}")
+"""A ``{name}`` placeholder as ``re.escape`` writes it."""
+
+_VARIES = {"text": "'.*'"}
+"""What a placeholder matches when it is not ``.+``: tomllib's catch-all ``Expected '...'`` names
+a quoted string, so that a later Python's new wording that starts with "Expected" is shown as it
+is rather than half translated."""
+
+
+def _pattern(template: str) -> re.Pattern:
+    return re.compile(_PLACEHOLDER.sub(lambda m: f"(?P<{m.group(1)}>{_VARIES.get(m.group(1), '.+')})",
+                                       re.escape(template)))
+
+
+# Listed most specific first: "Expected {text}" comes last, after the messages it would also match.
+_MESSAGES = [(_pattern(template), template) for template in _TEMPLATES]
 
 
 def translate_toml_message(message: str) -> str:

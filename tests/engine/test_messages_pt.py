@@ -157,3 +157,19 @@ def test_every_engine_message_has_a_portuguese_translation():
 
 def test_translations_keep_the_placeholders():
     assert placeholder_mismatches(marked_messages(["engine"]), load_catalog()) == []
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("a = 1\na = 2\n", "f.toml:2: TOML inválido: Não é possível sobrescrever um valor (coluna 6)"),
+    ("a = [1, 2\n", "f.toml: TOML inválido: Lista não fechada no fim do arquivo"),
+    ("[a\n", "f.toml:1: TOML inválido: Esperava-se ']' no fim da declaração de uma tabela (coluna 3)"),
+    ('a = "x\x01"\n', "f.toml:1: TOML inválido: Caractere proibido '\\x01' (coluna 7)"),
+    ("a = 1 b\n", "f.toml:1: TOML inválido: Esperava-se uma quebra de linha ou o fim do documento "
+                  "depois de uma instrução (coluna 7)"),
+])
+def test_tomllib_syntax_errors_are_translated_with_their_variable_parts(portuguese, text, shown):
+    """tomllib writes English; each of its messages is recognised by a pattern derived from its
+    template, and the parts that vary (a character, a key) are carried into the translation."""
+    with pytest.raises(ScenarioError) as info:
+        loads_scenario(text, path="f.toml")
+    assert str(info.value) == shown
