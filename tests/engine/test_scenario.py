@@ -95,10 +95,11 @@ def test_bundled_cover_every_kind_and_the_tutorial():
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
 def test_bundled_scenario_trains(path):
     """Under its default steps the loss falls, except in the deliberately diverging one."""
-    session_module = pytest.importorskip("gradstep.engine.training.session")
+    from gradstep.engine.training.session import Session
+
     sc = load_scenario(path)
     for spec in sc.compare or (sc.optimizer,):
-        session = session_module.Session(replace(sc, optimizer=spec))
+        session = Session(replace(sc, optimizer=spec))
         first = session.step().loss
         session.run(sc.training.steps - 1)
         final = session.loss_at(session.theta)
