@@ -1,17 +1,33 @@
-"""The optimizers: PyTorch's update rules as pure functions over one flat parameter vector.
+"""The optimizers: one registry entry per optimizer, PyTorch's update rules as pure functions.
 
-``updates`` holds each optimizer's pure update, its defaults (PyTorch's, stated once) and the
-names of its state in the tutorial's words (``V``, ``S``, ``V_hat``, ``S_hat``).
+Everything about one optimizer sits in its entry (:class:`OptimizerEntry`): its defaults
+(PyTorch's), its state in the tutorial's words (``V``, ``S``, ``V_hat``, ``S_hat``) in display
+order, its pure update over one flat parameter vector, the step size each parameter effectively
+gets, its equations (symbolic, and worked with a step's numbers) and its title. The family
+modules ``sgd``, ``adaptive`` and ``adam`` write the entries, ``registry`` lists them as
+:data:`OPTIMIZERS` and answers the functions the session, the scenario reader and the interface
+call by an optimizer's name; ``hyper`` states the symbol and range of every hyperparameter once.
 """
 
-
-from gradstep.engine.optim.updates import (
-    DEFAULTS, OPTIMIZERS, STATE_NAMES, ADAM_FAMILY, hyperparameters, init_state, update, derived_state, bias_corrections, state_names, effective_lr, sgd_update, momentum_update, nesterov_update, rmsprop_update, adagrad_update, adam_update, adamw_update, amsgrad_update, Optimizer,
+from gradstep.engine.optim.adam import adam_update, adamw_update, amsgrad_update
+from gradstep.engine.optim.adaptive import adagrad_update, rmsprop_update
+from gradstep.engine.optim.entry import Numbers, OptimizerEntry, Scalar
+from gradstep.engine.optim.hyper import HYPER_SYMBOLS, HYPERPARAMETERS, Hyperparameter
+from gradstep.engine.optim.optimizer import Optimizer
+from gradstep.engine.optim.registry import (
+    ADAM_FAMILY, DEFAULTS, OPTIMIZER_TITLES, OPTIMIZERS, STATE_NAMES, STATE_SYMBOLS, bias_corrections,
+    derived_state, effective_lr, effective_lr_formula, entry, hyperparameters, init_state,
+    optimizer_title, state_names, symbolic_lines, update, worked_lines,
 )
+from gradstep.engine.optim.sgd import momentum_update, nesterov_update, sgd_update
 
 __all__ = [
-    "DEFAULTS", "OPTIMIZERS", "STATE_NAMES", "ADAM_FAMILY", "hyperparameters", "init_state",
-    "update", "derived_state", "bias_corrections", "state_names", "effective_lr", "sgd_update",
-    "momentum_update", "nesterov_update", "rmsprop_update", "adagrad_update", "adam_update",
-    "adamw_update", "amsgrad_update", "Optimizer"
+    "OPTIMIZERS", "OptimizerEntry", "entry", "DEFAULTS", "STATE_NAMES", "STATE_SYMBOLS", "ADAM_FAMILY",
+    "OPTIMIZER_TITLES", "HYPERPARAMETERS", "Hyperparameter", "HYPER_SYMBOLS",
+    "hyperparameters", "init_state", "update", "derived_state", "bias_corrections", "state_names",
+    "effective_lr", "effective_lr_formula", "optimizer_title", "symbolic_lines", "worked_lines",
+    "Scalar", "Numbers",
+    "sgd_update", "momentum_update", "nesterov_update", "rmsprop_update", "adagrad_update",
+    "adam_update", "adamw_update", "amsgrad_update",
+    "Optimizer",
 ]
