@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradstep.engine.analysis.surface import Surface, surface, window
-from gradstep.tui.equations import optimizer_title
+from gradstep.engine.optim import optimizer_title
 from gradstep.tui.format import short
 from gradstep.tui.i18n import _, ngettext
 

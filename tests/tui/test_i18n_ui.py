@@ -155,7 +155,8 @@ async def test_the_palette_lists_translated_commands(portuguese):
 def test_every_key_and_table_of_the_interface_has_a_portuguese_entry():
     """Binding descriptions and the module-level tables are translated where they are shown, so
     the catalog must hold each of them (an entry missing here is English on a Portuguese screen)."""
-    from gradstep.tui.equations import OPTIMIZER_TITLES, TUTORIAL_CORRECTIONS
+    from gradstep.engine.optim import OPTIMIZER_TITLES
+    from gradstep.tui.equations import TUTORIAL_CORRECTIONS
     from gradstep.tui.screens import (chain_view, error_dialog, export_dialog, fit_view, gradcheck_view, help,
                              jump_dialog, math_view, open_scenario, race_view, surface_view)
     from textual.app import App

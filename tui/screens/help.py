@@ -10,7 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from gradstep.tui.equations import TUTORIAL_CORRECTIONS, optimizer_title, symbolic_lines
+from gradstep.engine.optim import optimizer_title, symbolic_lines
+from gradstep.tui.equations import TUTORIAL_CORRECTIONS
 from gradstep.tui.i18n import N_, _, translate_bindings
 from gradstep.tui.screens.palette import translated
 

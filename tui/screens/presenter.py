@@ -16,7 +16,8 @@ import time
 import numpy as np
 from textual.widgets import Static
 
-from gradstep.tui.equations import Scalar, optimizer_title, worked_lines
+from gradstep.engine.optim import STATE_SYMBOLS, effective_lr_formula, optimizer_title
+from gradstep.tui.equations import Scalar, worked_lines
 from gradstep.tui.format import num
 from gradstep.tui.i18n import _, language
 from gradstep.tui.widgets.equations_view import EquationsView
@@ -30,25 +31,13 @@ from gradstep.tui.widgets.timeline import Timeline
 
 __all__ = ["Presenter", "loss_curves", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
 
-STATE_LABELS = {"V": "V", "S": "S", "S_max": "S_max", "V_hat": "V̂", "S_hat": "Ŝ", "update": "Δθ",
-                "lr_eff": "α_eff"}
-"""How each array of the state panel (the optimizer's state, the update and the effective step
-size) is titled on screen."""
+STATE_LABELS = {**STATE_SYMBOLS, "update": "Δθ", "lr_eff": "α_eff"}
+"""How each array of the state panel (the optimizer's state, as the registry writes it, the update
+and the effective step size) is titled on screen."""
 
 EFFECTIVE_LR = "lr_eff"
 """The key of the effective step size among the state panel's arrays (``record.effective_lr``)."""
 
-
-def effective_lr_formula(kind: str, hyper) -> str:
-    """What the effective step size α_eff is for optimizer ``kind`` (see
-    :func:`gradstep.engine.optim.effective_lr`): the number its direction (g, V or V̂) is multiplied by."""
-    if kind in ("adam", "adamw", "amsgrad"):
-        return "α/(√Ŝ+ε)"
-    if kind == "rmsprop":
-        return "α/(√S+ε)"
-    if kind == "adagrad":
-        return "α/(1+(t−1)·lr_decay)/(√S+ε)" if hyper.get("lr_decay") else "α/(√S+ε)"
-    return "α, " + _("the same for every θ")
 
 CHART_STEPS = 200
 """How many recent steps the up-close chart shows."""
@@ -271,7 +260,7 @@ class Presenter:
         i += int(np.ravel_multi_index(cell.index, layout.shapes[layout.index[cell.param]])) if cell.index else 0
         steps = np.array([r.step for r in recent])
         left = {"g": np.array([r.grad[i] for r in recent])}
-        for k, label in (("V", "V"), ("V_hat", "V̂")):
+        for k in ("V", "V_hat"):
             if k in record.flat_state:
-                left[label] = np.array([r.flat_state[k][i] for r in recent])
+                left[STATE_LABELS[k]] = np.array([r.flat_state[k][i] for r in recent])
         chart.show(steps, left, (cell.label, np.array([r.theta[i] for r in recent])))

@@ -14,8 +14,9 @@ class EquationsView(Widget):
     """Lines such as ``V = β1·V + (1−β1)·g = 0.9·(-0.7) + 0.1·(-1.012) = -0.731``.
 
     Attributes:
-        lines: ``(equation, result)`` pairs from :func:`gradstep.tui.equations.worked_lines`; the result
-            (the record's value) is drawn in bold after `` = ``.
+        lines: ``(equation, result)`` pairs from :func:`gradstep.tui.equations.worked_lines` (the
+            optimizer's registry entry writes them); the result (the record's value) is drawn
+            in bold after `` = ``.
     """
 
     DEFAULT_CSS = """
