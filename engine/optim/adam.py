@@ -10,6 +10,7 @@ Each keeps a first moment ``V`` (PyTorch's ``exp_avg``) and a second moment ``S`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import MappingProxyType
 
 import numpy as np
@@ -203,38 +204,31 @@ ADAM = OptimizerEntry(
     derive=_MOMENTS,
 )
 
-ADAMW = OptimizerEntry(
+# AdamW and AMSGrad are Adam with what the replacements say.
+ADAMW = replace(
+    ADAM,
     name="adamw",
     title="AdamW",
     defaults=MappingProxyType({**_DEFAULTS, "weight_decay": 1e-2}),
-    state_names=("V", "S", "V_hat", "S_hat"),
     update=adamw_update,
-    step_size=_step_size(_MOMENTS),
-    direction=_direction(_MOMENTS),
-    step_size_text=lambda hp: "α/(√Ŝ+ε)",
     symbolic=_adamw_symbolic,
     worked=_worked("S", decoupled=True),
     torch="torch.optim.AdamW",
-    torch_state=MappingProxyType(dict(_TORCH_STATE)),
     carry=_decoupled_decay,
     decoupled_decay=True,
-    corrections=_corrections,
-    derive=_MOMENTS,
 )
 
-AMSGRAD = OptimizerEntry(
+AMSGRAD = replace(
+    ADAM,
     name="amsgrad",
     title=N_("AMSGrad (Adam with amsgrad)"),
-    defaults=MappingProxyType(dict(_DEFAULTS)),
     state_names=("V", "S", "S_max", "V_hat", "S_hat"),
     update=amsgrad_update,
     step_size=_step_size(_MAX_MOMENTS),
     direction=_direction(_MAX_MOMENTS),
-    step_size_text=lambda hp: "α/(√Ŝ+ε)",
     symbolic=_amsgrad_symbolic,
     worked=_worked("S_max", decoupled=False),
     torch="torch.optim.Adam(amsgrad=True)",
     torch_state=MappingProxyType({**_TORCH_STATE, "S_max": "max_exp_avg_sq"}),
-    corrections=_corrections,
     derive=_MAX_MOMENTS,
 )

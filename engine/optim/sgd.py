@@ -8,6 +8,7 @@ size ``α``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import MappingProxyType
 
 import numpy as np
@@ -145,18 +146,15 @@ MOMENTUM = OptimizerEntry(
     torch_state=MappingProxyType({"V": "momentum_buffer"}),
 )
 
-NESTEROV = OptimizerEntry(
+# Nesterov is momentum that looks ahead along V.
+NESTEROV = replace(
+    MOMENTUM,
     name="nesterov",
     title=N_("SGD with Nesterov momentum"),
-    defaults=MappingProxyType({"lr": 1e-3, "momentum": 0.9, "weight_decay": 0.0}),
-    state_names=("V",),
     update=nesterov_update,
-    step_size=_same_for_all,
     direction=_look_ahead,
-    step_size_text=_same_for_all_text,
     symbolic=lambda: [_first_step(), "θ ← θ − α·(g + μ·V)"],
     worked=_nesterov_worked,
     torch="torch.optim.SGD(momentum=0.9, nesterov=True)",
-    torch_state=MappingProxyType({"V": "momentum_buffer"}),
     validate=_needs_momentum,
 )
