@@ -57,7 +57,7 @@ def save_pictures(app) -> None:
 
 def _plan(screen, dashboard):
     """``(loss picture, surface picture maker or None, step)`` for what ``screen`` shows, read
-    now (under the engine's lock); the surface's grid is left to the worker."""
+    now (under the training controller's lock); the surface's grid is left to the worker."""
     from gradstep.engine.analysis.surface import pick_entries
     from gradstep.tui import picture_data as data
     from gradstep.tui.screens.race_view import RaceView
@@ -66,17 +66,17 @@ def _plan(screen, dashboard):
     from gradstep.tui.widgets.race_chart import RaceChart
 
     if isinstance(screen, RaceView):
-        with screen._lock:  # the race may be stepping in its own worker
-            state = data.race_state(screen.race)
+        with screen.racing.reading() as race:  # the race may be stepping in its own worker
+            state = data.race_state(race)
         loss = data.race_loss_picture(state, log=screen.query_one(RaceChart).log_scale)
         return loss, partial(data.race_surface_picture, state), state.t
-    session = dashboard.session
-    with dashboard._engine:
+    training = dashboard.training
+    session = training.session  # its layout and evaluations at theta serve the worker below
+    log = dashboard.query_one(LossChart).log_scale
+    with training.reading():
         t, theta = session.t, session.theta
-        marks = tuple(step for step, _old, _new in dashboard.history.lr_changes)
         current = t if t < session.furthest else None
-        loss = data.loss_picture(session, log=dashboard.query_one(LossChart).log_scale, marks=marks,
-                                 current=current)
+        loss = data.loss_picture(session, log=log, marks=training.lr_marks(), current=current)
     if isinstance(screen, SurfaceView) and screen.entries is not None:
         entries, bounds, path = screen.entries, screen.bounds, screen.path  # path None on a slice
     elif session.layout.size == 2:

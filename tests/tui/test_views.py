@@ -255,13 +255,13 @@ async def test_surface_follows_the_session_back_in_time_and_after_a_change_of_co
     async with app.run_test(size=SIZE) as pilot:
         await press(pilot, "N", "s")
         view = app.screen
-        with view.engine_lock:
+        with view.training.reading():
             view.session.goto(40)          # as the dashboard's time travel does
         await pilot.pause(0.4)
         await settle(pilot)
         assert "step 40" in shown(view, "#surface-info") and "path: 41 points" in shown(view, "#surface-info")
         np.testing.assert_array_equal(view.surface.point, view.session.theta)
-        with view.engine_lock:
+        with view.training.reading():
             view.session.set_lr(0.05)      # a new branch: the replay no longer matches
             for _ in range(5):
                 view.session.step()

@@ -18,7 +18,7 @@ from gradstep.engine.analysis.chain import chain_report
 from gradstep.tui.chain_lines import agrees, chain_renderable, entry_text
 from gradstep.tui.format import num
 from gradstep.tui.i18n import _
-from gradstep.tui.screens.math_view import MathView, selected_entry
+from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.screens.palette import translated
 
 __all__ = ["ChainView"]
@@ -35,7 +35,7 @@ class ChainView(MathView):
 
     def __init__(self, dashboard) -> None:
         super().__init__(dashboard)
-        self.param, self.index = selected_entry(dashboard)
+        self.param, self.index = dashboard.selected_entry()
         self.report = None
 
     def compose(self) -> ComposeResult:
@@ -46,10 +46,10 @@ class ChainView(MathView):
         yield Footer(compact=True)
 
     def session_changed(self) -> None:
-        with self.engine_lock:
-            t = max(self.session.t, 1)
-            record = self.session.record if self.session.t >= 1 else None
-            self.report = chain_report(self.session, self.param, self.index, step=t)
+        with self.training.reading() as session:  # the graph of a step the session keeps
+            t = max(session.t, 1)
+            record = session.record if session.t >= 1 else None
+            self.report = chain_report(session, self.param, self.index, step=t)
         self._show(self.report, record)
 
     def _show(self, report, record) -> None:

@@ -1,15 +1,14 @@
 """The dashboard: loss, gradients, optimizer state and one parameter up close.
 
-The screen coordinates. It owns the :class:`~gradstep.engine.training.session.Session`, steps it (on the UI thread
-for one step, in a thread worker for many), moves it through its history (``back``, ``goto``),
-and pushes what the record of the step it stands at says down into the widgets; widgets post
-messages up.
+The screen coordinates. Its :class:`~gradstep.tui.training.TrainingController` owns the session:
+the screen asks it to step (on the UI thread for one step; in this screen's thread worker, which
+runs the controller's loop, for many), to move through the history (``back``, ``goto``), to
+change the learning rate and to export, and pushes what the record of the step the session
+stands at says down into the widgets; widgets post messages up.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 from textual import on, work
@@ -22,13 +21,13 @@ from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
 from gradstep.engine import optim
-from gradstep.engine.training.session import Diverged, Session
+from gradstep.engine.training.session import Diverged
 from gradstep.tui.format import short
 from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
 from gradstep.tui.grid import grids_for
-from gradstep.tui.history import TrainingHistory
 from gradstep.tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
 from gradstep.tui.screens.presenter import STATE_LABELS, Presenter
+from gradstep.tui.training import SPEEDS, TrainingController
 from gradstep.tui.widgets.equations_view import EquationsView
 from gradstep.tui.widgets.layer_list import LayerList
 from gradstep.tui.widgets.loss_chart import LossChart
@@ -40,18 +39,6 @@ from gradstep.tui.widgets.timeline import Timeline
 from gradstep.tui.widgets.too_small import TerminalTooSmall
 
 __all__ = ["DashboardScreen", "MIN_SIZE", "SPEEDS"]
-
-SPEEDS = (1, 3, 10, 30, 100, 300, 1000, None)
-"""Run speeds in steps per second; None is as fast as the engine goes."""
-
-YIELD = 0.002
-"""The training thread offers the GIL to the UI thread this often (seconds)."""
-
-FRAME = 1 / 10
-"""While running, the training thread posts at most one step message this often. Drawing a
-frame of this screen costs tens of milliseconds of the UI thread, and the engine shares the
-interpreter with it; ten frames a second is smooth enough and leaves the engine most of
-its speed."""
 
 MIN_SIZE = (60, 18)
 """Below this many columns or rows the panels give way to one message with the sizes."""
@@ -100,18 +87,50 @@ class DashboardScreen(Screen):
         super().__init__()
         translate_bindings(self)
         self.scenario = scenario
-        self.session = Session(scenario)
+        self.training = TrainingController(scenario)
         self.grids = grids_for(self.session.layout)
-        self.history = TrainingHistory(self.session.layout, self.session.params)
         self.state_names = optim.state_names(self.session.optimizer_kind, self.session.hyper)
         self.present = Presenter(self)
         self.layer_index = 0
         self.cursor = (0, 0)
-        self.mode = "paused"
-        self.speed = len(SPEEDS) - 1
-        self._engine = threading.Lock()  # one thread at a time steps the session or sets lr
-        self._run = 0
-        self._stop = threading.Event()
+
+    # -- what the controller owns, as the presenter and the tests read it ------------------
+    @property
+    def session(self):
+        """The controller's session (see :class:`~gradstep.tui.training.TrainingController`)."""
+        return self.training.session
+
+    @property
+    def history(self):
+        """The controller's :class:`~gradstep.tui.history.TrainingHistory`."""
+        return self.training.history
+
+    @property
+    def mode(self) -> str:
+        """``paused``, ``running`` or ``diverged``: the controller's mode."""
+        return self.training.mode
+
+    @property
+    def speed(self) -> int:
+        """Index of the run speed in :data:`~gradstep.tui.training.SPEEDS`."""
+        return self.training.speed
+
+    def speed_label(self) -> str:
+        """The run speed as the status line says it."""
+        return self.training.speed_label()
+
+    def record_at(self, step: int, fetch: bool = False):
+        """The record of ``step``: see :meth:`~gradstep.tui.training.TrainingController.record_at`."""
+        return self.training.record_at(step, fetch)
+
+    def selected_entry(self) -> tuple[str, tuple[int, ...]]:
+        """``(name, index)`` of the scalar under the cursor (a view of one entry opens on it);
+        the first entry of the first parameter when the cursor is on no cell."""
+        cell = self.grids[self.layer_index].cell(*self.cursor)
+        if cell is not None:
+            return cell.param, tuple(cell.index)
+        layout = self.session.layout
+        return layout.names[0], tuple(0 for _dim in layout.shapes[0])
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -204,14 +223,11 @@ class DashboardScreen(Screen):
         """Take ``count`` steps: one at once on this thread, more in the training worker."""
         self._pause()
         if count == 1:
-            with self._engine:
-                try:
-                    record = self.session.step()
-                except Diverged as exc:
-                    self._diverged(exc.step, exc.message)
-                    return
-                self.history.add(record)
-            self.mode = "paused"
+            try:
+                record = self.training.step()
+            except Diverged as exc:
+                self._diverged(exc.step, exc.message)
+                return
             self.present.everything(record)
         else:
             self._start(count)
@@ -224,62 +240,28 @@ class DashboardScreen(Screen):
             self._start(None)
 
     def action_speed(self, change: int) -> None:
-        self.speed = min(max(self.speed + change, 0), len(SPEEDS) - 1)
+        self.training.change_speed(change)
         self.present.status(self.session.record)
-
-    def speed_label(self) -> str:
-        limit = SPEEDS[self.speed]
-        return _("max") if limit is None else f"{limit}/s"
 
     def _start(self, steps: int | None) -> None:
-        self._run += 1
-        self._stop = threading.Event()
-        self.mode = "running"
+        run, stop = self.training.start()
         self.present.status(self.session.record)
-        self._train(steps, self._run, self._stop)
+        self._train(steps, run, stop)
 
     def _pause(self) -> None:
-        if self.mode == "running":
-            self._stop.set()
+        if self.training.pause():
             self.workers.cancel_group(self, "train")
-            self.mode = "paused"
 
     @work(thread=True, exclusive=True, group="train")
-    def _train(self, steps: int | None, run: int, stop: threading.Event) -> None:
-        """Step the session until paused (``steps`` None) or ``steps`` steps are done."""
+    def _train(self, steps: int | None, run: int, stop) -> None:
+        """Run the controller's loop until paused (``steps`` None) or ``steps`` steps are done;
+        its frames and its end come back to this screen as messages."""
         worker = get_current_worker()
-        record, taken, posted = None, 0, 0.0
-        started = window = yielded = time.perf_counter()
-        in_window = 0
-        rate = None
-        while not stop.is_set() and not worker.is_cancelled and (steps is None or taken < steps):
-            began = time.perf_counter()
-            with self._engine:
-                if stop.is_set() or worker.is_cancelled:
-                    break
-                try:
-                    record = self.session.step()
-                except Diverged as exc:
-                    self.post_message(TrainingDiverged(exc.step, exc.message))
-                    self.post_message(RunEnded(record, run))
-                    return
-                self.history.add(record)
-            taken += 1
-            in_window += 1
-            now = time.perf_counter()
-            if now - yielded >= YIELD:
-                # Offer the GIL to the UI thread: otherwise each time the event loop waits on
-                # I/O, this loop keeps the GIL for a whole switch interval (5 ms) and keys lag.
-                time.sleep(0)
-                yielded = now
-            if now - window >= 0.5 or (rate is None and now - started >= 0.1):
-                rate, window, in_window = in_window / (now - window), now, 0
-            if now - posted >= FRAME:
-                self.post_message(StepsTaken(record, rate if steps is None else None))
-                posted = now
-            limit = SPEEDS[self.speed]
-            if steps is None and limit is not None:
-                stop.wait(max(0.0, 1 / limit - (time.perf_counter() - began)))
+        record, diverged = self.training.run(
+            steps, stop, lambda: worker.is_cancelled,
+            lambda latest, rate: self.post_message(StepsTaken(latest, rate)))
+        if diverged is not None:
+            self.post_message(TrainingDiverged(diverged.step, diverged.message))
         self.post_message(RunEnded(record, run))
 
     def on_steps_taken(self, message: StepsTaken) -> None:
@@ -288,15 +270,14 @@ class DashboardScreen(Screen):
         self.present.everything(message.record, message.steps_per_second, live=True)
 
     def on_run_ended(self, message: RunEnded) -> None:
-        if message.run == self._run and self.mode == "running":
-            self.mode = "paused"
+        self.training.ended(message.run)
         self.present.everything(self.session.record)
 
     def on_training_diverged(self, message: TrainingDiverged) -> None:
         self._diverged(message.step, message.text)
 
     def _diverged(self, step: int, text: str) -> None:
-        self.mode = "diverged"
+        self.training.diverged()
         banner = self.query_one("#banner", Static)
         banner.update("✗ " + _("{why}.  Press [ to halve the learning rate α (now {lr}), then space "
                                "to go on; R reloads.").format(why=text, lr=short(self.session.hyper["lr"])))
@@ -307,16 +288,11 @@ class DashboardScreen(Screen):
     def action_scale_lr(self, factor: float) -> None:
         """Change the learning rate from the next step on; before the furthest step this
         branches (the engine keeps the abandoned steps' losses as the ghost)."""
-        with self._engine:
-            old = self.session.hyper["lr"]
-            try:
-                self.session.set_lr(old * factor)
-            except ValueError as exc:  # doubled past the largest float, or halved to zero
-                self.notify(str(exc), severity="warning")
-                return
-            new = self.session.hyper["lr"]
-            self.history.truncate(self.session.furthest)
-            self.history.lr_changes.append((self.session.t, old, new))
+        try:
+            old, new = self.training.scale_lr(factor)
+        except ValueError as exc:  # doubled past the largest float, or halved to zero
+            self.notify(str(exc), severity="warning")
+            return
         self.notify(_("learning rate α {old} → {new} from step {step}").format(
             old=short(old), new=short(new), step=self.session.t + 1), timeout=3)
         self.present.everything(self.session.record)
@@ -343,27 +319,6 @@ class DashboardScreen(Screen):
         self.query_one("#loss-panel").border_title = _("loss (log scale)") if chart.log_scale else _("loss")
 
     # -- time travel -----------------------------------------------------------------------
-    def record_at(self, step: int, fetch: bool = False):
-        """The record of ``step`` on the current branch, if the dashboard or the engine keeps
-        it; None for step 0.
-
-        Args:
-            fetch: When neither keeps it and no run is going, have the session replay it (from
-                its nearest keyframe; the session then comes back to where it stood).
-        """
-        if step < 1:
-            return None
-        record = self.history.record_at(step)
-        if record is None:
-            record = self.session.history.cached(step)
-        if record is None and fetch and self.mode != "running" and step <= self.session.furthest:
-            with self._engine:
-                here = self.session.t
-                record = self.session.goto(step)
-                self.session.goto(here)
-            self.history.keep(record)
-        return record
-
     def action_back(self, count: int) -> None:
         if self.session.t == 0:
             self._pause()
@@ -398,13 +353,7 @@ class DashboardScreen(Screen):
     def _travel(self, step: int) -> None:
         """Stand at ``step`` (clamped to 0 ... furthest) and show it; a run is paused first."""
         self._pause()
-        with self._engine:
-            session = self.session
-            step = min(max(step, 0), session.furthest)
-            record = session.goto(step)
-            if record is not None:
-                self.history.keep(record)
-        self.mode = "paused"
+        self.training.goto(step)
         self.present.everything(self.session.record)
 
     def action_export(self) -> None:
@@ -414,20 +363,9 @@ class DashboardScreen(Screen):
         if self.session.furthest == 0:
             self.notify(_("nothing to export yet: take a step first (space)"), timeout=3)
             return
-        self.app.push_screen(ExportDialog(suggested_path(self.scenario.name), self._export),
+        # The dialog writes from its worker thread; the controller takes its lock.
+        self.app.push_screen(ExportDialog(suggested_path(self.scenario.name), self.training.export),
                              self._exported)
-
-    def _export(self, path: str, format: str) -> int:
-        """Write the trace of steps 1 ... furthest to ``path`` (called from the dialog's worker
-        thread); returns the number of steps written.
-
-        Raises:
-            gradstep.engine.training.trace.ExportError: The file cannot be written.
-        """
-        with self._engine:
-            steps = self.session.furthest
-            self.session.export(path, format)
-        return steps
 
     def _exported(self, result: tuple[str, int] | None) -> None:
         if result is not None:

@@ -88,7 +88,7 @@ class FitView(MathView):
 
     # -- drawing ---------------------------------------------------------------------------
     def session_changed(self) -> None:
-        snap = self.snapshot()
+        snap = self.training.snapshot()
         self.query_one("#fit-head", Static).update(self._head(snap))
         if self.inputs == 1:
             self._curve(snap)

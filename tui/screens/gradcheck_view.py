@@ -61,7 +61,7 @@ class GradCheckView(MathView):
         self.query_one("#check-head", Static).update(_("checking …"))
 
     def session_changed(self) -> None:
-        t, theta, batch = self.step_inputs()
+        t, theta, batch = self.training.step_inputs()
         self._check(t, theta, batch)
 
     @work(thread=True, exclusive=True, group="gradcheck")
@@ -80,7 +80,7 @@ class GradCheckView(MathView):
         worst = check.worst
         head = Text()
         head.append(_("gradient check at step {t}").format(t=t), style="bold")
-        head.append(" " + (_("(its batch, before its update)") if self.session.t >= 1
+        head.append(" " + (_("(its batch, before its update)") if self.training.t >= 1
                            else _("(step 1's batch, before the first update)")))
         head.append(": " + _("the engine's ∂L/∂θ against central differences "
                              "(f(θ+h) − f(θ−h))/2h, Richardson-extrapolated from h and h/2, "

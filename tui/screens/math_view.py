@@ -1,59 +1,25 @@
-"""What the views of the mathematics share: a screen over the dashboard's session.
+"""What the views of the mathematics share: a screen over the dashboard's training.
 
 A view (chain rule, gradient check, model fit, loss surface) is pushed over the dashboard and
-reads the dashboard's :class:`~gradstep.engine.training.session.Session`; it never steps it. The dashboard may be
-training in its worker thread meanwhile, so a view polls the session's step a few times a
-second and draws again when it changed, and reads the session's parameters under the
-dashboard's engine lock so that it never sees half of a step. ``space`` and ``r`` are handed to
-the dashboard's own actions, which step the session exactly as they do on the dashboard.
+reads the session of the dashboard's :class:`~gradstep.tui.training.TrainingController`; it never
+steps it. The dashboard may be training in its worker thread meanwhile, so a view polls the
+controller a few times a second and draws again when the session moved, and reads the session's
+step, parameters and record through the controller (under its lock) so that it never sees half
+of a step. ``space`` and ``r`` are handed to the dashboard's own actions, which step the session
+exactly as they do on the dashboard.
 """
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-from dataclasses import dataclass
-
-import numpy as np
 from textual.binding import Binding
 from textual.screen import Screen
 
 from gradstep.tui.i18n import translate_bindings
 
-__all__ = ["MathView", "Snapshot", "selected_entry"]
+__all__ = ["MathView"]
 
 POLL = 0.25
 """How often a view looks at the session's step (seconds)."""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The session at one moment, read under the engine lock.
-
-    Attributes:
-        t: The step the session stands at.
-        theta: The flat parameters at step t (after t updates).
-        record: The record of step t (None at t = 0).
-        mode: The dashboard's mode (``paused``, ``running``, ``diverged``).
-    """
-
-    t: int
-    theta: np.ndarray
-    record: object
-    mode: str
-
-
-def selected_entry(dashboard):
-    """``(name, index)`` of the scalar under the dashboard's cursor; the first entry of the
-    first parameter when the dashboard does not say."""
-    try:
-        cell = dashboard.grids[dashboard.layer_index].cell(*dashboard.cursor)
-        if cell is not None:
-            return cell.param, tuple(cell.index)
-    except (AttributeError, IndexError, TypeError):
-        pass
-    layout = dashboard.session.layout
-    shape = layout.shapes[0]
-    return layout.names[0], tuple(0 for _dim in shape)
 
 
 class MathView(Screen):
@@ -61,6 +27,12 @@ class MathView(Screen):
 
     Args:
         dashboard: The :class:`~gradstep.tui.screens.dashboard.DashboardScreen` whose session is shown.
+
+    Attributes:
+        dashboard: That dashboard (its actions step the session; its cursor picks an entry).
+        training: Its :class:`~gradstep.tui.training.TrainingController`, which the view reads.
+        session: The controller's session, for what does not move while it steps (layout,
+            scenario) and evaluations at parameters handed in.
     """
 
     BINDINGS = [
@@ -78,7 +50,8 @@ class MathView(Screen):
         super().__init__()
         translate_bindings(self)  # the subclass's bindings too: Screen.__init__ merged them
         self.dashboard = dashboard
-        self.session = dashboard.session
+        self.training = dashboard.training
+        self.session = self.training.session
         self.scenario = self.session.scenario
         self._seen = None
 
@@ -96,39 +69,16 @@ class MathView(Screen):
 
     def poll_key(self):
         """What, when it changes, means the view is out of date."""
-        return self.session.t, id(self.session.record)
+        return self.training.position()
 
     def session_changed(self) -> None:
         """The session moved (or the view just opened): draw again."""
 
-    # -- reading the session ---------------------------------------------------------------
-    @property
-    def engine_lock(self):
-        """The dashboard's lock around stepping (a no-op when it has none)."""
-        lock = getattr(self.dashboard, "_engine", None)
-        return lock if hasattr(lock, "__enter__") else nullcontext()
-
-    def snapshot(self) -> Snapshot:
-        with self.engine_lock:
-            session = self.session
-            return Snapshot(session.t, session.theta, session.record,
-                            getattr(self.dashboard, "mode", "paused"))
-
-    def step_inputs(self):
-        """``(t, theta, batch)``: what step t's gradient is computed from (step 1's at t = 0),
-        read under the lock (a step no longer kept is replayed by the session)."""
-        with self.engine_lock:
-            t = max(self.session.t, 1)
-            theta, batch = self.session.step_inputs(t)
-            return t, theta, batch
-
     # -- actions ---------------------------------------------------------------------------
     async def action_dashboard(self, action: str) -> None:
         """Run one of the dashboard's actions (``step(1)``, ``toggle_run``) on the dashboard."""
-        name = action.split("(", 1)[0]
-        if hasattr(self.dashboard, f"action_{name}"):
-            await self.dashboard.run_action(action)
-            self._poll()
+        await self.dashboard.run_action(action)
+        self._poll()
 
     def action_close(self) -> None:
         self.app.pop_screen()

@@ -3,14 +3,14 @@
 The runners are the engine's (:class:`gradstep.engine.analysis.race.Race`): the scenario's ``[[compare]]``
 optimizers, or SGD, momentum, RMSprop and Adam at the scenario's learning rate when it lists
 none. Each runner is a session of its own, so the dashboard's session is not touched. The race
-steps on this screen: ``space`` one step, ``n`` a hundred, ``r`` runs and pauses (a thread
-worker). A runner whose loss stops being finite stays where it diverged.
+has its own :class:`~gradstep.tui.training.RaceController` (the dashboard's lock, mode and run
+loop, over the race): ``space`` one step, ``n`` a hundred, ``r`` runs and pauses (a thread
+worker running the controller's loop). A runner whose loss stops being finite stays where it
+diverged.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 import numpy as np
 from rich import box
 from rich.table import Table
@@ -30,6 +30,7 @@ from gradstep.tui.format import num, rate, short
 from gradstep.tui.i18n import _
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.screens.surface_view import MAX_SLOW_POINTS, thinned
+from gradstep.tui.training import RaceController
 from gradstep.tui.widgets.heat_map import GREYS, HeatMap, Overlay, sequential, skewed
 from gradstep.tui.widgets.race_chart import RaceChart
 
@@ -46,10 +47,6 @@ COLOURS = ((34, 211, 238), (251, 146, 60), (232, 121, 249), (74, 222, 128), (250
 
 CEILING = 10.0
 """The chart leaves out losses above this many times the loss at the start."""
-
-FRAME = 0.1
-"""While running, the screen is drawn at most this often (seconds)."""
-
 
 def default_specs(scenario):
     """The scenario's ``[[compare]]`` optimizers, or the four classics at its learning rate."""
@@ -74,18 +71,21 @@ class RaceView(MathView):
     def __init__(self, dashboard) -> None:
         super().__init__(dashboard)
         self.specs = default_specs(self.scenario)
-        self.race = Race(self.scenario, self.specs)
+        self.racing = RaceController(Race(self.scenario, self.specs))
+        self.race = self.racing.race
         first = self.race.runners[0].session
         with np.errstate(all="ignore"):
             self.start_loss = first.loss_at(first.theta)
         self.threshold = THRESHOLD * self.start_loss if self.start_loss > 0 else None
         self.full = first.layout.size == 2
-        self.running = False
         self.speed = None
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
         self._bounds = None
         self._surface = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the race is running."""
+        return self.racing.running
 
     def poll_key(self):
         return None  # the race does not follow the dashboard
@@ -112,14 +112,13 @@ class RaceView(MathView):
         self.set_class(event.size.width < 100 or event.size.height < 30, "-small")
 
     def on_unmount(self) -> None:
-        self._stop.set()
+        self.racing.pause()
 
     # -- stepping --------------------------------------------------------------------------
     def action_race(self, steps: int) -> None:
         self._pause()
         if steps == 1:
-            with self._lock:
-                self.race.step()
+            self.racing.step()
             self.draw()
         else:
             self._start(steps)
@@ -132,41 +131,30 @@ class RaceView(MathView):
             self._start(None)
 
     def _start(self, steps) -> None:
-        self._stop = threading.Event()
-        self.running = True
-        self._run(steps, self._stop)
+        run, stop = self.racing.start()
+        self._run(steps, run, stop)
 
     def _pause(self) -> None:
-        if self.running:
-            self._stop.set()
-            self.running = False
+        if self.racing.pause():
             self.speed = None
 
     @work(thread=True, exclusive=True, group="race")
-    def _run(self, steps, stop) -> None:
+    def _run(self, steps, run, stop) -> None:
+        """Run the race controller's loop; each frame is drawn on the UI thread."""
         worker = get_current_worker()
-        taken, drawn = 0, time.perf_counter()
-        started = drawn
-        while not stop.is_set() and not worker.is_cancelled and (steps is None or taken < steps):
-            with self._lock:
-                if self.race.finished:
-                    break
-                self.race.step()
-            taken += 1
-            now = time.perf_counter()
-            if now - drawn >= FRAME:
-                time.sleep(0)
-                self.speed = taken / (now - started) if steps is None else None
-                self.app.call_from_thread(self.draw)
-                drawn = now
+        self.racing.run(steps, stop, lambda: worker.is_cancelled,
+                        lambda _t, rate: self.app.call_from_thread(self._frame, rate))
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._ended, stop)
+            self.app.call_from_thread(self._ended, run)
 
-    def _ended(self, stop) -> None:
+    def _frame(self, rate) -> None:
+        self.speed = rate
+        self.draw()
+
+    def _ended(self, run) -> None:
         if self not in self.app.screen_stack:  # closed while its thread worked
             return
-        if stop is self._stop:
-            self.running = False
+        if self.racing.ended(run):
             self.speed = None
         self.draw()
 
@@ -174,12 +162,12 @@ class RaceView(MathView):
     def draw(self) -> None:
         if self not in self.app.screen_stack:  # closed while its thread worked
             return
-        with self._lock:
-            summary = self.race.summary(self.threshold)
-            losses = [(r.label, np.asarray(r.losses, dtype=float)) for r in self.race.runners]
-            paths = self.race.trajectories() if self.full else None
-            diverged = [r.diverged for r in self.race.runners]
-            t = self.race.t
+        with self.racing.reading() as race:
+            summary = race.summary(self.threshold)
+            losses = [(r.label, np.asarray(r.losses, dtype=float)) for r in race.runners]
+            paths = race.trajectories() if self.full else None
+            diverged = [r.diverged for r in race.runners]
+            t = race.t
         colours = [COLOURS[i % len(COLOURS)] for i in range(len(losses))]
         self.query_one("#race-head", Static).update(self._head(t))
         start = self.start_loss

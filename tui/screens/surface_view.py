@@ -149,11 +149,10 @@ class SurfaceView(MathView):
 
     def _pick(self):
         """The entries the slice shows: the two with the largest |∂L/∂θ| now (or at step 1)."""
-        with self.engine_lock:
-            record = self.session.record
-            grad = record.grad if record is not None else None
+        record = self.training.snapshot().record
+        grad = record.grad if record is not None else None
         if grad is None:
-            _, theta, batch = self.step_inputs()
+            _, theta, batch = self.training.step_inputs()
             grad = self.session.gradient_at(theta, batch)[1]
         return pick_entries(self.session, grad=grad)
 
@@ -162,7 +161,7 @@ class SurfaceView(MathView):
         if self.entries is None:
             return
         shape = self.query_one(HeatMap).grid_shape()
-        self._compute(self.snapshot(), shape, self.zoom)
+        self._compute(self.training.snapshot(), shape, self.zoom)
 
     @work(thread=True, exclusive=True, group="surface")
     def _compute(self, snap, shape, zoom) -> None:

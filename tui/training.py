@@ -1,0 +1,365 @@
+"""The training controller: the one owner of a running session (or of a race's runners).
+
+A controller holds what it steps (a :class:`~gradstep.engine.training.session.Session`, or an
+engine :class:`~gradstep.engine.analysis.race.Race`) and the lock around it, its mode (paused,
+running, diverged), the run speed, and the loop a thread worker runs. Screens, views and the
+pictures code ask it, through the methods below, for what they show; none of them takes its
+lock from outside or reads a screen's private attributes. It knows nothing of Textual: the
+worker that runs :meth:`Controller.run` is the screen's, and the screen says how a frame
+reaches the UI thread (a posted message, or ``call_from_thread``).
+
+Threads: :meth:`Controller.run` is the only method meant for the worker thread; everything
+else is called on the UI thread (the mode changes there only). Every read or write of the
+session's moving state (its step, parameters, record, history) happens under the lock, so a
+reader on another thread never sees half of a step.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+
+from gradstep.engine.training.session import Diverged, Session
+from gradstep.tui.history import TrainingHistory
+from gradstep.tui.i18n import _
+
+__all__ = ["Controller", "TrainingController", "RaceController", "Snapshot", "SPEEDS", "YIELD", "FRAME"]
+
+SPEEDS = (1, 3, 10, 30, 100, 300, 1000, None)
+"""Run speeds in steps per second; None is as fast as the engine goes."""
+
+YIELD = 0.002
+"""The training thread offers the GIL to the UI thread this often (seconds)."""
+
+FRAME = 1 / 10
+"""While running, the training thread hands at most one frame to the UI this often. Drawing a
+frame of the dashboard costs tens of milliseconds of the UI thread, and the engine shares the
+interpreter with it; ten frames a second is smooth enough and leaves the engine most of
+its speed."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The session at one moment, read under the controller's lock.
+
+    Attributes:
+        t: The step the session stands at.
+        theta: The flat parameters at step t (after t updates).
+        record: The record of step t (None at t = 0).
+        mode: The controller's mode (``paused``, ``running``, ``diverged``).
+    """
+
+    t: int
+    theta: np.ndarray
+    record: object
+    mode: str
+
+
+class Controller:
+    """What a session's and a race's controllers share: the lock, the mode, the speed and the
+    run loop.
+
+    A subclass says what one step is (:meth:`_advance`, called with the lock held) and what
+    :meth:`reading` hands out.
+
+    Attributes:
+        mode: ``paused``, ``running`` or ``diverged``; changed on the UI thread only.
+        speed: Index into :data:`SPEEDS` (the last, as fast as the engine goes, at first).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # one thread at a time steps, travels or reads a step
+        self.mode = "paused"
+        self.speed = len(SPEEDS) - 1
+        self._run = 0
+        self._stop = threading.Event()
+
+    # -- what is stepped -------------------------------------------------------------------
+    def _subject(self):
+        """What :meth:`reading` hands out."""
+        raise NotImplementedError
+
+    def _advance(self):
+        """Take one step with the lock held; returns what a frame shows, or None when nothing
+        is left to step.
+
+        Raises:
+            gradstep.engine.training.session.Diverged: The step's loss or update is not finite.
+        """
+        raise NotImplementedError
+
+    @contextmanager
+    def reading(self) -> Iterator:
+        """Hold the lock and hand out the session (or the race): no step, travel or change of
+        course happens until the block ends. Keep the block short; the training thread waits."""
+        with self._lock:
+            yield self._subject()
+
+    # -- pacing ----------------------------------------------------------------------------
+    def change_speed(self, change: int) -> None:
+        """Move ``change`` places along :data:`SPEEDS` (clamped to its ends)."""
+        self.speed = min(max(self.speed + change, 0), len(SPEEDS) - 1)
+
+    def speed_label(self) -> str:
+        """The run speed as the status line says it: ``10/s``, or ``max``."""
+        limit = SPEEDS[self.speed]
+        return _("max") if limit is None else f"{limit}/s"
+
+    # -- runs ------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """Whether a run is going (or about to start in its worker)."""
+        return self.mode == "running"
+
+    def start(self) -> tuple[int, threading.Event]:
+        """Begin a run: ``(run, stop)`` to hand to the worker that calls :meth:`run`.
+
+        ``run`` numbers the runs (:meth:`ended` ignores the end of a run already replaced);
+        setting ``stop`` ends this run only.
+        """
+        self._run += 1
+        self._stop = threading.Event()
+        self.mode = "running"
+        return self._run, self._stop
+
+    def pause(self) -> bool:
+        """Stop the current run; True when one was going (its worker should be cancelled)."""
+        if self.mode != "running":
+            return False
+        self._stop.set()
+        self.mode = "paused"
+        return True
+
+    def ended(self, run: int) -> bool:
+        """Run ``run``'s worker has finished; True when it was the current run (then the
+        controller is no longer running)."""
+        if run != self._run:
+            return False
+        if self.mode == "running":
+            self.mode = "paused"
+        return True
+
+    def run(self, steps: int | None, stop: threading.Event, cancelled: Callable[[], bool],
+            frame: Callable[[object, float | None], None]):
+        """The worker's loop: step until ``stop`` is set, ``cancelled()`` says so, ``steps``
+        steps are done (``steps`` None: until paused) or nothing is left to step.
+
+        Called on the worker thread. Each step takes the lock; at most every :data:`FRAME`
+        seconds ``frame(latest, steps per second)`` is called (the speed only when ``steps``
+        is None); a run of ``steps`` None keeps to :attr:`speed`.
+
+        Returns:
+            ``(latest, diverged)``: what the last step returned (None when none was taken), and
+            the :class:`~gradstep.engine.training.session.Diverged` that ended the run, if one did.
+        """
+        latest, taken, posted = None, 0, 0.0
+        started = window = yielded = time.perf_counter()
+        in_window = 0
+        rate = None
+        while not stop.is_set() and not cancelled() and (steps is None or taken < steps):
+            began = time.perf_counter()
+            with self._lock:
+                if stop.is_set() or cancelled():
+                    break
+                try:
+                    stepped = self._advance()
+                except Diverged as exc:
+                    return latest, exc
+            if stepped is None:
+                break
+            latest = stepped
+            taken += 1
+            in_window += 1
+            now = time.perf_counter()
+            if now - yielded >= YIELD:
+                # Offer the GIL to the UI thread: otherwise each time the event loop waits on
+                # I/O, this loop keeps the GIL for a whole switch interval (5 ms) and keys lag.
+                time.sleep(0)
+                yielded = now
+            if now - window >= 0.5 or (rate is None and now - started >= 0.1):
+                rate, window, in_window = in_window / (now - window), now, 0
+            if now - posted >= FRAME:
+                frame(latest, rate if steps is None else None)
+                posted = now
+            limit = SPEEDS[self.speed]
+            if steps is None and limit is not None:
+                stop.wait(max(0.0, 1 / limit - (time.perf_counter() - began)))
+        return latest, None
+
+
+class TrainingController(Controller):
+    """Owns one scenario's session and the dashboard's :class:`~gradstep.tui.history.TrainingHistory`.
+
+    Args:
+        scenario: The scenario to train.
+
+    Attributes:
+        session: The session. Read through it only what does not move while it steps (its
+            ``layout``, ``scenario``, ``optimizer_kind``) and the evaluations at parameters
+            handed in (``loss_at``, ``gradient_at``, ``predict``); read what moves (``t``,
+            ``theta``, ``record``, ``history``) through :meth:`snapshot`, :meth:`step_inputs`
+            or :meth:`reading`, and change it through this controller only.
+        history: The per-parameter gradient norms and recent records kept beside the session's.
+    """
+
+    def __init__(self, scenario) -> None:
+        super().__init__()
+        self.session = Session(scenario)
+        self.history = TrainingHistory(self.session.layout, self.session.params)
+
+    def _subject(self):
+        return self.session
+
+    def _advance(self):
+        record = self.session.step()
+        self.history.add(record)
+        return record
+
+    # -- stepping --------------------------------------------------------------------------
+    def step(self, count: int = 1):
+        """Take ``count`` steps on the calling thread; returns the last record.
+
+        The controller is paused afterwards (no longer diverged).
+
+        Raises:
+            gradstep.engine.training.session.Diverged: A step diverged; the steps before it are
+                kept and the session stands at the last good one.
+        """
+        record = None
+        for _i in range(count):
+            with self._lock:
+                record = self._advance()
+        self.mode = "paused"
+        return record
+
+    def diverged(self) -> None:
+        """Say the last step diverged (the dashboard shows it until a step or travel)."""
+        self.mode = "diverged"
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def t(self) -> int:
+        """The step the session stands at (one number: read without the lock)."""
+        return self.session.t
+
+    def position(self) -> tuple[int, int]:
+        """A token that changes whenever the session moves (a view polls it): its step and
+        its record's identity. Read without the lock: it only has to notice a change."""
+        session = self.session
+        return session.t, id(session.record)
+
+    def snapshot(self) -> Snapshot:
+        """The step, parameters and record the session stands at, read together."""
+        with self._lock:
+            session = self.session
+            return Snapshot(session.t, session.theta, session.record, self.mode)
+
+    def step_inputs(self):
+        """``(t, theta, batch)``: what step t's gradient is computed from (step 1's at t = 0),
+        read under the lock (a step no longer kept is replayed by the session)."""
+        with self._lock:
+            t = max(self.session.t, 1)
+            theta, batch = self.session.step_inputs(t)
+            return t, theta, batch
+
+    def lr_marks(self) -> tuple[int, ...]:
+        """The steps after which the learning rate was changed, on the current branch."""
+        return tuple(step for step, _old, _new in self.history.lr_changes)
+
+    def record_at(self, step: int, fetch: bool = False):
+        """The record of ``step`` on the current branch, if the dashboard's history or the
+        engine's keeps it; None for step 0.
+
+        Args:
+            fetch: When neither keeps it and no run is going, have the session replay it (from
+                its nearest keyframe; the session then comes back to where it stood).
+        """
+        if step < 1:
+            return None
+        record = self.history.record_at(step)
+        if record is None:
+            record = self.session.history.cached(step)
+        if record is None and fetch and self.mode != "running" and step <= self.session.furthest:
+            with self._lock:
+                here = self.session.t
+                record = self.session.goto(step)
+                self.session.goto(here)
+            self.history.keep(record)
+        return record
+
+    # -- time travel, course, export -------------------------------------------------------
+    def goto(self, step: int):
+        """Stand at ``step`` (clamped to 0 ... furthest); the caller pauses a run first.
+        Returns the record there (None at step 0); the controller is paused afterwards."""
+        with self._lock:
+            session = self.session
+            step = min(max(step, 0), session.furthest)
+            record = session.goto(step)
+            if record is not None:
+                self.history.keep(record)
+        self.mode = "paused"
+        return record
+
+    def scale_lr(self, factor: float) -> tuple[float, float]:
+        """Multiply the learning rate by ``factor`` from the next step on; before the furthest
+        step this branches (the engine keeps the abandoned steps' losses as the ghost), and
+        the change is marked in :attr:`history`. Returns ``(old, new)``.
+
+        Raises:
+            ValueError: The new rate is not a positive finite float (doubled past the largest
+                float, or halved to zero); nothing changed.
+        """
+        with self._lock:
+            old = self.session.hyper["lr"]
+            self.session.set_lr(old * factor)
+            new = self.session.hyper["lr"]
+            self.history.truncate(self.session.furthest)
+            self.history.lr_changes.append((self.session.t, old, new))
+        return old, new
+
+    def export(self, path: str, format: str) -> int:
+        """Write the trace of steps 1 ... furthest to ``path`` (from any thread); returns the
+        number of steps written.
+
+        Raises:
+            gradstep.engine.training.trace.ExportError: The file cannot be written.
+        """
+        with self._lock:
+            steps = self.session.furthest
+            self.session.export(path, format)
+        return steps
+
+
+class RaceController(Controller):
+    """Owns an engine race: the same lock, mode and run loop as a session's controller.
+
+    Args:
+        race: The :class:`~gradstep.engine.analysis.race.Race` to step.
+
+    Attributes:
+        race: The race. Read through it only what does not move while it steps (its
+            ``runners`` and their optimizers, ``traced``); read the steps (``t``, losses,
+            paths, ``summary``) within :meth:`reading`.
+    """
+
+    def __init__(self, race) -> None:
+        super().__init__()
+        self.race = race
+
+    def _subject(self):
+        return self.race
+
+    def _advance(self):
+        if self.race.finished:
+            return None
+        return self.race.step()
+
+    def step(self) -> None:
+        """One race step on the calling thread (every runner still going takes a step)."""
+        with self._lock:
+            self.race.step()
