@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
@@ -26,6 +25,7 @@ from gradstep.tui.format import short
 from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
 from gradstep.tui.grid import grids_for
 from gradstep.tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
+from gradstep.tui.screens.dashboard_layout import MIN_SIZE, DashboardLayout
 from gradstep.tui.screens.presenter import STATE_LABELS, Presenter
 from gradstep.tui.training import SPEEDS, TrainingController
 from gradstep.tui.widgets.equations_view import EquationsView
@@ -40,16 +40,13 @@ from gradstep.tui.widgets.too_small import TerminalTooSmall
 
 __all__ = ["DashboardScreen", "MIN_SIZE", "SPEEDS"]
 
-MIN_SIZE = (60, 18)
-"""Below this many columns or rows the panels give way to one message with the sizes."""
-
 STEPS = Binding.Group(N_("step"))
 RATE = Binding.Group("α÷2 ×2", compact=True)
 SPEED = Binding.Group(N_("speed"), compact=True)
 TIME = Binding.Group("←1 ←10 →10", compact=True)
 
 
-class DashboardScreen(Screen):
+class DashboardScreen(DashboardLayout, Screen):
     """Trains one scenario and shows every number of every step."""
 
     CSS_PATH = "dashboard.tcss"
@@ -165,58 +162,10 @@ class DashboardScreen(Screen):
         self._fit(self.size.width, self.size.height)
         self.set_timer(0.5, _import_dialogs)
 
-    def on_resize(self, event) -> None:
-        self._fit(event.size.width, event.size.height)
-
-    def _fit(self, width: int, height: int) -> None:
-        """Pick the layout for the terminal's size (three panels, tabs, or side by side)."""
-        narrow, wide = width < 120, width >= 200
-        self.set_class(narrow, "-narrow")
-        self.set_class(wide, "-wide")
-        self.set_class(height < 30, "-short")
-        self.set_class(height >= 45, "-tall")
-        self.set_class(width < MIN_SIZE[0] or height < MIN_SIZE[1], "-tiny")
-        too_small = self.query_one(TerminalTooSmall)
-        too_small.current, too_small.needed = (width, height), MIN_SIZE
-        for view in self.query(MatrixView):
-            view.show_caption = wide and view.id != "grad"
-        # At 80 columns the keys fill the footer; ctrl+p still opens the palette.
-        self.query_one(Footer).show_command_palette = not narrow
-        tabs = self.query_one("#state-tabs", Tabs)
-        if narrow:
-            tabs.show("tab-grad")
-        else:
-            if tabs.active == "tab-grad":
-                tabs.active = f"tab-{(*self.state_names, 'update')[0]}"
-            tabs.hide("tab-grad")
-        self._show_active_view(tabs.active)
-        self.present.everything(self.session.record)
-        self.call_after_refresh(self._ensure_focus)
-
-    def _ensure_focus(self) -> None:
-        """Keep the focus on a matrix the learner can see (layouts hide some)."""
-        if self.focused is not None and self._shown(self.focused):
-            return
-        for widget in (self.query_one("#grad"), self.query_one(StateTable),
-                       *self.query(".tab-view.-active")):
-            if self._shown(widget):
-                widget.focus()
-                return
-
-    @staticmethod
-    def _shown(widget) -> bool:
-        return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
-
     @on(Tabs.TabActivated, "#state-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
         self._show_active_view(event.tab.id if event.tab else "")
         self.present.matrices(self.session.record)  # the subtitle explains α_eff on its tab
-
-    def _show_active_view(self, tab_id: str) -> None:
-        if not tab_id and not self.has_class("-narrow"):
-            tab_id = next(("tab-" + k for k in self.state_names), "tab-update")
-        for view in self.query(".tab-view"):
-            view.set_class(view.id == "view-" + tab_id.removeprefix("tab-"), "-active")
 
     # -- stepping --------------------------------------------------------------------------
     def action_step(self, count: int) -> None:
