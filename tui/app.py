@@ -58,7 +58,7 @@ class GradstepApp(TranslatedTextualApp, App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette lists every key of the screen by name, then the views of the mathematics,
         then Textual's own commands."""
-        for binding in getattr(screen, "BINDINGS", ()):
+        for binding in screen.BINDINGS:
             if binding.description:
                 key = binding.key_display or binding.key
                 yield SystemCommand(f"{_(binding.description)} ({key})", _help_for(binding),

@@ -13,8 +13,9 @@ numbers), and a branch drops the abandoned rows (:meth:`TrainingHistory.truncate
 
 The training worker adds from its thread while the screen reads from the UI thread, without a
 lock: the table and its stride are replaced together (a merge builds a new table), and a reader
-takes the step count first. Truncation happens on the UI thread with the training paused. The
-recent records sit in a dict behind a lock.
+takes the step count first. Truncation happens on the UI thread under the training
+controller's lock (:class:`~gradstep.tui.training.TrainingController`, which also holds it
+around every add), so never during an add. The recent records sit in a dict behind a lock.
 """
 
 from __future__ import annotations
