@@ -1,10 +1,14 @@
 """The training loop: the one object the dashboard and the command line drive.
 
 A :class:`Session` keeps every parameter in one flat vector ``theta`` and steps it with the pure
-optimizer functions of :mod:`gradstep.engine.optim`. Each :meth:`Session.step` builds the autodiff graph
-of the loss at the current parameters, back-propagates, updates, and returns a frozen
-:class:`~gradstep.engine.training.record.StepRecord`. Because updates return new arrays, a record can keep the
-arrays themselves: nothing ever writes into them again.
+optimizer functions of :mod:`gradstep.engine.optim`. :meth:`Session.step` is the textbook step:
+the batch of step t (:class:`~gradstep.engine.training.batches.Batches`), the loss and its
+gradient (from the source chosen for the scenario, see
+:mod:`~gradstep.engine.training.gradient_sources`), a check that they and the update are
+finite, the optimizer's update, and a frozen :class:`~gradstep.engine.training.record.StepRecord`.
+Because updates return new arrays, a record can keep the arrays themselves: nothing ever writes
+into them again. Moving through history and changing course are
+:class:`~gradstep.engine.training.travel.TimeTravel`'s, which the session holds.
 """
 
 from __future__ import annotations
@@ -14,14 +18,13 @@ import time
 
 import numpy as np
 
-from gradstep.engine import autodiff as ad
 from gradstep.engine import optim
-from gradstep.engine.model.losses import LOSSES
-from gradstep.engine.training.history import History, Schedule
 from gradstep.engine.i18n import _
-from gradstep.engine.model.nn import network_forward, network_parameters
+from gradstep.engine.model.nn import network_parameters
+from gradstep.engine.training.batches import Batches
+from gradstep.engine.training.gradient_sources import gradient_source
 from gradstep.engine.training.record import ParamLayout, StepRecord
-from gradstep.engine.training.travel import TimeTravel
+from gradstep.engine.training.travel import TimeTravel, hyper_with, hyper_with_lr
 
 __all__ = ["Session", "Diverged"]
 
@@ -42,7 +45,7 @@ class Diverged(ArithmeticError):
         self.message = message
 
 
-class Session(TimeTravel):
+class Session:
     """Trains one scenario, one step at a time.
 
     Args:
@@ -54,13 +57,13 @@ class Session(TimeTravel):
         scenario: The :class:`~gradstep.engine.scenario.Scenario` being trained.
         history: Where the session has been (:class:`~gradstep.engine.training.history.History`).
         layout: The parameters' names, shapes and places in the flat vector.
+        dtype: The NumPy dtype the session computes in.
         t: Steps taken so far.
         record: The :class:`StepRecord` of step ``t`` (None at t = 0).
     """
 
     def __init__(self, scenario, history_options=None):
         self.scenario = scenario
-        self._history_options = dict(history_options or {})
         self.dtype = np.dtype(scenario.dtype)
         init_rng = np.random.default_rng(scenario.seed)
         if scenario.kind == "network":
@@ -68,20 +71,15 @@ class Session(TimeTravel):
         else:
             named = [(k, np.asarray(v, dtype=self.dtype)) for k, v in scenario.model.params.items()]
         self.layout = ParamLayout([n for n, _value in named], [np.shape(v) for _name, v in named])
-        self._theta0 = np.concatenate([np.ravel(v) for _name, v in named]) if named else np.zeros(0, self.dtype)
-        self._theta0.flags.writeable = False
-        self._scalar = tuple(shape == () for shape in self.layout.shapes)
-        self._fast = None  # a ScalarProgram for float64 objectives of scalars (see step)
-        self._dense = None  # a DenseProgram for networks (see step)
-        self._cuts = tuple((name, sl, shape, 0 if shape == () else 1 if len(shape) == 1 else 2)
-                           for name, sl, shape in zip(self.layout.names, self.layout.slices, self.layout.shapes))
-        self._model = self._build_model()
-        self._loss_fn = LOSSES[scenario.loss] if scenario.loss else None
-        self._prepare_data()
+        theta0 = np.concatenate([np.ravel(v) for _name, v in named]) if named else np.zeros(0, self.dtype)
+        theta0.flags.writeable = False
+        # Chosen once: the step asks this source, the views and the diagnosis ask the graph.
+        self._source, self._graph = gradient_source(scenario, self.layout, self.dtype)
+        self._batches, self._val = self._training_data()
         spec = scenario.optimizer
-        self._initial_kind = spec.kind
-        self._initial_hyper = optim.hyperparameters(spec.kind, spec.lr, **dict(spec.hyper))
-        self._all_scalar = all(self._scalar)
+        hyper = optim.hyperparameters(spec.kind, spec.lr, **dict(spec.hyper))
+        self._travel = TimeTravel(theta0, spec.kind, hyper, len(self.layout.layer_offsets), self._val is not None,
+                                  history_options, stand=self._stand, steer=self._steer, step=self.step)
         self.reset()
 
     # -- public ----------------------------------------------------------------------------
@@ -108,15 +106,11 @@ class Session(TimeTravel):
     def reset(self):
         """Back to step 0 with a clean slate: the history and any hyperparameter changes are
         forgotten."""
-        self._opt_kind, self._hyper = self._initial_kind, self._initial_hyper
-        self._schedule = Schedule(self._opt_kind, self._hyper)
-        has_val = self._val is not None
-        self.history = History(len(self.layout.layer_offsets), has_val, **self._history_options)
-        self._restore(0, None)
+        self.history = self._travel.reset()
 
     def loss_at(self, theta, batch=None):
         """The loss at flat parameters ``theta`` on ``batch`` (the full training set by default)."""
-        return float(self.graph_at(theta, batch, backward=False)[0].data)
+        return self._graph.value(theta, self._batches.full if batch is None else batch)
 
     def predict(self, x, theta=None, probabilities=False):
         """The model's output ŷ for input rows ``x`` at flat parameters ``theta`` (the current
@@ -131,22 +125,11 @@ class Session(TimeTravel):
         Raises:
             ValueError: For an objective, which has no inputs.
         """
-        if self.scenario.kind == "objective":
-            raise ValueError(_("an objective has no inputs to predict from"))
-        theta = self._theta if theta is None else theta
-        nodes = self._param_nodes(theta, requires_grad=False)
-        with np.errstate(all="ignore"):
-            out = self._model(nodes, self._inputs(np.asarray(x, dtype=self.dtype)))
-            if probabilities and self.scenario.loss == "bce_logits":
-                out = ad.sigmoid(out)
-            elif probabilities and self.scenario.loss == "cross_entropy":
-                out = ad.exp(ad.log_softmax(out, axis=-1))
-        return np.asarray(out.data)
+        return self._graph.predict(self._theta if theta is None else theta, x, probabilities)
 
     def gradient_at(self, theta, batch=None):
         """``(loss, flat gradient)`` at flat parameters ``theta``."""
-        loss, nodes = self.graph_at(theta, batch)
-        return float(loss.data), self._flat_grad(nodes)
+        return self._graph.value_and_grad(theta, self._batches.full if batch is None else batch)
 
     def graph_at(self, theta=None, batch=None, backward=True):
         """A fresh graph of the loss: ``(loss node, parameter nodes)``, for the chain-rule view
@@ -160,15 +143,8 @@ class Session(TimeTravel):
                 set by default).
             backward: Back-propagate, filling each node's ``grad``.
         """
-        theta = self._theta if theta is None else theta
-        xb, yb = self._full if batch is None else batch
-        with np.errstate(all="ignore"):
-            with ad.tape() as order:
-                nodes = self._param_nodes(theta, requires_grad=backward)
-                loss = self._loss_graph(nodes, xb, yb)
-            if backward:
-                loss.backward(order=order)
-        return loss, nodes
+        return self._graph.graph_at(self._theta if theta is None else theta,
+                                    self._batches.full if batch is None else batch, backward)
 
     def step_inputs(self, t=None):
         """``(theta, batch)`` that step ``t``'s gradient is computed from: the parameters before
@@ -180,21 +156,7 @@ class Session(TimeTravel):
                 at step 0, whose gradient the first step will record).
         """
         t = max(self.t, 1) if t is None else int(t)
-        if not 1 <= t <= self.history.furthest + 1:
-            raise ValueError(_("step {step} is outside the history ({first} to {last})")
-                             .format(step=t, first=1, last=self.history.furthest + 1))
-        if t == self.t + 1:
-            theta = self._theta
-        elif t == 1:
-            theta = self._theta0
-        else:
-            record = self.history.cached(t - 1)
-            if record is None:
-                here = self.t
-                record = self.goto(t - 1)
-                self.goto(here)
-            theta = record.theta
-        return theta, self._batch_of_step(t)
+        return self._travel.theta_before(t, self.t, self._theta), self._batches.at(t)[0]
 
     def step(self):
         """Take one training step and return its record.
@@ -206,31 +168,12 @@ class Session(TimeTravel):
         """
         started = time.perf_counter()
         theta = self._theta
-        batch, position = self._next_batch()
         t = self.t + 1
+        batch, position = self._batches.at(t)
         with np.errstate(all="ignore"):
-            loss = grad = None
-            if self._fast is not None:
-                try:
-                    loss, grad = self._fast.gradient(theta)
-                    loss = float(loss)
-                except (ArithmeticError, ValueError):
-                    loss = None
-                if loss is not None and not math.isfinite(loss):
-                    loss = None  # let the graph produce NumPy's inf or NaN and say where
-            elif self._dense is not None:
-                loss, grad = self._dense.value_and_grad(theta, batch[0].data, batch[1])
-                loss = float(loss)
-                if not math.isfinite(loss):
-                    loss = None  # let the graph say where it went wrong
-                # (a gradient that is not finite reaches delta, checked after the update)
-            nodes = None
-            if loss is None:
-                loss_node, nodes = self.graph_at(theta, batch)
-                loss = float(loss_node.data)
-                grad = self._flat_grad(nodes)
-                if not math.isfinite(loss):
-                    self._diverged(t, loss, loss_node, nodes)
+            loss, grad = self._source.value_and_grad(theta, batch)
+            if not math.isfinite(loss):
+                self._diverged(t, loss, theta, batch)
             new_theta, new_state = optim.update(self._opt_kind, theta, grad, self._state, self._hyper)
             delta = new_theta - theta
             # A NaN or infinite gradient reaches the update (and so delta); a second moment can
@@ -240,36 +183,42 @@ class Session(TimeTravel):
             for name in self._overflow_checked:
                 check += total(new_state[name])
             if not math.isfinite(check):
-                if not math.isfinite(total(grad)):
-                    if nodes is None:
-                        loss_node, nodes = self.graph_at(theta, batch)
-                    self._diverged(t, loss, loss_node, nodes)
-                self._diverged(t, loss, None, nodes, new_theta, new_state)
-            val_loss = None if self._val is None else self._val_loss(theta)
+                self._diverged(t, loss, theta, batch, grad, new_theta, new_state)
+            val_loss = None if self._val is None else self._source.value(theta, self._val)
             if val_loss is not None and not math.isfinite(val_loss):
                 self._diverged_validation(t, loss, theta)
         record = StepRecord.make(step=t, loss=loss, val_loss=val_loss, optimizer=self._opt_kind,
                                  hyper=self._hyper, layout=self.layout, theta=new_theta, grad=grad,
                                  delta=delta, opt_state=new_state, batch=position)
         self._theta, self._state, self.t, self.record = new_theta, new_state, t, record
-        self._commit_batch(position)
         if t > self.history.furthest:
             self.history.add(record, self.layout.layer_norms(grad), time.perf_counter() - started)
-        else:
+        else:  # a replay: the history has its scalars; a change of course may start here
             self.history.add(record, (), time.perf_counter() - started)
-            if self._schedule.at(t)[0] == t:
-                self._apply_schedule(t)
+            self._travel.replayed(t)
         return record
 
-    def _diverged(self, t, loss, loss_node, nodes, new_theta=None, new_state=None):
-        """Raise :class:`Diverged` naming the operation and parameter where it happened."""
+    def run(self, n):
+        """Take ``n`` steps; return the last record (None when ``n`` is 0)."""
+        record = None
+        for _step in range(n):
+            record = self.step()
+        return record
+
+    # -- divergence ------------------------------------------------------------------------
+    def _diverged(self, t, loss, theta, batch, grad=None, new_theta=None, new_state=None):
+        """Raise :class:`Diverged` naming the operation and parameter where step ``t`` went
+        wrong: the forward pass (``loss``), back-propagation (``grad``) or the update (``new_theta``,
+        ``new_state``). The graph is built again to be read: the fast sources have none."""
         from gradstep.engine.training import diagnose
 
         network = self.scenario.kind == "network"
-        if loss_node is not None and not math.isfinite(loss):
+        if not math.isfinite(loss):
+            loss_node, _nodes = self._graph.graph_at(theta, batch)
             why = (diagnose.explain_forward(loss_node, network)
                    or _("the loss became {loss}").format(loss=loss))
-        elif loss_node is not None:
+        elif not math.isfinite(np.add.reduce(grad)):
+            loss_node, nodes = self._graph.graph_at(theta, batch)
             why = (diagnose.explain_backward(loss_node, nodes)
                    or _("a gradient became infinite or NaN"))
         else:
@@ -282,139 +231,89 @@ class Session(TimeTravel):
         """Raise :class:`Diverged` for a validation loss that is not finite (the training loss is)."""
         from gradstep.engine.training import diagnose
 
-        loss_node, _nodes = self.graph_at(theta, self._val, backward=False)
+        loss_node, _nodes = self._graph.graph_at(theta, self._val, backward=False)
         why = (diagnose.explain_forward(loss_node, self.scenario.kind == "network")
                or _("it became {loss}").format(loss=float(loss_node.data)))
         # No learning-rate hint: the training loss is finite, so the validation data may be at fault.
         raise Diverged(t, loss, _("diverged at step {step}: the validation loss: {why}")
                        .format(step=t, why=why))
 
-    def run(self, n):
-        """Take ``n`` steps; return the last record (None when ``n`` is 0)."""
-        record = None
-        for _step in range(n):
-            record = self.step()
-        return record
-
-    # -- model -----------------------------------------------------------------------------
-    def _build_model(self):
-        sc = self.scenario
-        if sc.kind == "network":
-            from gradstep.engine.model.dense_program import DenseProgram
-
-            spec = sc.model
-            self._dense = DenseProgram(spec, sc.loss, self.layout)
-            return lambda nodes, env: network_forward(spec, nodes, env)
-        from gradstep.engine.model.expr import parse_expression
-
-        inputs = tuple(sc.data.input_names) if sc.kind == "parametric" else ()
-        constants = {k: ad.constant(v, self.dtype, name=k) for k, v in sc.model.constants.items()}
-        known = [*self.layout.names, *inputs, *constants]
-        expression = parse_expression(sc.model.expression, known, dtype=self.dtype)
-        names = self.layout.names
-        if sc.kind == "objective" and all(self._scalar):
-            from gradstep.engine.model.scalar_program import scalar_program
-
-            self._fast = scalar_program(expression, names, sc.model.constants, self.dtype)
-
-        def model(nodes, env):
-            values = dict(constants)
-            values.update(zip(names, nodes))
-            if env is not None:
-                values.update(env)
-            return expression.build(values)
-        return model
-
-    def _param_nodes(self, theta, requires_grad=True):
-        Node = ad.Node
-        nodes = []
-        for name, sl, shape, kind in self._cuts:
-            if kind == 0:      # a scalar
-                data = theta[sl.start]
-            elif kind == 1:    # a vector: the slice already has its shape
-                data = theta[sl]
-            else:
-                data = theta[sl].reshape(shape)
-            nodes.append(Node(data, requires_grad=requires_grad, name=name))
-        return nodes
-
-    def _flat_grad(self, nodes):
-        if self._all_scalar:
-            return np.array([0.0 if n.grad is None else n.grad for n in nodes], dtype=self.dtype)
-        flat = np.concatenate([n.grad.ravel() if n.grad is not None else np.zeros(np.size(n.data), self.dtype)
-                               for n in nodes])
-        return flat if flat.dtype == self.dtype else flat.astype(self.dtype)
-
-    def _loss_graph(self, nodes, xb, yb):
-        out = self._model(nodes, xb)
-        if self._loss_fn is None:
-            return out
-        return self._loss_fn(out, yb)
-
     # -- data ------------------------------------------------------------------------------
-    def _inputs(self, x):
-        """What the model reads for input rows ``x``: a node, or named input columns."""
-        if self.scenario.kind == "network":
-            return ad.constant(x, self.dtype)
-        names = self.scenario.data.input_names
-        return {name: ad.constant(np.ascontiguousarray(x[:, j]), self.dtype, name=name)
-                for j, name in enumerate(names)}
-
-    def _prepare_data(self):
-        data = self.scenario.data
-        self._val = None
+    def _training_data(self):
+        """``(batches, validation batch or None)``, in the session's dtype."""
+        sc, inputs = self.scenario, self._graph.inputs
+        data, size, shuffle = sc.data, sc.training.batch_size, sc.training.shuffle
         if data is None:
-            self._x = self._y = None
-            self._full = (None, None)
-            self._n = 0
-            return
-        cast = (lambda y: y) if self.scenario.loss == "cross_entropy" and np.issubdtype(
+            return Batches(None, None, size, shuffle, sc.seed, inputs), None
+        # Class labels stay integers: cross-entropy indexes with them.
+        cast = (lambda y: y) if sc.loss == "cross_entropy" and np.issubdtype(
             np.asarray(data.y).dtype, np.integer) else (lambda y: np.asarray(y, dtype=self.dtype))
-        self._x = np.asarray(data.x, dtype=self.dtype)
-        self._y = cast(data.y)
-        self._n = len(self._x)
-        self._full = (self._inputs(self._x), self._y)
+        batches = Batches(np.asarray(data.x, dtype=self.dtype), cast(data.y), size, shuffle, sc.seed, inputs)
+        val = None
         if data.x_val is not None and len(data.x_val):
-            self._val = (self._inputs(np.asarray(data.x_val, dtype=self.dtype)), cast(data.y_val))
+            val = (inputs(np.asarray(data.x_val, dtype=self.dtype)), cast(data.y_val))
+        return batches, val
 
-    def _val_loss(self, theta):
-        if self._dense is not None:
-            return float(self._dense.value(theta, self._val[0].data, self._val[1]))
-        return self.loss_at(theta, self._val)
+    # -- time travel -----------------------------------------------------------------------
+    def _stand(self, t, theta, state, record):
+        """Stand at step ``t`` (for :class:`TimeTravel`, which moves the session)."""
+        self._theta, self._state, self.t, self.record = theta, state, t, record
 
-    def _next_batch(self):
-        """The batch for the next step and its ``(batch, epoch)`` position, without advancing."""
-        size = self.scenario.training.batch_size
-        if self._n == 0 or size <= 0 or size >= self._n:
-            return self._full, (0, self.t)
-        if self._order is None:
-            self._order = self._epoch_order(self._epoch)
-        rows = self._order[self._batch * size:(self._batch + 1) * size]
-        return (self._inputs(self._x[rows]), self._y[rows]), (self._batch, self._epoch)
+    def _steer(self, kind, hyper, fresh):
+        """Use optimizer ``kind`` with ``hyper`` from the next step on, from fresh state when
+        ``fresh`` (for :class:`TimeTravel`, which keeps the schedule)."""
+        self._opt_kind, self._hyper = kind, hyper
+        # A second moment (g**2) can overflow while the update stays finite: step checks these.
+        self._overflow_checked = tuple(k for k in ("S", "S_max") if k in optim.state_names(kind, hyper))
+        if fresh:
+            self._state = optim.init_state(kind, self._theta, hyper)
 
-    def _epoch_order(self, epoch):
-        if self.scenario.training.shuffle:
-            # Each epoch's order has its own generator, seeded by (seed, 1, epoch): the
-            # position in the data is then a function of t alone, so going back in
-            # history needs no generator state.
-            return np.random.default_rng([self.scenario.seed, 1, epoch]).permutation(self._n)
-        return np.arange(self._n)
+    def set_lr(self, lr):
+        """Use learning rate ``lr`` from the next step on.
 
-    def _batch_of_step(self, t):
-        """The batch of step ``t`` (t >= 1), found from t alone."""
-        size = self.scenario.training.batch_size
-        if self._n == 0 or size <= 0 or size >= self._n:
-            return self._full
-        epoch, index = divmod(t - 1, -(-self._n // size))
-        rows = self._epoch_order(epoch)[index * size:(index + 1) * size]
-        return self._inputs(self._x[rows]), self._y[rows]
+        Before the furthest step this starts a new branch: the old future is kept as a ghost.
+        """
+        self._change_course(self._opt_kind, hyper_with_lr(self._opt_kind, self._hyper, lr), False)
 
-    def _commit_batch(self, position):
-        size = self.scenario.training.batch_size
-        if self._n == 0 or size <= 0 or size >= self._n:
-            return
-        self._batch += 1
-        if self._batch * size >= self._n:
-            self._batch = 0
-            self._epoch += 1
-            self._order = None
+    def set_optimizer(self, kind, lr=None, **hyper):
+        """Switch to optimizer ``kind`` (fresh state) from the next step on; see :meth:`set_lr`."""
+        hp = optim.hyperparameters(kind, self._hyper["lr"] if lr is None else lr, **hyper)
+        self._change_course(kind, hp, True)
+
+    def set_hyper(self, **changes):
+        """Change some hyperparameters of the current optimizer from the next step on."""
+        self._change_course(self._opt_kind, hyper_with(self._opt_kind, self._hyper, changes), False)
+
+    def _change_course(self, kind, hyper, fresh_state):
+        if kind != self._opt_kind or dict(hyper) != dict(self._hyper) or fresh_state:
+            self._travel.change_course(self.t, kind, hyper, fresh_state)
+
+    @property
+    def furthest(self):
+        """The furthest step computed on the current branch."""
+        return self.history.furthest
+
+    def back(self, k=1):
+        """Go back ``k`` steps (not before step 0); returns the record there (None at 0)."""
+        return self.goto(max(0, self.t - k))
+
+    def goto(self, t):
+        """Stand at step ``t`` (0 <= t <= furthest), exactly as the original run was there.
+
+        A step whose record is no longer kept is replayed from the nearest keyframe.
+        """
+        return self._travel.goto(t)
+
+    def export(self, path, format="jsonl", full=True):
+        """Write the trace of steps 1 ... furthest (loss, parameters, gradients, state, updates).
+
+        Written to a temporary file in the same folder and renamed, so nothing partial is
+        ever left behind. See :mod:`gradstep.engine.training.trace` for the format.
+        """
+        from gradstep.engine.training.trace import write_trace
+
+        here = self.t
+        try:
+            write_trace(path, self._travel.replay_all(), self.layout, format, full, self._val is not None)
+        finally:
+            self.goto(here)

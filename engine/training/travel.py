@@ -1,8 +1,15 @@
-"""Changing course and moving through history: the part of :class:`~gradstep.engine.training.session.Session`
-that learners drive with the time-travel keys.
+"""Changing course and moving through history, for one :class:`~gradstep.engine.training.session.Session`.
 
-A mixin: it works on the session's parameters, optimizer state, schedule and history, which
-:class:`~gradstep.engine.training.session.Session` sets up.
+:class:`TimeTravel` keeps the session's :class:`~gradstep.engine.training.history.History` and
+its :class:`~gradstep.engine.training.history.Schedule` (which optimizer is in force from which
+step), and moves the session through them. It never reads the session's attributes: it is
+given the three things it may do to the session, and told the step the session stands at:
+
+- ``stand(t, theta, state, record)``: put the session at step ``t`` with parameters ``theta``,
+  optimizer state ``state`` and ``record`` (None at step 0);
+- ``steer(kind, hyper, fresh)``: use optimizer ``kind`` with ``hyper`` from the next step on,
+  starting from fresh state when ``fresh``;
+- ``step()``: take the next step (which the history may already hold: a replay).
 """
 
 from __future__ import annotations
@@ -11,67 +18,89 @@ import math
 
 from gradstep.engine import optim
 from gradstep.engine.i18n import _
+from gradstep.engine.training.history import History, Schedule
 
-__all__ = ["TimeTravel"]
+__all__ = ["TimeTravel", "hyper_with_lr", "hyper_with"]
+
+
+def hyper_with_lr(kind, hyper, lr):
+    """``hyper`` of optimizer ``kind`` with learning rate ``lr``.
+
+    Raises:
+        ValueError: When ``lr`` is not a positive finite number.
+    """
+    if not (lr > 0 and math.isfinite(lr)):
+        raise ValueError(_("learning rate must be a positive finite number, got {lr}").format(lr=lr))
+    return optim.hyperparameters(kind, lr, **{k: v for k, v in hyper.items() if k != "lr"})
+
+
+def hyper_with(kind, hyper, changes):
+    """``hyper`` of optimizer ``kind`` with some values (``lr`` among them, perhaps) changed."""
+    merged = {**{k: v for k, v in hyper.items() if k != "lr"}, **changes}
+    lr = merged.pop("lr", hyper["lr"])
+    return optim.hyperparameters(kind, lr, **merged)
 
 
 class TimeTravel:
-    """Learning-rate and optimizer changes (which branch the history), ``back``, ``goto``,
-    ``export``; mixed into :class:`~gradstep.engine.training.session.Session`."""
+    """A session's history and schedule, and the moves through them.
+
+    Args:
+        theta0: The parameters at step 0 (read-only).
+        kind: The optimizer the scenario starts with.
+        hyper: Its hyperparameters.
+        layer_count: Layers whose gradient norm the history logs.
+        has_val: Whether the scenario has a validation split.
+        history_options: Keyword arguments for :class:`History`.
+        stand: ``stand(t, theta, state, record)`` puts the session at a step.
+        steer: ``steer(kind, hyper, fresh)`` sets the optimizer in force from the next step.
+        step: ``step()`` takes the session's next step and returns its record.
+
+    Attributes:
+        history: Where the session has been (replaced by :meth:`reset`).
+        schedule: Which optimizer is in force for each step (replaced by :meth:`reset`).
+    """
+
+    def __init__(self, theta0, kind, hyper, layer_count, has_val, history_options, stand, steer, step):
+        self._theta0 = theta0
+        self._initial = (kind, hyper)
+        self._layer_count, self._has_val = layer_count, has_val
+        self._history_options = dict(history_options or {})
+        self._stand, self._steer, self._step = stand, steer, step
+        self.history = self.schedule = None
+
+    def reset(self):
+        """Forget the history and every change of course, and stand at step 0; returns the new
+        :class:`History`."""
+        self.schedule = Schedule(*self._initial)
+        self.history = History(self._layer_count, self._has_val, **self._history_options)
+        self._restore(0, None)
+        return self.history
 
     # -- changing course -------------------------------------------------------------------
-    def set_lr(self, lr):
-        """Use learning rate ``lr`` from the next step on.
+    def change_course(self, t, kind, hyper, fresh_state):
+        """From step ``t + 1`` on, use optimizer ``kind`` with ``hyper`` (from fresh state when
+        ``fresh_state``). Before the furthest step this starts a new branch: the old future is
+        kept as a ghost."""
+        self.history.branch_at(t)
+        self.schedule.set(t, kind, hyper, fresh_state)
+        self._apply_schedule(t)
 
-        Before the furthest step this starts a new branch: the old future is kept as a ghost.
-        """
-        if not (lr > 0 and math.isfinite(lr)):
-            raise ValueError(_("learning rate must be a positive finite number, got {lr}")
-                             .format(lr=lr))
-        hyper = optim.hyperparameters(self._opt_kind, lr, **{k: v for k, v in self._hyper.items() if k != "lr"})
-        self._change_course(self._opt_kind, hyper, fresh_state=False)
-
-    def set_optimizer(self, kind, lr=None, **hyper):
-        """Switch to optimizer ``kind`` (fresh state) from the next step on; see :meth:`set_lr`."""
-        hp = optim.hyperparameters(kind, self._hyper["lr"] if lr is None else lr, **hyper)
-        self._change_course(kind, hp, fresh_state=True)
-
-    def set_hyper(self, **changes):
-        """Change some hyperparameters of the current optimizer from the next step on."""
-        merged = {**{k: v for k, v in self._hyper.items() if k != "lr"}, **changes}
-        lr = merged.pop("lr", self._hyper["lr"])
-        self._change_course(self._opt_kind, optim.hyperparameters(self._opt_kind, lr, **merged), False)
-
-    def _change_course(self, kind, hyper, fresh_state):
-        if kind == self._opt_kind and dict(hyper) == dict(self._hyper) and not fresh_state:
-            return
-        self.history.branch_at(self.t)
-        self._schedule.set(self.t, kind, hyper, fresh_state)
-        self._apply_schedule(self.t)
+    def replayed(self, t):
+        """Step ``t``, already in the history, was taken again: take up the course that starts
+        after it, if one does."""
+        if self.schedule.at(t)[0] == t:
+            self._apply_schedule(t)
 
     def _apply_schedule(self, t):
-        """Take the optimizer in force for step t + 1 (fresh state where it changed kind at t)."""
-        start, kind, hyper, fresh = self._schedule.at(t)
-        self._opt_kind, self._hyper = kind, hyper
-        self._overflow_checked = tuple(k for k in ("S", "S_max") if k in optim.state_names(kind, hyper))
-        if fresh and start == t:
-            self._state = optim.init_state(kind, self._theta, hyper)
+        """Steer by the entry in force for step t + 1 (fresh state where it changed kind at t)."""
+        start, kind, hyper, fresh = self.schedule.at(t)
+        self._steer(kind, hyper, fresh and start == t)
 
-    # -- time travel -----------------------------------------------------------------------
-    @property
-    def furthest(self):
-        """The furthest step computed on the current branch."""
-        return self.history.furthest
-
-    def back(self, k=1):
-        """Go back ``k`` steps (not before step 0); returns the record there (None at 0)."""
-        return self.goto(max(0, self.t - k))
-
+    # -- moving through history ------------------------------------------------------------
     def goto(self, t):
-        """Stand at step ``t`` (0 <= t <= furthest), exactly as the original run was there.
-
-        A step whose record is no longer kept is replayed from the nearest keyframe.
-        """
+        """Put the session at step ``t`` (0 <= t <= furthest) exactly as the original run was
+        there, replaying from the nearest keyframe a step whose record is no longer kept;
+        returns the record there (None at 0)."""
         if not 0 <= t <= self.history.furthest:
             raise ValueError(_("step {step} is outside the history ({first} to {last})")
                              .format(step=t, first=0, last=self.history.furthest))
@@ -79,42 +108,47 @@ class TimeTravel:
         if record is not None or t == 0:
             self._restore(t, record)
             return record
-        key = self.history.keyframe_before(t)
-        self._restore(key.step if key else 0, key)
-        while self.t < t:
-            self.step()
-        return self.record
+        record = self.history.keyframe_before(t)
+        start = record.step if record else 0
+        self._restore(start, record)
+        for _step in range(t - start):
+            record = self._step()
+        return record
+
+    def theta_before(self, t, here, theta):
+        """The parameters before step ``t``'s update (1 <= t <= furthest + 1).
+
+        Args:
+            t: The step.
+            here: The step the session stands at (it stands there again afterwards).
+            theta: The parameters there.
+        """
+        if not 1 <= t <= self.history.furthest + 1:
+            raise ValueError(_("step {step} is outside the history ({first} to {last})")
+                             .format(step=t, first=1, last=self.history.furthest + 1))
+        if t == here + 1:
+            return theta
+        if t == 1:
+            return self._theta0
+        record = self.history.cached(t - 1)
+        if record is None:
+            record = self.goto(t - 1)
+            self.goto(here)
+        return record.theta
+
+    def replay_all(self):
+        """Replay steps 1 ... furthest from step 0, yielding each record; the session is left
+        wherever the caller stops (put it back with :meth:`goto`)."""
+        self._restore(0, None)
+        for _step in range(self.history.furthest):
+            yield self._step()
 
     def _restore(self, t, record):
         """Put the session at step ``t`` from its record (None for step 0)."""
         if record is None:
-            self._theta = self._theta0
-            kind, hyper = self._schedule.at(0)[1:3]
-            self._state = optim.init_state(kind, self._theta, hyper)
+            kind, hyper = self.schedule.at(0)[1:3]
+            theta, state = self._theta0, optim.init_state(kind, self._theta0, hyper)
         else:
-            self._theta, self._state = record.theta, record.opt_state
-        self.t, self.record = t, record
-        size = self.scenario.training.batch_size
-        per_epoch = -(-self._n // size) if self._n and 0 < size < self._n else 1
-        self._epoch, self._batch = divmod(t, per_epoch)
-        self._order = None
+            theta, state = record.theta, record.opt_state
+        self._stand(t, theta, state, record)
         self._apply_schedule(t)
-
-    def export(self, path, format="jsonl", full=True):
-        """Write the trace of steps 1 ... furthest (loss, parameters, gradients, state, updates).
-
-        Written to a temporary file in the same folder and renamed, so nothing partial is
-        ever left behind. See :mod:`gradstep.engine.training.trace` for the format.
-        """
-        from gradstep.engine.training.trace import write_trace
-
-        here = self.t
-        try:
-            write_trace(path, self._replay_all(), self.layout, format, full, self._val is not None)
-        finally:
-            self.goto(here)
-
-    def _replay_all(self):
-        self._restore(0, None)
-        for _step in range(self.history.furthest):
-            yield self.step()

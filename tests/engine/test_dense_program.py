@@ -13,8 +13,8 @@ ACTIVATIONS = ["tanh", "sigmoid", "relu", "leaky_relu", "elu", "softplus", "iden
 def test_bundled_networks(name):
     session = Session(load_scenario(resolve_scenario(name)))
     session.run(3)
-    x, y = session._full
-    loss, grad = session._dense.value_and_grad(session.theta, x.data, y)
+    x, y = session._batches.full
+    loss, grad = session._source.program.value_and_grad(session.theta, x.data, y)
     graph_loss, graph_grad = session.gradient_at(session.theta)
     assert float(loss) == pytest.approx(graph_loss, rel=1e-14)
     np.testing.assert_allclose(grad, graph_grad, rtol=1e-12, atol=1e-15)
@@ -31,7 +31,7 @@ def test_every_activation_and_loss(activation, loss):
     sc = Scenario(name="n", kind="network", model=NetworkSpec(3, (LayerSpec(5, activation), LayerSpec(4, activation), LayerSpec(out))),
                   data=Dataset(x, y), loss=loss, optimizer=OptimizerSpec("adam", 0.01))
     session = Session(sc)
-    fused_loss, fused_grad = session._dense.value_and_grad(session.theta, session._full[0].data, y)
+    fused_loss, fused_grad = session._source.program.value_and_grad(session.theta, session._batches.full[0].data, y)
     graph_loss, graph_grad = session.gradient_at(session.theta)
     assert float(fused_loss) == graph_loss
     np.testing.assert_array_equal(fused_grad, graph_grad)  # the same kernels, in the same order

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from gradstep.engine.scenario import ExpressionSpec, OptimizerSpec, Scenario, loads_scenario
+from gradstep.engine.training.gradient_sources import ScalarSource
 from gradstep.engine.training.session import Diverged, Session
 
 EXPRESSIONS = [
@@ -33,10 +34,10 @@ def scenario(expression, a, b, c):
 @pytest.mark.parametrize("expression", EXPRESSIONS)
 def test_fast_path_equals_the_graph(expression, values):
     session = Session(scenario(expression, *values))
-    assert session._fast is not None
+    assert isinstance(session._source, ScalarSource)
     theta = session.theta
     try:
-        loss, grad = session._fast.value_and_grad(theta.tolist())
+        loss, grad = session._source.program.value_and_grad(theta.tolist())
     except (ArithmeticError, ValueError):
         return  # refused: the session falls back to the graph for this step
     graph_loss, graph_grad = session.gradient_at(theta)  # the autodiff graph
@@ -46,14 +47,14 @@ def test_fast_path_equals_the_graph(expression, values):
 
 def test_kinks_and_ties_follow_the_graph():
     session = Session(scenario("abs(a) + relu(b) + max(a, c)", 0.0, 0.0, 0.0))
-    _, grad = session._fast.value_and_grad([0.0, 0.0, 0.0])
+    _, grad = session._source.program.value_and_grad([0.0, 0.0, 0.0])
     np.testing.assert_array_equal(grad, session.gradient_at(session.theta)[1])  # 0.5 each for the tie
 
 
 def test_the_record_is_the_same_with_and_without_the_fast_path():
     fast = Session(scenario(EXPRESSIONS[0], 0.3, 0.1, -0.4))
     slow = Session(scenario(EXPRESSIONS[0], 0.3, 0.1, -0.4))
-    slow._fast = None
+    slow._source = slow._graph
     for _ in range(20):
         r1, r2 = fast.step(), slow.step()
         assert r1.loss == pytest.approx(r2.loss, rel=1e-14)
@@ -64,7 +65,7 @@ def test_refusals_fall_back_to_the_graph_and_its_explanation():
     sc = loads_scenario('name = "l"\n[objective]\nexpression = "log(b) + (a - 1)**2"\n'
                         'params = { a = 0.0, b = 0.5 }\n[optimizer]\nkind = "sgd"\nlr = 1.0\n')
     session = Session(sc)
-    assert session._fast is not None
+    assert isinstance(session._source, ScalarSource)
     session.step()
     with pytest.raises(Diverged, match="log of a negative value in log\\(b\\)"):
         session.step()
@@ -73,18 +74,18 @@ def test_refusals_fall_back_to_the_graph_and_its_explanation():
 def test_not_used_for_arrays_or_float32_transcendentals():
     sc = loads_scenario('name = "m"\n[objective]\nexpression = "mean((P - Y)**2)"\n'
                         'params = { P = [1.0, 2.0] }\nconstants = { Y = [0.0, 1.0] }\n')
-    assert Session(sc)._fast is None
+    assert not isinstance(Session(sc)._source, ScalarSource)
     f32 = Scenario(name="x", kind="objective", dtype="float32",
                    model=ExpressionSpec("exp(a)", {"a": np.array(1.0)}))
-    assert Session(f32)._fast is None
+    assert not isinstance(Session(f32)._source, ScalarSource)
 
 
 def test_float32_arithmetic_stays_float32_and_equals_the_graph():
     sc = Scenario(name="x", kind="objective", dtype="float32", optimizer=OptimizerSpec("adam", 0.05),
                   model=ExpressionSpec(EXPRESSIONS[0], {k: np.array(v) for k, v in zip("abc", (0.3, 0.1, -0.4))}))
     fast, slow = Session(sc), Session(sc)
-    slow._fast = None
-    assert fast._fast is not None
+    slow._source = slow._graph
+    assert isinstance(fast._source, ScalarSource)
     for _ in range(30):
         r1, r2 = fast.step(), slow.step()
         assert r1.theta.dtype == np.float32 and r1.grad.dtype == np.float32
