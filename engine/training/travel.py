@@ -10,11 +10,16 @@ given the three things it may do to the session, and told the step the session s
 - ``steer(kind, hyper, fresh)``: use optimizer ``kind`` with ``hyper`` from the next step on,
   starting from fresh state when ``fresh``;
 - ``step()``: take the next step (which the history may already hold: a replay).
+
+These are the session's bound methods, held weakly: the session holds its ``TimeTravel``, and
+a strong reference back would make a cycle that keeps a dropped session (and its history of
+up to a few hundred megabytes) alive until Python's cyclic collector happens to run.
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 
 from gradstep.engine import optim
 from gradstep.engine.i18n import _
@@ -55,6 +60,8 @@ class TimeTravel:
         steer: ``steer(kind, hyper, fresh)`` sets the optimizer in force from the next step.
         step: ``step()`` takes the session's next step and returns its record.
 
+    ``stand``, ``steer`` and ``step`` are bound methods of the session (held weakly).
+
     Attributes:
         history: Where the session has been (replaced by :meth:`reset`).
         schedule: Which optimizer is in force for each step (replaced by :meth:`reset`).
@@ -65,7 +72,7 @@ class TimeTravel:
         self._initial = (kind, hyper)
         self._layer_count, self._has_val = layer_count, has_val
         self._history_options = dict(history_options or {})
-        self._stand, self._steer, self._step = stand, steer, step
+        self._stand, self._steer, self._step = (weakref.WeakMethod(f) for f in (stand, steer, step))
         self.history = self.schedule = None
 
     def reset(self):
@@ -94,7 +101,7 @@ class TimeTravel:
     def _apply_schedule(self, t):
         """Steer by the entry in force for step t + 1 (fresh state where it changed kind at t)."""
         start, kind, hyper, fresh = self.schedule.at(t)
-        self._steer(kind, hyper, fresh and start == t)
+        self._steer()(kind, hyper, fresh and start == t)
 
     # -- moving through history ------------------------------------------------------------
     def goto(self, t):
@@ -111,8 +118,9 @@ class TimeTravel:
         record = self.history.keyframe_before(t)
         start = record.step if record else 0
         self._restore(start, record)
-        for _step in range(t - start):
-            record = self._step()
+        step = self._step()
+        for _n in range(t - start):
+            record = step()
         return record
 
     def theta_before(self, t, here, theta):
@@ -140,8 +148,9 @@ class TimeTravel:
         """Replay steps 1 ... furthest from step 0, yielding each record; the session is left
         wherever the caller stops (put it back with :meth:`goto`)."""
         self._restore(0, None)
-        for _step in range(self.history.furthest):
-            yield self._step()
+        step = self._step()
+        for _n in range(self.history.furthest):
+            yield step()
 
     def _restore(self, t, record):
         """Put the session at step ``t`` from its record (None for step 0)."""
@@ -150,5 +159,5 @@ class TimeTravel:
             theta, state = self._theta0, optim.init_state(kind, self._theta0, hyper)
         else:
             theta, state = record.theta, record.opt_state
-        self._stand(t, theta, state, record)
+        self._stand()(t, theta, state, record)
         self._apply_schedule(t)

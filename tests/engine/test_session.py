@@ -272,3 +272,25 @@ def test_gradient_check_fails_a_wrong_gradient_even_when_it_is_small():
     assert relative_error(3.5e-7, 3.5e-7 + 5e-13, floor) <= TOLERANCE   # noise of the quotient
     assert relative_error(1e-6, 2e-6, floor) > TOLERANCE                  # wrong by 100%
     assert relative_error(0.3, 0.3 * (1 + 1e-5), floor) > TOLERANCE       # wrong in the 5th digit
+
+
+def test_a_dropped_session_and_its_history_are_freed_at_once():
+    """No reference cycle: a history of hundreds of megabytes must not wait for the cyclic collector."""
+    import gc
+    import weakref
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for sc in (objective(), network(batch_size=16)):
+            session = Session(sc)
+            session.run(30)
+            session.goto(3)
+            session.set_lr(0.02)
+            session.step_inputs(2)
+            alive, history = weakref.ref(session), weakref.ref(session.history)
+            del session
+            assert alive() is None and history() is None
+    finally:
+        if was_enabled:
+            gc.enable()
