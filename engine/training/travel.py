@@ -49,6 +49,9 @@ def hyper_with(kind, hyper, changes):
 class TimeTravel:
     """A session's history and schedule, and the moves through them.
 
+    It acts on the session only through ``stand``, ``steer`` and ``step``, the session's bound
+    methods, held weakly (see the module's docstring).
+
     Args:
         theta0: The parameters at step 0 (read-only).
         kind: The optimizer the scenario starts with.
@@ -59,8 +62,6 @@ class TimeTravel:
         stand: ``stand(t, theta, state, record)`` puts the session at a step.
         steer: ``steer(kind, hyper, fresh)`` sets the optimizer in force from the next step.
         step: ``step()`` takes the session's next step and returns its record.
-
-    ``stand``, ``steer`` and ``step`` are bound methods of the session (held weakly).
 
     Attributes:
         history: Where the session has been (replaced by :meth:`reset`).
