@@ -38,10 +38,9 @@ class Batches:
         self.per_epoch = -(-n // size) if n and 0 < size < n else 1
         self._x, self._y, self._n, self._size = x, y, n, size
         self._shuffle, self._seed, self._inputs = shuffle, seed, inputs
-        self._epoch, self._order = None, None  # the last epoch's order, kept for the next step
-        if self.per_epoch == 1:
-            # The hot path of full-batch training: no division, no slicing.
-            self.at = self._whole
+        # (epoch, order) of the last epoch asked for, kept for the next step; one tuple, replaced
+        # whole, so a reader in another thread never pairs one epoch with another's order.
+        self._last = (None, None)
 
     def at(self, t):
         """The batch of step ``t`` (t >= 1) and its ``(batch, epoch)`` position.
@@ -51,15 +50,16 @@ class Batches:
             batch's index within its epoch, and the epoch (both from 0). With one batch per
             epoch every step is an epoch of its own: step t is at ``(0, t - 1)``.
         """
-        epoch, index = divmod(t - 1, self.per_epoch)
-        if epoch != self._epoch:
-            self._order, self._epoch = self.order(epoch), epoch
+        per_epoch = self.per_epoch
+        if per_epoch == 1:  # the hot path of full-batch training: no division, no slicing
+            return self.full, (0, t - 1)
+        epoch, index = divmod(t - 1, per_epoch)
+        last = self._last
+        if last[0] != epoch:
+            last = self._last = (epoch, self.order(epoch))
         size = self._size
-        rows = self._order[index * size:(index + 1) * size]
+        rows = last[1][index * size:(index + 1) * size]
         return (self._inputs(self._x[rows]), self._y[rows]), (index, epoch)
-
-    def _whole(self, t):
-        return self.full, (0, t - 1)
 
     def order(self, epoch):
         """The order in which epoch ``epoch`` visits the rows: a permutation of ``range(n)``."""

@@ -288,9 +288,10 @@ def test_a_dropped_session_and_its_history_are_freed_at_once():
             session.goto(3)
             session.set_lr(0.02)
             session.step_inputs(2)
-            alive, history = weakref.ref(session), weakref.ref(session.history)
+            parts = [weakref.ref(part) for part in (session, session.history, session._batches,
+                                                    session._source, session._graph)]
             del session
-            assert alive() is None and history() is None
+            assert [part() for part in parts] == [None] * len(parts)
     finally:
         if was_enabled:
             gc.enable()
