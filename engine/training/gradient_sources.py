@@ -81,19 +81,19 @@ class GraphSource:
                            for name, sl, shape in zip(layout.names, layout.slices, layout.shapes))
         self._all_scalar = all(shape == () for shape in layout.shapes)
         self._input_names = tuple(scenario.data.input_names) if scenario.kind == "parametric" else ()
-        self.expression = None
-        self._model = self._build_model(scenario, layout.names)
+        self._model, self.expression = self._build_model(scenario, layout.names)
         self._loss_fn = LOSSES[scenario.loss] if scenario.loss else None
 
     def _build_model(self, sc, names):
+        """``(model, expression)``: ``model(parameter nodes, inputs)`` builds the output's graph."""
         if sc.kind == "network":
             spec = sc.model
-            return lambda nodes, env: network_forward(spec, nodes, env)
+            return (lambda nodes, env: network_forward(spec, nodes, env)), None
         from gradstep.engine.model.expr import parse_expression
 
         constants = {k: ad.constant(v, self.dtype, name=k) for k, v in sc.model.constants.items()}
         known = [*names, *self._input_names, *constants]
-        expression = self.expression = parse_expression(sc.model.expression, known, dtype=self.dtype)
+        expression = parse_expression(sc.model.expression, known, dtype=self.dtype)
 
         def model(nodes, env):
             values = dict(constants)
@@ -101,7 +101,7 @@ class GraphSource:
             if env is not None:
                 values.update(env)
             return expression.build(values)
-        return model
+        return model, expression
 
     def inputs(self, x):
         """What the model reads for input rows ``x``: a node, or named input columns."""
