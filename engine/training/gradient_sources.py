@@ -191,8 +191,8 @@ class ScalarSource:
     def __init__(self, program, graph):
         self.program = program
         self._gradient = program.gradient
+        self._graph = graph
         self._graph_value_and_grad = graph.value_and_grad
-        self.value = graph.value  # an objective has no validation split: never on the hot path
 
     def value_and_grad(self, theta, batch):
         """``(loss, flat gradient)``; the graph's when ``math`` refuses or the loss is not finite."""
@@ -204,6 +204,11 @@ class ScalarSource:
         if math.isfinite(loss):
             return loss, grad
         return self._graph_value_and_grad(theta, batch)  # NumPy's inf or NaN, and where
+
+    def value(self, theta, batch):
+        """The loss at flat parameters ``theta``, through the graph (an objective has no
+        validation split, so no step asks for it)."""
+        return self._graph.value(theta, batch)
 
 
 class DenseSource:
