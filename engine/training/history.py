@@ -50,10 +50,16 @@ class Schedule:
         return self._entries[i]
 
     def set(self, t, kind, hyper, fresh_state):
-        """From step ``t + 1`` on, use ``kind`` with ``hyper``; entries after ``t`` are dropped."""
+        """From step ``t + 1`` on, use ``kind`` with ``hyper``; entries after ``t`` are dropped.
+
+        A change that replaces another at the same ``t`` keeps its fresh state: after
+        ``set_optimizer`` and then ``set_lr`` at one step, the new optimizer still starts from
+        fresh state when the step is replayed, as it did when it was first taken.
+        """
         keep = [e for e in self._entries if e[0] < t]
         if not keep:  # a change at t = 0 replaces the initial entry
             fresh_state = True
+        fresh_state = fresh_state or any(e[0] == t and e[3] for e in self._entries)
         self._entries = keep + [(t, kind, hyper, fresh_state)]
 
     def truncate(self, t):

@@ -1,6 +1,7 @@
 """Time travel: back, goto and branches reach exactly the records of a straight run."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -196,3 +197,44 @@ def test_export_to_a_missing_folder_is_a_clear_error(tmp_path):
     s.run(2)
     with pytest.raises(ExportError, match="missing"):
         s.export(tmp_path / "missing" / "trace.jsonl")
+
+
+@pytest.mark.parametrize("then", [{"lr": 0.01}, {"beta1": 0.8}])
+def test_a_change_of_optimizer_then_of_its_hyperparameters_at_one_step_replays_from_fresh_state(then):
+    """set_optimizer starts the new optimizer with fresh state; a set_lr or set_hyper at the
+    same step must not lose that, or a replay across the step starts the new optimizer from the
+    old one's state (SGD's empty state: KeyError 'V'; with the same state names, wrong
+    numbers). The reference is a session that made the same changes and never travelled."""
+    sc = replace(net_scenario(), optimizer=OptimizerSpec("momentum", 0.05))
+    reference = Session(sc)
+    reference.run(5)
+    reference.set_optimizer("adam", 0.05)
+    reference.set_hyper(**then)
+    records = {record.step: record for record in (reference.step() for _ in range(10))}
+
+    s = Session(sc, history_options=SMALL)
+    s.run(5)
+    s.set_optimizer("adam", 0.05)
+    s.set_hyper(**then)
+    s.run(10)
+    for t in (9, 6, 15, 12):
+        assert_same(s.goto(t), records[t])
+
+
+def test_going_back_to_a_change_of_optimizer_and_changing_lr_there_keeps_fresh_state():
+    sc = replace(net_scenario(), optimizer=OptimizerSpec("momentum", 0.05))
+    reference = Session(sc)
+    reference.run(5)
+    reference.set_optimizer("adam", 0.05)
+    reference.set_lr(0.01)
+    records = {record.step: record for record in (reference.step() for _ in range(5))}
+
+    s = Session(sc, history_options=SMALL)
+    s.run(5)
+    s.set_optimizer("adam", 0.05)
+    s.run(5)
+    s.goto(5)
+    s.set_lr(0.01)  # a new branch from step 5: still Adam from fresh state, at the new rate
+    s.run(5)
+    for t in (10, 7, 6, 9):
+        assert_same(s.goto(t), records[t])
