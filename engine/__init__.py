@@ -3,9 +3,9 @@
 Imports only NumPy and the standard library (never Textual), so it can be used in a notebook or
 a script, tested and benchmarked without a terminal::
 
-    from gradstep.engine import Session, load_scenario
+    from gradstep.engine import Session, load_scenario, resolve_scenario
 
-    session = Session(load_scenario("scenarios/adam-fabc.toml"))
+    session = Session(load_scenario(resolve_scenario("adam-fabc")))  # or a path to a file
     record = session.step()          # a frozen StepRecord
     record.loss, record.state["a"]["V_hat"]
 
@@ -18,7 +18,7 @@ so that importing the engine for its messages alone stays cheap.
 """
 
 __all__ = ["Session", "StepRecord", "ParamLayout", "Diverged", "Scenario", "load_scenario",
-           "loads_scenario", "ScenarioError"]
+           "loads_scenario", "resolve_scenario", "ScenarioError"]
 
 _HOMES = {
     "Session": "gradstep.engine.training.session",
@@ -28,6 +28,7 @@ _HOMES = {
     "Scenario": "gradstep.engine.scenario.spec",
     "load_scenario": "gradstep.engine.scenario.loader",
     "loads_scenario": "gradstep.engine.scenario.loader",
+    "resolve_scenario": "gradstep.engine.scenario.loader",
     "ScenarioError": "gradstep.engine.errors",
 }
 
