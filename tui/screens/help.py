@@ -101,7 +101,7 @@ class HelpScreen(ModalScreen[None]):
         for binding in self.bindings:
             key = binding.key_display or {"space": "space"}.get(binding.key, binding.key)
             rows.append((key, _(KEY_HELP.get(binding.action, binding.description))))
-        views = [b for b in getattr(self.app, "BINDINGS", ()) if getattr(b, "description", "")]
+        views = [b for b in self.app.BINDINGS if b.description]  # the views of the mathematics
         if views:
             rows.append(("", ""))
             rows.append(("", _("The mathematics (escape or q goes back to the dashboard):")))
