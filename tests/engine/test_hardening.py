@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gradstep.engine.errors import ScenarioError
 from gradstep.engine.scenario import load_scenario, loads_scenario
 from gradstep.engine.training.session import Diverged, Session
 
@@ -218,3 +219,25 @@ def test_an_atomic_file_gets_the_mode_of_a_new_file_not_mkstemps_0600(tmp_path):
         os.umask(umask)
     mode = stat.S_IMODE((tmp_path / "trace.jsonl").stat().st_mode)
     assert mode == stat.S_IMODE(plain.stat().st_mode) == 0o644
+
+
+CONTROL = '''name = "t"
+[objective]
+expression = "(a - 1)**2 + b**2"
+params = { a = 0.0, b = 0.0 }
+'''
+
+
+@pytest.mark.parametrize("value, shown", [
+    ('"ad\\nam"', "`ad\\nam`"),                 # a newline, as TOML's escape writes it
+    ('"a\\u001b[31mdam"', "`a\\u001b[31mdam`"),  # a terminal's escape character
+    ('"ad\\u2028am"', "`ad\\u2028am`"),          # a Unicode line separator
+])
+def test_a_value_with_control_characters_is_shown_escaped_on_one_line(value, shown):
+    """Found by the mutation fuzz: an unknown optimizer named with a newline gave a two-line
+    message, and an escape character would have reached the terminal."""
+    with pytest.raises(ScenarioError) as info:
+        loads_scenario(CONTROL + f"[optimizer]\nkind = {value}\n", path="f.toml")
+    text = str(info.value)
+    assert text.splitlines() == [text] and text.isprintable(), text
+    assert text.startswith("f.toml:6: optimizer.kind: unknown kind ") and shown in text, text

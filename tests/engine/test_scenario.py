@@ -394,17 +394,3 @@ def test_dataset_arrays_are_read_only():
     with pytest.raises(ValueError):
         sc.data.x[0, 0] = 1.0
 
-
-@pytest.mark.parametrize("value, shown", [
-    ('"ad\\nam"', "`ad\\nam`"),                 # a newline, as TOML's escape writes it
-    ('"a\\u001b[31mdam"', "`a\\u001b[31mdam`"),  # a terminal's escape character
-    ('"ad\\u2028am"', "`ad\\u2028am`"),          # a Unicode line separator
-])
-def test_a_value_with_control_characters_is_shown_escaped_on_one_line(value, shown):
-    """Found by the mutation fuzz: an unknown optimizer named with a newline gave a two-line
-    message, and an escape character would have reached the terminal."""
-    with pytest.raises(ScenarioError) as info:
-        loads_scenario(OBJ + f"[optimizer]\nkind = {value}\n", path="f.toml")
-    text = str(info.value)
-    assert text.splitlines() == [text] and text.isprintable(), text
-    assert text.startswith("f.toml:6: optimizer.kind: unknown kind ") and shown in text, text
