@@ -12,12 +12,11 @@ so a learner can check every line with a calculator and find the engine's result
 from __future__ import annotations
 
 from gradstep.engine import optim
-from gradstep.engine.optim import HYPER_SYMBOLS, Numbers, Scalar, optimizer_title, symbolic_lines
+from gradstep.engine.optim import Numbers, Scalar
 from gradstep.tui.format import num, short
 from gradstep.tui.i18n import N_
 
-__all__ = ["Scalar", "worked_lines", "symbolic_lines", "TUTORIAL_CORRECTIONS", "optimizer_title",
-           "HYPER_SYMBOLS", "NUMBERS"]
+__all__ = ["worked_lines", "TUTORIAL_CORRECTIONS", "NUMBERS"]
 
 NUMBERS = Numbers(num=num, short=short)
 """How the worked lines write numbers: a record's values with :func:`~gradstep.tui.format.num`,

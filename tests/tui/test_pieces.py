@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradstep.engine.training.record import ParamLayout
-from gradstep.tui.equations import Scalar, symbolic_lines, worked_lines
+from gradstep.engine.optim import Scalar, symbolic_lines
+from gradstep.tui.equations import worked_lines
 from gradstep.tui.format import fit, num, rate, short, signed, sparkline
 from gradstep.tui.grid import Cell, grids_for
 from gradstep.tui.widgets.loss_chart import envelope, value_ticks

@@ -16,8 +16,8 @@ import time
 import numpy as np
 from textual.widgets import Static
 
-from gradstep.engine.optim import STATE_SYMBOLS, effective_lr_formula, optimizer_title
-from gradstep.tui.equations import Scalar, worked_lines
+from gradstep.engine.optim import STATE_SYMBOLS, Scalar, effective_lr_formula, optimizer_title
+from gradstep.tui.equations import worked_lines
 from gradstep.tui.format import num
 from gradstep.tui.i18n import _, language
 from gradstep.tui.widgets.equations_view import EquationsView

@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 from gradstep.engine.analysis.race import Race
 from gradstep.engine.scenario import OptimizerSpec
 from gradstep.engine.analysis.surface import surface, window
-from gradstep.tui.equations import HYPER_SYMBOLS
+from gradstep.engine.optim import HYPER_SYMBOLS
 from gradstep.tui.format import num, rate, short
 from gradstep.tui.i18n import _
 from gradstep.tui.screens.math_view import MathView

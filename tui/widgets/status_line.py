@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from gradstep.tui.equations import HYPER_SYMBOLS
+from gradstep.engine.optim import HYPER_SYMBOLS
 from gradstep.tui.format import num, rate, short, signed, styled
 from gradstep.tui.i18n import N_, _
 
