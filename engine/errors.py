@@ -53,6 +53,8 @@ class ScenarioError(Exception):
         ScenarioError.__init__(err, self.message, file=self.file or file,
                                line=self.line if self.line is not None else line,
                                key=self.key or key, column=self.column)
+        for name, value in vars(self).items():  # a subclass's own attributes
+            err.__dict__.setdefault(name, value)
         return err
 
 

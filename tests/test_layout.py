@@ -179,9 +179,10 @@ def test_each_room_of_the_engine_says_what_it_is_for_and_lists_its_public_names(
     assert not missing, missing
 
 
-ROOMS = ("errors", "i18n", "autodiff", "model", "optim", "scenario", "training", "analysis")
-"""The engine's rooms, each allowed to import only the ones before it (errors and i18n first, as
-every room uses them), as docs/architecture.md draws them."""
+ROOMS = ("errors", "i18n", "memory", "autodiff", "model", "optim", "scenario", "training",
+         "analysis")
+"""The engine's rooms, each allowed to import only the ones before it (errors, i18n and the
+memory budget first, as every room uses them), as docs/architecture.md draws them."""
 
 
 def test_each_room_of_the_engine_imports_only_the_rooms_beneath_it():
