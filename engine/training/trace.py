@@ -12,6 +12,7 @@ import json
 import numpy as np
 
 from gradstep.engine.i18n import _
+from gradstep.engine.training.atomic_file import AtomicFile, ExportError
 
 __all__ = ["record_to_dict", "record_to_json", "csv_header", "csv_row", "write_records", "write_trace", "AtomicFile", "ExportError"]
 
@@ -74,81 +75,6 @@ def csv_row(record, state_names, full=False, has_val=False):
         for flat in flats:
             row.extend(repr(float(v)) for v in flat)
     return row
-
-
-class ExportError(OSError):
-    """A trace could not be written; the message names the path and the reason."""
-
-
-def _cannot_write(path, exc):
-    # The reason is the operating system's own words (strerror), shown as they come.
-    return ExportError(_("cannot write {path}: {reason}").format(path=path,
-                                                                 reason=exc.strerror or exc))
-
-
-class AtomicFile:
-    """A text file written under a temporary name in the target's folder and renamed over the
-    target only by :meth:`commit`: an interrupted write never leaves a partial file, and an
-    earlier file of that name stays intact until the new one is complete.
-
-    As a context manager it commits when the block ends normally and abandons the file when it
-    raises, turning an OSError into :class:`ExportError`::
-
-        with AtomicFile(path) as out:
-            out.stream.write(text)
-    """
-
-    def __init__(self, path):
-        import os
-        import tempfile
-
-        self.path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(self.path))
-        if os.path.isdir(self.path):
-            raise ExportError(_("cannot write {path}: it is a folder").format(path=self.path))
-        try:
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=folder)
-        except OSError as exc:
-            raise _cannot_write(self.path, exc) from None
-        self.stream = os.fdopen(fd, "w", newline="")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, exc, traceback):
-        if kind is None:
-            self.commit()
-            return False
-        self.abandon()
-        if issubclass(kind, OSError):
-            raise _cannot_write(self.path, exc) from None
-        return False
-
-    def commit(self):
-        import os
-
-        try:
-            self.stream.flush()
-            os.fsync(self.stream.fileno())
-            # mkstemp makes the file private (0600); give it the mode a new file gets here.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(self.stream.fileno(), 0o666 & ~umask)
-            self.stream.close()
-            os.replace(self._tmp, self.path)
-        except OSError as exc:
-            self.abandon()
-            raise _cannot_write(self.path, exc) from None
-
-    def abandon(self):
-        import os
-
-        if not self.stream.closed:
-            self.stream.close()
-        try:
-            os.unlink(self._tmp)
-        except FileNotFoundError:
-            pass
 
 
 def write_records(stream, records, layout, format="jsonl", full=True, has_val=False):

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import nullcontext
+from types import SimpleNamespace
 
 from gradstep.engine.scenario import load_scenario, resolve_scenario
 from gradstep.engine.training.session import Diverged, Session
-from gradstep.engine.training.trace import AtomicFile, ExportError, write_records
+from gradstep.engine.training.trace import AtomicFile, write_records
 from gradstep.tui.i18n import _
 
-EXIT_OK, EXIT_DIVERGED = 0, 3
+EXIT_OK, EXIT_INVALID, EXIT_DIVERGED = 0, 2, 3
+
+FORMAT_OF_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}
 
 
 class _Progress:
@@ -43,12 +47,29 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _open_output(out_path):
-    """(stream, finish, abandon) for stdout or an atomically written file."""
+def output_format(asked, out_path):
+    """The format of the records: ``--format`` when given, else the one the ``--out`` name's
+    suffix says (``.csv``; ``.jsonl`` or ``.json``), else jsonl.
+
+    Raises:
+        ValueError: ``--format`` and the name's suffix disagree (``--format jsonl --out x.csv``).
+    """
+    suffix = out_path.suffix if out_path is not None else ""
+    implied = FORMAT_OF_SUFFIX.get(suffix.lower())
+    if asked is not None and implied is not None and asked != implied:
+        raise ValueError(_("--format {format} does not match --out {path}, whose name says {implied}: "
+                           "leave out --format or make them agree").format(
+            format=asked, path=out_path, implied=implied))
+    return asked or implied or "jsonl"
+
+
+def _output(out_path):
+    """Where the records go, as a context manager with a ``stream``: an :class:`AtomicFile`
+    for ``--out`` (committed when the block ends, abandoned, its temporary file removed, when it
+    raises, a failed write made an ExportError), else stdout."""
     if out_path is None:
-        return sys.stdout, sys.stdout.flush, lambda: None
-    out = AtomicFile(out_path)
-    return out.stream, out.commit, out.abandon
+        return nullcontext(SimpleNamespace(stream=sys.stdout))
+    return AtomicFile(out_path)
 
 
 def _steps(session, steps, progress, diverged):
@@ -65,7 +86,18 @@ def _steps(session, steps, progress, diverged):
 
 
 def run_scenario(args):
-    """Run ``args.scenario`` for ``args.steps`` steps; see ``gradstep run --help``."""
+    """Run ``args.scenario`` for ``args.steps`` steps; see ``gradstep run --help``.
+
+    Raises:
+        gradstep.engine.errors.ScenarioError: The scenario is invalid.
+        gradstep.engine.training.trace.ExportError: ``--out`` cannot be written (the run stops;
+            an earlier file there is left as it was).
+    """
+    try:
+        record_format = output_format(getattr(args, "format", None), args.out)
+    except ValueError as exc:
+        print(f"gradstep: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     scenario = load_scenario(resolve_scenario(args.scenario))
     session = Session(scenario)
     steps = scenario.training.steps if args.steps is None else args.steps
@@ -74,13 +106,8 @@ def run_scenario(args):
         problem = _plot_problem(plot)
         if problem:  # before training: a long run should not end in this message
             print(f"gradstep: {problem}", file=sys.stderr)
-            return 2
+            return EXIT_INVALID
     emit = not args.quiet or args.out is not None
-    try:
-        stream, finish, abandon = _open_output(args.out)
-    except ExportError as exc:
-        print(f"gradstep: {exc}", file=sys.stderr)
-        return 2
     progress = _Progress(steps, not args.quiet and sys.stderr.isatty())
     has_val = scenario.data is not None and scenario.data.x_val is not None and len(scenario.data.x_val) > 0
     diverged = []
@@ -90,16 +117,12 @@ def run_scenario(args):
     if plot is not None and session.layout.size == 2 and not scenario.compare:
         path = [session.theta]
         records = _tracing(records, path)
-    try:
+    with _output(args.out) as out:
         if emit:
-            write_records(stream, records, session.layout, args.format, args.full, has_val)
+            write_records(out.stream, records, session.layout, record_format, args.full, has_val)
         else:
             for _record in records:
                 pass
-        finish()
-    except BaseException:
-        abandon()
-        raise
     progress.close()
     status = EXIT_OK
     if diverged:
@@ -116,7 +139,7 @@ def run_scenario(args):
         written = _draw(session, path, steps, plot)
         if not written:
             print("gradstep: " + _("no steps taken: no loss curve to draw"), file=sys.stderr)
-            return 2
+            return EXIT_INVALID
         if not args.quiet:
             print("gradstep: " + _("pictures: {paths}").format(paths=", ".join(map(str, written))),
                   file=sys.stderr)
