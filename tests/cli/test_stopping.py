@@ -1,0 +1,121 @@
+"""A headless command stopped by a signal, or whose reader goes away, ends cleanly.
+
+Real processes: ``gradstep run --out`` is started, the test waits (polling, with a generous
+bound) until its temporary file exists, then sends the signal. The exit statuses are the
+shell's: 128 + the signal's number.
+"""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GRADSTEP = [sys.executable, "-m", "gradstep.tui.cli"]
+WAIT = 120  # seconds: a bound for a busy machine, never a pace
+
+
+def wait_until(condition, proc, what):
+    """Poll ``condition`` until it holds; fail if ``proc`` ends first or WAIT passes."""
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        if proc.poll() is not None:
+            raise AssertionError(f"gradstep ended (status {proc.returncode}) before {what}: "
+                                 f"{proc.stderr.read() if proc.stderr else ''}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"no {what} within {WAIT} s")
+        time.sleep(0.05)
+
+
+def temporary_files(folder):
+    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGHUP, 129),
+                                            (signal.SIGINT, 130)], ids=["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_stopped_run_removes_its_temporary_file_and_exits_128_plus_the_signal(tmp_path, signum, status):
+    target = tmp_path / "trace.jsonl"
+    target.write_text("earlier\n")
+    proc = subprocess.Popen([*GRADSTEP, "run", "sine-net", "--steps", "100000000", "--full",
+                             "--out", str(target)], cwd=ROOT, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        wait_until(lambda: temporary_files(tmp_path), proc, "temporary file")
+        # the run is writing: the temporary file grows
+        wait_until(lambda: any(p.stat().st_size > 0 for p in tmp_path.glob(".trace.jsonl.*.tmp")),
+                   proc, "record in the temporary file")
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=WAIT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == status, err
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert target.read_text() == "earlier\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trace.jsonl"]  # no temporary file left
+
+
+@pytest.mark.parametrize("argv", [["list"], ["run", "adam-fabc", "--steps", "100000"],
+                                  ["check", "xor", "adam-fabc"]], ids=["list", "run", "check"])
+def test_a_reader_that_is_gone_before_the_first_line_is_no_traceback(argv):
+    proc = subprocess.Popen([*GRADSTEP, *argv], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # the reader goes away before gradstep writes anything
+    _, err = proc.communicate(timeout=WAIT)
+    assert err == "" and proc.returncode == 141  # 128 + SIGPIPE, as a shell reports it
+
+
+def test_run_piped_into_head_stops_when_head_has_its_lines():
+    """``gradstep run adam-fabc --steps 100000000 | head -2``: the run ends when head does,
+    without a traceback, instead of training for 10^8 steps into a closed pipe."""
+    proc = subprocess.Popen([*GRADSTEP, "run", "adam-fabc", "--steps", "100000000"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = [proc.stdout.readline() for _ in range(2)]
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=WAIT)
+    assert [json.loads(line)["step"] for line in lines] == [1, 2]
+    assert err == "" and proc.returncode == 141
+
+
+def test_list_into_head_through_a_shell():
+    """The issue's own words, through a real shell pipeline (bash's PIPESTATUS gives gradstep's
+    status): ``gradstep list | head -3``. The reader closes at once here (``exec 0<&-``) so that
+    the pipe is closed before gradstep writes, whatever the machine's speed."""
+    command = (f"{sys.executable} -m gradstep.tui.cli list | (exec 0<&-; true); "
+               "echo status=${PIPESTATUS[0]}")
+    done = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True,
+                          timeout=WAIT)
+    assert done.stdout.strip() == "status=141" and done.stderr == "", done.stderr
+
+
+def test_signals_do_not_outlive_the_command():
+    """main() called in-process (a notebook, these tests) leaves SIGTERM and SIGHUP as it found
+    them."""
+    from gradstep.tui.cli import main
+
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
+    assert main(["list"]) == 0
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)) == before
+
+
+def test_sigterm_while_writing_to_stdout_exits_143_without_a_traceback():
+    proc = subprocess.Popen([*GRADSTEP, "run", "adam-fabc", "--steps", "100000000"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        assert json.loads(proc.stdout.readline())["step"] == 1  # it runs
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=WAIT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143
+    assert err.strip() == "gradstep: stopped by SIGTERM"
