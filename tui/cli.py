@@ -274,8 +274,17 @@ def cmd_open(name_or_path):
     path = resolve_scenario(name_or_path or DEFAULT_SCENARIO)
     load_scenario(path)  # a broken file is reported here, before any screen starts
     from gradstep.tui.app import run_dashboard
+    from gradstep.tui.commands.termination import Stopped, stopping_like_ctrl_c
 
-    return run_dashboard(path)
+    with stopping_like_ctrl_c() as caught:
+        try:
+            status = run_dashboard(path)
+        except KeyboardInterrupt:
+            if not caught:
+                raise
+    if caught:  # the app has closed and given the terminal back; say which signal it was
+        raise KeyboardInterrupt if caught[0] == signal.SIGINT else Stopped(caught[0])
+    return status
 
 
 if __name__ == "__main__":

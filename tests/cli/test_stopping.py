@@ -119,3 +119,60 @@ def test_sigterm_while_writing_to_stdout_exits_143_without_a_traceback():
             proc.wait()
     assert proc.returncode == 143
     assert err.strip() == "gradstep: stopped by SIGTERM"
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGHUP, 129),
+                                            (signal.SIGINT, 130)], ids=["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_signal_to_the_dashboard_gives_the_terminal_back(signum, status):
+    """``kill`` on a running dashboard closes the app as Ctrl+C would: the terminal leaves the
+    alternate screen and mouse reporting (a dashboard killed outright leaves both on), and the
+    exit status says which signal it was. A real pseudo-terminal, 80 x 24."""
+    import fcntl
+    import os
+    import select
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen([*GRADSTEP, "adam-fabc"], cwd=ROOT, stdin=slave, stdout=slave,
+                            stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    screen = bytearray()
+
+    def read_available(timeout):
+        ready, _, _ = select.select([master], [], [], timeout)
+        if not ready:
+            return False
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the last holder of the terminal has closed it
+            return None
+        screen.extend(chunk)
+        return bool(chunk)
+
+    try:
+        deadline = time.monotonic() + WAIT
+        while b"quit" not in screen:  # the footer is drawn: the dashboard is up
+            assert time.monotonic() < deadline and proc.poll() is None, bytes(screen[-500:])
+            read_available(0.1)
+        drawn = len(screen)
+        proc.send_signal(signum)
+        while True:  # read to the end: until the terminal is closed, or gradstep has ended and said all
+            got = read_available(0.1)
+            if got is None or (got is False and proc.poll() is not None):
+                break
+            assert time.monotonic() < deadline, bytes(screen[-500:])
+        proc.wait(timeout=WAIT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    after = bytes(screen[drawn:])
+    assert proc.returncode == status, after[-500:]
+    assert b"\x1b[?1049l" in after  # the alternate screen is left
+    assert b"\x1b[?1000l" in after  # mouse reporting is turned off
+    assert b"Traceback" not in after

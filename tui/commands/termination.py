@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 
-__all__ = ["Stopped", "stopping_on_signals", "exit_status", "quiet_stdout"]
+__all__ = ["Stopped", "stopping_on_signals", "stopping_like_ctrl_c", "exit_status", "quiet_stdout"]
 
 _SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
@@ -44,6 +44,31 @@ def stopping_on_signals():
     previous = {signum: signal.signal(signum, _raise_stopped) for signum in _SIGNALS}
     try:
         yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def stopping_like_ctrl_c():
+    """For the dashboard: within the block, SIGTERM and SIGHUP do what SIGINT does (a
+    KeyboardInterrupt, which Textual answers by closing the app and giving the terminal back as
+    it found it, instead of dying in the alternate screen with mouse reporting on). Yields a
+    list that holds the signal's number once one came, SIGINT included (Textual may swallow the
+    KeyboardInterrupt and return normally: the caller still knows). Ctrl+C typed on the
+    dashboard is a key, not a signal: Textual asks whether to quit."""
+    caught = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+
+    def interrupt(signum, frame):
+        caught.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in (*_SIGNALS, signal.SIGINT)}
+    try:
+        yield caught
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
