@@ -14,6 +14,7 @@ import sys
 from contextlib import nullcontext
 from pathlib import Path
 
+from gradstep.tui.commands.termination import say as _say
 from gradstep.tui.i18n import LANGUAGES, N_, _, choose_language, install, language
 
 EXIT_OK, EXIT_MISMATCH, EXIT_INVALID, EXIT_DIVERGED = 0, 1, 2, 3
@@ -229,14 +230,6 @@ def _dispatch(args):
 
         return serve_dashboard(args.scenario, args.host, args.port)
     return cmd_open(args.scenario)
-
-
-def _say(line):
-    """``line`` on stderr; a terminal that is gone (SIGHUP) or a closed pipe cannot be told."""
-    try:
-        print(line, file=sys.stderr, flush=True)
-    except (OSError, ValueError):
-        pass
 
 
 def _out_of_memory(exc, args):

@@ -176,3 +176,26 @@ def test_a_signal_to_the_dashboard_gives_the_terminal_back(signum, status):
     assert b"\x1b[?1049l" in after  # the alternate screen is left
     assert b"\x1b[?1000l" in after  # mouse reporting is turned off
     assert b"Traceback" not in after
+
+
+def test_a_terminal_that_closes_under_the_progress_bar_does_not_end_the_run(tmp_path):
+    """stderr on a pseudo-terminal (so the progress bar is drawn) that closes mid-run: writes to
+    it fail with EIO. The bar stops; the run and its --out file go on to the end."""
+    import os
+    import select
+
+    master, slave = os.openpty()
+    target = tmp_path / "trace.jsonl"
+    proc = subprocess.Popen([*GRADSTEP, "run", "sine-net", "--steps", "20000", "--out", str(target)],
+                            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=slave, start_new_session=True)
+    os.close(slave)
+    try:
+        ready, _, _ = select.select([master], [], [], WAIT)
+        assert ready and b"/20000" in os.read(master, 4096)  # the bar is being drawn
+    finally:
+        os.close(master)  # the terminal goes away
+    proc.wait(timeout=WAIT)
+    assert proc.returncode == 0
+    assert len(target.read_text().splitlines()) == 20000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trace.jsonl"]

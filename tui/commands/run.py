@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from gradstep.engine.scenario import load_scenario, resolve_scenario
 from gradstep.engine.training.session import Diverged, Session
 from gradstep.engine.training.trace import AtomicFile, write_records
+from gradstep.tui.commands.termination import say
 from gradstep.tui.i18n import _
 
 EXIT_OK, EXIT_INVALID, EXIT_DIVERGED = 0, 2, 3
@@ -37,14 +38,20 @@ class _Progress:
         self._last = now
         width = 30
         filled = int(width * done / self.total)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}  "
-                         + _("loss {loss}").format(loss=f"{loss:.6g}"))
-        sys.stderr.flush()
+        self._write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}  "
+                    + _("loss {loss}").format(loss=f"{loss:.6g}"))
 
     def close(self):
         if self.enabled:
-            sys.stderr.write("\n")
+            self._write("\n")
+
+    def _write(self, text):
+        # A terminal that is gone (closed: EIO) ends the bar, never the run or its --out file.
+        try:
+            sys.stderr.write(text)
             sys.stderr.flush()
+        except (OSError, ValueError):
+            self.enabled = False
 
 
 def output_format(asked, out_path):
@@ -96,7 +103,7 @@ def run_scenario(args):
     try:
         record_format = output_format(getattr(args, "format", None), args.out)
     except ValueError as exc:
-        print(f"gradstep: {exc}", file=sys.stderr)
+        say(f"gradstep: {exc}")
         return EXIT_INVALID
     scenario = load_scenario(resolve_scenario(args.scenario))
     session = Session(scenario)
@@ -105,7 +112,7 @@ def run_scenario(args):
     if plot is not None:
         problem = _plot_problem(plot)
         if problem:  # before training: a long run should not end in this message
-            print(f"gradstep: {problem}", file=sys.stderr)
+            say(f"gradstep: {problem}")
             return EXIT_INVALID
     emit = not args.quiet or args.out is not None
     progress = _Progress(steps, not args.quiet and sys.stderr.isatty())
@@ -126,23 +133,22 @@ def run_scenario(args):
     progress.close()
     status = EXIT_OK
     if diverged:
-        print(f"gradstep: {diverged[0].message}", file=sys.stderr)
+        say(f"gradstep: {diverged[0].message}")
         status = EXIT_DIVERGED
     elapsed = time.perf_counter() - started
     if args.quiet or args.out is not None:
         rate = session.t / elapsed if elapsed > 0 else float("inf")
         last = (_("loss {loss}").format(loss=f"{session.record.loss:.6g}") if session.record
                 else _("no steps"))
-        print(_("{name}: {steps} steps, {last}, {rate} steps/s").format(
-            name=scenario.name, steps=session.t, last=last, rate=f"{rate:,.0f}"), file=sys.stderr)
+        say(_("{name}: {steps} steps, {last}, {rate} steps/s").format(
+            name=scenario.name, steps=session.t, last=last, rate=f"{rate:,.0f}"))
     if plot is not None:
         written = _draw(session, path, steps, plot)
         if not written:
-            print("gradstep: " + _("no steps taken: no loss curve to draw"), file=sys.stderr)
+            say("gradstep: " + _("no steps taken: no loss curve to draw"))
             return EXIT_INVALID
         if not args.quiet:
-            print("gradstep: " + _("pictures: {paths}").format(paths=", ".join(map(str, written))),
-                  file=sys.stderr)
+            say("gradstep: " + _("pictures: {paths}").format(paths=", ".join(map(str, written))))
     return status
 
 

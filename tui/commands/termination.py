@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 
-__all__ = ["Stopped", "stopping_on_signals", "stopping_like_ctrl_c", "exit_status", "quiet_stdout"]
+__all__ = ["Stopped", "stopping_on_signals", "stopping_like_ctrl_c", "exit_status", "quiet_stdout", "say"]
 
 _SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
@@ -92,3 +92,12 @@ def quiet_stdout():
         os.dup2(devnull, fd)
     finally:
         os.close(devnull)
+
+
+def say(line):
+    """``line`` on stderr. A terminal that is gone (closed: EIO) or a pipe nobody reads cannot be
+    told anything, and that ends neither the command nor its output file."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
