@@ -188,7 +188,8 @@ def _run_command(args):
     from gradstep.engine.training.atomic_file import ExportError, abandon_unfinished
     from gradstep.tui.commands.termination import Stopped, exit_status, quiet_stdout, stopping_on_signals
 
-    # The dashboard and the server answer signals their own way; the headless commands unwind.
+    # The headless commands unwind on SIGTERM and SIGHUP; the dashboard closes as on Ctrl+C
+    # (cmd_open); the server answers them its own way.
     stopping = stopping_on_signals() if args.command in ("list", "run", "check") else nullcontext()
     try:
         with stopping:

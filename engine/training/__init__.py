@@ -15,9 +15,10 @@ from gradstep.engine.training.history import History, Schedule
 from gradstep.engine.training.record import ParamLayout, StepRecord
 from gradstep.engine.training.scalar_log import ScalarLog
 from gradstep.engine.training.session import Diverged, Session
+from gradstep.engine.training.atomic_file import abandon_unfinished
 from gradstep.engine.training.trace import AtomicFile, ExportError, write_records, write_trace
 
 __all__ = [
     "Batches", "History", "Schedule", "ParamLayout", "StepRecord", "ScalarLog", "Diverged", "Session",
-    "AtomicFile", "ExportError", "write_records", "write_trace"
+    "AtomicFile", "ExportError", "abandon_unfinished", "write_records", "write_trace"
 ]
