@@ -99,6 +99,9 @@ class AtomicFile:
             mode = None  # a new file (or a link to one): written beside its final name
         except OSError as exc:
             raise _cannot_write(self.path, exc) from None
+        except ValueError:  # a NUL character: no file can have this name
+            raise ExportError(_("cannot write {path}: a file name cannot contain a NUL character")
+                              .format(path=self.path.replace("\0", "\\0"))) from None
         if mode is not None and stat.S_ISDIR(mode):
             raise ExportError(_("cannot write {path}: it is a folder").format(path=self.path))
         if mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):

@@ -68,6 +68,14 @@ def test_a_folder_is_refused(tmp_path):
         AtomicFile(tmp_path)
 
 
+def test_a_nul_in_the_name_is_one_clear_line(tmp_path):
+    with pytest.raises(ExportError) as info:
+        AtomicFile(str(tmp_path / "a\0b.jsonl"))
+    assert str(info.value) == (f"cannot write {tmp_path}/a\\0b.jsonl: a file name cannot contain "
+                               "a NUL character")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_abandon_unfinished_removes_every_temporary_file_and_keeps_the_earlier_files(tmp_path):
     """What a command stopped by a signal calls, wherever the signal found it."""
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
