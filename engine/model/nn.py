@@ -12,10 +12,25 @@ import numpy as np
 
 from gradstep.engine import autodiff as ad
 
-__all__ = ["INITS", "network_parameters", "network_forward", "parameter_names"]
+__all__ = ["INITS", "network_parameters", "network_forward", "parameter_names", "activation_bytes",
+           "ACTIVATION_COPIES"]
 
 INITS = ("xavier_uniform", "he_normal", "normal", "zeros")
 """Weight initialisations a scenario may ask for; biases always start at zero."""
+
+
+ACTIVATION_COPIES = 4
+"""Arrays of (rows, units) a step keeps per layer: the pre-activation z and the activation a,
+and their gradients (the graph's nodes hold all four; the dense program keeps the layer's input,
+its activation's backward and the error delta, as many)."""
+
+
+def activation_bytes(spec, rows, itemsize=8):
+    """Bytes of the activations and their gradients of ``rows`` rows through the network: its
+    input and every layer, :data:`ACTIVATION_COPIES` arrays of (rows, units) each (Python
+    integers: no overflow however large)."""
+    units = spec.inputs + sum(layer.units for layer in spec.layers)
+    return ACTIVATION_COPIES * int(rows) * units * int(itemsize)
 
 
 def parameter_names(spec):
