@@ -187,7 +187,8 @@ def _check_budget(scenario, count):
         line = None
         if scenario.path is not None:
             try:
-                line = locate_key(Path(scenario.path).read_text(encoding="utf-8-sig"), ("compare",))
+                line = locate_key(Path(scenario.path).read_text(encoding="utf-8-sig"),
+                                  ("compare", 0))
             except (OSError, ValueError):
                 pass
         raise exc.located(file=scenario.path, line=line) from None
