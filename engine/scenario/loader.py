@@ -162,16 +162,20 @@ def resolve_scenario(path_or_name) -> Path:
         ScenarioError: When it is neither, listing the bundled names (with a suggestion).
     """
     candidate = Path(path_or_name)
-    if candidate.is_file():
+    try:
+        exists = candidate.is_file() or (candidate.exists() and not candidate.is_dir())
+    except (OSError, ValueError):  # a NUL in the name
+        exists = False
+    if exists:  # a named pipe or a device too: load_scenario says what it is, without opening it
         return candidate
     text = str(path_or_name)
     bundled = {name: path for name, _description, path in bundled_scenarios()}
     if text in bundled:
         return bundled[text]
     if text.endswith(".toml") or "/" in text or "\\" in text:
-        raise ScenarioError(_("file not found"), file=text)
+        raise ScenarioError(_("file not found"), file=printable(text))
     hint = difflib.get_close_matches(text, list(bundled), n=1)
     hint = _("; did you mean `{name}`?").format(name=hint[0]) if hint else ""
     raise ScenarioError(_("no scenario file or bundled scenario named `{name}`{hint} (bundled: "
                           "{names})")
-                        .format(name=text, hint=hint, names=", ".join(sorted(bundled))))
+                        .format(name=printable(text), hint=hint, names=", ".join(sorted(bundled))))

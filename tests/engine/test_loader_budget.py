@@ -35,9 +35,10 @@ n = {n}
 
 
 def test_the_default_budget_admits_33_units_on_a_million_rows_and_refuses_34():
-    # By hand: 4 arrays (z, a and their gradients) x 1e6 rows x 8 bytes = 3.2e7 bytes per unit;
-    # the 1 GiB budget is 1,073,741,824 bytes, so 33 units (1 input + 31 hidden + 1 output,
-    # 1.056e9 bytes) fit and 34 (1.088e9) do not.
+    # By hand, in arrays of 1e6 rows x 8 bytes: the input 2 (data, gradient), a tanh layer of h
+    # units 4h (z, a and their gradients), the identity output 2 and the loss 4: 8e6 (4h + 8)
+    # bytes. The 1 GiB budget is 1,073,741,824 bytes: h = 31 (1.056e9, 33 units in all) fits,
+    # h = 32 (1.088e9, 34 units) does not.
     assert memory.limit() == 1 << 30
     loads_scenario(_network(31))
     with pytest.raises(memory.MemoryBudgetError, match=r"model\.layers: this needs about 1 GiB "
@@ -68,7 +69,8 @@ kind = "rmsprop"
 
 
 def test_a_race_whose_copies_do_not_fit_is_refused_before_any_is_made(budget, tmp_path):
-    # By hand, one session: activations 4 x 100 rows x (1 + 2 + 1) units x 8 = 12,800 bytes;
+    # By hand, one session: activations 100 rows x 8 bytes x (2 for the input + 4 x 2 for the
+    # tanh layer + 2 for the output + 4 for the loss) = 12,800 bytes;
     # data x and y, 100 x 8 each = 1,600; 7 parameters (1x2 + 2 + 2x1 + 1) x 7 vectors (theta,
     # gradient, update, four of state) x 8 = 392: 14,792 bytes (14 KiB). Three racers: 44,376
     # bytes = 43.3 KiB, over a budget of 30,000 bytes, which one session fits.
