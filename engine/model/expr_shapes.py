@@ -36,19 +36,23 @@ class Footprint:
         largest: The shape of the largest result.
         column: The 1-based column of the operation that makes it.
         names: The non-scalar names it is made from, in order of first use (what to shrink).
+        complete: False when the shapes stop broadcasting at some operation: the footprint is
+            then that of the operations before it.
     """
 
     nbytes: int
     largest: tuple
     column: int | None
     names: tuple
+    complete: bool = True
 
 
 def expression_footprint(expression, shapes, itemsize=8):
     """The :class:`Footprint` of ``expression`` with each name of the shape in ``shapes``.
 
-    Returns None when two shapes do not broadcast: evaluating the expression then reports
-    that, at its column, before anything large is made (every operation before it fits).
+    When two shapes do not broadcast, the footprint counts the operations before that one (which
+    evaluating the expression makes before it reports the failure, at its column) and
+    :attr:`Footprint.complete` is False.
     """
     regs = [((), ()) for _leaf in expression._leaves]            # (shape, names it comes from)
     for name in expression._names:
@@ -62,7 +66,7 @@ def expression_footprint(expression, shapes, itemsize=8):
             try:
                 shape = tuple(np.broadcast_shapes(shape, other))
             except ValueError:
-                return None
+                return Footprint(total, largest, column, names, complete=False)
             origin = origin + tuple(n for n in origin_b if n not in origin)
         elif code == _CALL1 and fn in _REDUCE:
             shape = ()
@@ -71,4 +75,4 @@ def expression_footprint(expression, shapes, itemsize=8):
         total += _COPIES * nbytes
         if column is None or nbytes > array_bytes(largest, itemsize):
             largest, column, names = shape, col, origin
-    return Footprint(total, largest, column, names)
+    return Footprint(total, largest, column, names, complete=True)

@@ -27,8 +27,9 @@ def shape_text(shape) -> str:
 
 
 def expression_need(expression, shapes, itemsize, inputs=()):
-    """``(bytes, what)`` of the graph of ``expression`` with names of ``shapes``, or None when
-    its shapes do not broadcast (its evaluation then says where).
+    """``(bytes, what)`` of the graph of ``expression`` with names of ``shapes``, or None when it
+    makes nothing but single numbers. When its shapes stop broadcasting, the operations before
+    that one are counted (evaluating it makes them before saying where it fails).
 
     Args:
         expression: A parsed :class:`~gradstep.engine.model.expr.Expression`.
@@ -37,7 +38,7 @@ def expression_need(expression, shapes, itemsize, inputs=()):
         inputs: The names that are data columns (one value per row).
     """
     footprint = expression_footprint(expression, shapes, itemsize)
-    if footprint is None:
+    if footprint.column is None:
         return None
     own = [n for n in footprint.names if n not in inputs]
     rows = any(n in inputs for n in footprint.names)

@@ -127,3 +127,24 @@ kind = "cross_entropy"
         loads_scenario(text.replace("LABEL", "4095"))
     with pytest.raises(ScenarioError, match=r"class label 4096 is too large"):
         loads_scenario(text.replace("LABEL", "4096"))
+
+
+def test_what_an_expression_makes_before_a_broadcast_fails_is_counted(budget):
+    text = f'''name = "t"
+[objective]
+expression = "sum(P * Q * R * a)"
+params = {{ a = 1.0 }}
+constants.P = [[{", ".join(["1.0"] * 100)}]]
+constants.Q = [{", ".join(["[1.0]"] * 100)}]
+constants.R = [1.0, 2.0, 3.0]
+'''
+    # P * Q is 100 x 100 (80,000 bytes, 160,000 with its gradient); then (100, 100) * (3,)
+    # fails to broadcast. Evaluating would make P * Q first, so the budget counts it.
+    budget(150_000)
+    with pytest.raises(memory.MemoryBudgetError, match=r"objective\.expression: this needs about "
+                                                       r"156 KiB .* \(the largest is 100 x 100, at "
+                                                       r"column 7\): make P, Q smaller"):
+        loads_scenario(text)
+    budget(170_000)
+    with pytest.raises(ScenarioError, match=r"operands could not be broadcast together"):
+        loads_scenario(text)
