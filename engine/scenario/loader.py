@@ -43,27 +43,28 @@ def load_scenario(path) -> Scenario:
             message names the file, line and key.
     """
     path = Path(path)
+    shown = printable(str(path))  # a file's own name may hold an escape sequence too
     try:
         raw = _read_regular_file(path, MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise ScenarioError(_("file not found"), file=path) from None
+        raise ScenarioError(_("file not found"), file=shown) from None
     except IsADirectoryError:
-        raise ScenarioError(_("is a folder, not a scenario file"), file=path) from None
+        raise ScenarioError(_("is a folder, not a scenario file"), file=shown) from None
     except _NotRegular:
         raise ScenarioError(_("is not a regular file (a named pipe, a device or a socket), not a "
-                              "scenario file"), file=path) from None
+                              "scenario file"), file=shown) from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         raise ScenarioError(_("cannot read the file ({reason})")
                             .format(reason=getattr(exc, "strerror", None) or exc),
-                            file=path) from None
+                            file=shown) from None
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(_("the file is larger than {limit} bytes (the limit)")
-                            .format(limit=f"{MAX_FILE_BYTES:,}"), file=path)
+                            .format(limit=f"{MAX_FILE_BYTES:,}"), file=shown)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise ScenarioError(_("not UTF-8 text"), file=path, line=line) from None
+        raise ScenarioError(_("not UTF-8 text"), file=shown, line=line) from None
     return loads_scenario(text, path)
 
 
@@ -91,7 +92,7 @@ def loads_scenario(text: str, path=None) -> Scenario:
     Raises:
         ScenarioError: For anything invalid, naming the line and key.
     """
-    shown = str(path) if path is not None else "<text>"
+    shown = printable(str(path)) if path is not None else "<text>"
     text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors write: not TOML
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError(_("the text is longer than {limit} characters (the limit)")
