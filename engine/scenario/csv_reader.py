@@ -40,7 +40,6 @@ _CSV_NUMBER = r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*"
 _NUMBER = re.compile(_CSV_NUMBER)
 # A row's used fields joined by NUL (which \s does not match): one regex call checks them all.
 _ROW = re.compile(f"(?:{_CSV_NUMBER})(?:\x00(?:{_CSV_NUMBER}))*")
-_BUDGET_EVERY = 1 << 16  # rows between two checks of the memory budget
 
 
 def read_csv(path: Path, *, inputs=None, targets=None, shown=None):
@@ -162,6 +161,7 @@ def _read_rows(reader, inputs, targets, shown):
     used = [index[name] for name in (*inputs, *targets)]
     numbers = array.array("d")
     rows = 0
+    budget = memory.limit()
     for fields in reader:
         if not fields or all(not f.strip() for f in fields):
             continue
@@ -175,8 +175,9 @@ def _read_rows(reader, inputs, targets, shown):
         if len(numbers) + len(used) > _data.MAX_ELEMENTS:
             raise ScenarioError(_("more than {limit} numbers in the columns used (the limit)")
                                 .format(limit=f"{_data.MAX_ELEMENTS:,}"), file=shown, line=line)
-        if rows % _BUDGET_EVERY == 0:
-            memory.check(2 * (len(numbers) + _BUDGET_EVERY * len(used)) * 8,
+        # 8 bytes a number, twice: growing, the array may be copied once
+        if 16 * (len(numbers) + len(used)) > budget:
+            memory.check(16 * (len(numbers) + len(used)),
                          _("the numbers of the CSV file: use fewer rows or columns"))
         texts = [fields[j] for j in used]
         try:

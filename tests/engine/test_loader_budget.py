@@ -148,3 +148,17 @@ constants.R = [1.0, 2.0, 3.0]
     budget(170_000)
     with pytest.raises(ScenarioError, match=r"operands could not be broadcast together"):
         loads_scenario(text)
+
+
+def test_a_csv_file_is_checked_against_the_budget_as_its_numbers_grow(budget, tmp_path):
+    from gradstep.engine.scenario.csv_reader import read_csv
+
+    path = tmp_path / "wide.csv"
+    header = ",".join(f"c{j}" for j in range(10_000))
+    path.write_text(header + "\n" + ",".join(["1"] * 10_000) + "\n")
+    assert read_csv(path)[0].shape == (1, 9_999)  # 10,000 numbers: far under the budget
+    # 10,000 numbers = 80,000 bytes, counted twice while the array grows: over 100,000 bytes
+    budget(100_000)
+    with pytest.raises(memory.MemoryBudgetError, match=r"156 KiB of memory for the numbers of "
+                                                       r"the CSV file"):
+        read_csv(path)
