@@ -104,7 +104,7 @@ def estimates_table():
     cases = [
         ("1-256-1 tanh, 20,000 rows", NETWORK.format(inputs=1, n=20_000, generator="linear",
                                                        layers='{ units = 256, activation = "tanh" }, { units = 1 }')),
-        ("2-64-64-2 relu, 50,000 rows", NETWORK.format(inputs=2, n=50_000, generator="moons",
+        ("2-64-64-1 relu, 50,000 rows", NETWORK.format(inputs=2, n=50_000, generator="moons",
                                                          layers='{ units = 64, activation = "relu" }, { units = 64, activation = "relu" }, { units = 1 }')),
         ("1-1024-1 sigmoid, 5,000 rows", NETWORK.format(inputs=1, n=5_000, generator="sine",
                                                           layers='{ units = 1024, activation = "sigmoid" }, { units = 1 }')),
