@@ -8,9 +8,11 @@ files live in ``tests/data/hostile/``, each with its expected message in a ``# e
 
 Why a subprocess: the figure that matters is the peak resident memory of a process that loads
 the file (what the machine feels, NumPy's buffers and the C parts of ``csv`` included), which
-``getrusage(RUSAGE_SELF).ru_maxrss`` gives for the child alone; tracemalloc would see only what
-goes through Python's allocators, and the test process's own peak would carry every earlier
-test. The child also runs under a 3 GB address-space limit, so a regression fails with a
+the child reads from ``VmHWM`` in ``/proc/self/status`` (its own address space's high-water
+mark; ``getrusage(RUSAGE_SELF).ru_maxrss`` is the fallback elsewhere, but on Linux it carries
+the parent's peak across ``exec``, so a large pytest process would mask the figure);
+tracemalloc would see only what goes through Python's allocators, and the test process's own
+peak would carry every earlier test. The child also runs under a 3 GB address-space limit, so a regression fails with a
 ``MemoryError`` instead of taking the machine down.
 """
 
@@ -35,7 +37,12 @@ try:
     load_scenario(sys.argv[1])
 except BaseException as exc:
     result.update(message=str(exc), line=getattr(exc, "line", None), type=type(exc).__name__)
-result["peak_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:  # this process's own peak: ru_maxrss would include the parent's, inherited through exec
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result["peak_kib"] = peak
 print(json.dumps(result))
 """
 
