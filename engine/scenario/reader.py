@@ -258,8 +258,7 @@ class _Reader(_ModelReader):
         # Name the CSV file as the user would reach it: beside the scenario file.
         shown = str(Path(self.shown).parent / name) if self.has_file else name
         try:
-            x, y, _inputs, _targets = read_csv(path, inputs=inputs, targets=targets,
-                                                     shown=shown)
+            x, y, _inputs, _targets = read_csv(path, inputs=inputs, targets=targets, shown=shown)
         except ScenarioError as exc:
             raise exc.located(key=format_key(table.path + ("csv",))) from None
         return x.astype(self.dtype), y

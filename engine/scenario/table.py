@@ -109,7 +109,8 @@ class _Table:
 
     def string(self, key, default=_REQUIRED, *, choices=None, max_len=200, allow=""):
         """A string; ``allow`` lists the control characters it may hold (``"\\n\\t"`` for
-        notes), every other one is refused (see :func:`unsafe_character`)."""
+        notes), every other one is refused (see
+        :func:`gradstep.engine.scenario.text.unsafe_character`)."""
         if choices:
             what = _("one of {choices}").format(choices=", ".join(choices))
         else:
