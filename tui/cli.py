@@ -88,22 +88,17 @@ def build_parser():
                          help=_("check at most N entries per scenario, a seeded sample beyond that "
                                 "(default 2000)"))
 
-    from gradstep.tui.commands.serve import DEFAULT_HOST, DEFAULT_PORT, parse_port
+    from gradstep.tui.commands.serve import add_arguments
 
     p_serve = sub.add_parser(
         "serve", parents=[language], help=_("serve the dashboard as a web page"),
         description=_("Serve the dashboard as a web page with textual-serve: every browser tab that "
                       "opens the address gets its own dashboard on the scenario. Listens on "
                       "127.0.0.1 (this computer only) unless --host asks for another address. "
-                      "Ctrl+C stops it."))
-    p_serve.add_argument("scenario", nargs="?", metavar=_("SCENARIO"),
-                         help=_("scenario file or bundled name (default: the bundled default)"))
-    p_serve.add_argument("--host", default=DEFAULT_HOST,
-                         help=_("address to listen on (default {host}); any other than a loopback "
-                                "address lets other computers drive the dashboard")
-                         .format(host=DEFAULT_HOST))
-    p_serve.add_argument("--port", type=parse_port, default=DEFAULT_PORT, metavar="PORT",
-                         help=_("TCP port to listen on (default {port})").format(port=DEFAULT_PORT))
+                      "Every page needs the token printed in the link; the dashboards open only "
+                      "the bundled scenarios and one folder, and send exports and pictures to the "
+                      "browser as downloads. See docs/classroom.md. Ctrl+C stops it."))
+    add_arguments(p_serve)
     return parser
 
 
@@ -166,7 +161,7 @@ def main(argv=None):
         if args.command == "serve":
             from gradstep.tui.commands.serve import serve_dashboard
 
-            return serve_dashboard(args.scenario, args.host, args.port)
+            return serve_dashboard(args)
         return cmd_open(args.scenario)
     except (ScenarioError, ExportError) as exc:
         print(f"gradstep: {exc}", file=sys.stderr)
