@@ -76,7 +76,7 @@ class OpenScenarioScreen(ModalScreen[str | None]):
             try:
                 self.dismiss(str(served.confine(text)))
             except ValueError as exc:
-                self.app.notify(str(exc), title=_("cannot open this scenario"), severity="error")
+                self.app.notify(str(exc), severity="error")
         elif text:
             self.dismiss(str(Path(text).expanduser()))
 
