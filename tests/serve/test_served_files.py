@@ -159,6 +159,7 @@ def test_served_dashboard_opens_only_its_folder_and_delivers_downloads(tmp_path)
             # p: the screen (SVG) and the loss curve (PNG), as downloads.
             page.keyboard.press("p")
             until(lambda: len(downloads) >= 3, 120, "the pictures' downloads")
+            expect(r"pictures sent to your browser")
             pictures = {d.suggested_filename: Path(d.path()).read_bytes() for d in downloads[1:]}
             names = sorted(pictures)
             assert [re.sub(r"-step\d+", "", n) for n in names] == ["adam-fabc-loss.png", "adam-fabc-screen.svg"], names

@@ -16,8 +16,9 @@ from pathlib import Path
 __all__ = ["BASE_FOOTPRINT", "DATA_COPIES", "HEADROOM", "MAX_COLUMNS", "MAX_ROWS", "available_memory",
            "footprint", "default_max_sessions", "cap_size"]
 
-BASE_FOOTPRINT = 110 * 2**20
-"""Resident memory of one served dashboard of the default scenario (measured: 96-105 MiB)."""
+BASE_FOOTPRINT = 75 * 2**20
+"""Resident memory of one served dashboard of the default scenario after running 30 s, with
+some room (measured by ``benchmarks/classroom.py``: 68-70 MiB)."""
 
 DATA_COPIES = 4
 """How many copies of a scenario's data arrays a session keeps about (data, batches, views)."""
