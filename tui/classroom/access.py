@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 __all__ = ["new_token", "cookie_name", "token_matches", "is_loopback", "host_name", "machine_names",
-           "HostPolicy"]
+           "outbound_address", "HostPolicy", "same_origin"]
 
 
 def new_token() -> str:
@@ -94,13 +94,21 @@ def machine_names() -> set[str]:
             except OSError:
                 pass
     names |= _local_addresses()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:  # the address other computers reach this one by (no packet is sent)
-            probe.connect(("192.0.2.1", 9))
-            names.add(probe.getsockname()[0])
-        except OSError:
-            pass
+    outbound = outbound_address()
+    if outbound:
+        names.add(outbound)
     return names
+
+
+def outbound_address() -> str | None:
+    """The IPv4 address this computer's traffic leaves by (the one to print for the room), or
+    None. A UDP socket is pointed at a documentation address: no packet is sent."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+            return probe.getsockname()[0]
+        except OSError:
+            return None
 
 
 class HostPolicy:

@@ -226,18 +226,22 @@ def _display_hosts(host: str) -> list[str]:
     hosts = ["127.0.0.1" if name != "::" else "::1"]
     from gradstep.tui.classroom.access import machine_names
 
-    lan = sorted(n for n in machine_names() if _is_lan_address(n))
-    return hosts + lan[:1]
+    from gradstep.tui.classroom.access import outbound_address
+
+    lan = [outbound_address()] + sorted(machine_names())
+    return hosts + [name for name in lan if _is_lan_address(name)][:1]
 
 
-def _is_lan_address(name: str) -> bool:
+def _is_lan_address(name: str | None) -> bool:
+    """An IPv4 address other computers may reach this one by (not loopback, link-local, 0.x)."""
     import ipaddress
 
     try:
-        address = ipaddress.ip_address(name)
+        address = ipaddress.ip_address(name or "")
     except ValueError:
         return False
-    return address.version == 4 and not address.is_loopback and not address.is_link_local
+    return (address.version == 4 and not address.is_loopback and not address.is_link_local
+            and address not in ipaddress.ip_network("0.0.0.0/8"))
 
 
 def _display_url(host: str, port: int, token: str | None) -> str:
