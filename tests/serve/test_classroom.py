@@ -137,6 +137,27 @@ def test_a_huge_page_size_is_capped(tmp_path):
                     (dashboard,) = dashboards(server)
                     environ = child_environment(int(dashboard.split()[0]))
                     assert (environ["COLUMNS"], environ["ROWS"]) == ("300", "100")
+                # A page that starts small and then asks for more: the resize is capped too.
+                url = f"http://127.0.0.1:{port}/ws?width=80&height=24&token={TOKEN}"
+                async with session.ws_connect(url) as ws:
+                    drawn = bytearray()
+
+                    async def until_drawn():  # the status line is there: the app is ready
+                        while b"paused" not in drawn:
+                            drawn.extend(await ws.receive_bytes())
+
+                    await asyncio.wait_for(until_drawn(), timeout=60)
+                    await ws.send_json(["resize", {"width": 10000, "height": 3000}])
+                    drawn.clear()
+
+                    async def until_row_100():
+                        # Textual places the cursor at each row it draws: ESC [ row ; column H.
+                        while b"\x1b[100;" not in drawn:
+                            drawn.extend(await ws.receive_bytes())
+
+                    await asyncio.wait_for(until_row_100(), timeout=60)
+                    rows = [int(row) for row in re.findall(rb"\x1b\[(\d+);\d+H", bytes(drawn))]
+                    assert max(rows) == 100, max(rows)
 
         asyncio.run(huge())
         stop_and_check_clean(server, tmp_path)
