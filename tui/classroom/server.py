@@ -16,6 +16,7 @@ file an app delivers (``App.deliver_binary``), ``/static`` its script, style she
 - the terminal size a page asks for is capped (:func:`~gradstep.tui.classroom.limits.cap_size`),
   at the start and on every resize;
 - a session without a key, click or resize for ``idle_seconds`` is closed, and its dashboard ends;
+- a dashboard whose page closed has :data:`QUIT_SECONDS` to quit, then it is killed;
 - on Ctrl+C every page is closed and every dashboard waited for (killed after
   :data:`SHUTDOWN_SECONDS`), so none outlives the server.
 """
@@ -44,6 +45,9 @@ connections' handlers before cancelling them)."""
 
 STATIC = Path(textual_serve.__file__).resolve().parent / "static"
 """textual-serve's script, style sheet and fonts, served from the installed package."""
+
+QUIT_SECONDS = 3.0
+"""How long a dashboard whose page closed (or went idle) has to quit before it is killed."""
 
 log = logging.getLogger("gradstep.serve")
 
@@ -178,8 +182,20 @@ class ClassroomServer(Server):
         finally:
             self._sockets.discard(websocket)
             if service is not None:
-                await service.stop()
+                await self._end(service)
         return websocket
+
+    async def _end(self, service: AppService) -> None:
+        """Ask the dashboard to quit; kill it after :data:`QUIT_SECONDS` (a loaded machine, a
+        dashboard stuck in a long step) so that a closed page frees its place and memory."""
+        process = service._process  # noqa: SLF001  see _session
+        stopping = asyncio.ensure_future(service.stop())
+        done, _pending = await asyncio.wait({stopping}, timeout=QUIT_SECONDS)
+        if not done and process is not None and process.returncode is None:
+            process.kill()
+        await stopping
+        if process is not None:
+            await process.wait()
 
     async def _relay(self, websocket: web.WebSocketResponse, service: AppService) -> None:
         """textual-serve's message loop, with sizes capped and a deadline for idle sessions."""
