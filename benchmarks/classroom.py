@@ -45,6 +45,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def cpu_seconds(pgid: int) -> float:
+    """User and system CPU time used so far by the dashboards of group ``pgid``."""
+    total = 0.0
+    for pid, (command, _rss) in members(pgid).items():
+        if "gradstep.tui.cli open" not in command:
+            continue
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
 def members(pgid: int) -> dict[int, tuple[str, int]]:
     """Live processes of group ``pgid``: pid -> (command line, RSS in bytes)."""
     out = {}
@@ -93,10 +107,11 @@ async def student(port: int, seconds: float, results: dict, index: int) -> None:
                         raise ConnectionError("the session closed")
                 return time.monotonic() - t0
 
-            await until(b"paused", timeout=120)
+            await until(b"paused", timeout=300)
             results["startup"].append(time.monotonic() - started)
             await ws.send_str(json.dumps(["stdin", "r"]))
             await until(b"running")
+            results["running"].append(time.monotonic())
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 # Keep reading the frames while waiting, as a browser does.
@@ -116,7 +131,8 @@ async def student(port: int, seconds: float, results: dict, index: int) -> None:
 
 
 async def classroom(args, server, port) -> dict:
-    results = {"startup": [], "latencies": [], "ready": [], "close": asyncio.Event(), "samples": []}
+    results = {"startup": [], "latencies": [], "ready": [], "close": asyncio.Event(), "samples": [],
+               "running": []}
     pgid = server.pid
 
     async def sample():
@@ -129,12 +145,17 @@ async def classroom(args, server, port) -> dict:
 
     sampler = asyncio.create_task(sample())
     tasks = [asyncio.create_task(student(port, args.seconds, results, i)) for i in range(args.sessions)]
+    cpu_start = None
     while len(results["ready"]) + sum(t.done() for t in tasks) < args.sessions:
         await asyncio.sleep(0.5)
+        if cpu_start is None and len(results["running"]) == args.sessions:
+            cpu_start = (time.monotonic(), cpu_seconds(pgid))  # every session is running
         failed = [t for t in tasks if t.done() and t.exception()]
         if failed:
             results["close"].set()
             raise failed[0].exception()
+    if cpu_start is not None:
+        results["cores"] = (cpu_seconds(pgid) - cpu_start[1]) / (time.monotonic() - cpu_start[0])
     results["peak_sessions"] = max(s[2] for s in results["samples"])
     results["per_session"] = sorted(dashboards(pgid).values())
     results["close"].set()
@@ -207,6 +228,9 @@ def main() -> int:
     print(f"| key answered (median / p95 / max, {len(lat)} keys) | {statistics.median(lat):.2f} s / "
           f"{p95:.2f} s / {max(lat):.2f} s | every key within 1 s |")
     print(f"| keys answered within 1 s | {sum(x <= 1.0 for x in lat)} of {len(lat)} | all |")
+    if "cores" in results:
+        print(f"| CPU the dashboards used while all ran | {results['cores']:.2f} cores "
+              f"({results['cores'] / args.sessions:.3f} each) | {os.cpu_count()} cores here |")
     print(f"| one dashboard's RSS after the run (median / max) | {mib(statistics.median(per))} / {mib(max(per))} | |")
     print(f"| all dashboards' RSS (peak) | {mib(max(totals))} | the memory a class needs |")
     print(f"| server's RSS: at start / peak / at the end | {mib(server_start)} / {mib(max(server_rss))} / "
