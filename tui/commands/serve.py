@@ -19,6 +19,7 @@ import argparse
 import errno
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_IDLE_MINUTES = 60
 EXIT_OK, EXIT_INVALID = 0, 2
+NICENESS = 5
+"""How much lower the dashboards' priority is than the server's."""
 
 
 def parse_port(text: str) -> int:
@@ -113,14 +116,17 @@ def dashboard_command(path: Path, memory_limit: str | None = None) -> str:
 
     textual-serve hands the command to the shell, so every word is quoted for it. On POSIX
     the shell ``exec``s the dashboard: one process per tab, which gets the server's signals
-    itself rather than through a waiting shell.
+    itself rather than through a waiting shell. The dashboards run at a lower priority
+    (``nice``) than the server, so that a full class on few cores still has its pages served,
+    its keys relayed and its closed tabs cleaned up.
     """
     argv = [sys.executable, "-m", "gradstep.tui.cli", "open", str(path)]
     if memory_limit is not None:
         argv += ["--memory-limit", memory_limit]
     if os.name == "nt":
         return subprocess.list2cmdline(argv)
-    return "exec " + shlex.join(argv)
+    nice = shutil.which("nice")
+    return "exec " + shlex.join([nice, "-n", str(NICENESS), *argv] if nice else argv)
 
 
 def serve_dashboard(args) -> int:
