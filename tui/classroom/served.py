@@ -126,6 +126,8 @@ def trace_download(app, export, name: str, format: str) -> int:
     Raises:
         OSError: The dashboard is not in a browser (nothing is written anywhere then).
     """
+    if not app.is_web:  # say so before the work of writing the trace
+        raise OSError(_("downloads need the dashboard to be in a web browser"))
     stream = io.StringIO(newline="")
     steps = export(stream, format)
     deliver(name, stream.getvalue().encode("utf-8"), app=app)
