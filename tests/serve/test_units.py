@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,39 @@ def test_tokens_and_host_names():
     policy = HostPolicy("0.0.0.0", ["class.example"], names={"10.0.0.5"})
     assert policy.accepts("10.0.0.5:8000") and policy.accepts("class.example")
     assert not policy.accepts("10.0.0.6:8000") and not policy.accepts(None) and not policy.accepts("")
+
+
+def test_a_served_dashboard_outside_a_browser_writes_no_file(room, tmp_path, monkeypatch):
+    """Served but in a terminal (no browser to deliver to): `e` says so and writes nothing,
+    not even where a dashboard in a terminal would write."""
+    from gradstep.tui.app import GradstepApp
+
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    app = GradstepApp(str(room / "inside.toml"))
+    asyncio.run(export_in(app))
+    assert list(cwd.iterdir()) == [] and not (tmp_path / "home").exists()
+    assert not (tmp_path / "trace.jsonl").exists() and not (room / "trace.jsonl").exists()
+
+
+async def export_in(app) -> None:
+    from textual.widgets import Input, Static
+
+    from gradstep.tui.screens.export_dialog import ExportDialog
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await pilot.press("e")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        dialog.query_one(Input).value = "../trace.jsonl"
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is dialog
+        problem = str(dialog.query_one("#problem", Static).render())
+        assert problem == "downloads need the dashboard to be in a web browser"
