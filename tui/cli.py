@@ -103,22 +103,17 @@ def build_parser():
                          help=_("check at most N entries per scenario, a seeded sample beyond that "
                                 "(default 2000)"))
 
-    from gradstep.tui.commands.serve import DEFAULT_HOST, DEFAULT_PORT, parse_port
+    from gradstep.tui.commands.serve import add_arguments
 
     p_serve = sub.add_parser(
         "serve", parents=[language], help=_("serve the dashboard as a web page"),
         description=_("Serve the dashboard as a web page with textual-serve: every browser tab that "
                       "opens the address gets its own dashboard on the scenario. Listens on "
                       "127.0.0.1 (this computer only) unless --host asks for another address. "
-                      "Ctrl+C stops it."))
-    p_serve.add_argument("scenario", nargs="?", metavar=_("SCENARIO"),
-                         help=_("scenario file or bundled name (default: the bundled default)"))
-    p_serve.add_argument("--host", default=DEFAULT_HOST,
-                         help=_("address to listen on (default {host}); any other than a loopback "
-                                "address lets other computers drive the dashboard")
-                         .format(host=DEFAULT_HOST))
-    p_serve.add_argument("--port", type=parse_port, default=DEFAULT_PORT, metavar="PORT",
-                         help=_("TCP port to listen on (default {port})").format(port=DEFAULT_PORT))
+                      "Every page needs the token printed in the link; the dashboards open only "
+                      "the bundled scenarios and one folder, and send exports and pictures to the "
+                      "browser as downloads. See docs/classroom.md. Ctrl+C stops it."))
+    add_arguments(p_serve)
     return parser
 
 
@@ -167,7 +162,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     from gradstep.engine import memory
 
-    asked = getattr(args, "memory_limit", None)  # list and serve have no such option
+    asked = getattr(args, "memory_limit", None)  # list has no such option
     try:
         limit = None if asked is None else memory.parse_size(asked)
     except ValueError as exc:  # before anything is loaded, in one line
@@ -229,7 +224,7 @@ def _dispatch(args):
     if args.command == "serve":
         from gradstep.tui.commands.serve import serve_dashboard
 
-        return serve_dashboard(args.scenario, args.host, args.port)
+        return serve_dashboard(args)
     return cmd_open(args.scenario)
 
 

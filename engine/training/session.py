@@ -308,12 +308,14 @@ class Session:
         """Write the trace of steps 1 ... furthest (loss, parameters, gradients, state, updates).
 
         Written to a temporary file in the same folder and renamed, so nothing partial is
-        ever left behind. See :mod:`gradstep.engine.training.trace` for the format.
+        ever left behind. See :mod:`gradstep.engine.training.trace` for the format. ``path`` may
+        also be a text stream, written as it comes (a served dashboard's download, in memory).
         """
-        from gradstep.engine.training.trace import write_trace
+        from gradstep.engine.training.trace import write_records, write_trace
 
         here = self.t
+        write = write_records if hasattr(path, "write") else write_trace
         try:
-            write_trace(path, self._travel.replay_all(), self.layout, format, full, self._val is not None)
+            write(path, self._travel.replay_all(), self.layout, format, full, self._val is not None)
         finally:
             self.goto(here)

@@ -87,13 +87,14 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
         if not text:
             self._say(_("type a path, such as {path}").format(path=self.suggestion))
             return
-        path = str(Path(text).expanduser())
+        served = _served()
+        path = served.download_name(text) if served else str(Path(text).expanduser())
         try:
             format = trace_format(path)
         except ValueError as exc:
             self._say(str(exc))
             return
-        if Path(path).is_file() and self._confirmed != path:
+        if not served and Path(path).is_file() and self._confirmed != path:
             self._confirmed = path
             self._say(_("{path} exists: press enter again to replace it").format(path=path))
             return
@@ -107,8 +108,12 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
     def _write(self, path: str, format: str) -> None:
         from gradstep.engine.training.trace import ExportError
 
+        served = _served()
         try:
-            steps = self._export(path, format)
+            if served:  # a classroom's dashboard: a download to the browser, no file here
+                steps = served.trace_download(self.app, self._export, path, format)
+            else:
+                steps = self._export(path, format)
         except (ExportError, OSError, ValueError) as exc:
             self.app.call_from_thread(self._failed, str(exc))
         else:
@@ -125,3 +130,10 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
     def action_cancel(self) -> None:
         if not self.writing:  # a trace being written cannot be stopped half way
             self.dismiss(None)
+
+
+def _served():
+    """:mod:`gradstep.tui.classroom.served` in a dashboard served to a classroom, else None."""
+    from gradstep.tui.classroom import served
+
+    return served if served.active() else None
