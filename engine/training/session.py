@@ -304,16 +304,36 @@ class Session:
         """
         return self._travel.goto(t)
 
-    def export(self, path, format="jsonl", full=True):
-        """Write the trace of steps 1 ... furthest (loss, parameters, gradients, state, updates).
+    def export(self, path, format="jsonl", full=True, encoder=None, progress=None):
+        """Write the trace of steps 1 ... furthest (loss, parameters, gradients, state, updates);
+        returns the number of steps written.
 
         Written to a temporary file in the same folder and renamed, so nothing partial is
-        ever left behind. See :mod:`gradstep.engine.training.trace` for the format.
+        ever left behind. See :meth:`export_to` for the arguments and
+        :mod:`gradstep.engine.training.trace` for the format.
         """
-        from gradstep.engine.training.trace import write_trace
+        from gradstep.engine.training.trace import AtomicFile, check_format
 
+        check_format(format)
+        with AtomicFile(path) as out:
+            return self.export_to(out.stream, format, full, encoder, progress)
+
+    def export_to(self, stream, format="jsonl", full=True, encoder=None, progress=None):
+        """Write the trace of steps 1 ... furthest to the text ``stream``, replaying them from
+        step 0; returns the number of steps written. The session is back where it stood after.
+
+        Args:
+            format: ``jsonl`` or ``csv``.
+            full: Whole arrays (parameters, gradients, state, updates), not only the scalars.
+            encoder: What writes the numbers (see :func:`~gradstep.engine.training.trace.write_records`).
+            progress: ``progress(steps written)`` after each step; it may raise to stop.
+        """
+        from gradstep.engine.training.trace import check_format, write_records
+
+        check_format(format)
         here = self.t
         try:
-            write_trace(path, self._travel.replay_all(), self.layout, format, full, self._val is not None)
+            return write_records(stream, self._travel.replay_all(), self.layout, format, full,
+                                 self._val is not None, encoder, progress)
         finally:
             self.goto(here)

@@ -14,6 +14,7 @@ from gradstep.engine.scenario import load_scenario, resolve_scenario
 from gradstep.engine.training.session import Diverged, Session
 from gradstep.engine.training.trace import AtomicFile, ExportError, write_records
 from gradstep.tui.i18n import _
+from gradstep.tui.trace_json import ENCODER
 
 EXIT_OK, EXIT_DIVERGED = 0, 3
 
@@ -92,7 +93,7 @@ def run_scenario(args):
         records = _tracing(records, path)
     try:
         if emit:
-            write_records(stream, records, session.layout, args.format, args.full, has_val)
+            write_records(stream, records, session.layout, args.format, args.full, has_val, ENCODER)
         else:
             for _record in records:
                 pass
