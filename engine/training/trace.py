@@ -199,7 +199,10 @@ class AtomicFile:
         import os
 
         if not self.stream.closed:
-            self.stream.close()
+            try:
+                self.stream.close()
+            except OSError:  # what is still buffered cannot be written (a full disk): dropped
+                pass
         try:
             os.unlink(self._tmp)
         except FileNotFoundError:
