@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradstep.engine.autodiff.functions import KERNELS as ACTIVATION_KERNELS
 from gradstep.engine.autodiff import column_sums
+from gradstep.engine.autodiff.functions import KERNELS as ACTIVATION_KERNELS
 from gradstep.engine.model.losses import KERNELS as LOSS_KERNELS
 
 __all__ = ["DenseProgram"]
@@ -39,6 +39,17 @@ class DenseProgram:
         self._loss = LOSS_KERNELS[loss]
         self._cuts = [(layout.slices[2 * k], layout.shapes[2 * k], layout.slices[2 * k + 1])
                       for k in range(len(spec.layers))]
+        self._ones_by_shape = {}
+
+    def _ones(self, g):
+        """The ones vector :func:`~gradstep.engine.autodiff.column_sums` sums ``g``'s rows with."""
+        key = (g.shape[0], g.dtype)
+        ones = self._ones_by_shape.get(key)
+        if ones is None:
+            if len(self._ones_by_shape) > 8:
+                self._ones_by_shape.clear()
+            ones = self._ones_by_shape[key] = np.ones(g.shape[0], dtype=g.dtype)
+        return ones
 
     def _weights(self, theta):
         return [(theta[w].reshape(shape), theta[b]) for w, shape, b in self._cuts]
@@ -53,7 +64,12 @@ class DenseProgram:
         return self._loss(a, y)[0]
 
     def value_and_grad(self, theta, x, y):
-        """``(loss, flat gradient)`` at flat parameters ``theta``."""
+        """``(loss, flat gradient)`` at flat parameters ``theta``.
+
+        Each layer's gradients are written straight into their place in one new flat vector
+        (the same BLAS calls as ``a.T @ delta`` and :func:`~gradstep.engine.autodiff.column_sums`,
+        with ``out=``), not made apart and concatenated.
+        """
         weights = self._weights(theta)
         inputs, backwards = [], []
         a = x
@@ -66,12 +82,17 @@ class DenseProgram:
             else:
                 backwards.append(None)
         loss, delta = self._loss(a, y)
-        grads = [None] * (2 * len(weights))
+        grad = np.empty(theta.shape, np.result_type(theta, delta))
         for k in range(len(weights) - 1, -1, -1):
             if backwards[k] is not None:
                 delta = backwards[k](delta)          # dL/dz_k
-            grads[2 * k] = (inputs[k].T @ delta).ravel()
-            grads[2 * k + 1] = column_sums(delta)
+            w, shape, b = self._cuts[k]
+            if delta.dtype == grad.dtype:
+                np.matmul(inputs[k].T, delta, out=grad[w].reshape(shape))
+                np.matmul(self._ones(delta), delta, out=grad[b])  # column_sums(delta)
+            else:  # mixed dtypes (never in a session): as the graph does it
+                grad[w] = (inputs[k].T @ delta).ravel()
+                grad[b] = column_sums(delta)
             if k:
                 delta = delta @ weights[k][0].T      # dL/da_{k-1}
-        return loss, np.concatenate(grads)
+        return loss, grad

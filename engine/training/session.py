@@ -174,7 +174,7 @@ class Session:
             loss, grad = self._source.value_and_grad(theta, batch)
             if not math.isfinite(loss):
                 self._diverged(t, loss, theta, batch)
-            new_theta, new_state = optim.update(self._opt_kind, theta, grad, self._state, self._hyper)
+            new_theta, new_state = self._update(theta, grad, self._state, self._hyper)
             delta = new_theta - theta
             # A NaN or infinite gradient reaches the update (and so delta); a second moment can
             # overflow on its own (g**2) while the update stays finite, so it is checked too.
@@ -263,6 +263,7 @@ class Session:
         """Use optimizer ``kind`` with ``hyper`` from the next step on, from fresh state when
         ``fresh`` (for :class:`TimeTravel`, which keeps the schedule)."""
         self._opt_kind, self._hyper = kind, hyper
+        self._update = optim.entry(kind).update  # optim.update(kind, ...) without the look-up each step
         # A second moment (g**2) can overflow while the update stays finite: step checks these.
         self._overflow_checked = tuple(k for k in ("S", "S_max") if k in optim.state_names(kind, hyper))
         if fresh:
