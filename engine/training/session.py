@@ -127,6 +127,35 @@ class Session:
         """
         return self._graph.predict(self._theta if theta is None else theta, x, probabilities)
 
+    def losses_along(self, theta, changes, chunk_bytes=32 << 20):
+        """The full-batch loss at points that differ from flat parameters ``theta`` in one or
+        two entries, evaluated in batches (a vectorised forward pass of a network for many
+        points at once), for the loss surface; None when the scenario has no such path (then
+        ask :meth:`loss_at` point by point).
+
+        Args:
+            changes: ``[(flat position, values of shape (P,)), ...]``.
+            chunk_bytes: Points are taken in chunks holding about this many bytes of arrays;
+                each chunk is checked against the memory budget before it is made.
+        """
+        program = getattr(self._source, "program", None)
+        if self.scenario.kind != "network" or not hasattr(program, "losses_along"):
+            return None
+        from gradstep.engine import memory
+
+        x, y = self._batches.full
+        x = x.data
+        theta = np.asarray(theta, dtype=self.dtype)
+        points = len(changes[0][1])
+        per_point = program.point_bytes(len(x), self.dtype.itemsize)
+        chunk = max(1, min(points, chunk_bytes // max(per_point, 1)))
+        memory.check(chunk * per_point, _("the loss surface's grid"))
+        out = np.empty(points)
+        for start in range(0, points, chunk):
+            part = [(flat, np.asarray(values[start:start + chunk], dtype=self.dtype)) for flat, values in changes]
+            out[start:start + chunk] = program.losses_along(theta, part, x, y)
+        return out
+
     def gradient_at(self, theta, batch=None):
         """``(loss, flat gradient)`` at flat parameters ``theta``."""
         return self._graph.value_and_grad(theta, self._batches.full if batch is None else batch)
