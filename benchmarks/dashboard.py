@@ -146,19 +146,22 @@ def key_latency(scenario_name, presses):
     if not shutil.which("tmux"):
         return None
     gradstep = ROOT / ".venv" / "bin" / "gradstep"
-    name = "gslatency"
+    name = f"gslatency{os.getpid()}"  # other benchmarks may run at the same time
     subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
-                    f"{gradstep} {scenario_name}"], check=True)
     latencies = []
+    if subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
+                       f"{gradstep} {scenario_name}"], capture_output=True).returncode:
+        return latencies
     try:
         _wait_for(name, "step 0")
         for _ in range(presses):
-            subprocess.run(["tmux", "send-keys", "-t", name, "r"], check=True)
-            _wait_for(name, "running")
+            if subprocess.run(["tmux", "send-keys", "-t", name, "r"]).returncode:
+                break  # the dashboard has gone (a scenario that diverges at once, say)
+            if _wait_for(name, "running") is None:
+                break  # it diverged instead of running: no pause to time
             time.sleep(0.5)
             pressed = time.perf_counter()
-            subprocess.run(["tmux", "send-keys", "-t", name, "r"], check=True)
+            subprocess.run(["tmux", "send-keys", "-t", name, "r"])
             seen = _wait_for(name, "paused")
             if seen is not None:
                 latencies.append(seen - pressed)
@@ -173,11 +176,12 @@ def first_frame(scenario_name, repeats):
     gradstep = ROOT / ".venv" / "bin" / "gradstep"
     times = []
     for i in range(repeats):
-        name = f"gsbench{i}"
+        name = f"gsbench{os.getpid()}-{i}"
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
         started = time.perf_counter()
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
-                        f"{gradstep} {scenario_name}"], check=True)
+        if subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
+                           f"{gradstep} {scenario_name}"], capture_output=True).returncode:
+            continue  # tmux's server went away (another user of it): try the next launch
         seen = None
         while time.perf_counter() - started < 10:
             pane = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
