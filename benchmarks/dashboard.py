@@ -212,16 +212,16 @@ def _surface_grid(scenario_name):
                 if isinstance(app.screen, surface_view.SurfaceView) and app.screen.seconds is not None:
                     break
             rows, cols = app.screen.query_one(HeatMap).grid_shape()
-            layout, kind = app.screen.session.layout, app.screen.scenario.kind
-            if kind != "objective" or any(layout.shapes):
-                while rows * cols > surface_view.MAX_SLOW_POINTS:
-                    rows, cols = max(rows // 2, 2), max(cols * 3 // 4, 2)
+            limit = surface_view.grid_limit(app.screen.scenario, app.screen.session.layout)
+            while rows * cols > limit:  # as the view does
+                rows, cols = max(rows // 2, 2), max(cols * 3 // 4, 2)
             return rows, cols
     return asyncio.run(shape())
 
 
 def surface_redraws(scenario_name, repeats=7):
-    """Median seconds of :func:`surface` on the view's grid, after 20 steps."""
+    """``(grid, median seconds, median CPU seconds)`` of :func:`surface` on the view's grid,
+    after 20 steps (the CPU time holds on a machine other processes load)."""
     from gradstep.engine.analysis.surface import surface
     from gradstep.engine.scenario import load_scenario, resolve_scenario
     from gradstep.engine.training.session import Session
@@ -229,12 +229,13 @@ def surface_redraws(scenario_name, repeats=7):
     shape = _surface_grid(scenario_name)
     session = Session(load_scenario(resolve_scenario(scenario_name)))
     session.run(20)
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, began = time.perf_counter(), time.thread_time()
         surface(session, shape=shape)
         times.append(time.perf_counter() - started)
-    return shape, statistics.median(times)
+        cpu.append(time.thread_time() - began)
+    return shape, statistics.median(times), statistics.median(cpu)
 
 
 def run_seconds(args):
@@ -282,9 +283,9 @@ def issue15(args):
     for name, _text, path in bundled_scenarios():
         if load_scenario(path).kind != "network":
             continue
-        shape, seconds = surface_redraws(name)
+        shape, seconds, cpu = surface_redraws(name)
         print(f"surface redraw, {name} ({shape[0]}x{shape[1]} grid): median {1e3 * seconds:.1f} ms "
-              f"(target <= 30 ms) {verdict(seconds <= 0.03)}")
+              f"(target <= 30 ms) {verdict(seconds <= 0.03)}; {1e3 * cpu:.1f} ms of CPU")
     plain = run_seconds(["moons", "--steps", "20000"])
     full = run_seconds(["moons", "--steps", "20000", "--full"])
     print(f"run moons --steps 20000: {plain:.2f} s, with --full {full:.2f} s: {full / plain:.2f}x "
