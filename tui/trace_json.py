@@ -15,7 +15,7 @@ import orjson
 
 __all__ = ["OrjsonEncoder", "ENCODER"]
 
-_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
+_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 
 
 class OrjsonEncoder:
@@ -23,11 +23,14 @@ class OrjsonEncoder:
     :class:`~gradstep.engine.training.trace.JsonEncoder` for the two methods)."""
 
     def line(self, obj):
+        return self.line_bytes(obj).decode()
+
+    def line_bytes(self, obj):
         # orjson would write NaN as null; a record holds none (the session stops before one).
-        return orjson.dumps(obj, option=_OPTIONS).decode()
+        return orjson.dumps(obj, option=_OPTIONS)
 
     def numbers(self, flat):
-        return orjson.dumps(flat, option=_OPTIONS)[1:-1].decode()
+        return orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].decode()
 
 
 ENCODER = OrjsonEncoder()

@@ -60,12 +60,14 @@ class JsonEncoder:
     """Text of a trace with the standard library: ``json.dumps``'s objects, ``repr``'s numbers.
 
     An encoder has two methods: :meth:`line`, a JSON object (nested dicts whose leaves are
-    numbers and float64 arrays) as one line of text; :meth:`numbers`, a flat float64 array as
-    comma-separated numbers (a CSV row's tail).
+    numbers and float64 arrays) as one line of text ending in a newline; :meth:`numbers`, a flat
+    float64 array as comma-separated numbers (a CSV row's tail). It may also have
+    ``line_bytes``, the same line as ASCII bytes, which :func:`write_records` writes to a
+    binary file's buffer directly.
     """
 
     def line(self, obj):
-        return json.dumps(obj, allow_nan=False, default=_tolist)
+        return json.dumps(obj, allow_nan=False, default=_tolist) + "\n"
 
     def numbers(self, flat):
         return ",".join(map(repr, flat.tolist()))
@@ -92,7 +94,7 @@ def record_to_dict(record, full=False):
 def record_to_json(record, full=False, encoder=None):
     """One line of JSON (no trailing newline), written by ``encoder`` (:class:`JsonEncoder`
     by default)."""
-    return (encoder or STDLIB).line(_record_object(record, full))
+    return (encoder or STDLIB).line(_record_object(record, full))[:-1]
 
 
 def _entry_labels(layout):
@@ -227,9 +229,15 @@ def write_records(stream, records, layout, format="jsonl", full=True, has_val=Fa
     encoder = encoder or STDLIB
     written = 0
     if format == "jsonl":
-        line = encoder.line
+        # An encoder that makes bytes writes them under a text file's encoding layer.
+        raw = getattr(stream, "buffer", None) if hasattr(encoder, "line_bytes") else None
+        if raw is not None:
+            stream.flush()
+            write, line = raw.write, encoder.line_bytes
+        else:
+            write, line = stream.write, encoder.line
         for record in records:
-            stream.write(line(_record_object(record, full)) + "\n")
+            write(line(_record_object(record, full)))
             written += 1
             if progress is not None:
                 progress(written)
