@@ -17,6 +17,7 @@ from gradstep.engine.training.session import Diverged, Session
 from gradstep.engine.training.trace import AtomicFile, write_records
 from gradstep.tui.commands.termination import say
 from gradstep.tui.i18n import _
+from gradstep.tui.trace_json import ENCODER
 
 EXIT_OK, EXIT_INVALID, EXIT_DIVERGED = 0, 2, 3
 
@@ -126,7 +127,8 @@ def run_scenario(args):
         records = _tracing(records, path)
     with _output(args.out) as out:
         if emit:
-            write_records(out.stream, records, session.layout, record_format, args.full, has_val)
+            write_records(out.stream, records, session.layout, record_format, args.full, has_val,
+                          ENCODER)
         else:
             for _record in records:
                 pass
