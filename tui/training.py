@@ -324,7 +324,8 @@ class TrainingController(Controller):
 
     def export(self, path: str, format: str, progress: Callable[[int, int], None] | None = None) -> int:
         """Write the trace of steps 1 ... furthest to ``path`` (from any thread), atomically;
-        returns the number of steps written. See :meth:`export_to`.
+        returns the number of steps written. ``path`` may also be a text stream (a served
+        dashboard's download, written in memory). See :meth:`export_to`.
 
         Raises:
             gradstep.engine.training.trace.ExportError: The file cannot be written.
@@ -333,6 +334,8 @@ class TrainingController(Controller):
         from gradstep.engine.training.trace import AtomicFile, check_format
 
         check_format(format)
+        if hasattr(path, "write"):
+            return self.export_to(path, format, progress)
         with AtomicFile(path) as out:
             return self.export_to(out.stream, format, progress)
 
