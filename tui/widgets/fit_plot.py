@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from textual_plotext import PlotextPlot
 
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.widgets.loss_chart import drawn, plottable, value_ticks
 
 __all__ = ["FitPlot"]
@@ -12,7 +13,7 @@ __all__ = ["FitPlot"]
 CURVES = ("cyan", "magenta", "green", "yellow", "blue", "red")
 
 
-class FitPlot(PlotextPlot):
+class FitPlot(ContainsErrors, PlotextPlot):
     """Training points, validation points and the model's curve(s) ŷ(x)."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
@@ -34,6 +35,7 @@ class FitPlot(PlotextPlot):
         self._points, self._x, self._curves, self._labels = list(points), x, dict(curves), labels
         self.refresh()
 
+    @guarded
     def render(self):
         plt = self.plt
         plt.clear_figure()

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.format import num
 
 __all__ = ["HeatMap", "Overlay", "sequential", "skewed", "scale_samples", "classes", "colour_bar",
@@ -171,7 +172,7 @@ class Overlay:
     last: str | None = None
 
 
-class HeatMap(Widget):
+class HeatMap(ContainsErrors, Widget):
     """An RGB grid over ``xs`` × ``ys`` with axis ticks and overlays.
 
     ``rgb[i, j]`` is the colour at ``(xs[j], ys[i])``: rows follow y upwards, as in
@@ -228,6 +229,7 @@ class HeatMap(Widget):
         self._lines = None
         self.post_message(self.Resized())
 
+    @guarded
     def render_line(self, y: int) -> Strip:
         if self._lines is None:
             self._lines = self._draw()

@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
 from gradstep.engine.training.scalar_log import FLOOR
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.i18n import _
 from gradstep.tui.widgets.too_small import too_small
 
@@ -91,9 +92,15 @@ def integer_ticks(first: float, last: float, count: int) -> list[int]:
     return ticks or [int(first)]
 
 
+LARGEST = float(np.finfo(float).max)
+"""The largest float: a diverging loss reaches it (1.7e308) before it becomes infinite."""
+
+
 def _nice_step(raw: float) -> float:
-    magnitude = 10 ** np.floor(np.log10(raw))
-    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    """The least of 1, 2, 5 times a power of ten at or above ``raw`` (finite, however large)."""
+    magnitude = 10.0 ** min(int(np.floor(np.log10(raw))), 308)
+    return next((m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw and m * magnitude <= LARGEST),
+                magnitude)
 
 
 def _label(value: float, digits: int) -> str:
@@ -109,33 +116,49 @@ def value_ticks(low: float, high: float, log: bool, count: int = 5) -> tuple[lis
 
     plotext's own labels print every digit (``0.0000000005545``); these read ``5e-10``. On a
     log scale the ticks are powers of ten (with 2 and 5 between them when the range is short).
+    Any finite range gets at most about ``2 * count`` ticks: from the smallest positive float to
+    the largest (600 decades), and across the whole float line (-1.7e308 to 1.7e308, whose span
+    is infinite in floats); an infinite or empty range gets none.
     """
+    count = max(int(count), 1)
     if not (np.isfinite(low) and np.isfinite(high)) or high <= low or (log and low <= 0):
         return [], []
+    low, high = float(low), float(high)
+    ticks: list[float] = []
     if log:
         first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
         stride = max(1, (last - first) // max(count - 1, 1))
-        ticks = [10.0 ** k for k in range(first, last + 1, stride)]
+        # 10.0 ** 309 overflows and 10.0 ** -324 is zero: only the powers a float can hold.
+        powers = [10.0 ** k for k in range(first, last + 1, stride) if -323 <= k <= 308]
         if last - first <= 2:
-            ticks = [m * t for t in ticks for m in (1, 2, 5)]
-        ticks = [t for t in ticks if low <= t <= high]
+            powers = [m * t for t in powers for m in (1, 2, 5)]
+        ticks = [t for t in powers if low <= t <= high]
     if not log or len(ticks) < 2:  # linear, or a log range too short for round powers
-        step = _nice_step((high - low) / max(count, 1))
+        raw = (high / 2 - low / 2) / count * 2  # high - low may overflow; this may not
+        if not np.isfinite(raw):
+            raw = LARGEST
+        if raw < 1e-300:  # a range of a few denormals: nothing round to say about it
+            return [], []
+        step = _nice_step(raw)
         for _attempt in range(4):
-            start = np.ceil(low / step) * step
-            ticks = [float(t) for t in np.arange(start, high + step / 2, step) if t <= high]
+            # Whole multiples of the step: never an arange whose end overflows to inf.
+            first_k, last_k = int(np.ceil(low / step)), int(np.floor(high / step))
+            ticks = [k * step for k in range(first_k, last_k + 1)] if last_k - first_k <= 4 * count else []
             if len(ticks) >= 2:
                 break
             step /= 2
-        ticks = [0.0 if abs(t) < step * 1e-9 else t for t in ticks]
+        ticks = [0.0 if abs(t) < step * 1e-9 else float(t) for t in ticks]
     for digits in range(3, 10):  # as many digits as it takes to tell the ticks apart
         labels = [_label(t, digits) for t in ticks]
         if len(set(labels)) == len(labels):
             break
+    else:  # a range at the last digit of a float: one tick per label that differs
+        kept = {label: t for t, label in zip(ticks, labels)}
+        ticks, labels = list(kept.values()), list(kept)
     return ticks, labels
 
 
-class LossChart(PlotextPlot):
+class LossChart(ContainsErrors, PlotextPlot):
     """Training loss (and validation loss, when the scenario has a split) against the step.
 
     After going back in time the whole history stays drawn, with a line at the step the
@@ -191,6 +214,7 @@ class LossChart(PlotextPlot):
     def watch_log_scale(self) -> None:
         self.refresh()
 
+    @guarded
     def render(self):
         if self.size.width < 20 or self.size.height < 5:  # no room for the axes and a curve
             return too_small(self.size.width)

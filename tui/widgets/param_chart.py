@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from textual_plotext import PlotextPlot
 
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.i18n import _
 from gradstep.tui.widgets.loss_chart import drawn, integer_ticks, plottable
 
@@ -13,7 +14,7 @@ __all__ = ["ParamChart"]
 COLOURS = ("cyan", "orange", "magenta", "green", "yellow", "blue")
 
 
-class ParamChart(PlotextPlot):
+class ParamChart(ContainsErrors, PlotextPlot):
     """Series on the left axis (``g``, ``V``, ``V̂``) and the value itself on the right one."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
@@ -28,6 +29,7 @@ class ParamChart(PlotextPlot):
         self._steps, self._left, self._right = steps, dict(left), right
         self.refresh()
 
+    @guarded
     def render(self):
         plt = self.plt
         plt.clear_figure()

@@ -6,13 +6,14 @@ import numpy as np
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.i18n import _
 from gradstep.tui.widgets.loss_chart import drawn, envelope, integer_ticks, plottable, value_ticks
 
 __all__ = ["RaceChart"]
 
 
-class RaceChart(PlotextPlot):
+class RaceChart(ContainsErrors, PlotextPlot):
     """Each runner's loss against the step.
 
     Attributes:
@@ -42,6 +43,7 @@ class RaceChart(PlotextPlot):
     def watch_log_scale(self) -> None:
         self.refresh()
 
+    @guarded
     def render(self):
         plt = self.plt
         plt.clear_figure()
