@@ -30,7 +30,8 @@ class ErrorDialog(ContainsErrors, ModalScreen[bool]):
     """
 
     CSS_PATH = "error_dialog.tcss"
-    BINDINGS = [Binding("escape", "dismiss", "close"), Binding("enter", "dismiss", "close", show=False)]
+    BINDINGS = [Binding("escape", "dismiss", "close"), Binding("enter", "dismiss", "close", show=False),
+                Binding("e", "export", "export the trace", show=False)]
 
     def __init__(self, title: str, message: str, where: str | None = None) -> None:
         super().__init__()
@@ -55,7 +56,7 @@ class ErrorDialog(ContainsErrors, ModalScreen[bool]):
                                "its trace."), id="hint")
                 with Horizontal(id="buttons"):
                     yield translated(Button(_("Go on"), id="ok", variant="error"))
-                    yield translated(Button(_("Export the trace…"), id="export"))
+                    yield translated(Button(_("Export the trace… (e)"), id="export"))
 
     def on_mount(self) -> None:
         self.query_one("#dialog").border_title = self.title_text
@@ -75,3 +76,8 @@ class ErrorDialog(ContainsErrors, ModalScreen[bool]):
 
     async def action_dismiss(self, result=None) -> None:
         self.dismiss(False)
+
+    def action_export(self) -> None:
+        """``e``, after an error nobody expected: close and open the export dialog."""
+        if self.where is not None:
+            self.dismiss(True)

@@ -40,6 +40,9 @@ CLASS_COLOURS = np.array([(234, 88, 12), (59, 130, 246), (16, 185, 129), (217, 7
                           (234, 179, 8), (239, 68, 68)])
 """Class 0 orange, 1 blue (the dashboard's sign colours), then green, magenta, yellow, red."""
 
+FLAT = 1e-300
+"""A range of values narrower than this (a few denormals, or none) is drawn in one colour."""
+
 REGION = 0.55
 """How strongly a decision region is tinted (points are drawn at full strength over it)."""
 
@@ -68,7 +71,7 @@ def scale_samples(low: float, high: float, log: bool, count: int = 24) -> np.nda
     colour bar)."""
     u = np.linspace(0.0, 1.0, count)
     span = high - low
-    if not log or span <= 0:
+    if not log or not span > FLAT:
         return low + u * span
     floor = span * 1e-4
     return low + floor * ((span + floor) / floor) ** u - floor
@@ -94,15 +97,18 @@ def sequential(values: np.ndarray, log: bool = False, bands: int = 0,
     if not finite.any():
         return rgb.astype(np.uint8)
     low, high = limits if limits is not None else (float(values[finite].min()), float(values[finite].max()))
+    if not np.isfinite(high - low):  # -1e308 ... 1e308: the same positions, in halves
+        values, low, high = values / 2, low / 2, high / 2
     span = high - low
-    if span <= 0:
-        t = np.full(values.shape, 0.5)
-    elif log:
-        floor = span * 1e-4
-        with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
+        if not span > FLAT:
+            t = np.full(values.shape, 0.5)
+        elif log:
+            floor = span * 1e-4
             t = np.log((np.maximum(values - low, 0) + floor) / floor) / np.log((span + floor) / floor)
-    else:
-        t = (values - low) / span
+        else:
+            t = (values - low) / span
+    t = np.nan_to_num(t, nan=0.0)
     if bands:
         t = np.round(np.clip(t, 0, 1) * bands) / bands
     rgb[finite] = _palette(t[finite], anchors)
