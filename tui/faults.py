@@ -45,7 +45,7 @@ class Fault:
     Attributes:
         title: The dialog's title (``not enough memory``, ``something went wrong``).
         text: One line: what went wrong.
-        where: ``file:line in function`` of the innermost frame (and of the innermost frame of
+        where: ``file:line function()`` of the innermost frame (and of the innermost frame of
             gradstep, when that is another), or ``""``.
     """
 
@@ -92,8 +92,9 @@ def _short_path(filename: str) -> str:
 
 
 def where(error: BaseException) -> str:
-    """``file:line in function`` where ``error`` was raised (and, when that is outside gradstep,
-    the innermost gradstep frame it went through); ``""`` without a traceback."""
+    """``file:line function()`` where ``error`` was raised (and, after ``←``, when that is
+    outside gradstep, the innermost gradstep frame it went through); ``""`` without a
+    traceback. Names only, in every language."""
     frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
     if not frames:
         return ""
@@ -102,7 +103,7 @@ def where(error: BaseException) -> str:
             and Path(f.filename).resolve() != Path(__file__).resolve()]
     if ours and ours[-1] is not frames[-1]:
         spots.append(ours[-1])
-    return _(" from ").join(f"{_short_path(f.filename)}:{f.lineno} in {f.name}" for f in spots)
+    return " ← ".join(f"{_short_path(f.filename)}:{f.lineno} {f.name}()" for f in spots)
 
 
 def describe(error: BaseException) -> Fault:

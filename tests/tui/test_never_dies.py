@@ -347,3 +347,32 @@ def test_a_file_or_a_step_that_needs_gigabytes_gives_the_error_dialog_and_keeps_
         assert "31 GiB of memory" in seen["message"], (key, seen)  # 10^6 × 4096 × 8 bytes = 30.5 GiB
         assert seen["screen"] == "DashboardScreen" and seen["t"] == (0 if key != "wide" else 10), (key, seen)
         assert seen["mode"] == "paused", (key, seen)
+
+
+# -- every bundled scenario, run until it diverges or has taken 3,000 steps ----------------
+def bundled() -> list[str]:
+    from gradstep.engine.scenario import bundled_scenarios
+
+    return [name for name, _description, _path in bundled_scenarios("en")]
+
+
+@pytest.mark.parametrize("name", bundled())
+async def test_every_bundled_scenario_runs_to_3000_steps_or_its_banner(name):
+    app = GradstepApp(name)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("r")  # at the fastest speed, the default
+        await until(lambda: screen.mode == "diverged" or screen.session.t >= 3000, timeout=600,
+                    what=f"{name}: 3,000 steps")
+        await pilot.press("g")  # the log scale over whatever the run drew
+        if screen.mode == "running":
+            await pilot.press("r")
+        await until(lambda: screen.mode != "running")
+        await pilot.pause()
+        banner = str(screen.query_one("#banner").render())
+        if screen.mode == "diverged":
+            assert f"diverged at step {screen.session.t + 1}" in banner
+        else:
+            assert "diverged" not in banner and screen.session.t >= 3000
+        assert app.screen is screen and app.is_running

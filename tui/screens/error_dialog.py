@@ -23,7 +23,7 @@ class ErrorDialog(ContainsErrors, ModalScreen[bool]):
     Args:
         title: The dialog's title.
         message: What went wrong, as the engine (or :func:`gradstep.tui.faults.describe`) wrote it.
-        where: For an error nobody expected, where it happened (``file:line in function``, maybe
+        where: For an error nobody expected, where it happened (``file:line function()``, maybe
             ``""``); None for a scenario that cannot be opened.
 
     The dialog is dismissed with True when the learner asks to export the trace.
