@@ -157,6 +157,13 @@ async def test_the_large_learning_rate_lesson_runs_to_its_banner():
         await pilot.press("g")  # the log scale over 300 decades of loss
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen) and app.is_running
+        for key in ("c", "k", "f", "s", "C"):  # every view, with parameters near 1e154
+            await pilot.press(key)
+            await until(lambda: not isinstance(app.screen, DashboardScreen), what=key)
+            await pilot.pause(0.5)
+            await pilot.press("escape")
+            await until(lambda: app.screen is screen, what=f"back from {key}")
+        assert screen.session.t == expected - 1 and app.is_running
 
 
 # -- item 2: ctrl+p then pagedown ---------------------------------------------------------
