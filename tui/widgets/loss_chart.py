@@ -20,7 +20,7 @@ from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.i18n import _
 from gradstep.tui.widgets.too_small import too_small
 
-__all__ = ["LossChart", "Curves", "Source", "envelope", "integer_ticks", "value_ticks", "plottable", "drawn",
+__all__ = ["LossChart", "Curves", "Source", "envelope", "plot_unit", "on_axis", "finite_points", "integer_ticks", "value_ticks", "plottable", "drawn",
            "TINY"]
 
 TINY = FLOOR
@@ -47,8 +47,37 @@ def drawn(plot: PlotextPlot):
     """The plot's rendering, or a short note when plotext cannot draw these numbers."""
     try:
         return PlotextPlot.render(plot)
-    except (ArithmeticError, ValueError, IndexError):
+    except (ArithmeticError, ValueError, IndexError, TypeError):
         return Text(_("(these numbers cannot be charted)"), style="dim")
+
+
+def finite_points(x, y, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The points ``(x, y)`` whose coordinates are both finite (plotext cannot place the others;
+    a diverging series leaves the chart where it became infinite), and with ``positive`` (a log
+    scale) only those with ``y > 0``."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    if positive:
+        keep &= y > 0
+    return x[keep], y[keep]
+
+
+def plot_unit(low: float, high: float) -> float:
+    """What to divide values by before plotext draws them on a linear axis: 1, or for values
+    past 1e100 a power of ten that brings them near 1 (plotext's arithmetic overflows near
+    1.7e308). The labels, from :func:`value_ticks`, still say the values themselves."""
+    largest = max(abs(low), abs(high)) if np.isfinite(low) and np.isfinite(high) else 0.0
+    return 1.0 if largest < 1e100 else 10.0 ** int(np.floor(np.log10(largest)))
+
+
+def on_axis(low: float, high: float, log: bool) -> Callable[[np.ndarray], np.ndarray]:
+    """Where values go on a y axis that plotext draws linear: their log10 on a log scale (plotext's
+    own log axis overflows near 1e308 and fails on a single point), else the values over
+    :func:`plot_unit`. Ticks are placed the same way and labelled with the values themselves."""
+    if log:
+        return lambda values: np.log10(np.asarray(values, dtype=float))
+    unit = plot_unit(low, high)
+    return lambda values: np.asarray(values, dtype=float) / unit
 
 
 def envelope(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
@@ -227,7 +256,6 @@ class LossChart(ContainsErrors, PlotextPlot):
         train, val, ghost = curves.get("train"), curves.get("validation"), curves.get("ghost")
         has_train = train is not None and train[2] <= train[3]
         if has_train or self.ghost is not None:
-            plt.yscale("log" if self.log_scale else "linear")
             # A legend covers the start of the curve: for the ghost, only when there is room.
             labelled = val is not None or (self.ghost is not None and self.size.height >= 14)
             series = []
@@ -239,20 +267,22 @@ class LossChart(ContainsErrors, PlotextPlot):
                 series.append((val, _("validation"), "orange"))
             low, high = np.inf, -np.inf
             first, last = np.inf, -np.inf
-            for (x, values, start, end), label, colour in series:
-                if not len(x):
-                    continue
-                y = plottable(values)
+            series = [(*finite_points(x, plottable(values), positive=self.log_scale), start, end, label, colour)
+                      for (x, values, start, end), label, colour in series]
+            series = [s for s in series if len(s[0])]
+            for _x, y, start, end, _label, _colour in series:
                 low, high = min(low, float(y.min())), max(high, float(y.max()))
                 first, last = min(first, float(start)), max(last, float(end))
-                plt.plot(np.asarray(x, dtype=float).tolist(), y.tolist(), marker="braille", color=colour,
+            place = on_axis(low, high, self.log_scale)
+            for x, y, _start, _end, label, colour in series:
+                plt.plot(np.asarray(x, dtype=float).tolist(), place(y).tolist(), marker="braille", color=colour,
                          label=label if labelled else None)
-            if not np.isfinite(first):
+            if not np.isfinite(first):  # nothing that can be placed on this scale
                 plt.xlabel(_("step"))
                 return drawn(self)
             ticks, labels = value_ticks(low, high, self.log_scale, max(2, self.size.height // 4))
             if ticks:
-                plt.yticks(ticks, labels)
+                plt.yticks(place(np.array(ticks)).tolist(), labels)
             for mark in self._marks:
                 plt.vertical_line(mark, color="gray")
             if self.current is not None:
