@@ -157,11 +157,15 @@ def value_ticks(low: float, high: float, log: bool, count: int = 5) -> tuple[lis
     if log:
         first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
         stride = max(1, (last - first) // max(count - 1, 1))
-        # 10.0 ** 309 overflows and 10.0 ** -324 is zero: only the powers a float can hold.
-        powers = [10.0 ** k for k in range(first, last + 1, stride) if -323 <= k <= 308]
-        if last - first <= 2:
-            powers = [m * t for t in powers for m in (1, 2, 5)]
-        ticks = [t for t in powers if low <= t <= high]
+        while True:  # a stride that leaves fewer than two powers inside the range is halved
+            # 10.0 ** 309 overflows and 10.0 ** -324 is zero: only the powers a float can hold.
+            powers = [10.0 ** k for k in range(first, last + 1, stride) if -323 <= k <= 308]
+            if last - first <= 2:
+                powers = [m * t for t in powers for m in (1, 2, 5)]
+            ticks = [t for t in powers if low <= t <= high]
+            if len(ticks) >= 2 or stride == 1:
+                break
+            stride = max(1, stride // 2)
     if not log or len(ticks) < 2:  # linear, or a log range too short for round powers
         raw = (high / 2 - low / 2) / count * 2  # high - low may overflow; this may not
         if not np.isfinite(raw):
