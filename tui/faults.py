@@ -153,8 +153,9 @@ def guarded(draw):
             if contain is None:
                 raise
             if not getattr(self, "_draw_failed", False):
+                if not contain(error):  # not containable (the app is closing, or flooded)
+                    raise
                 self._draw_failed = True
-                contain(error)
             return _note(draw.__name__, self, args)
         self._draw_failed = False
         return drawn
