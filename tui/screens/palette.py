@@ -91,10 +91,12 @@ class TranslatedPalette(ContainsErrors, CommandPalette):
         self._page(action, retries=3)
 
     def _page(self, action: str, retries: int) -> None:
+        if not self.is_current:  # closed (or covered) since the key was pressed
+            return
         try:
             super()._action_command_list(action)
         except (KeyError, IndexError):  # not laid out yet: again after the next refresh
-            if retries > 0 and self.is_attached:
+            if retries > 0:
                 self.call_after_refresh(self._page, action, retries - 1)
 
 
