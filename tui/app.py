@@ -1,12 +1,16 @@
 """The Textual application: loads a scenario and shows it on the dashboard screen.
 
-Kept thin on purpose; the dashboard screen drives the engine. Heavy modules (the engine, NumPy,
+Kept thin on purpose; the dashboard screen drives the engine. The app never dies of an error
+nobody expected: it says it in a dialog and the training goes on (:mod:`gradstep.tui.faults`).
+Heavy modules (the engine, NumPy,
 plotext) are imported when the app starts, not when this module is imported, so that the
 command line answers ``--help`` quickly.
 """
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from functools import partial
 from pathlib import Path
 from typing import Iterable
@@ -15,13 +19,19 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from gradstep.tui.faults import ContainsErrors, describe, logger, unwrapped
 from gradstep.tui.i18n import _, translate_bindings
 from gradstep.tui.screens.palette import TranslatedTextualApp, translated_command
 
-__all__ = ["GradstepApp", "run_dashboard"]
+__all__ = ["GradstepApp", "run_dashboard", "FLOOD"]
+
+FLOOD = (30, 3.0)
+"""This many contained errors within this many seconds end the app after all (Textual's own
+handling, the traceback printed): an error that recurs on every frame would otherwise keep the
+screen from ever being drawn."""
 
 
-class GradstepApp(TranslatedTextualApp, App[int]):
+class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
     """The dashboard for one scenario file (or bundled scenario name).
 
     Args:
@@ -49,6 +59,7 @@ class GradstepApp(TranslatedTextualApp, App[int]):
         from gradstep.engine.scenario import load_scenario, resolve_scenario
 
         self.scenario = load_scenario(resolve_scenario(str(scenario_path)))
+        self._errors_at: deque[float] = deque(maxlen=FLOOD[0])
 
     def on_mount(self) -> None:
         from gradstep.tui.screens.dashboard import DashboardScreen
@@ -75,6 +86,53 @@ class GradstepApp(TranslatedTextualApp, App[int]):
         from gradstep.tui.dashboard_pictures import save_pictures
 
         save_pictures(self)
+
+    # -- errors nobody expected -----------------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's last resort (an error in a handler, a worker, a redraw) ends the app; this
+        one keeps it when it can (:meth:`contain_error`)."""
+        if not self.contain_error(error):
+            super()._handle_exception(error)
+
+    def contain_error(self, error: BaseException) -> bool:
+        """Log ``error``, pause the training and say what went wrong in a dialog over the
+        dashboard, from which the learner goes on or exports the trace; the session and its
+        history are untouched.
+
+        Returns:
+            False when it cannot be contained: before the dashboard is up, while the app is
+            closing, or when errors keep coming (:data:`FLOOD`); Textual's handling then ends
+            the app.
+        """
+        now = time.monotonic()
+        self._errors_at.append(now)
+        flooded = len(self._errors_at) == FLOOD[0] and now - self._errors_at[0] < FLOOD[1]
+        if flooded or self._exit or not self.is_running or self._dashboard() is None:
+            return False
+        fault, error = describe(error), unwrapped(error)
+        logger.error("contained: %s (%s)", fault.text, fault.where,
+                     exc_info=(type(error), error, error.__traceback__))
+        self.call_later(self._show_fault, fault)  # not from within whatever raised (a redraw)
+        return True
+
+    def _show_fault(self, fault) -> None:
+        from gradstep.tui.screens.error_dialog import ErrorDialog
+
+        dashboard = self._dashboard()
+        if dashboard is not None:
+            try:
+                dashboard.interrupt()
+            except Exception:  # the status line itself may be what fails; the dialog still shows
+                logger.exception("contained: while pausing after an error")
+        if isinstance(self.screen, ErrorDialog) and self.screen.where is not None:
+            self.screen.another()  # one dialog, counting what followed the first error
+            return
+        self.push_screen(ErrorDialog(fault.title, fault.text, where=fault.where), self._after_fault)
+
+    def _after_fault(self, export: bool | None) -> None:
+        dashboard = self._dashboard()
+        if export and dashboard is not None:
+            dashboard.action_export()
 
     # -- the views of the mathematics ------------------------------------------------------
     def _dashboard(self):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,24 @@ def pytest_pyfunc_call(pyfuncitem):
         asyncio.run(pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in names}))
         return True
     return None
+
+@pytest.fixture(autouse=True)
+def nothing_contained(request, caplog):
+    """Every dashboard test fails when the app met an error it had to contain (said in a dialog
+    instead of ending the app, and logged by :mod:`gradstep.tui.faults`), unless the test asks
+    for the ``contained`` fixture, which hands it those records."""
+    caplog.set_level(logging.ERROR, logger="gradstep.tui.faults")
+    yield
+    if "contained" not in request.fixturenames:
+        errors = [r for r in caplog.get_records("call") if r.name == "gradstep.tui.faults"]
+        assert not errors, "\n".join(caplog.text.splitlines()[-40:])
+
+
+@pytest.fixture
+def contained(caplog):
+    """``contained() -> list[logging.LogRecord]``: the errors the app contained so far."""
+    return lambda: [r for r in caplog.get_records("call") if r.name == "gradstep.tui.faults"]
+
 
 OBJECTIVE = """
 name = "{name}"

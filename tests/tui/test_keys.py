@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.command import CommandPalette
 from textual.widgets import Input, OptionList
 
 from gradstep.engine.errors import ScenarioError
@@ -281,4 +282,4 @@ async def test_the_command_palette_lists_every_key():
             assert any(title.startswith(binding.description) for title in titles), binding
         await pilot.press("ctrl+p")
         await pilot.pause()
-        assert type(app.screen).__name__ == "CommandPalette"
+        assert isinstance(app.screen, CommandPalette)

@@ -29,22 +29,31 @@ def on_screen(app) -> str:
     return " ".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def resize(pilot, size, seconds: float = 0.25, deadline: float = 20.0) -> None:
+async def resize(pilot, size, seconds: float = 0.25, deadline: float = 60.0) -> None:
     """Resize the terminal, as ``Pilot.resize_terminal`` does, and let ``seconds`` pass. (That
     also waits for the CPU to idle, which it never does while training runs: a second each.)
 
     On a busy machine, with a large network training, the screen can take longer than
-    ``seconds`` to be laid out again: wait, up to ``deadline`` seconds, until the terminal's new
-    size shows (the message below the minimum, the status line above it). A screen that never
-    shows it still fails the test's assertions."""
+    ``seconds`` to be laid out again: wait, up to ``deadline`` seconds, until the screen shows
+    everything the test then reads (:func:`fits`: the message with both sizes and no status line
+    below the minimum, the status line above it). A screen that never shows it still fails the
+    test's assertions."""
     pilot.app._driver._size = Size(*size)
     pilot.app.post_message(Resize(Size(*size), Size(*size)))
     await pilot.pause(seconds)
-    expected = f"{size[0]}×{size[1]}" if below_minimum(size) else "step "
     waited = seconds
-    while size != (1, 1) and waited < deadline and expected not in " ".join(on_screen(pilot.app).split()):
+    while size != (1, 1) and waited < deadline and not fits(pilot.app, size):
         await pilot.pause(0.1)
         waited += 0.1
+
+
+def fits(app, size) -> bool:
+    """Whether the screen shows what it must at ``size`` (what the test asserts)."""
+    text = " ".join(on_screen(app).split())
+    if below_minimum(size):
+        return (f"{size[0]}×{size[1]}" in text and f"{MIN_SIZE[0]}×{MIN_SIZE[1]}" in text
+                and not app.screen.query_one(StatusLine).region.area)
+    return f"{MIN_SIZE[0]}×{MIN_SIZE[1]}" not in text and "step " in text
 
 
 def below_minimum(size) -> bool:

@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 
 from gradstep.engine import optim
 from gradstep.engine.training.session import Diverged
+from gradstep.tui.faults import ContainsErrors, memory_message
 from gradstep.tui.format import short
 from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
 from gradstep.tui.grid import grids_for
@@ -46,7 +47,7 @@ SPEED = Binding.Group(N_("speed"), compact=True)
 TIME = Binding.Group("←1 ←10 →10", compact=True)
 
 
-class DashboardScreen(DashboardLayout, Screen):
+class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
     """Trains one scenario and shows every number of every step."""
 
     CSS_PATH = "dashboard.tcss"
@@ -201,6 +202,12 @@ class DashboardScreen(DashboardLayout, Screen):
         if self.training.pause():
             self.workers.cancel_group(self, "train")
 
+    def interrupt(self) -> None:
+        """An error nobody expected was met (the app says it): stop the run, whose worker may
+        be gone, and show where the session stands; the session and its history stay."""
+        self._pause()
+        self.present.status(self.session.record)
+
     @work(thread=True, exclusive=True, group="train")
     def _train(self, steps: int | None, run: int, stop) -> None:
         """Run the controller's loop until paused (``steps`` None) or ``steps`` steps are done;
@@ -349,6 +356,8 @@ class DashboardScreen(DashboardLayout, Screen):
             self._error(str(exc))
         except (OSError, ValueError) as exc:
             self._error(f"{path}: {exc}")
+        except MemoryError as exc:  # the last resort, for what the memory budget did not foresee
+            self._error(f"{path}: {memory_message(exc)}")
         else:
             self._pause()
             self.app.switch_screen(screen)

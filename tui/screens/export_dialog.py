@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from gradstep.tui.faults import ContainsErrors
 from gradstep.tui.i18n import _, translate_bindings
 from gradstep.tui.screens.palette import translated
 
@@ -43,7 +44,7 @@ def trace_format(path: str) -> str:
     return FORMATS[suffix]
 
 
-class ExportDialog(ModalScreen[tuple[str, int] | None]):
+class ExportDialog(ContainsErrors, ModalScreen[tuple[str, int] | None]):
     """Asks for a path, writes the trace there, and dismisses with ``(path, steps written)``;
     a path that cannot be written is explained in the dialog, which stays open. While it writes,
     the dialog counts the steps written; escape stops it (nothing is left on disk) and

@@ -22,7 +22,7 @@ from gradstep.tui.i18n import _, ngettext
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.screens.palette import translated
 
-__all__ = ["GradCheckView", "MAX_ENTRIES"]
+__all__ = ["GradCheckView", "MAX_ENTRIES", "ROUND_OFF", "error_text", "derivative_texts"]
 
 MAX_ENTRIES = 2000
 """Most entries checked; a larger model is checked on a seeded random sample."""
@@ -30,8 +30,28 @@ MAX_ENTRIES = 2000
 DIGITS = 9
 """Significant digits of each derivative: enough to see where the two part."""
 
+AGREED_DIGITS = 6
+"""Significant digits of two derivatives that agree to round-off (a relative error below
+:data:`ROUND_OFF` moves the 6th digit with odds of about 1 in 10,000 per entry)."""
+
+ROUND_OFF = 1e-9
+"""Relative errors below this are float64 round-off of the differences, whose digits depend on
+the machine's BLAS: shown as ``< 1e-9``, and no entry is called the worst among them."""
+
 WORST = "bold black on rgb(234,179,8)"
 KINK = "rgb(148,163,184)"
+
+
+def derivative_texts(analytic: float, numeric: float, error: float) -> tuple[str, str]:
+    """The two derivatives as shown: :data:`DIGITS` digits, to see where they part; where they
+    agree to round-off, :data:`AGREED_DIGITS`, since the numeric one's further digits are noise."""
+    digits = AGREED_DIGITS if error < ROUND_OFF else DIGITS
+    return num(analytic, digits), num(numeric, digits)
+
+
+def error_text(error: float) -> str:
+    """A relative error as shown: two digits, or ``< 1e-9`` at round-off level."""
+    return f"< {short(ROUND_OFF)}" if error < ROUND_OFF else num(error, 2)
 
 
 class GradCheckView(MathView):
@@ -77,7 +97,7 @@ class GradCheckView(MathView):
         if self not in self.app.screen_stack:  # closed while its thread worked
             return
         self.check, self.step, self.seconds = check, t, seconds
-        worst = check.worst
+        worst = check.worst if check.worst is not None and check.worst.error >= ROUND_OFF else None
         head = Text()
         head.append(_("gradient check at step {t}").format(t=t), style="bold")
         head.append(" " + (_("(its batch, before its update)") if self.training.t >= 1
@@ -94,6 +114,9 @@ class GradCheckView(MathView):
             head.append_text(styled(_("worst relative error {error} at {entry}"),
                                     error=(num(worst.error, 2), "bold"),
                                     entry=entry_text(worst.name, worst.index)))
+            head.append("   ")
+        elif check.entries:
+            head.append_text(styled(_("every relative error {error}"), error=(error_text(0.0), "bold")))
             head.append("   ")
         if check.passed:
             head.append(_("✓ passes (≤ {tolerance})").format(tolerance=short(TOLERANCE)), style="bold green")
@@ -116,7 +139,7 @@ class GradCheckView(MathView):
                 worst_row = i
             table.add_row(Text(entry_text(e.name, e.index), style=style),
                           *(Text(v, style=style, justify="right") for v in (
-                              num(e.analytic, DIGITS), num(e.numeric, DIGITS), num(e.error, 2))),
+                              *derivative_texts(e.analytic, e.numeric, e.error), error_text(e.error))),
                           Text(note, style=style), key=str(i))
         if worst_row is not None:
             table.move_cursor(row=worst_row)

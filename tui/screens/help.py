@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from gradstep.engine.optim import optimizer_title, symbolic_lines
 from gradstep.tui.equations import TUTORIAL_CORRECTIONS
+from gradstep.tui.faults import ContainsErrors
 from gradstep.tui.i18n import N_, _, translate_bindings
 from gradstep.tui.screens.palette import translated
 
@@ -67,7 +68,7 @@ SYMBOLS = [
 """Each symbol on screen and what it means (the meanings translated where shown)."""
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(ContainsErrors, ModalScreen[None]):
     """Keys, symbols, the active optimizer's equations and the tutorial's corrections."""
 
     CSS_PATH = "help.tcss"

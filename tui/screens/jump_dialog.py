@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from gradstep.tui.faults import ContainsErrors
 from gradstep.tui.i18n import _, translate_bindings
 from gradstep.tui.screens.palette import translated
 
@@ -36,7 +37,7 @@ def parse_step(text: str, furthest: int) -> int:
     return step
 
 
-class JumpDialog(ModalScreen[int | None]):
+class JumpDialog(ContainsErrors, ModalScreen[int | None]):
     """Dismisses with the step typed (or None when cancelled); a step outside the history is
     explained in the dialog, which stays open.
 

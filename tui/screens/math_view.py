@@ -14,6 +14,7 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.screen import Screen
 
+from gradstep.tui.faults import ContainsErrors
 from gradstep.tui.i18n import translate_bindings
 
 __all__ = ["MathView"]
@@ -22,7 +23,7 @@ POLL = 0.25
 """How often a view looks at the session's step (seconds)."""
 
 
-class MathView(Screen):
+class MathView(ContainsErrors, Screen):
     """A full screen over the dashboard; escape or q goes back to it.
 
     Args:

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from gradstep.tui.faults import ContainsErrors
 from gradstep.tui.i18n import _, language, translate_bindings
 from gradstep.tui.screens.palette import translated
 
@@ -40,7 +41,7 @@ def scenario_choices(folder: Path | None = None) -> list[tuple[str, str]]:
     return choices
 
 
-class OpenScenarioScreen(ModalScreen[str | None]):
+class OpenScenarioScreen(ContainsErrors, ModalScreen[str | None]):
     """Dismisses with the chosen path (or None when cancelled); the caller loads it."""
 
     CSS_PATH = "open_scenario.tcss"

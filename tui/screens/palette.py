@@ -1,10 +1,11 @@
 """Textual's own words, in the interface's language: the command palette, the system commands
-and the app's notices.
+and the app's notices; and the palette's keys made safe.
 
 Textual writes its command palette (placeholder, "No matches found", the palette's keys), its
 system commands (Theme, Quit, Keys, Screenshot, ...) and a few notices in English. gradstep shows
 them, so the app (through :class:`TranslatedTextualApp`) opens :class:`TranslatedPalette` instead
-of Textual's and passes each system command through :func:`translated_command`; the English texts
+of Textual's (in every language: it also works around Textual's ``pagedown`` bug) and passes
+each system command through :func:`translated_command`; the English texts
 are Textual 8.2.8's (pinned in the test extra).
 """
 
@@ -16,7 +17,8 @@ from textual.app import SystemCommand
 from textual.command import CommandList, CommandPalette
 from textual.widgets.option_list import Option
 
-from gradstep.tui.i18n import N_, _, language, translate_bindings
+from gradstep.tui.faults import ContainsErrors
+from gradstep.tui.i18n import N_, _, translate_bindings
 
 __all__ = ["TranslatedPalette", "TranslatedTextualApp", "translated_command", "translated", "TEXTUAL_TEXTS"]
 
@@ -48,7 +50,7 @@ def translated_command(command: SystemCommand) -> SystemCommand:
     return command._replace(title=_(command.title), help=_(command.help))
 
 
-class TranslatedPalette(CommandPalette):
+class TranslatedPalette(ContainsErrors, CommandPalette):
     """Textual's command palette with its placeholder, its keys and "No matches found" translated.
 
     Args:
@@ -75,25 +77,43 @@ class TranslatedPalette(CommandPalette):
 
         self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
 
+    def _action_command_list(self, action: str) -> None:
+        """Pass an action on to the list of commands; ``pageup`` / ``pagedown`` pressed before
+        the list is first laid out page once it is.
+
+        Textual 8.2.8's ``OptionList._move_page`` reads the line of the highlighted option from
+        a table filled only when the list has a size: ``ctrl+p`` then ``pagedown`` at once
+        raised ``KeyError: 0`` there and ended the app.
+        """
+        if action not in ("page_up", "page_down"):
+            super()._action_command_list(action)
+            return
+        self._page(action, retries=3)
+
+    def _page(self, action: str, retries: int) -> None:
+        if not self.is_current:  # closed (or covered) since the key was pressed
+            return
+        try:
+            super()._action_command_list(action)
+        except (KeyError, IndexError):  # not laid out yet: again after the next refresh
+            if retries > 0:
+                self.call_after_refresh(self._page, action, retries - 1)
+
 
 class TranslatedTextualApp:
     """What an App (this class first among its bases) overrides of Textual's to speak the
-    installed language: the palette it opens (Textual's own in English) and the notices it
+    installed language: the palette it opens (with the workaround above) and the notices it
     gives."""
 
     def action_command_palette(self) -> None:
-        if language() == "en":  # Textual's own, exactly
-            super().action_command_palette()
-        elif self.use_command_palette and not CommandPalette.is_open(self):
+        # Ours in English too: it carries the workaround for Textual's pagedown bug.
+        if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(TranslatedPalette(id="--command-palette"))
 
     def search_themes(self) -> None:
         from textual.theme import ThemeProvider
 
-        if language() == "en":
-            super().search_themes()
-        else:
-            self.push_screen(TranslatedPalette(providers=[ThemeProvider], placeholder="Search for themes…"))
+        self.push_screen(TranslatedPalette(providers=[ThemeProvider], placeholder="Search for themes…"))
 
     def action_help_quit(self) -> None:
         """ctrl+c: say which key quits (as Textual does)."""

@@ -7,10 +7,12 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from gradstep.tui.faults import ContainsErrors, guarded
+
 __all__ = ["EquationsView"]
 
 
-class EquationsView(Widget):
+class EquationsView(ContainsErrors, Widget):
     """Lines such as ``V = β1·V + (1−β1)·g = 0.9·(-0.7) + 0.1·(-1.012) = -0.731``.
 
     Attributes:
@@ -28,6 +30,7 @@ class EquationsView(Widget):
 
     lines: reactive[tuple[tuple[str, str | None], ...]] = reactive(tuple)
 
+    @guarded
     def render(self) -> Text:
         text = Text()
         for i, (equation, result) in enumerate(self.lines):

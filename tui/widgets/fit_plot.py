@@ -5,14 +5,15 @@ from __future__ import annotations
 import numpy as np
 from textual_plotext import PlotextPlot
 
-from gradstep.tui.widgets.loss_chart import drawn, plottable, value_ticks
+from gradstep.tui.faults import ContainsErrors, guarded
+from gradstep.tui.widgets.loss_chart import drawn, finite_points, plot_unit, plottable, value_ticks
 
 __all__ = ["FitPlot"]
 
 CURVES = ("cyan", "magenta", "green", "yellow", "blue", "red")
 
 
-class FitPlot(PlotextPlot):
+class FitPlot(ContainsErrors, PlotextPlot):
     """Training points, validation points and the model's curve(s) ŷ(x)."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
@@ -34,26 +35,34 @@ class FitPlot(PlotextPlot):
         self._points, self._x, self._curves, self._labels = list(points), x, dict(curves), labels
         self.refresh()
 
+    @guarded
     def render(self):
         plt = self.plt
         plt.clear_figure()
-        for (label, ys), colour in zip(self._curves.items(), CURVES):
-            plt.plot(plottable(self._x).tolist(), plottable(ys).tolist(), marker="braille", color=colour,
-                     label=label)
-        for label, xs, ys, colour, marker in self._points:  # over the curves
-            if len(xs):
-                plt.scatter(plottable(xs).tolist(), plottable(ys).tolist(), marker=marker, color=colour,
-                            label=label)
         xs = [p[1] for p in self._points] + [self._x]
         ys = [p[2] for p in self._points] + list(self._curves.values())
+        units = []
         for values, axis, count in ((xs, plt.xticks, max(2, self.size.width // 14)),
                                     (ys, plt.yticks, max(2, self.size.height // 5))):
             values = np.concatenate([np.ravel(v) for v in values]) if values else np.zeros(0)
-            values = values[np.isfinite(values)]
+            values = plottable(values[np.isfinite(values)])
+            unit = plot_unit(float(values.min()), float(values.max())) if values.size else 1.0
+            units.append(unit)
             if values.size:
                 ticks, labels = value_ticks(float(values.min()), float(values.max()), False, count)
                 if ticks:
-                    axis(ticks, labels)
+                    axis([t / unit for t in ticks], labels)
+        x_unit, y_unit = units
+        for (label, ys), colour in zip(self._curves.items(), CURVES):
+            x, y = finite_points(plottable(self._x), plottable(ys))
+            if len(x):
+                plt.plot((x / x_unit).tolist(), (y / y_unit).tolist(), marker="braille", color=colour,
+                         label=label)
+        for label, xs, ys, colour, marker in self._points:  # over the curves
+            x, y = finite_points(plottable(xs), plottable(ys))
+            if len(x):
+                plt.scatter((x / x_unit).tolist(), (y / y_unit).tolist(), marker=marker, color=colour,
+                            label=label)
         plt.xlabel(self._labels[0])
         plt.ylabel(self._labels[1])
         return drawn(self)

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.format import num
 
 __all__ = ["HeatMap", "Overlay", "sequential", "skewed", "scale_samples", "classes", "colour_bar",
@@ -38,6 +39,9 @@ GREYS = np.array([(28, 28, 34), (150, 150, 160)], dtype=float)
 CLASS_COLOURS = np.array([(234, 88, 12), (59, 130, 246), (16, 185, 129), (217, 70, 239),
                           (234, 179, 8), (239, 68, 68)])
 """Class 0 orange, 1 blue (the dashboard's sign colours), then green, magenta, yellow, red."""
+
+FLAT = 1e-300
+"""A range of values narrower than this (a few denormals, or none) is drawn in one colour."""
 
 REGION = 0.55
 """How strongly a decision region is tinted (points are drawn at full strength over it)."""
@@ -67,7 +71,7 @@ def scale_samples(low: float, high: float, log: bool, count: int = 24) -> np.nda
     colour bar)."""
     u = np.linspace(0.0, 1.0, count)
     span = high - low
-    if not log or span <= 0:
+    if not log or not span > FLAT:
         return low + u * span
     floor = span * 1e-4
     return low + floor * ((span + floor) / floor) ** u - floor
@@ -93,15 +97,18 @@ def sequential(values: np.ndarray, log: bool = False, bands: int = 0,
     if not finite.any():
         return rgb.astype(np.uint8)
     low, high = limits if limits is not None else (float(values[finite].min()), float(values[finite].max()))
+    if not np.isfinite(high - low):  # -1e308 ... 1e308: the same positions, in halves
+        values, low, high = values / 2, low / 2, high / 2
     span = high - low
-    if span <= 0:
-        t = np.full(values.shape, 0.5)
-    elif log:
-        floor = span * 1e-4
-        with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
+        if not span > FLAT:
+            t = np.full(values.shape, 0.5)
+        elif log:
+            floor = span * 1e-4
             t = np.log((np.maximum(values - low, 0) + floor) / floor) / np.log((span + floor) / floor)
-    else:
-        t = (values - low) / span
+        else:
+            t = (values - low) / span
+    t = np.nan_to_num(t, nan=0.0)
     if bands:
         t = np.round(np.clip(t, 0, 1) * bands) / bands
     rgb[finite] = _palette(t[finite], anchors)
@@ -171,7 +178,7 @@ class Overlay:
     last: str | None = None
 
 
-class HeatMap(Widget):
+class HeatMap(ContainsErrors, Widget):
     """An RGB grid over ``xs`` × ``ys`` with axis ticks and overlays.
 
     ``rgb[i, j]`` is the colour at ``(xs[j], ys[i])``: rows follow y upwards, as in
@@ -228,6 +235,7 @@ class HeatMap(Widget):
         self._lines = None
         self.post_message(self.Resized())
 
+    @guarded
     def render_line(self, y: int) -> Strip:
         if self._lines is None:
             self._lines = self._draw()

@@ -8,13 +8,14 @@ from textual.events import Click
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.format import num, shape, sparkline
 from gradstep.tui.messages import LayerPicked
 
 __all__ = ["LayerList"]
 
 
-class LayerList(Widget):
+class LayerList(ContainsErrors, Widget):
     """One line per parameter: name, shape, ``|∂L/∂θ|`` now, and a sparkline of it over time.
 
     Attributes:
@@ -64,6 +65,7 @@ class LayerList(Widget):
     def get_content_height(self, container, viewport, width) -> int:
         return max(1, len(self._lines()))
 
+    @guarded
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="crop")
         lines = self._lines()

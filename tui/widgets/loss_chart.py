@@ -16,10 +16,11 @@ from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
 from gradstep.engine.training.scalar_log import FLOOR
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.i18n import _
 from gradstep.tui.widgets.too_small import too_small
 
-__all__ = ["LossChart", "Curves", "Source", "envelope", "integer_ticks", "value_ticks", "plottable", "drawn",
+__all__ = ["LossChart", "Curves", "Source", "envelope", "plot_unit", "on_axis", "finite_points", "integer_ticks", "value_ticks", "plottable", "drawn",
            "TINY"]
 
 TINY = FLOOR
@@ -46,8 +47,37 @@ def drawn(plot: PlotextPlot):
     """The plot's rendering, or a short note when plotext cannot draw these numbers."""
     try:
         return PlotextPlot.render(plot)
-    except (ArithmeticError, ValueError, IndexError):
+    except (ArithmeticError, ValueError, IndexError, TypeError):
         return Text(_("(these numbers cannot be charted)"), style="dim")
+
+
+def finite_points(x, y, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The points ``(x, y)`` whose coordinates are both finite (plotext cannot place the others;
+    a diverging series leaves the chart where it became infinite), and with ``positive`` (a log
+    scale) only those with ``y > 0``."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    if positive:
+        keep &= y > 0
+    return x[keep], y[keep]
+
+
+def plot_unit(low: float, high: float) -> float:
+    """What to divide values by before plotext draws them on a linear axis: 1, or for values
+    past 1e100 a power of ten that brings them near 1 (plotext's arithmetic overflows near
+    1.7e308). The labels, from :func:`value_ticks`, still say the values themselves."""
+    largest = max(abs(low), abs(high)) if np.isfinite(low) and np.isfinite(high) else 0.0
+    return 1.0 if largest < 1e100 else 10.0 ** int(np.floor(np.log10(largest)))
+
+
+def on_axis(low: float, high: float, log: bool) -> Callable[[np.ndarray], np.ndarray]:
+    """Where values go on a y axis that plotext draws linear: their log10 on a log scale (plotext's
+    own log axis overflows near 1e308 and fails on a single point), else the values over
+    :func:`plot_unit`. Ticks are placed the same way and labelled with the values themselves."""
+    if log:
+        return lambda values: np.log10(np.asarray(values, dtype=float))
+    unit = plot_unit(low, high)
+    return lambda values: np.asarray(values, dtype=float) / unit
 
 
 def envelope(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,9 +121,15 @@ def integer_ticks(first: float, last: float, count: int) -> list[int]:
     return ticks or [int(first)]
 
 
+LARGEST = float(np.finfo(float).max)
+"""The largest float: a diverging loss reaches it (1.7e308) before it becomes infinite."""
+
+
 def _nice_step(raw: float) -> float:
-    magnitude = 10 ** np.floor(np.log10(raw))
-    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    """The least of 1, 2, 5 times a power of ten at or above ``raw`` (finite, however large)."""
+    magnitude = 10.0 ** min(int(np.floor(np.log10(raw))), 308)
+    return next((m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw and m * magnitude <= LARGEST),
+                magnitude)
 
 
 def _label(value: float, digits: int) -> str:
@@ -109,33 +145,53 @@ def value_ticks(low: float, high: float, log: bool, count: int = 5) -> tuple[lis
 
     plotext's own labels print every digit (``0.0000000005545``); these read ``5e-10``. On a
     log scale the ticks are powers of ten (with 2 and 5 between them when the range is short).
+    Any finite range gets at most about ``2 * count`` ticks: from the smallest positive float to
+    the largest (600 decades), and across the whole float line (-1.7e308 to 1.7e308, whose span
+    is infinite in floats); an infinite or empty range gets none.
     """
+    count = max(int(count), 1)
     if not (np.isfinite(low) and np.isfinite(high)) or high <= low or (log and low <= 0):
         return [], []
+    low, high = float(low), float(high)
+    ticks: list[float] = []
     if log:
         first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
         stride = max(1, (last - first) // max(count - 1, 1))
-        ticks = [10.0 ** k for k in range(first, last + 1, stride)]
-        if last - first <= 2:
-            ticks = [m * t for t in ticks for m in (1, 2, 5)]
-        ticks = [t for t in ticks if low <= t <= high]
+        while True:  # a stride that leaves fewer than two powers inside the range is halved
+            # 10.0 ** 309 overflows and 10.0 ** -324 is zero: only the powers a float can hold.
+            powers = [10.0 ** k for k in range(first, last + 1, stride) if -323 <= k <= 308]
+            if last - first <= 2:
+                powers = [m * t for t in powers for m in (1, 2, 5)]
+            ticks = [t for t in powers if low <= t <= high]
+            if len(ticks) >= 2 or stride == 1:
+                break
+            stride = max(1, stride // 2)
     if not log or len(ticks) < 2:  # linear, or a log range too short for round powers
-        step = _nice_step((high - low) / max(count, 1))
+        raw = (high / 2 - low / 2) / count * 2  # high - low may overflow; this may not
+        if not np.isfinite(raw):
+            raw = LARGEST
+        if raw < 1e-300:  # a range of a few denormals: nothing round to say about it
+            return [], []
+        step = _nice_step(raw)
         for _attempt in range(4):
-            start = np.ceil(low / step) * step
-            ticks = [float(t) for t in np.arange(start, high + step / 2, step) if t <= high]
+            # Whole multiples of the step: never an arange whose end overflows to inf.
+            first_k, last_k = int(np.ceil(low / step)), int(np.floor(high / step))
+            ticks = [k * step for k in range(first_k, last_k + 1)] if last_k - first_k <= 4 * count else []
             if len(ticks) >= 2:
                 break
             step /= 2
-        ticks = [0.0 if abs(t) < step * 1e-9 else t for t in ticks]
+        ticks = [0.0 if abs(t) < step * 1e-9 else float(t) for t in ticks]
     for digits in range(3, 10):  # as many digits as it takes to tell the ticks apart
         labels = [_label(t, digits) for t in ticks]
         if len(set(labels)) == len(labels):
             break
+    else:  # a range at the last digit of a float: one tick per label that differs
+        kept = {label: t for t, label in zip(ticks, labels)}
+        ticks, labels = list(kept.values()), list(kept)
     return ticks, labels
 
 
-class LossChart(PlotextPlot):
+class LossChart(ContainsErrors, PlotextPlot):
     """Training loss (and validation loss, when the scenario has a split) against the step.
 
     After going back in time the whole history stays drawn, with a line at the step the
@@ -191,6 +247,7 @@ class LossChart(PlotextPlot):
     def watch_log_scale(self) -> None:
         self.refresh()
 
+    @guarded
     def render(self):
         if self.size.width < 20 or self.size.height < 5:  # no room for the axes and a curve
             return too_small(self.size.width)
@@ -203,7 +260,6 @@ class LossChart(PlotextPlot):
         train, val, ghost = curves.get("train"), curves.get("validation"), curves.get("ghost")
         has_train = train is not None and train[2] <= train[3]
         if has_train or self.ghost is not None:
-            plt.yscale("log" if self.log_scale else "linear")
             # A legend covers the start of the curve: for the ghost, only when there is room.
             labelled = val is not None or (self.ghost is not None and self.size.height >= 14)
             series = []
@@ -215,20 +271,22 @@ class LossChart(PlotextPlot):
                 series.append((val, _("validation"), "orange"))
             low, high = np.inf, -np.inf
             first, last = np.inf, -np.inf
-            for (x, values, start, end), label, colour in series:
-                if not len(x):
-                    continue
-                y = plottable(values)
+            series = [(*finite_points(x, plottable(values), positive=self.log_scale), start, end, label, colour)
+                      for (x, values, start, end), label, colour in series]
+            series = [s for s in series if len(s[0])]
+            for _x, y, start, end, _label, _colour in series:
                 low, high = min(low, float(y.min())), max(high, float(y.max()))
                 first, last = min(first, float(start)), max(last, float(end))
-                plt.plot(np.asarray(x, dtype=float).tolist(), y.tolist(), marker="braille", color=colour,
+            place = on_axis(low, high, self.log_scale)
+            for x, y, _start, _end, label, colour in series:
+                plt.plot(np.asarray(x, dtype=float).tolist(), place(y).tolist(), marker="braille", color=colour,
                          label=label if labelled else None)
-            if not np.isfinite(first):
+            if not np.isfinite(first):  # nothing that can be placed on this scale
                 plt.xlabel(_("step"))
                 return drawn(self)
             ticks, labels = value_ticks(low, high, self.log_scale, max(2, self.size.height // 4))
             if ticks:
-                plt.yticks(ticks, labels)
+                plt.yticks(place(np.array(ticks)).tolist(), labels)
             for mark in self._marks:
                 plt.vertical_line(mark, color="gray")
             if self.current is not None:

@@ -16,6 +16,7 @@ from textual.color import Color
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.format import fit, num
 from gradstep.tui.i18n import _, translate_bindings
 from gradstep.tui.messages import CursorMoved
@@ -47,7 +48,7 @@ def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(value, high))
 
 
-class MatrixView(Widget, can_focus=True):
+class MatrixView(ContainsErrors, Widget, can_focus=True):
     """Shows ``values`` (rows × columns) of a :class:`~gradstep.tui.grid.Grid`, one colour-coded cell each.
 
     Sign is the hue (blue below zero, orange above) and size the intensity, relative to the
@@ -262,6 +263,7 @@ class MatrixView(Widget, can_focus=True):
         text = ", ".join(long)
         return text if len(text) <= width else " ".join(short)
 
+    @guarded
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="crop")
         if self.show_caption:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import numpy as np
 from textual_plotext import PlotextPlot
 
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.i18n import _
-from gradstep.tui.widgets.loss_chart import drawn, integer_ticks, plottable
+from gradstep.tui.widgets.loss_chart import drawn, finite_points, integer_ticks, plot_unit, plottable, value_ticks
 
 __all__ = ["ParamChart"]
 
 COLOURS = ("cyan", "orange", "magenta", "green", "yellow", "blue")
 
 
-class ParamChart(PlotextPlot):
+class ParamChart(ContainsErrors, PlotextPlot):
     """Series on the left axis (``g``, ``V``, ``V̂``) and the value itself on the right one."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
@@ -28,24 +29,45 @@ class ParamChart(PlotextPlot):
         self._steps, self._left, self._right = steps, dict(left), right
         self.refresh()
 
+    @guarded
     def render(self):
         plt = self.plt
         plt.clear_figure()
-        steps = np.asarray(self._steps, dtype=float).tolist()
-        if steps:
-            left = [plottable(v) for v in self._left.values()]
-            for (label, values), colour in zip(zip(self._left, left), COLOURS):
-                plt.plot(steps, values.tolist(), marker="braille", color=colour, label=label)
-            _pad_limits(plt, left, "left")
+        steps = np.asarray(self._steps, dtype=float)
+        if len(steps):
+            left = [(label, plottable(v), colour) for (label, v), colour in zip(self._left.items(), COLOURS)]
+            sides = [("left", left)]
             if self._right is not None:
                 label, values = self._right
-                values = plottable(values)
-                plt.plot(steps, values.tolist(), marker="braille", color="white", yside="right",
-                         label=_("{label} (right)").format(label=label))
-                _pad_limits(plt, [values], "right")
-            ticks = integer_ticks(steps[0], steps[-1], max(2, (self.size.width - 16) // 12))
-            plt.xticks(ticks, [str(t) for t in ticks])
+                sides.append(("right", [(_("{label} (right)").format(label=label), plottable(values), "white")]))
+            plotted = False
+            for side, series in sides:
+                unit = _side(plt, [values for _label, values, _colour in series], side, self.size.height)
+                for label, values, colour in series:
+                    x, y = finite_points(steps, values)
+                    if len(x):
+                        plt.plot(x.tolist(), (y / unit).tolist(), marker="braille", color=colour, yside=side,
+                                 label=label)
+                        plotted = True
+            if plotted:
+                ticks = integer_ticks(steps[0], steps[-1], max(2, (self.size.width - 16) // 12))
+                plt.xticks(ticks, [str(t) for t in ticks])
         return drawn(self)
+
+
+def _side(plt, series, side: str, height: int) -> float:
+    """Ticks and limits of one y axis for ``series``; returns what its values are divided by
+    before plotting (:func:`~gradstep.tui.widgets.loss_chart.plot_unit`)."""
+    values = np.concatenate([v[np.isfinite(v)] for v in series]) if series else np.zeros(0)
+    if values.size == 0:
+        return 1.0
+    low, high = float(values.min()), float(values.max())
+    unit = plot_unit(low, high)
+    if unit != 1:  # plotext's own labels would say the divided values
+        ticks, labels = value_ticks(low, high, False, max(2, height // 4))
+        plt.yticks([t / unit for t in ticks], labels, yside=side)
+    _pad_limits(plt, [values / unit], side)
+    return unit
 
 
 def _pad_limits(plt, series, side: str) -> None:

@@ -6,13 +6,14 @@ import numpy as np
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.i18n import _
-from gradstep.tui.widgets.loss_chart import drawn, envelope, integer_ticks, plottable, value_ticks
+from gradstep.tui.widgets.loss_chart import drawn, envelope, integer_ticks, on_axis, plottable, value_ticks
 
 __all__ = ["RaceChart"]
 
 
-class RaceChart(PlotextPlot):
+class RaceChart(ContainsErrors, PlotextPlot):
     """Each runner's loss against the step.
 
     Attributes:
@@ -42,6 +43,7 @@ class RaceChart(PlotextPlot):
     def watch_log_scale(self) -> None:
         self.refresh()
 
+    @guarded
     def render(self):
         plt = self.plt
         plt.clear_figure()
@@ -52,21 +54,21 @@ class RaceChart(PlotextPlot):
         self.border_title = _("loss (log scale)") if log else _("loss")
         last = 0
         if shown.size:
-            plt.yscale("log" if log else "linear")
+            place = on_axis(float(shown.min()), float(shown.max()), log)
             for (label, _losses, colour), v in zip(self._series, values):
                 steps = np.arange(1, len(v) + 1, dtype=float)
                 keep = np.isfinite(v)
                 if not keep.any():
                     continue
                 x, y = envelope(steps[keep], v[keep], columns)
-                plt.plot(x.tolist(), y.tolist(), marker="braille", color=colour, label=label)
+                plt.plot(x.tolist(), place(y).tolist(), marker="braille", color=colour, label=label)
                 last = max(last, len(v))
             if self._threshold is not None and (not log or self._threshold > 0):
-                plt.horizontal_line(self._threshold, color="gray")
+                plt.horizontal_line(float(place(self._threshold)), color="gray")
             ticks, labels = value_ticks(float(shown.min()), float(shown.max()), log,
                                         max(2, self.size.height // 4))
             if ticks:
-                plt.yticks(ticks, labels)
+                plt.yticks(place(np.array(ticks)).tolist(), labels)
             ticks = integer_ticks(1, max(last, 2), max(2, columns // 12))
             plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel(_("step"))

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.format import fit
 from gradstep.tui.i18n import _, translate_bindings
 from gradstep.tui.messages import CursorMoved
@@ -20,7 +21,7 @@ CELL = 10
 """Columns per number: ``-1.234e-5`` and a space."""
 
 
-class StateTable(Widget, can_focus=True):
+class StateTable(ContainsErrors, Widget, can_focus=True):
     """For an objective's scalars (``a``, ``b``, ``c``): ``g``, ``V``, ``S``, ``V̂``, ``Ŝ``, ``α_eff``,
     ``Δθ``.
 
@@ -79,6 +80,7 @@ class StateTable(Widget, can_focus=True):
             self.cursor_row = row
             self.post_message(CursorMoved(0, row))
 
+    @guarded
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="crop")
         if not self.columns:

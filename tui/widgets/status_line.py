@@ -8,6 +8,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from gradstep.engine.optim import HYPER_SYMBOLS
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.format import num, rate, short, signed, styled
 from gradstep.tui.i18n import N_, _
 
@@ -21,7 +22,7 @@ MODE_STYLES = {
 """Each mode's label (English; translated where drawn) and style."""
 
 
-class StatusLine(Widget):
+class StatusLine(ContainsErrors, Widget):
     """What is being trained and where it stands; wraps onto a second line when narrow.
 
     Attributes:
@@ -112,6 +113,7 @@ class StatusLine(Widget):
     def get_content_height(self, container, viewport, width: int) -> int:
         return len(self._lines(width))
 
+    @guarded
     def render(self) -> Text:
         lines = self._lines(self.size.width or 80)
         if len(lines) != self.size.height:

@@ -7,6 +7,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from gradstep.tui.faults import ContainsErrors, guarded
+
 __all__ = ["Timeline", "bar_position"]
 
 MARKER = "●"
@@ -20,7 +22,7 @@ def bar_position(step: int, span: int, width: int) -> int:
     return min(width - 1, max(0, round(step * (width - 1) / span)))
 
 
-class Timeline(Widget):
+class Timeline(ContainsErrors, Widget):
     """``━━━━●────⑂┄┄┄  t = 412 / 1000``: the steps behind t drawn heavy, the ones ahead (still
     in the history) light, and after a branch the abandoned steps dotted past the branch point.
 
@@ -51,6 +53,7 @@ class Timeline(Widget):
             candidates.insert(0, f"{base}  {BRANCH} {self.branch}")
         return next((c for c in candidates if len(c) + 12 <= width), f"{self.t}/{self.furthest}")
 
+    @guarded
     def render(self) -> Text:
         width = self.size.width or 40
         label = self.label(width)

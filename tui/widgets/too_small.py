@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.i18n import _
 
 __all__ = ["too_small", "TerminalTooSmall"]
@@ -24,7 +25,7 @@ def too_small(width: int) -> Text:
     return Text(message, style="dim italic")
 
 
-class TerminalTooSmall(Widget):
+class TerminalTooSmall(ContainsErrors, Widget):
     """The message a screen shows instead of its panels below its minimum size.
 
     Attributes:
@@ -44,6 +45,7 @@ class TerminalTooSmall(Widget):
     current: reactive[tuple[int, int]] = reactive((0, 0))
     needed: reactive[tuple[int, int]] = reactive((0, 0))
 
+    @guarded
     def render(self) -> Text:
         (width, height), (min_width, min_height) = self.current, self.needed
         return Text(_("The terminal is {width}×{height}; this screen needs at least "
