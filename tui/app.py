@@ -194,8 +194,9 @@ def _help_for(binding) -> str:
     return _(KEY_HELP.get(binding.action, binding.description))
 
 
-def run_dashboard(path: Path | str) -> int:
-    """Run the dashboard on scenario ``path`` (or a bundled name) until the learner quits.
+def run_dashboard(path: Path | str, started=None) -> int:
+    """Run the dashboard on scenario ``path`` (or a bundled name) until the learner quits;
+    ``started(app)`` is called with the app before it runs.
 
     Returns:
         The exit status: 0, or 2 when the scenario cannot be read (the reason goes to stderr).
@@ -209,5 +210,7 @@ def run_dashboard(path: Path | str) -> int:
     except ScenarioError as exc:
         print(f"gradstep: {exc}", file=sys.stderr)
         return 2
+    if started is not None:
+        started(app)
     app.run()
     return app.return_code or 0

@@ -265,9 +265,20 @@ def cmd_open(name_or_path):
     from gradstep.tui.app import run_dashboard
     from gradstep.tui.commands.termination import Stopped, stopping_like_ctrl_c
 
-    with stopping_like_ctrl_c() as caught:
+    started = []
+
+    def close():
+        # From the signal handler, on the main thread, which runs the app's event loop: the
+        # exit is scheduled on that loop (Textual keeps it in ``_loop`` while the app runs).
+        loop = getattr(started[0], "_loop", None) if started else None
+        if loop is None or loop.is_closed() or not started[0].is_running:
+            return False
+        loop.call_soon_threadsafe(started[0].exit)
+        return True
+
+    with stopping_like_ctrl_c(close) as caught:
         try:
-            status = run_dashboard(path)
+            status = run_dashboard(path, started.append)
         except KeyboardInterrupt:
             if not caught:
                 raise

@@ -50,13 +50,16 @@ def stopping_on_signals():
 
 
 @contextlib.contextmanager
-def stopping_like_ctrl_c():
-    """For the dashboard: within the block, SIGTERM and SIGHUP do what SIGINT does (a
-    KeyboardInterrupt, which Textual answers by closing the app and giving the terminal back as
-    it found it, instead of dying in the alternate screen with mouse reporting on). Yields a
-    list that holds the signal's number once one came, SIGINT included (Textual may swallow the
-    KeyboardInterrupt and return normally: the caller still knows). Ctrl+C typed on the
-    dashboard is a key, not a signal: Textual asks whether to quit."""
+def stopping_like_ctrl_c(close=None):
+    """For the dashboard: within the block, SIGTERM, SIGHUP and SIGINT close the app and give
+    the terminal back as it found it, instead of dying in the alternate screen with mouse
+    reporting on. ``close()`` asks a running app to exit and returns True; when it returns
+    False (no app running yet, or no longer), the signal is a KeyboardInterrupt, which unwinds
+    the start-up or the shutdown. A KeyboardInterrupt raised inside the running event loop
+    would end one of Textual's tasks with it, and asyncio prints that task's traceback at
+    shutdown. Yields a list that holds the signal's number once one came, so the caller knows
+    which ended the app. Ctrl+C typed on the dashboard is a key, not a signal: Textual asks
+    whether to quit."""
     caught = []
     if threading.current_thread() is not threading.main_thread():
         yield caught
@@ -64,6 +67,8 @@ def stopping_like_ctrl_c():
 
     def interrupt(signum, frame):
         caught.append(signum)
+        if len(caught) == 1 and close is not None and close():
+            return
         raise KeyboardInterrupt
 
     previous = {signum: signal.signal(signum, interrupt) for signum in (*_SIGNALS, signal.SIGINT)}
