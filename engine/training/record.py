@@ -63,6 +63,17 @@ class ParamLayout:
         starts = [i for i, layer in enumerate(self.layers) if i == 0 or self.layers[i - 1] != layer]
         self.layer_offsets = self.offsets[starts]
         self._each_scalar_own_layer = all(s == () for s in self.shapes) and len(starts) == len(self.names)
+        # A step's norm row: each parameter's gradient norm, then each layer of several
+        # parameters (a layer of one is its parameter's column).
+        sizes = np.diff(self.offsets)
+        self._filled = sizes > 0
+        self._layer_params = np.array(starts, dtype=np.intp)  # each layer's first parameter
+        counts = np.diff(np.append(self._layer_params, len(self.names)))
+        self._multi = counts > 1
+        multi = iter(range(len(self.names), len(self.names) + int(self._multi.sum())))
+        self.layer_columns = tuple(next(multi) if several else int(first)
+                                   for first, several in zip(self._layer_params, self._multi))
+        self.norm_columns = len(self.names) + int(self._multi.sum())
 
     def __len__(self):
         return len(self.names)
@@ -84,6 +95,22 @@ class ParamLayout:
         if self._each_scalar_own_layer:  # an objective's scalars: each its own layer
             return np.abs(flat)
         return segment_norms(flat, self.layer_offsets)
+
+    def norm_row(self, flat):
+        """The gradient norms a step logs, from one pass over ``flat``: each parameter's 2-norm
+        (0 for an empty one), then the 2-norm of each layer of several parameters, derived from
+        its parameters' norms (``hypot``, which neither overflows nor underflows)."""
+        if self._each_scalar_own_layer:  # an objective's scalars: each its own layer
+            return np.abs(flat)
+        norms = np.zeros(len(self.names), dtype=np.result_type(flat.dtype, np.float32))
+        if self._filled.all():
+            norms[:] = segment_norms(flat, self.offsets[:-1])
+        elif self._filled.any():
+            norms[self._filled] = segment_norms(flat, self.offsets[:-1][self._filled])
+        if not self._multi.any():
+            return norms
+        layers = np.hypot.reduceat(norms, self._layer_params)[self._multi]
+        return np.concatenate((norms, layers))
 
     def layer_names(self):
         """The distinct layers, in order."""
@@ -107,6 +134,8 @@ class StepRecord:
         opt_state: The optimizer state after the update, flat arrays by the tutorial's names
             (``V``, ``S``, ``S_max``) plus the step count ``t``.
         batch: Index of the minibatch within its epoch, and the epoch, as ``(batch, epoch)``.
+        norms: The step's norm row (:meth:`ParamLayout.norm_row` of ``grad``), computed once
+            by the step for the history; None: computed when first read.
     """
 
     step: int
@@ -120,6 +149,7 @@ class StepRecord:
     delta: np.ndarray
     opt_state: Mapping[str, object]
     batch: tuple[int, int] = (0, 0)
+    norms: np.ndarray | None = None
 
     @classmethod
     def make(cls, **fields):
@@ -177,12 +207,13 @@ class StepRecord:
         return self.layout.views(flat)
 
     @cached_property
+    def _norm_row(self):
+        return self.layout.norm_row(self.grad) if self.norms is None else self.norms
+
+    @cached_property
     def grad_norms(self):
         """``{name: float}``: the 2-norm of each parameter's gradient."""
-        norms = segment_norms(self.grad, self.layout.offsets[:-1]) if self.layout.size else []
-        sizes = np.diff(self.layout.offsets)
-        return MappingProxyType({name: float(v) if n else 0.0
-                                 for name, v, n in zip(self.layout.names, norms, sizes)})
+        return MappingProxyType(dict(zip(self.layout.names, self._norm_row.tolist())))
 
     @property
     def grad_norm(self):
@@ -192,8 +223,9 @@ class StepRecord:
     @cached_property
     def layer_grad_norms(self):
         """``{layer: float}``: the 2-norm over all of a layer's gradients."""
-        norms = self.layout.layer_norms(self.grad) if self.layout.size else []
-        return MappingProxyType({layer: float(v) for layer, v in zip(self.layout.layer_names(), norms)})
+        row = self._norm_row.tolist()
+        return MappingProxyType({layer: row[c] for layer, c in zip(self.layout.layer_names(),
+                                                                   self.layout.layer_columns)})
 
     @property
     def bias_correction1(self):
