@@ -291,10 +291,13 @@ def report(entries: list[dict], minutes: float) -> None:
     worst_rec = max(e["engine_record_bytes"] for e in samples)
     worst_tui = max(e["tui_records"] for e in samples)
     budget = last["engine_record_budget"]
+    tui = ("the dashboard keeps none of its own" if not last["tui_records_budget"] else
+           f"dashboard's recent records: at most {worst_tui} of {last['tui_records_budget']}: "
+           f"{'within' if worst_tui <= last['tui_records_budget'] else 'OVER'}")
     print(f"engine's kept records: at most {worst_rec / 2**20:.1f} MiB of a {budget / 2**20:.0f} MiB budget: "
-          f"{'within' if worst_rec <= budget else 'OVER'}; dashboard's recent records: at most "
-          f"{worst_tui} of {last['tui_records_budget']}: "
-          f"{'within' if worst_tui <= last['tui_records_budget'] else 'OVER'}")
+          f"{'within' if worst_rec <= budget else 'OVER'}; {tui}")
+    load = os.getloadavg()
+    print(f"load average now {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
     held = (last["engine_scalar_bytes"] + last["tui_table_bytes"] + last["engine_record_bytes"]) / 2**20
     print(f"at the end the histories' arrays hold {held:.0f} MiB of the {last['rss_kb'] * mib:.0f} MiB resident"
           + (f"; tracemalloc counts {last['traced_kb'] * mib:.0f} MiB live" if last.get("traced_kb") else ""))

@@ -18,8 +18,8 @@ not by counts, so it does not grow with the network:
 A step with no record kept is reached by replaying deterministically from the nearest keyframe
 before it (the engine is deterministic, so the replayed record is bit for bit the original).
 Records are immutable, so keeping one is keeping references to its arrays; the ring keeps a
-bare copy of each record (its fields, none of the views or derived arrays a reader caches on
-it) and hands out fresh copies, so what a reader computes never lands in the budget unseen.
+copy of each record as the step made it (its fields only) and hands out fresh copies, so the
+views and derived arrays a reader caches on a record never land in the budget unseen.
 Time travel and export never read the scalars: they replay, so they stay exact however the
 scalars were summarised.
 """
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import bisect
 import threading
-from dataclasses import fields
 from typing import NamedTuple
 
 import numpy as np
@@ -59,9 +58,6 @@ SCALAR_BYTES = 32 << 20
 MAX_WINDOW = 1024
 """The most records the recent ring keeps, however small they are (the up-close chart shows 200
 steps)."""
-
-_FIELDS = tuple(f.name for f in fields(StepRecord))
-
 
 class Keyframe(NamedTuple):
     """What a replay starts from: step ``step``'s parameters and optimizer state (references to
@@ -95,21 +91,21 @@ def held_bytes(objects):
     return sum(owners.values())
 
 
-def _bare(record):
-    """A copy of ``record`` with its fields only (none of the views and arrays cached on it)."""
-    fields_of = record.__dict__
-    return StepRecord.make(**{name: fields_of[name] for name in _FIELDS if name in fields_of})
+def _copy(record):
+    """A new record with ``record``'s attributes: its fields only, for a record fresh from the
+    step or one the ring keeps (nothing is ever cached on those)."""
+    copy = StepRecord.__new__(StepRecord)
+    copy.__dict__.update(record.__dict__)
+    return copy
 
 
-def _record_cost(record):
-    arrays = {id(a): a.nbytes for a in (record.theta, record.grad, record.delta)}
-    arrays.update((id(a), a.nbytes) for a in record.opt_state.values() if isinstance(a, np.ndarray))
-    return sum(arrays.values()) + RECORD_OVERHEAD
-
-
-def _keyframe_cost(record):
-    return (record.theta.nbytes + sum(a.nbytes for a in record.opt_state.values() if isinstance(a, np.ndarray))
-            + KEYFRAME_OVERHEAD)
+def _costs(record):
+    """``(record bytes, keyframe bytes)`` counted against the budgets for a record like
+    ``record`` (the same layout and optimizer state): its arrays, each assumed its own, and
+    the overheads."""
+    state = sum(a.nbytes for a in record.opt_state.values() if isinstance(a, np.ndarray))
+    theta = record.theta.nbytes
+    return 3 * theta + state + RECORD_OVERHEAD, theta + state + KEYFRAME_OVERHEAD
 
 
 def _scalar_shape(columns, scalar_bytes, chunk):
@@ -208,6 +204,7 @@ class History:
         self._since_keyframe = 0.0
         self._steps_since_keyframe = 0
         self._lock = threading.Lock()  # the ring is read from the interface's thread
+        self._costs = {}  # (optimizer, state entries) -> (record bytes, keyframe bytes)
         self.enabled = enabled
 
     # -- recording -------------------------------------------------------------------------
@@ -232,7 +229,7 @@ class History:
         """Keep ``record``'s parameters and optimizer state as a keyframe."""
         t = record.step
         if t not in self._keyframes:
-            cost = _keyframe_cost(record)
+            cost = self._cost(record)[1]
             self._keyframes[t] = (Keyframe(t, record.theta, record.opt_state), cost)
             self._keyframe_total += cost
             bisect.insort(self._keyframe_ts, t)
@@ -253,8 +250,8 @@ class History:
 
     def _remember(self, record):
         """Put ``record`` at the new end of the ring; the oldest go while it is over budget."""
-        cost = _record_cost(record)
-        kept = _bare(record)
+        cost = self._cost(record)[0]
+        kept = _copy(record)  # the step's record is shown, and views get cached on it
         with self._lock:
             ring = self._ring
             old = ring.pop(record.step, None)
@@ -265,11 +262,18 @@ class History:
             while len(ring) > 1 and (self._ring_bytes > self.window_bytes or len(ring) > self._max_window):
                 self._ring_bytes -= ring.pop(next(iter(ring)))[1]
 
+    def _cost(self, record):
+        key = (record.optimizer, len(record.opt_state))
+        costs = self._costs.get(key)
+        if costs is None:
+            costs = self._costs[key] = _costs(record)
+        return costs
+
     # -- reading ---------------------------------------------------------------------------
     def cached(self, t):
         """The record of step ``t`` if the ring keeps it (a fresh copy), else None."""
         kept = self._ring.get(t)
-        return None if kept is None else _bare(kept[0])
+        return None if kept is None else _copy(kept[0])
 
     def keyframe_before(self, t):
         """The latest :class:`Keyframe` at or before step ``t`` (None stands for step 0)."""
