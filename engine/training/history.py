@@ -55,9 +55,13 @@ RECORD_BYTES = 64 << 20
 SCALAR_BYTES = 32 << 20
 """The default budget of the per-step scalars (the exact rows and the min/max blocks)."""
 
-MAX_WINDOW = 1024
+MAX_WINDOW = 512
 """The most records the recent ring keeps, however small they are (the up-close chart shows 200
 steps)."""
+
+MAX_KEYFRAMES = 2048
+"""The most keyframes, however small they are: about 100 s of compute at their first spacing
+(50 ms), then twice as far apart at each thinning."""
 
 class Keyframe(NamedTuple):
     """What a replay starts from: step ``step``'s parameters and optimizer state (references to
@@ -72,7 +76,7 @@ def _arrays(value, depth=0):
     """The NumPy arrays in ``value``: itself, or the values of a mapping (two levels deep)."""
     if isinstance(value, np.ndarray):
         yield value
-    elif depth < 2 and hasattr(value, "values") and not isinstance(value, np.ndarray):
+    elif depth < 2 and hasattr(value, "values"):
         for item in value.values():
             yield from _arrays(item, depth + 1)
 
@@ -161,8 +165,8 @@ class History:
         keyframe_bytes: The keyframes' share (the rest by default).
         keyframe_seconds: Compute time between keyframes (doubles when they are thinned).
         max_interval: Most steps between keyframes (doubles when they are thinned).
-        max_keyframes: Most keyframes (tiny ones would otherwise fit the byte budget by the
-            hundred thousand).
+        max_keyframes: Most keyframes (:data:`MAX_KEYFRAMES`; tiny ones would otherwise fit
+            the byte budget by the hundred thousand).
         max_window: Most records in the ring (:data:`MAX_WINDOW`).
         scalar_bytes: Budget of the per-step scalars (:data:`SCALAR_BYTES`), shared by however
             many columns the network needs.
@@ -178,7 +182,7 @@ class History:
     """
 
     def __init__(self, layout, has_val, record_bytes=RECORD_BYTES, window_bytes=None, keyframe_bytes=None,
-                 keyframe_seconds=0.05, max_interval=1000, max_keyframes=1 << 13, max_window=MAX_WINDOW,
+                 keyframe_seconds=0.05, max_interval=1000, max_keyframes=MAX_KEYFRAMES, max_window=MAX_WINDOW,
                  scalar_bytes=SCALAR_BYTES, scalar_window=None, scalar_blocks=None, scalar_chunk=CHUNK,
                  enabled=True):
         columns = 2 + layout.norm_columns
@@ -292,12 +296,9 @@ class History:
         return tuple(self._keyframe_ts)
 
     def losses(self):
-        """The loss of every step on the current branch (step t at index t - 1), as a new array.
-
-        Exact for every step while the run is within the scalar log's budget; beyond it, the
-        steps before :attr:`ScalarLog.exact_from` are NaN (they are kept as min/max blocks:
-        :meth:`envelope` draws them). As long as the run, so not for every frame.
-        """
+        """The loss of every step on the current branch (step t at index t - 1), as a new array:
+        NaN for the steps before :attr:`ScalarLog.exact_from`, kept as min/max blocks (which
+        :meth:`envelope` draws). As long as the run, so not for every frame."""
         return self.scalars.values(LOSS)
 
     def val_losses(self):
