@@ -190,6 +190,8 @@ class Session:
         new_step = t > self.history.furthest
         # The gradient norms, once per step: the history logs them, the record shows them.
         norms = self.layout.norm_row(grad) if new_step else None
+        if norms is not None:
+            norms.flags.writeable = False
         record = StepRecord.make(step=t, loss=loss, val_loss=val_loss, optimizer=self._opt_kind,
                                  hyper=self._hyper, layout=self.layout, theta=new_theta, grad=grad,
                                  delta=delta, opt_state=new_state, batch=position, norms=norms)
