@@ -213,7 +213,7 @@ def main():
     budget = budget_of(session.history)
     rows.append((f"{scenario.name}: records + keyframes held (MiB)", f"{records:.1f}",
                  f"<= {budget / 2**20:.0f}", records <= budget / 2**20))
-    rows.append((f"{scenario.name}: scalars held (MiB)", f"{scalars:.1f}", "<= 32 (+ ghost)", scalars <= 32))
+    rows.append((f"{scenario.name}: scalars held (MiB)", f"{scalars:.1f}", "<= 24 (+ ghost)", scalars <= 24))
 
     if args.network_steps:
         network_figures(args, rows)

@@ -17,7 +17,7 @@ on), the steps done, and whether the kept records stayed within their budgets: t
 window and keyframes (``gradstep.engine.training.history.History``, 64 MiB together by default; the
 dashboard keeps none of its own). The per-step scalars (loss and gradient norms) are shown apart:
 they grow with the steps until their byte budget (the engine's
-:class:`~gradstep.engine.training.scalar_log.ScalarLog`, 32 MiB by default: exact rows, then min/max
+:class:`~gradstep.engine.training.scalar_log.ScalarLog`, 24 MiB by default: exact rows, then min/max
 blocks), then stay level; so do the keyframes, once there are ``max_keyframes`` of them (8192 by
 default) or they fill their share of the budget. Then the run is paused
 (``r``) and, 3 s later, the resident memory is read again, again after glibc's ``malloc_trim(0)``

@@ -52,10 +52,10 @@ KEYFRAME_OVERHEAD = 640
 RECORD_BYTES = 64 << 20
 """The default budget of whole records: the recent ring and the keyframes together."""
 
-SCALAR_BYTES = 32 << 20
+SCALAR_BYTES = 24 << 20
 """The default budget of the per-step scalars (the exact rows and the min/max blocks)."""
 
-MAX_WINDOW = 512
+MAX_WINDOW = 256
 """The most records the recent ring keeps, however small they are (the up-close chart shows 200
 steps)."""
 
