@@ -62,7 +62,6 @@ class ParamLayout:
         self.index = {name: i for i, name in enumerate(self.names)}
         starts = [i for i, layer in enumerate(self.layers) if i == 0 or self.layers[i - 1] != layer]
         self.layer_offsets = self.offsets[starts]
-        self._each_scalar_own_layer = all(s == () for s in self.shapes) and len(starts) == len(self.names)
         # A step's norm row: each parameter's gradient norm, then each layer of several
         # parameters (a layer of one is its parameter's column).
         sizes = np.diff(self.offsets)
@@ -74,6 +73,7 @@ class ParamLayout:
         self.layer_columns = tuple(next(multi) if several else int(first)
                                    for first, several in zip(self._layer_params, self._multi))
         self.norm_columns = len(self.names) + int(self._multi.sum())
+        self._each_scalar_own_layer = all(s == () for s in self.shapes) and len(starts) == len(self.names)
 
     def __len__(self):
         return len(self.names)
