@@ -17,9 +17,9 @@ not by counts, so it does not grow with the network:
 
 A step with no record kept is reached by replaying deterministically from the nearest keyframe
 before it (the engine is deterministic, so the replayed record is bit for bit the original).
-Records are immutable, so keeping one is keeping references to its arrays; the ring keeps a
-copy of each record as the step made it (its fields only) and hands out fresh copies, so the
-views and derived arrays a reader caches on a record never land in the budget unseen.
+Records are immutable, so keeping one is keeping references to its arrays; the ring keeps each
+record's fields as the step made them and hands out fresh records, so the views and derived
+arrays a reader caches on a record never land in the budget unseen.
 Time travel and export never read the scalars: they replay, so they stay exact however the
 scalars were summarised.
 """
@@ -27,7 +27,6 @@ scalars were summarised.
 from __future__ import annotations
 
 import bisect
-import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -82,25 +81,17 @@ def _arrays(value, depth=0):
 
 
 def held_bytes(objects):
-    """Bytes of the distinct arrays ``objects`` hold (records, keyframes), each array's memory
-    counted once however many records or views share it (a view counts as its base)."""
+    """Bytes of the distinct arrays ``objects`` hold (records, their fields as dicts, keyframes),
+    each array's memory counted once however many share it (a view counts as its base)."""
     owners = {}
     for obj in objects:
-        values = obj.__dict__.values() if hasattr(obj, "__dict__") else obj
+        values = obj.values() if isinstance(obj, dict) else obj.__dict__.values() if hasattr(obj, "__dict__") else obj
         for value in values:
             for array in _arrays(value):
                 while isinstance(array.base, np.ndarray):
                     array = array.base
                 owners[id(array)] = array.nbytes
     return sum(owners.values())
-
-
-def _copy(record):
-    """A new record with ``record``'s attributes: its fields only, for a record fresh from the
-    step or one the ring keeps (nothing is ever cached on those)."""
-    copy = StepRecord.__new__(StepRecord)
-    copy.__dict__.update(record.__dict__)
-    return copy
 
 
 def _costs(record):
@@ -207,8 +198,7 @@ class History:
         self._keyframe_ts = [0]  # step 0 is the session's initial parameters, always there
         self._since_keyframe = 0.0
         self._steps_since_keyframe = 0
-        self._lock = threading.Lock()  # the ring is read from the interface's thread
-        self._costs = {}  # (optimizer, state entries) -> (record bytes, keyframe bytes)
+        self._cost_for = self._costs = None  # the hyperparameters the costs were worked out for
         self.enabled = enabled
 
     # -- recording -------------------------------------------------------------------------
@@ -253,31 +243,35 @@ class History:
         self._keyframe_seconds *= 2
 
     def _remember(self, record):
-        """Put ``record`` at the new end of the ring; the oldest go while it is over budget."""
-        cost = self._cost(record)[0]
-        kept = _copy(record)  # the step's record is shown, and views get cached on it
-        with self._lock:
-            ring = self._ring
-            old = ring.pop(record.step, None)
-            if old is not None:
-                self._ring_bytes -= old[1]
-            ring[record.step] = (kept, cost)
-            self._ring_bytes += cost
+        """Put ``record`` at the new end of the ring; the oldest go while it is over budget.
+
+        The ring keeps the record's fields as the step made them (a dict: views get cached on
+        the step's record when it is shown). Another thread may read the ring meanwhile: each
+        operation on the dict is atomic, and a reader that misses a record replays it.
+        """
+        if record.hyper is not self._cost_for:
+            self._cost(record)
+        cost, ring, step = self._costs[0], self._ring, record.step
+        if step in ring:
+            self._ring_bytes -= ring.pop(step)[1]
+        ring[step] = (dict(record.__dict__), cost)
+        self._ring_bytes += cost
+        if self._ring_bytes > self.window_bytes or len(ring) > self._max_window:
             while len(ring) > 1 and (self._ring_bytes > self.window_bytes or len(ring) > self._max_window):
                 self._ring_bytes -= ring.pop(next(iter(ring)))[1]
 
     def _cost(self, record):
-        key = (record.optimizer, len(record.opt_state))
-        costs = self._costs.get(key)
-        if costs is None:
-            costs = self._costs[key] = _costs(record)
-        return costs
+        """``(record bytes, keyframe bytes)`` for ``record``, worked out again only when the
+        hyperparameters (and so perhaps the optimizer's state) change."""
+        if record.hyper is not self._cost_for:
+            self._cost_for, self._costs = record.hyper, _costs(record)
+        return self._costs
 
     # -- reading ---------------------------------------------------------------------------
     def cached(self, t):
         """The record of step ``t`` if the ring keeps it (a fresh copy), else None."""
         kept = self._ring.get(t)
-        return None if kept is None else _copy(kept[0])
+        return None if kept is None else StepRecord.make(**kept[0])
 
     def keyframe_before(self, t):
         """The latest :class:`Keyframe` at or before step ``t`` (None stands for step 0)."""
@@ -287,7 +281,10 @@ class History:
 
     def theta_at(self, t):
         """The parameters after step ``t`` if a kept record or keyframe has them, else None."""
-        kept = self._ring.get(t) or self._keyframes.get(t)
+        kept = self._ring.get(t)
+        if kept is not None:
+            return kept[0]["theta"]
+        kept = self._keyframes.get(t)
         return None if kept is None else kept[0].theta
 
     @property
@@ -368,9 +365,8 @@ class History:
     def truncate(self, t):
         self.scalars.truncate(t)
         self.furthest = min(self.furthest, t)
-        with self._lock:
-            for s in [s for s in self._ring if s > t]:
-                self._ring_bytes -= self._ring.pop(s)[1]
+        for s in [s for s in self._ring if s > t]:
+            self._ring_bytes -= self._ring.pop(s)[1]
         for s in [s for s in self._keyframes if s > t]:
             self._keyframe_total -= self._keyframes.pop(s)[1]
         self._keyframe_ts = [s for s in self._keyframe_ts if s <= t]
@@ -382,8 +378,7 @@ class History:
     def record_nbytes(self):
         """Bytes of the arrays the kept records and keyframes hold, each counted once, plus
         their fixed overheads: what :attr:`window_bytes` and :attr:`keyframe_bytes` bound."""
-        with self._lock:
-            records = [kept for kept, _cost in self._ring.values()]
+        records = [kept for kept, _cost in list(self._ring.values())]
         keyframes = [(kf.theta, kf.opt_state) for kf, _cost in list(self._keyframes.values())]
         return (held_bytes(records + keyframes) + RECORD_OVERHEAD * len(records)
                 + KEYFRAME_OVERHEAD * len(keyframes))
