@@ -86,7 +86,7 @@ class Presenter:
         if charts:
             self.loss()
         self.timeline()
-        self.layers(record)
+        self.layers(record, sparklines=charts)
         self.matrices(record)
         self.up_close(record, chart=charts)
         if self.screen.mode != "diverged":
@@ -128,7 +128,9 @@ class Presenter:
         timeline.branch = None if span is None else span[0]
         timeline.ghost_end = None if span is None else span[1]
 
-    def layers(self, record) -> None:
+    def layers(self, record, sparklines: bool = True) -> None:
+        """The layer list: each parameter's gradient norm now, and (with ``sparklines``; while
+        running, as often as the charts) its sparkline from the engine's scalar log."""
         screen = self.screen
         layers = screen.query_one(LayerList)
         layout = screen.session.layout
@@ -136,7 +138,8 @@ class Presenter:
         if layers.grids is not screen.grids:
             layers.grids = screen.grids
             layers.shapes = dict(zip(layout.names, layout.shapes))
-        layers.norms = screen.history.grad_norms(n)
+        if sparklines:
+            layers.norms = screen.history.grad_norms(n)
         layers.param_norms = {} if record is None else dict(record.grad_norms)
         layers.layer_norms = {} if record is None else dict(record.layer_grad_norms)
         layers.selected = screen.layer_index
