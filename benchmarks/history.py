@@ -189,12 +189,12 @@ def main():
             kept = ("every step exact" if not log.exact_from else
                     f"exact from step {log.exact_from + 1:,}, before in blocks of {log.stride} steps")
             print(f"  {done:>11,} steps: RSS {rss_mb():6.1f} MiB; scalars {scalars:6.1f} MiB ({kept}); "
-                  f"records {records:5.1f} MiB ({len(session.history._keyframe_ts)} keyframes)")
+                  f"records {records:5.1f} MiB ({len(keyframe_steps(session.history))} keyframes)")
     elapsed = time.perf_counter() - started
     print(f"{args.steps:,} steps of {scenario.name} in {elapsed:.1f} s ({args.steps / elapsed:,.0f} steps/s)")
     print(f"peak resident memory: {peak_rss_mb():.0f} MB (before the run: {rss_before:.0f} MB); "
           f"history holds ~{session.history.nbytes / 2**20:.1f} MB; "
-          f"{len(session.history._keyframe_ts)} keyframes")
+          f"{len(keyframe_steps(session.history))} keyframes")
 
     # What a frame of the loss chart costs now: its points for 110 columns, linear and log.
     for low in (None, 1e-150):

@@ -4,7 +4,7 @@ The repository keeps `engine/`, `tui/` and `scenarios/` at its top; pyproject.to
 `gradstep.engine`, `gradstep.tui` and `gradstep.scenarios`. This builds the wheel the way
 `pip install .` does (in an isolated build environment, from a copy of the files a source
 distribution holds) and reads its file list: nothing but `gradstep/` and the dist-info at the top,
-and every module, scenario, style sheet and catalog of the repository inside it.
+and every module, scenario, style sheet, page template and catalog of the repository inside it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"engine": "gradstep/engine", "tui": "gradstep/tui", "scenarios": "gradstep/scenarios"}
-SHIPPED = ("*.py", "*.toml", "*.csv", "*.tcss", "*.mo")
+SHIPPED = ("*.py", "*.toml", "*.csv", "*.tcss", "*.mo", "*.html")
 
 
 def repository_files() -> set[str]:

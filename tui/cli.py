@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
+from gradstep.tui.commands.termination import say as _say
 from gradstep.tui.i18n import LANGUAGES, N_, _, choose_language, install, language
 
 EXIT_OK, EXIT_MISMATCH, EXIT_INVALID, EXIT_DIVERGED = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141  # 128 + SIGINT, SIGPIPE (a shell's numbers)
 COMMANDS = ("open", "list", "run", "check", "serve")
 
 DESCRIPTION = N_("""\
@@ -28,8 +32,12 @@ gradstep: watch a neural network learn, one step at a time.
   gradstep serve [SCENARIO]     serve the dashboard as a web page (textual-serve)
 
 Run 'gradstep COMMAND --help' for a command's options.
-Every command takes --lang pt|en (default: from LANG).
-Exit status: 0 success, 1 gradient mismatch (check), 2 invalid input, 3 diverged (run).""")
+Every command takes --lang pt|en (default: from LANG); the dashboard, run and check take
+--memory-limit SIZE (default 1GiB of arrays).
+Exit status: 0 success, 1 gradient mismatch (check), 2 invalid input, too little memory or a
+file that cannot be written (a one-line message says which), 3 diverged (run), 129, 130, 143
+stopped by SIGHUP (terminal closed), SIGINT (Ctrl+C), SIGTERM, 141 the output was closed early
+(gradstep list | head -3).""")
 
 
 def build_parser():
@@ -40,9 +48,14 @@ def build_parser():
                                  "(default: from LANG)"))
     parser = argparse.ArgumentParser(prog="gradstep", description=_(DESCRIPTION), parents=[language],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    memory = argparse.ArgumentParser(add_help=False)
+    memory.add_argument("--memory-limit", metavar=_("SIZE"),
+                        help=_("the most memory the arrays of a scenario may take, such as 512MiB, "
+                               "2GiB or 800MB (default 1GiB); a scenario that needs more is "
+                               "refused with a message saying what to shrink"))
     sub = parser.add_subparsers(dest="command", metavar=_("COMMAND"))
 
-    p_open = sub.add_parser("open", parents=[language], help=_("open the dashboard (the default command)"),
+    p_open = sub.add_parser("open", parents=[language, memory], help=_("open the dashboard (the default command)"),
                             description=_("Open the dashboard on a scenario."))
     p_open.add_argument("scenario", nargs="?", metavar=_("SCENARIO"),
                         help=_("scenario file or bundled name (default: the bundled default)"))
@@ -52,21 +65,23 @@ def build_parser():
                                  "description."))
 
     p_run = sub.add_parser(
-        "run", parents=[language], help=_("train without a screen"),
+        "run", parents=[language, memory], help=_("train without a screen"),
         description=_("Train a scenario without a screen and write one record per step. "
                       "A run whose loss becomes NaN or infinite stops at that step, says why on "
                       "stderr and exits 3; the records before it are kept."))
     p_run.add_argument("scenario", metavar=_("SCENARIO"), help=_("scenario file or bundled name"))
     p_run.add_argument("--steps", type=_count, metavar="N",
                        help=_("number of steps (default: the scenario's training.steps)"))
-    p_run.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
-                       help=_("jsonl (default): one JSON object per line; csv: a header row, then "
-                              "one row per step"))
+    p_run.add_argument("--format", choices=("jsonl", "csv"),
+                       help=_("jsonl: one JSON object per line; csv: a header row, then one row "
+                              "per step (default: from the name given to --out, .csv or .jsonl; "
+                              "jsonl otherwise)"))
     p_run.add_argument("--full", action="store_true",
                        help=_("include params, grads, update and optimizer state of every parameter"))
     p_run.add_argument("--out", metavar=_("FILE"), type=Path,
                        help=_("write the records to FILE (atomically: a temporary file renamed at "
-                              "the end)"))
+                              "the end, removed if the run is stopped; a device or a pipe such "
+                              "as /dev/null is written in place)"))
     p_run.add_argument("--quiet", action="store_true",
                        help=_("no records on stdout, no progress bar; only a summary line on stderr"))
     p_run.add_argument("--plot", metavar="FILE.png", type=Path,
@@ -76,7 +91,7 @@ def build_parser():
                               "pip install 'gradstep[plot]'"))
 
     p_check = sub.add_parser(
-        "check", parents=[language], help=_("check gradients against finite differences"),
+        "check", parents=[language, memory], help=_("check gradients against finite differences"),
         description=_("Validate each scenario, then compare every parameter's gradient at the "
                       "initial point with central finite differences (in float64). Exit 0 when "
                       "the worst relative error is at most 1e-6, 1 on a mismatch, 2 on invalid "
@@ -88,22 +103,17 @@ def build_parser():
                          help=_("check at most N entries per scenario, a seeded sample beyond that "
                                 "(default 2000)"))
 
-    from gradstep.tui.commands.serve import DEFAULT_HOST, DEFAULT_PORT, parse_port
+    from gradstep.tui.commands.serve import add_arguments
 
     p_serve = sub.add_parser(
         "serve", parents=[language], help=_("serve the dashboard as a web page"),
         description=_("Serve the dashboard as a web page with textual-serve: every browser tab that "
                       "opens the address gets its own dashboard on the scenario. Listens on "
                       "127.0.0.1 (this computer only) unless --host asks for another address. "
-                      "Ctrl+C stops it."))
-    p_serve.add_argument("scenario", nargs="?", metavar=_("SCENARIO"),
-                         help=_("scenario file or bundled name (default: the bundled default)"))
-    p_serve.add_argument("--host", default=DEFAULT_HOST,
-                         help=_("address to listen on (default {host}); any other than a loopback "
-                                "address lets other computers drive the dashboard")
-                         .format(host=DEFAULT_HOST))
-    p_serve.add_argument("--port", type=parse_port, default=DEFAULT_PORT, metavar="PORT",
-                         help=_("TCP port to listen on (default {port})").format(port=DEFAULT_PORT))
+                      "Every page needs the token printed in the link; the dashboards open only "
+                      "the bundled scenarios and one folder, and send exports and pictures to the "
+                      "browser as downloads. See docs/classroom.md. Ctrl+C stops it."))
+    add_arguments(p_serve)
     return parser
 
 
@@ -146,34 +156,95 @@ def main(argv=None):
     # is not --lang or its value.
     head = 2 if argv[:1] == ["--lang"] else 1 if argv[:1] and argv[0].startswith("--lang=") else 0
     rest = argv[head:]
-    if not rest or (rest[0] not in COMMANDS and not rest[0].startswith("-")):
+    if not rest or (rest[0] not in COMMANDS and not rest[0].startswith("-")) \
+            or rest[0].split("=", 1)[0] == "--memory-limit":
         argv.insert(head, "open")
     args = build_parser().parse_args(argv)
-    from gradstep.engine.errors import ScenarioError
-    from gradstep.engine.training.trace import ExportError
+    from gradstep.engine import memory
 
+    asked = getattr(args, "memory_limit", None)  # list has no such option
     try:
-        if args.command == "list":
-            return cmd_list()
-        if args.command == "run":
-            from gradstep.tui.commands.run import run_scenario
-
-            return run_scenario(args)
-        if args.command == "check":
-            from gradstep.tui.commands.check import check_scenarios
-
-            return check_scenarios(args.scenarios, args.max_entries)
-        if args.command == "serve":
-            from gradstep.tui.commands.serve import serve_dashboard
-
-            return serve_dashboard(args.scenario, args.host, args.port)
-        return cmd_open(args.scenario)
-    except (ScenarioError, ExportError) as exc:
-        print(f"gradstep: {exc}", file=sys.stderr)
+        limit = None if asked is None else memory.parse_size(asked)
+    except ValueError as exc:  # before anything is loaded, in one line
+        _say("gradstep: --memory-limit: " + str(exc))
         return EXIT_INVALID
+    previous = memory.set_limit(limit) if limit is not None else None
+    try:
+        return _run_command(args)
+    finally:
+        if previous is not None:
+            memory.set_limit(previous)
+
+
+def _run_command(args):
+    """Run the parsed command; every way it can fail ends here in one line and an exit status
+    (see DESCRIPTION), never a traceback."""
+    from gradstep.engine.errors import ScenarioError
+    from gradstep.engine.training.atomic_file import ExportError, abandon_unfinished
+    from gradstep.tui.commands.termination import Stopped, exit_status, quiet_stdout, stopping_on_signals
+
+    # The headless commands unwind on SIGTERM and SIGHUP; the dashboard closes as on Ctrl+C
+    # (cmd_open); the server answers them its own way.
+    stopping = stopping_on_signals() if args.command in ("list", "run", "check") else nullcontext()
+    try:
+        with stopping:
+            status = _dispatch(args)
+            sys.stdout.flush()  # a reader that went away is found here, not at the exit
+            return status
+    except (ScenarioError, ExportError) as exc:
+        _say(f"gradstep: {exc}")
+        return EXIT_INVALID
+    except MemoryError as exc:
+        _say("gradstep: " + _out_of_memory(exc, args))
+        return EXIT_INVALID
+    except BrokenPipeError:  # stdout closed early: `gradstep list | head -3`
+        quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
-        print("gradstep: " + _("interrupted"), file=sys.stderr)
-        return 130
+        abandon_unfinished()
+        _say("gradstep: " + _("interrupted"))
+        return EXIT_INTERRUPTED
+    except Stopped as exc:
+        abandon_unfinished()
+        _say("gradstep: " + _("stopped by {signal}").format(signal=signal.Signals(exc.signum).name))
+        return exit_status(exc.signum)
+
+
+def _dispatch(args):
+    if args.command == "list":
+        return cmd_list()
+    if args.command == "run":
+        from gradstep.tui.commands.run import run_scenario
+
+        return run_scenario(args)
+    if args.command == "check":
+        from gradstep.tui.commands.check import check_scenarios
+
+        return check_scenarios(args.scenarios, args.max_entries)
+    if args.command == "serve":
+        from gradstep.tui.commands.serve import serve_dashboard
+
+        return serve_dashboard(args)
+    return cmd_open(args.scenario)
+
+
+def _out_of_memory(exc, args):
+    """The last resort for a MemoryError the budget did not foresee, in the budget's words:
+    what was asked for (NumPy says the shape it could not allocate) and the budget in force."""
+    from gradstep.engine import memory
+
+    shape, dtype = getattr(exc, "shape", None), getattr(exc, "dtype", None)
+    limit = memory.human(memory.limit())
+    if shape is not None and dtype is not None:
+        what = _("an array of {shape} numbers").format(shape=" x ".join(map(str, shape)) or "1")
+        text = _("this needs about {size} of memory for {what}, more than this computer could "
+                 "give (limit {limit})").format(
+            size=memory.human(memory.array_bytes(shape, dtype.itemsize)), what=what, limit=limit)
+    else:
+        text = _("this needs more memory than this computer could give (limit {limit})").format(
+            limit=limit)
+    names = getattr(args, "scenarios", None) or [getattr(args, "scenario", None)]
+    return f"{names[0]}: {text}" if len(names) == 1 and names[0] else text
 
 
 def cmd_list():
@@ -192,8 +263,17 @@ def cmd_open(name_or_path):
     path = resolve_scenario(name_or_path or DEFAULT_SCENARIO)
     load_scenario(path)  # a broken file is reported here, before any screen starts
     from gradstep.tui.app import run_dashboard
+    from gradstep.tui.commands.termination import Stopped, stopping_like_ctrl_c
 
-    return run_dashboard(path)
+    with stopping_like_ctrl_c() as caught:
+        try:
+            status = run_dashboard(path)
+        except KeyboardInterrupt:
+            if not caught:
+                raise
+    if caught:  # the app has closed and given the terminal back; say which signal it was
+        raise KeyboardInterrupt if caught[0] == signal.SIGINT else Stopped(caught[0])
+    return status
 
 
 if __name__ == "__main__":

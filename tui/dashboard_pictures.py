@@ -121,7 +121,11 @@ def _draw(app, svg, loss, surface, stem) -> None:
 
 
 def _report(app, written, problem, severity) -> None:
-    if written:
+    from gradstep.tui.classroom import served
+
+    if written and served.active():  # a classroom's dashboard: downloads, no folder of the server
+        app.notify("\n".join(p.name for p in written), title=_("pictures sent to your browser"), timeout=6)
+    elif written:
         folder = written[0].parent
         app.notify("\n".join([_("in {folder}:").format(folder=folder), *(p.name for p in written)]),
                    title=_("pictures saved"), timeout=6)

@@ -197,6 +197,8 @@ def write_png(figure, path) -> None:
     Raises:
         gradstep.engine.training.trace.ExportError: The folder is missing or read-only, the disk is full, ...
     """
+    if _served_deliver(path, lambda buffer: figure.savefig(buffer, format="png", dpi=DPI)):
+        return
     with AtomicFile(path) as out:
         out.stream.flush()
         figure.savefig(out.stream.buffer, format="png", dpi=DPI)
@@ -204,8 +206,25 @@ def write_png(figure, path) -> None:
 
 def write_text(text: str, path) -> None:
     """Write ``text`` (an SVG) to ``path`` atomically; raises as :func:`write_png`."""
+    if _served_deliver(path, lambda buffer: buffer.write(text.encode("utf-8"))):
+        return
     with AtomicFile(path) as out:
         out.stream.write(text)
+
+
+def _served_deliver(path, fill) -> bool:
+    """In a dashboard served to a classroom, deliver the file to the browser instead (``fill``
+    writes its bytes into a buffer) and return True: nothing is written on the server's disk."""
+    from gradstep.tui.classroom import served
+
+    if not served.active():
+        return False
+    import io
+
+    buffer = io.BytesIO()
+    fill(buffer)
+    served.deliver(Path(path).name, buffer.getvalue())
+    return True
 
 
 def free_stem(folder, stem: str) -> Path:

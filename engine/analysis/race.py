@@ -11,9 +11,14 @@ others go on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
+from gradstep.engine import memory
+from gradstep.engine.errors import locate_key
+from gradstep.engine.i18n import _
+from gradstep.engine.scenario import session_bytes
 from gradstep.engine.training.session import Diverged, Session
 from gradstep.engine.analysis.surface import entry_label
 
@@ -99,6 +104,7 @@ class Race:
         if not specs:
             raise ValueError("a race needs at least one optimizer")
         self.scenario = scenario
+        _check_budget(scenario, len(specs))
         self.runners = tuple(Runner(label, Session(replace(scenario, optimizer=spec, compare=()), history_options))
                              for label, spec in zip(_labels(specs), specs))
         self.t = 0
@@ -166,6 +172,26 @@ class Race:
     def _traced_values(self, theta):
         values = [float(theta[i]) for i in self._flats]
         return tuple(values + [float("nan")] * (2 - len(values)))
+
+
+def _check_budget(scenario, count):
+    """Every runner is a session of its own, with its own working arrays: refuse a race whose
+    copies would not fit the memory budget, before making any of them."""
+    each = session_bytes(scenario)
+    what = (_("{count} copies of the training, one per optimizer in the race (each about "
+              "{each}): race fewer optimizers, or use fewer data rows or a smaller model")
+            .format(count=count, each=memory.human(each)))
+    try:
+        memory.check(count * each, what, key="compare")
+    except memory.MemoryBudgetError as exc:
+        line = None
+        if scenario.path is not None:
+            try:
+                line = locate_key(Path(scenario.path).read_text(encoding="utf-8-sig"),
+                                  ("compare", 0))
+            except (OSError, ValueError):
+                pass
+        raise exc.located(file=scenario.path, line=line) from None
 
 
 def _entry(layout, flat):

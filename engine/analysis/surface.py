@@ -8,8 +8,11 @@ engine's own graph.
 
 Objectives whose parameters are all scalars are evaluated in one pass: each parameter node
 holds the whole grid, so the graph's elementwise operations compute every point at once.
-Everything else (array parameters, data, networks, reductions such as ``sum``) is evaluated point
-by point with :meth:`~gradstep.engine.training.session.Session.loss_at`.
+A network's slice is evaluated in batches: every point of the grid through one vectorised forward
+pass over the data (:meth:`~gradstep.engine.training.session.Session.losses_along`, in chunks
+checked against the memory budget), equal to the point-by-point loss to about 1e-15. Everything
+else (array parameters of an expression, reductions such as ``sum``) is evaluated point by point
+with :meth:`~gradstep.engine.training.session.Session.loss_at`.
 
 ``Z[i, j]`` is the loss at ``(xs[j], ys[i])``: rows follow y, columns follow x, as in
 ``numpy.meshgrid``.
@@ -134,6 +137,8 @@ def loss_grid(session, xs, ys, x=None, y=None, theta=None):
     with np.errstate(all="ignore"):
         Z = _at_once(session, theta, fx, fy, X, Y)
         if Z is None:
+            Z = _in_batches(session, theta, fx, fy, X, Y)
+        if Z is None:
             Z = _point_by_point(session, theta, fx, fy, X, Y)
         Z = np.where(np.isfinite(Z), Z, np.nan)
     Z.flags.writeable = False
@@ -154,6 +159,13 @@ def _at_once(session, theta, fx, fy, X, Y):
     if any(node._op and node._op not in ELEMENTWISE for node in loss.topological_order()):
         return None
     return np.asarray(loss.data, dtype=np.float64)
+
+
+def _in_batches(session, theta, fx, fy, X, Y):
+    """Every point through the session's batched path (a network's forward pass for many
+    points at once, in chunks the memory budget allows); None when it has none."""
+    losses = session.losses_along(theta, [(fx, X.ravel()), (fy, Y.ravel())])
+    return None if losses is None else losses.reshape(X.shape)
 
 
 def _point_by_point(session, theta, fx, fy, X, Y):

@@ -12,10 +12,28 @@ import numpy as np
 
 from gradstep.engine import autodiff as ad
 
-__all__ = ["INITS", "network_parameters", "network_forward", "parameter_names"]
+__all__ = ["INITS", "network_parameters", "network_forward", "parameter_names", "activation_bytes",
+           "ACTIVATION_COPIES"]
 
 INITS = ("xavier_uniform", "he_normal", "normal", "zeros")
 """Weight initialisations a scenario may ask for; biases always start at zero."""
+
+
+ACTIVATION_COPIES = {"identity": 2, "linear": 2, "tanh": 4, "relu": 4, "sigmoid": 5,
+                     "leaky_relu": 5, "elu": 6, "softplus": 6}
+"""Arrays of (rows, units) a layer keeps through one step and the views' graph, by activation:
+the pre-activation z and its gradient, then the activation's output and gradient and whatever
+its backward pass keeps (a mask, exp(z)). Measured with tracemalloc (benchmarks/loader_memory.py);
+the network's input counts 2 and the loss 4 arrays of the last layer's width."""
+
+
+def activation_bytes(spec, rows, itemsize=8):
+    """Bytes of the activations and their gradients of ``rows`` rows through the network, with
+    :data:`ACTIVATION_COPIES` arrays of (rows, units) per layer (Python integers: no overflow
+    however large)."""
+    columns = 2 * spec.inputs + 4 * spec.layers[-1].units
+    columns += sum(ACTIVATION_COPIES[layer.activation] * layer.units for layer in spec.layers)
+    return int(rows) * columns * int(itemsize)
 
 
 def parameter_names(spec):

@@ -129,27 +129,46 @@ class ScalarProgram:
         for position, fixed in self._sources:
             regs.append(values[position] if position is not None else fixed)
         locals_ = []
+        keep = locals_.append
+        push = regs.append
+        # The operations the tutorial's objectives are made of come first, written out.
         for code, fn, a, b in self._program:
-            if code == 0:
+            if code == _ADD:
+                push(regs[a] + regs[b])
+                keep(_ONE_ONE)
+            elif code == _SQUARE:
+                x = regs[a]
+                push(x * x)
+                keep(2.0 * x)
+            elif code == _MUL:
+                x, y = regs[a], regs[b]
+                push(x * y)
+                keep((y, x))
+            elif code == _SUB:
+                push(regs[a] - regs[b])
+                keep(_ONE_MINUS_ONE)
+            elif code == 0:
                 x = regs[a]
                 forward, local = _UNARY[fn]
                 v = forward(x)
-                locals_.append(local(x, v))
+                push(v)
+                keep(local(x, v))
             elif code == 1:
                 x, y = regs[a], regs[b]
                 if fn is ad.div:
-                    v = x / y
-                    locals_.append((x, y))
+                    push(x / y)
+                    keep((x, y))
                 else:
                     v, dx, dy = _binary(fn, x, y)
-                    locals_.append((dx, dy))
+                    push(v)
+                    keep((dx, dy))
             else:
                 x, k = regs[a], b
-                v = x * x if k == 2.0 else x ** k
+                v = x ** k
                 if isinstance(v, complex):
                     raise ValueError("negative base to a fractional power")
-                locals_.append(0.0 if k == 0.0 else 2.0 * x if k == 2.0 else k * x ** (k - 1.0))
-            regs.append(v)
+                push(v)
+                keep(0.0 if k == 0.0 else k * x ** (k - 1.0))
         adj = [0.0] * len(regs)
         adj[self._result] = 1.0
         base, program = self._base, self._program
@@ -157,17 +176,35 @@ class ScalarProgram:
             g = adj[base + i]
             code, fn, a, b = program[i]
             local = locals_[i]
-            if code == 1:
-                if fn is ad.div:  # as the graph does it: g / y and -g x / y^2
-                    x, y = local
-                    adj[a] += g / y
-                    adj[b] += -g * x / (y * y)
-                else:
-                    adj[a] += g * local[0]
-                    adj[b] += g * local[1]
-            else:
+            if code == 0 or code == _SQUARE or code == 2:
                 adj[a] += g * local
+            elif fn is ad.div:  # as the graph does it: g / y and -g x / y^2
+                x, y = local
+                adj[a] += g / y
+                adj[b] += -g * x / (y * y)
+            else:
+                adj[a] += g * local[0]
+                adj[b] += g * local[1]
         return regs[self._result], [0.0 if slot is None else adj[slot] for slot in self._param_slots]
+
+
+# Codes of the operations written out in ScalarProgram.value_and_grad (the parsed expression's
+# own codes are 0 unary, 1 binary, 2 power by a constant).
+_ADD, _SUB, _MUL, _SQUARE = 3, 4, 5, 6
+_ONE_ONE, _ONE_MINUS_ONE = (1.0, 1.0), (1.0, -1.0)
+
+
+def _specialised(code, fn, a, b):
+    """The op with a code of its own when it is one of those written out."""
+    if code == 1 and fn is ad.add:
+        return _ADD, fn, a, b
+    if code == 1 and fn is ad.sub:
+        return _SUB, fn, a, b
+    if code == 1 and fn is ad.mul:
+        return _MUL, fn, a, b
+    if code == 2 and b == 2.0:
+        return _SQUARE, fn, a, b
+    return code, fn, a, b
 
 
 def scalar_program(expression, params, constants, dtype=np.float64):
@@ -190,7 +227,7 @@ def scalar_program(expression, params, constants, dtype=np.float64):
     for code, fn, a, b in expression._program:
         if (code == 0 and fn not in unary) or (code == 1 and fn not in binary):
             return None
-        program.append((code, fn, a, b))
+        program.append(_specialised(code, fn, a, b))
     names = list(expression._names)
     for name in names:
         if name not in params and (name not in constants or np.ndim(constants[name]) != 0):

@@ -1,4 +1,4 @@
-"""Data sets for scenarios: inline arrays, CSV files and seeded generators.
+"""Data sets for scenarios: inline arrays and seeded generators (CSV files: :mod:`~gradstep.engine.scenario.csv_reader`).
 
 Everything here returns plain NumPy arrays and raises :class:`~gradstep.engine.errors.ScenarioError`
 for bad input; the scenario loader adds the file, line and key of the scenario that asked for
@@ -20,10 +20,7 @@ holds integer class labels):
 
 from __future__ import annotations
 
-import csv
 import math
-import re
-from pathlib import Path
 
 import numpy as np
 
@@ -32,7 +29,7 @@ from gradstep.engine.i18n import _
 
 __all__ = [
     "GENERATORS", "REGRESSION", "CLASSIFICATION", "DEFAULT_NOISE", "MAX_ROWS", "MAX_ELEMENTS",
-    "generate", "read_csv", "split_validation", "numeric_array", "check_finite",
+    "generate", "split_validation", "numeric_array", "check_finite",
 ]
 
 MAX_ROWS = 1_000_000
@@ -225,108 +222,6 @@ def generate(kind: str, n: int, *, noise: float | None = None, seed: int = 0,
         x = x + noise * rng.standard_normal(x.shape)
     order = rng.permutation(n)  # mixed classes, so that minibatches see both
     return x[order], y[order]
-
-
-# -- CSV ----------------------------------------------------------------------------------------
-_CSV_NUMBER = r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*"
-
-
-def read_csv(path: Path, *, inputs=None, targets=None, shown=None):
-    """Read a CSV file with a header row into ``(x, y, input_columns, target_columns)``.
-
-    Args:
-        path: The file.
-        inputs: Column names of the inputs; by default every column not in ``targets``.
-        targets: Column names of the targets; by default the last column.
-        shown: How to name the file in messages (default: ``path``).
-
-    Returns:
-        float64 ``x`` of shape (n, k), float64 ``y`` of shape (n,) for one target column or
-        (n, m) for several, and the column names used.
-
-    Raises:
-        ScenarioError: With the file and line: unreadable file, missing or duplicate header
-            names, unknown columns, a row of the wrong length, a field that is not a finite
-            number, no rows, or more than :data:`MAX_ROWS` rows.
-    """
-    shown = str(path) if shown is None else shown
-    try:
-        handle = open(path, newline="", encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(_("cannot read the CSV file ({reason})")
-                            .format(reason=exc.strerror or exc), file=shown) from None
-    with handle:
-        reader = csv.reader(handle, strict=True)
-        try:
-            return _read_rows(reader, inputs, targets, shown)
-        except csv.Error as exc:
-            raise ScenarioError(_("not a valid CSV file ({reason})").format(reason=exc), file=shown,
-                                line=reader.line_num) from None
-        except UnicodeDecodeError:
-            raise ScenarioError(_("not UTF-8 text"), file=shown, line=reader.line_num + 1) from None
-
-
-def _read_rows(reader, inputs, targets, shown):
-    header = next(reader, None)
-    if header is None:
-        raise ScenarioError(_("the CSV file is empty (expected a header row of column names)"),
-                            file=shown, line=1)
-    header = [h.strip() for h in header]
-    for i, name in enumerate(header):
-        if not name:
-            raise ScenarioError(_("column {number} of the header has no name").format(number=i + 1),
-                                file=shown, line=1)
-        if name in header[:i]:
-            raise ScenarioError(_("the header names column `{name}` twice").format(name=name),
-                                file=shown, line=1)
-    targets = [header[-1]] if targets is None else list(targets)
-    if inputs is None:
-        inputs = [h for h in header if h not in targets]
-    inputs = list(inputs)
-    for name in (*inputs, *targets):
-        if name not in header:
-            raise ScenarioError(_("no column named `{name}` (the header has: {columns})")
-                                .format(name=name, columns=", ".join(header)), file=shown, line=1)
-    if not inputs:
-        raise ScenarioError(_("no input columns (every column is a target)"), file=shown, line=1)
-    overlap = set(inputs) & set(targets)
-    if overlap:
-        raise ScenarioError(_("column `{name}` is both an input and a target")
-                            .format(name=sorted(overlap)[0]), file=shown, line=1)
-    width = len(header)
-    used = [header.index(name) for name in (*inputs, *targets)]
-    rows = []
-    for fields in reader:
-        if not fields or all(not f.strip() for f in fields):
-            continue
-        line = reader.line_num
-        if len(fields) != width:
-            raise ScenarioError(_("this row has {count} fields, the header has {width}")
-                                .format(count=len(fields), width=width), file=shown, line=line)
-        if len(rows) >= MAX_ROWS:
-            raise ScenarioError(_("more than {limit} rows (the limit)")
-                                .format(limit=f"{MAX_ROWS:,}"), file=shown, line=line)
-        row = []
-        for j in used:
-            text = fields[j]
-            if not re.fullmatch(_CSV_NUMBER, text):
-                raise ScenarioError(_("column `{name}`: {text} is not a finite number")
-                                    .format(name=header[j], text=repr(text.strip()[:40])),
-                                    file=shown, line=line)
-            row.append(float(text))
-        rows.append(row)
-    if not rows:
-        raise ScenarioError(_("the CSV file has a header but no rows"), file=shown,
-                            line=reader.line_num)
-    table = np.array(rows, dtype=np.float64)
-    if not np.isfinite(table).all():  # 1e999 is well formed but overflows
-        r, c = np.argwhere(~np.isfinite(table))[0]
-        raise ScenarioError(_("column `{name}` of row {row} overflows to infinity")
-                            .format(name=header[used[c]], row=r + 1), file=shown)
-    k = len(inputs)
-    x = table[:, :k]
-    y = table[:, k] if len(targets) == 1 else table[:, k:]
-    return x, y, tuple(inputs), tuple(targets)
 
 
 # -- validation split ---------------------------------------------------------------------------

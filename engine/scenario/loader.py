@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import difflib
 import importlib.resources
+import os
 import re
+import stat
 import tomllib
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from gradstep.engine.errors import ScenarioError
 from gradstep.engine.i18n import _
 from gradstep.engine.scenario.reader import read_document
 from gradstep.engine.scenario.spec import Scenario, in_language
+from gradstep.engine.scenario.text import printable
 from gradstep.engine.scenario.toml_messages import translate_toml_message
 
 __all__ = [
@@ -40,26 +43,46 @@ def load_scenario(path) -> Scenario:
             message names the file, line and key.
     """
     path = Path(path)
+    shown = printable(str(path))  # a file's own name may hold an escape sequence too
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        raw = _read_regular_file(path, MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise ScenarioError(_("file not found"), file=path) from None
+        raise ScenarioError(_("file not found"), file=shown) from None
     except IsADirectoryError:
-        raise ScenarioError(_("is a folder, not a scenario file"), file=path) from None
+        raise ScenarioError(_("is a folder, not a scenario file"), file=shown) from None
+    except _NotRegular:
+        raise ScenarioError(_("is not a regular file (a named pipe, a device or a socket), not a "
+                              "scenario file"), file=shown) from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         raise ScenarioError(_("cannot read the file ({reason})")
                             .format(reason=getattr(exc, "strerror", None) or exc),
-                            file=path) from None
+                            file=shown) from None
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(_("the file is larger than {limit} bytes (the limit)")
-                            .format(limit=f"{MAX_FILE_BYTES:,}"), file=path)
+                            .format(limit=f"{MAX_FILE_BYTES:,}"), file=shown)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise ScenarioError(_("not UTF-8 text"), file=path, line=line) from None
+        raise ScenarioError(_("not UTF-8 text"), file=shown, line=line) from None
     return loads_scenario(text, path)
+
+
+class _NotRegular(Exception):
+    pass
+
+
+def _read_regular_file(path, limit):
+    """At most ``limit`` bytes of the regular file at ``path``. Opened without blocking, and
+    checked before reading: a named pipe would otherwise wait for a writer forever."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(mode):
+            raise _NotRegular(path)
+        return handle.read(limit)
 
 
 def loads_scenario(text: str, path=None) -> Scenario:
@@ -69,7 +92,8 @@ def loads_scenario(text: str, path=None) -> Scenario:
     Raises:
         ScenarioError: For anything invalid, naming the line and key.
     """
-    shown = str(path) if path is not None else "<text>"
+    shown = printable(str(path)) if path is not None else "<text>"
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors write: not TOML
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError(_("the text is longer than {limit} characters (the limit)")
                             .format(limit=f"{MAX_FILE_BYTES:,}"), file=shown)
@@ -78,7 +102,8 @@ def loads_scenario(text: str, path=None) -> Scenario:
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, shown) from None
     except ValueError as exc:  # an integer of more than 4300 digits
-        raise ScenarioError(_("invalid TOML: {problem}").format(problem=exc), file=shown) from None
+        raise ScenarioError(_("invalid TOML: {problem}").format(problem=printable(str(exc))),
+                            file=shown) from None
     except RecursionError:
         raise ScenarioError(_("invalid TOML: {problem}")
                             .format(problem=_("arrays or tables nested too deeply")),
@@ -101,7 +126,7 @@ def _syntax_error(exc, shown):
                    .format(problem=translate_toml_message(problem)))
     else:
         message = translate_toml_message(message)
-    return ScenarioError(_("invalid TOML: {problem}").format(problem=message), file=shown,
+    return ScenarioError(_("invalid TOML: {problem}").format(problem=printable(message)), file=shown,
                          line=line, column=column)
 
 
@@ -138,16 +163,20 @@ def resolve_scenario(path_or_name) -> Path:
         ScenarioError: When it is neither, listing the bundled names (with a suggestion).
     """
     candidate = Path(path_or_name)
-    if candidate.is_file():
+    try:
+        exists = candidate.is_file() or (candidate.exists() and not candidate.is_dir())
+    except (OSError, ValueError):  # a NUL in the name
+        exists = False
+    if exists:  # a named pipe or a device too: load_scenario says what it is, without opening it
         return candidate
     text = str(path_or_name)
     bundled = {name: path for name, _description, path in bundled_scenarios()}
     if text in bundled:
         return bundled[text]
     if text.endswith(".toml") or "/" in text or "\\" in text:
-        raise ScenarioError(_("file not found"), file=text)
+        raise ScenarioError(_("file not found"), file=printable(text))
     hint = difflib.get_close_matches(text, list(bundled), n=1)
     hint = _("; did you mean `{name}`?").format(name=hint[0]) if hint else ""
     raise ScenarioError(_("no scenario file or bundled scenario named `{name}`{hint} (bundled: "
                           "{names})")
-                        .format(name=text, hint=hint, names=", ".join(sorted(bundled))))
+                        .format(name=printable(text), hint=hint, names=", ".join(sorted(bundled))))

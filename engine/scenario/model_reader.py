@@ -16,7 +16,10 @@ from types import MappingProxyType
 import numpy as np
 
 from gradstep.engine import autodiff as ad
+from gradstep.engine import memory
+from gradstep.engine.scenario import budget
 from gradstep.engine.scenario.table import MAX_LAYERS, MAX_PARAMETERS, MAX_UNITS, _REQUIRED
+from gradstep.engine.scenario.text import printable
 from gradstep.engine.errors import ExpressionError, format_key, locate_key
 from gradstep.engine.model.expr import CONSTANTS, FUNCTIONS, parse_expression
 from gradstep.engine.i18n import _, ngettext
@@ -50,9 +53,26 @@ class _ModelReader:
                 raise table.fail("params", _("parameter `{name}` is not used in the expression "
                                              "(its gradient would always be 0)").format(name=name),
                                  extra=(name,))
+        shapes = {k: v.shape for k, v in (*params.items(), *constants.items())}
+        if data is not None:
+            shapes.update({name: (len(data.x),) for name in inputs})
+        self.within_budget(budget.expression_need(expression, shapes, self.dtype.itemsize, inputs),
+                           table.path + ("expression",))
         self.trial(table, expression, params, constants, inputs, data)
         return ExpressionSpec(expression=text, params=frozen_map(params),
                               constants=frozen_map(constants))
+
+    def within_budget(self, need, path):
+        """Raise the memory budget's error, located at the key ``path``, when ``need`` (a
+        ``(bytes, what)`` pair from :mod:`~gradstep.engine.scenario.budget`, or None) is over
+        the budget."""
+        if need is None:
+            return
+        try:
+            memory.check(need[0], need[1])
+        except memory.MemoryBudgetError as exc:
+            raise exc.located(file=self.shown, line=locate_key(self.text, path),
+                              key=format_key(path)) from None
 
     def named_arrays(self, table, key, inputs, *, required):
         sub = table.table(key, _REQUIRED if required else None)
@@ -65,7 +85,7 @@ class _ModelReader:
             if not re.fullmatch(_IDENTIFIER, name) or keyword.iskeyword(name):
                 raise sub.fail(name, _("`{name}` cannot be a name in expressions (expected "
                                        "letters, digits and `_`, not starting with a digit)")
-                               .format(name=name))
+                               .format(name=printable(name)))
             if name in FUNCTIONS:
                 raise sub.fail(name, _("`{name}` is reserved for the function `{name}`: choose "
                                        "another name").format(name=name))
@@ -192,6 +212,8 @@ class _ModelReader:
                                      "inputs = {inputs}",
                                      "the data has {count} input columns but the network takes "
                                      "inputs = {inputs}", k).format(count=k, inputs=net.inputs))
+        rows = len(data.x) + (0 if data.x_val is None else len(data.x_val))
+        self.within_budget(budget.network_need(net, rows, self.dtype.itemsize), ("model", "layers"))
         units = net.layers[-1].units
         y = data.y
         if loss == "cross_entropy":

@@ -10,7 +10,9 @@ entry points are :func:`gradstep.engine.scenario.load_scenario` and :func:`grads
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,10 @@ import numpy as np
 from gradstep.engine.scenario import data as _data
 from gradstep.engine import optim
 from gradstep.engine.scenario.model_reader import _ModelReader
-from gradstep.engine.scenario.table import MAX_COMPARE, MAX_STEPS, _readonly, _show, _Table
+from gradstep.engine.scenario import budget
+from gradstep.engine.scenario.csv_reader import read_csv
+from gradstep.engine.scenario.table import MAX_COMPARE, MAX_STEPS, MAX_UNITS, _readonly, _show, _Table
+from gradstep.engine.scenario.text import control_message, printable
 from gradstep.engine.errors import ScenarioError, format_key, locate_key
 from gradstep.engine.i18n import _
 from gradstep.engine.model.losses import LOSSES
@@ -56,7 +61,7 @@ class _Reader(_ModelReader):
 
     def fail(self, path, message):
         return ScenarioError(message, file=self.shown, line=locate_key(self.text, path),
-                             key=format_key(path) or None)
+                             key=printable(format_key(path)) or None)
 
     # -- top level ----------------------------------------------------------------------------
     def scenario(self, top, path):
@@ -66,9 +71,9 @@ class _Reader(_ModelReader):
             raise top.fail("name", _("a name may use letters, digits, `-`, `_` and `.`, starting "
                                      "with a letter or digit (got {got})").format(got=_show(name)))
         description = top.one_line("description", "notes")
-        notes = top.string("notes", "", max_len=MAX_NOTES)
+        notes = top.string("notes", "", max_len=MAX_NOTES, allow="\n\t")
         description_pt = top.one_line("description_pt", "notes_pt")
-        notes_pt = top.string("notes_pt", "", max_len=MAX_NOTES)
+        notes_pt = top.string("notes_pt", "", max_len=MAX_NOTES, allow="\n\t")
         seed = top.integer("seed", 0, low=0, high=2**63 - 1)
         dtype = top.string("dtype", "float64", choices=("float64", "float32"))
         self.dtype = np.dtype(dtype)
@@ -211,6 +216,11 @@ class _Reader(_ModelReader):
                 bad = y[(y != np.round(y)) | (y < 0)][0]
                 raise table.fail(key, _("cross_entropy needs class labels 0, 1, 2, ... (got "
                                         "{got})").format(got=f"{bad:g}"))
+            # Checked before the cast: 1e19 would wrap to a negative int64.
+            if y.max() >= MAX_UNITS:
+                raise table.fail(key, _("class label {label} is too large (a network has at most "
+                                        "{limit} output units, one per class)")
+                                 .format(label=f"{y.max():g}", limit=f"{MAX_UNITS:,}"))
             return y.astype(np.int64)
         y = np.asarray(y, dtype=self.dtype)
         if loss == "bce_logits" and (y.min() < 0 or y.max() > 1):
@@ -227,6 +237,7 @@ class _Reader(_ModelReader):
             raise table.fail("classes", _("`classes` applies only to the spiral generator "
                                           "(this one is {kind})").format(kind=kind))
         classes = table.integer("classes", 3, low=2, high=10)
+        self.within_budget(budget.data_need(n, 3, self.dtype.itemsize), table.path + ("n",))
         try:
             x, y = _data.generate(kind, n, noise=noise, seed=seed, classes=classes)
         except ScenarioError as exc:
@@ -234,6 +245,8 @@ class _Reader(_ModelReader):
         return x.astype(self.dtype), y
 
     def csv(self, table):
+        if "\0" in str(table.values["csv"]):  # before the control-character check: its own words
+            raise table.fail("csv", _("the file name contains a NUL character (\\0)"))
         name = table.string("csv", max_len=400)
         path = self.data_path(table, name)
         columns = table.table("columns", None)
@@ -245,8 +258,7 @@ class _Reader(_ModelReader):
         # Name the CSV file as the user would reach it: beside the scenario file.
         shown = str(Path(self.shown).parent / name) if self.has_file else name
         try:
-            x, y, _inputs, _targets = _data.read_csv(path, inputs=inputs, targets=targets,
-                                                     shown=shown)
+            x, y, _inputs, _targets = read_csv(path, inputs=inputs, targets=targets, shown=shown)
         except ScenarioError as exc:
             raise exc.located(key=format_key(table.path + ("csv",))) from None
         return x.astype(self.dtype), y
@@ -260,6 +272,10 @@ class _Reader(_ModelReader):
                 not all(isinstance(v, str) for v in names):
             raise table.fail(key, _("expected a column name or a list of column names, got "
                                     "{got}").format(got=_show(value)))
+        for name in names:
+            message = control_message(name)
+            if message:
+                raise table.fail(key, message)
         return names
 
     def data_path(self, table, name):
@@ -279,9 +295,19 @@ class _Reader(_ModelReader):
             raise table.fail("csv", _("the path {path} leaves the scenario's folder; data files "
                                       "must sit in the scenario's folder or below it")
                              .format(path=name))
-        if not full.is_file():
+        try:
+            mode = os.stat(full).st_mode  # stat, never open: opening a FIFO would wait for a writer
+        except OSError:
             raise table.fail("csv", _("file not found: {path} (looked in {folder})")
-                             .format(path=name, folder=base))
+                             .format(path=name, folder=printable(str(base)))) from None
+        if stat.S_ISDIR(mode):
+            raise table.fail("csv", _("{path} is a folder, not a CSV file").format(path=name))
+        if stat.S_ISFIFO(mode):
+            raise table.fail("csv", _("{path} is a named pipe (FIFO), not a CSV file")
+                             .format(path=name))
+        if not stat.S_ISREG(mode):
+            raise table.fail("csv", _("{path} is not a regular file (a device or a socket?), not "
+                                      "a CSV file").format(path=name))
         return full
 
     # -- optimizers and training ----------------------------------------------------------------

@@ -16,6 +16,7 @@ import numpy as np
 from gradstep.engine.scenario import data as _data
 from gradstep.engine.errors import ScenarioError, format_key
 from gradstep.engine.i18n import _
+from gradstep.engine.scenario.text import control_message, printable
 
 MAX_UNITS = 4096
 MAX_LAYERS = 16
@@ -28,19 +29,6 @@ _REQUIRED = object()
 
 def _type_name(value):
     return _data._type_name(value)
-
-
-_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
-
-
-def printable(text: str) -> str:
-    """``text`` with every character that is not printable (a newline, a terminal's escape
-    character, a line separator) written as its escape, so that a message stays on one line and
-    cannot drive the terminal."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else _ESCAPES.get(ch) or
-                   (f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}") for ch in text)
 
 
 def _show(value):
@@ -103,7 +91,7 @@ class _Table:
             message = explain(key) if explain else None
             if message is None:
                 message = (_("unknown key `{key}` {where}{hint} (expected one of: {keys})")
-                           .format(key=key, where=self.where, keys=", ".join(allowed),
+                           .format(key=printable(key), where=self.where, keys=", ".join(allowed),
                                    hint=_did_you_mean(key, allowed, cutoff=0.6)))
             raise self.fail(key, message)
 
@@ -119,7 +107,10 @@ class _Table:
                             .format(what=what, got=_show(value)))
         return value
 
-    def string(self, key, default=_REQUIRED, *, choices=None, max_len=200):
+    def string(self, key, default=_REQUIRED, *, choices=None, max_len=200, allow=""):
+        """A string; ``allow`` lists the control characters it may hold (``"\\n\\t"`` for
+        notes), every other one is refused (see
+        :func:`gradstep.engine.scenario.text.unsafe_character`)."""
         if choices:
             what = _("one of {choices}").format(choices=", ".join(choices))
         else:
@@ -134,11 +125,14 @@ class _Table:
         if len(value) > max_len:
             raise self.fail(key, _("too long ({length} characters; the limit is {limit})")
                             .format(length=len(value), limit=max_len))
+        message = control_message(value, allow)
+        if message:
+            raise self.fail(key, message)
         return value
 
     def one_line(self, key, notes_key, max_len=200):
         """A string of one line (a description), at most ``max_len`` characters; "" if absent."""
-        value = self.string(key, "", max_len=max_len)
+        value = self.string(key, "", max_len=max_len, allow="\n")
         if "\n" in value:
             raise self.fail(key, _("the description is one line (use `{notes}` for more)")
                             .format(notes=notes_key))

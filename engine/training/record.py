@@ -74,6 +74,9 @@ class ParamLayout:
                                    for first, several in zip(self._layer_params, self._multi))
         self.norm_columns = len(self.names) + int(self._multi.sum())
         self._each_scalar_own_layer = all(s == () for s in self.shapes) and len(starts) == len(self.names)
+        # (name, where): an index for a scalar, a slice for a vector, (slice, shape) otherwise
+        self._cuts = tuple((name, sl.start if shape == () else sl if len(shape) == 1 else (sl, shape))
+                           for name, sl, shape in zip(self.names, self.slices, self.shapes))
 
     def __len__(self):
         return len(self.names)
@@ -89,6 +92,14 @@ class ParamLayout:
             view.flags.writeable = False
             views[name] = view
         return MappingProxyType(views)
+
+    def cut(self, flat):
+        """``{name: part of flat}``, quickly and for reading only (a scalar is a NumPy scalar;
+        the arrays are views, not marked read-only): what the trace writer formats."""
+        out = {}
+        for name, where in self._cuts:
+            out[name] = flat[where[0]].reshape(where[1]) if type(where) is tuple else flat[where]
+        return out
 
     def layer_norms(self, flat):
         """The 2-norm of ``flat`` over each layer's entries, in :meth:`layer_names` order."""

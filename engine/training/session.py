@@ -127,6 +127,35 @@ class Session:
         """
         return self._graph.predict(self._theta if theta is None else theta, x, probabilities)
 
+    def losses_along(self, theta, changes, chunk_bytes=32 << 20):
+        """The full-batch loss at points that differ from flat parameters ``theta`` in one or
+        two entries, evaluated in batches (a vectorised forward pass of a network for many
+        points at once), for the loss surface; None when the scenario has no such path (then
+        ask :meth:`loss_at` point by point).
+
+        Args:
+            changes: ``[(flat position, values of shape (P,)), ...]``.
+            chunk_bytes: Points are taken in chunks holding about this many bytes of arrays;
+                each chunk is checked against the memory budget before it is made.
+        """
+        program = getattr(self._source, "program", None)
+        if self.scenario.kind != "network" or not hasattr(program, "losses_along"):
+            return None
+        from gradstep.engine import memory
+
+        x, y = self._batches.full
+        x = x.data
+        theta = np.asarray(theta, dtype=self.dtype)
+        points = len(changes[0][1])
+        per_point = program.point_bytes(len(x), self.dtype.itemsize)
+        chunk = max(1, min(points, chunk_bytes // max(per_point, 1)))
+        memory.check(chunk * per_point, _("the loss surface's grid"))
+        out = np.empty(points)
+        for start in range(0, points, chunk):
+            part = [(flat, np.asarray(values[start:start + chunk], dtype=self.dtype)) for flat, values in changes]
+            out[start:start + chunk] = program.losses_along(theta, part, x, y)
+        return out
+
     def gradient_at(self, theta, batch=None):
         """``(loss, flat gradient)`` at flat parameters ``theta``."""
         return self._graph.value_and_grad(theta, self._batches.full if batch is None else batch)
@@ -174,7 +203,7 @@ class Session:
             loss, grad = self._source.value_and_grad(theta, batch)
             if not math.isfinite(loss):
                 self._diverged(t, loss, theta, batch)
-            new_theta, new_state = optim.update(self._opt_kind, theta, grad, self._state, self._hyper)
+            new_theta, new_state = self._update(theta, grad, self._state, self._hyper)
             delta = new_theta - theta
             # A NaN or infinite gradient reaches the update (and so delta); a second moment can
             # overflow on its own (g**2) while the update stays finite, so it is checked too.
@@ -268,6 +297,7 @@ class Session:
         """Use optimizer ``kind`` with ``hyper`` from the next step on, from fresh state when
         ``fresh`` (for :class:`TimeTravel`, which keeps the schedule)."""
         self._opt_kind, self._hyper = kind, hyper
+        self._update = optim.entry(kind).update  # optim.update(kind, ...) without the look-up each step
         # A second moment (g**2) can overflow while the update stays finite: step checks these.
         self._overflow_checked = tuple(k for k in ("S", "S_max") if k in optim.state_names(kind, hyper))
         if fresh:
@@ -309,16 +339,40 @@ class Session:
         """
         return self._travel.goto(t)
 
-    def export(self, path, format="jsonl", full=True):
-        """Write the trace of steps 1 ... furthest (loss, parameters, gradients, state, updates).
+    def export(self, path, format="jsonl", full=True, encoder=None, progress=None):
+        """Write the trace of steps 1 ... furthest (loss, parameters, gradients, state, updates);
+        returns the number of steps written.
 
         Written to a temporary file in the same folder and renamed, so nothing partial is
-        ever left behind. See :mod:`gradstep.engine.training.trace` for the format.
+        ever left behind. ``path`` may also be a text stream, written as it comes (a served
+        dashboard's download, in memory). See :meth:`export_to` for the arguments and
+        :mod:`gradstep.engine.training.trace` for the format.
         """
-        from gradstep.engine.training.trace import write_trace
+        from gradstep.engine.training.atomic_file import AtomicFile
+        from gradstep.engine.training.trace import check_format
 
+        check_format(format)
+        if hasattr(path, "write"):
+            return self.export_to(path, format, full, encoder, progress)
+        with AtomicFile(path) as out:
+            return self.export_to(out.stream, format, full, encoder, progress)
+
+    def export_to(self, stream, format="jsonl", full=True, encoder=None, progress=None):
+        """Write the trace of steps 1 ... furthest to the text ``stream``, replaying them from
+        step 0; returns the number of steps written. The session is back where it stood after.
+
+        Args:
+            format: ``jsonl`` or ``csv``.
+            full: Whole arrays (parameters, gradients, state, updates), not only the scalars.
+            encoder: What writes the numbers (see :func:`~gradstep.engine.training.trace.write_records`).
+            progress: ``progress(steps written)`` after each step; it may raise to stop.
+        """
+        from gradstep.engine.training.trace import check_format, write_records
+
+        check_format(format)
         here = self.t
         try:
-            write_trace(path, self._travel.replay_all(), self.layout, format, full, self._val is not None)
+            return write_records(stream, self._travel.replay_all(), self.layout, format, full,
+                                 self._val is not None, encoder, progress)
         finally:
             self.goto(here)

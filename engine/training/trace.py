@@ -1,8 +1,14 @@
 """Step records as plain data: JSON-lines objects and CSV rows.
 
 One format serves ``gradstep run`` and the history export, so a trace written by either reads
-the same. Numbers are written with Python's shortest round-trip ``repr``, so a value read back
-is bit for bit the value the engine held.
+the same. Numbers are written shortest round-trip (the digits of Python's ``repr`` of the
+float64 value), so a value read back is bit for bit the value the engine held.
+
+Whole arrays are handed to an encoder at once, never number by number: :class:`JsonEncoder`
+(the standard library's ``json``, ``repr``'s exact text) by default; the interface passes a
+faster one with the same numbers (``gradstep.tui.trace_json``: ``1e-05`` may read ``0.00001``
+there, the same float). A long export reports its progress, and can be stopped, through the
+``progress`` callback of :func:`write_records`.
 """
 
 from __future__ import annotations
@@ -12,8 +18,63 @@ import json
 import numpy as np
 
 from gradstep.engine.i18n import _
+from gradstep.engine.training.atomic_file import AtomicFile, ExportError
 
-__all__ = ["record_to_dict", "record_to_json", "csv_header", "csv_row", "write_records", "write_trace", "AtomicFile", "ExportError"]
+__all__ = ["record_to_dict", "record_to_json", "csv_header", "csv_row", "write_records", "write_trace",
+           "AtomicFile", "ExportError", "JsonEncoder", "check_format"]
+
+
+def _as_double(flat):
+    """``flat`` as float64 (a float32 session's numbers are written as their float64 values)."""
+    return flat if flat.dtype == np.float64 else flat.astype(np.float64)
+
+
+def _state_names(record):
+    return tuple(record.flat_state)
+
+
+def _record_object(record, full):
+    """The record as a dict whose arrays are NumPy float64 arrays (views of the flat vectors;
+    a scalar parameter's value is a NumPy float64)."""
+    out = {"step": record.step, "loss": record.loss}
+    if record.val_loss is not None:
+        out["val_loss"] = record.val_loss
+    out["lr"] = record.lr
+    out["grad_norm"] = record.grad_norm
+    if full:
+        cut = record.layout.cut
+        out["params"] = cut(_as_double(record.theta))
+        out["grads"] = cut(_as_double(record.grad))
+        out["update"] = cut(_as_double(record.delta))
+        per_state = {k: cut(_as_double(v)) for k, v in record.flat_state.items()}
+        out["state"] = {name: {k: per[name] for k, per in per_state.items()} for name in record.layout.names}
+    return out
+
+
+def _tolist(value):
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+class JsonEncoder:
+    """Text of a trace with the standard library: ``json.dumps``'s objects, ``repr``'s numbers.
+
+    An encoder has two methods: :meth:`line`, a JSON object (nested dicts whose leaves are
+    numbers and float64 arrays) as one line of text ending in a newline; :meth:`numbers`, a flat
+    float64 array as comma-separated numbers (a CSV row's tail). It may also have
+    ``line_bytes``, the same line as ASCII bytes, which :func:`write_records` writes to a
+    binary file's buffer directly.
+    """
+
+    def line(self, obj):
+        return json.dumps(obj, allow_nan=False, default=_tolist) + "\n"
+
+    def numbers(self, flat):
+        return ",".join(map(repr, flat.tolist()))
+
+
+STDLIB = JsonEncoder()
 
 
 def record_to_dict(record, full=False):
@@ -23,23 +84,18 @@ def record_to_dict(record, full=False):
     ``update`` (``{name: value}``, nested lists for arrays) and ``state``
     (``{name: {"V": ..., "S": ..., ...}}``).
     """
-    out = {"step": record.step, "loss": record.loss}
-    if record.val_loss is not None:
-        out["val_loss"] = record.val_loss
-    out["lr"] = record.lr
-    out["grad_norm"] = record.grad_norm
+    out = _record_object(record, full)
     if full:
-        out["params"] = {k: v.tolist() for k, v in record.params.items()}
-        out["grads"] = {k: v.tolist() for k, v in record.grads.items()}
-        out["update"] = {k: v.tolist() for k, v in record.update.items()}
-        out["state"] = {name: {k: v.tolist() for k, v in states.items()}
-                        for name, states in record.state.items()}
+        for key in ("params", "grads", "update"):
+            out[key] = {k: v.tolist() for k, v in out[key].items()}
+        out["state"] = {name: {k: v.tolist() for k, v in states.items()} for name, states in out["state"].items()}
     return out
 
 
-def record_to_json(record, full=False):
-    """One line of JSON (no trailing newline)."""
-    return json.dumps(record_to_dict(record, full), allow_nan=False)
+def record_to_json(record, full=False, encoder=None):
+    """One line of JSON (no trailing newline), written by ``encoder`` (:class:`JsonEncoder`
+    by default)."""
+    return (encoder or STDLIB).line(_record_object(record, full))[:-1]
 
 
 def _entry_labels(layout):
@@ -63,123 +119,82 @@ def csv_header(layout, state_names, full=False, has_val=False):
     return cols
 
 
-def csv_row(record, state_names, full=False, has_val=False):
-    """The record's values in :func:`csv_header` order, as strings."""
+def csv_row(record, state_names, full=False, has_val=False, encoder=None):
+    """The record's values in :func:`csv_header` order, as one line of text (no newline): numbers
+    need no quoting, so the row is the CSV writer's own."""
     row = [str(record.step), repr(record.loss)]
     if has_val:
         row.append(repr(record.val_loss))
     row += [repr(record.lr), repr(record.grad_norm)]
-    if full:
-        flats = [record.theta, record.grad, record.delta] + [record.flat_state[k] for k in state_names]
-        for flat in flats:
-            row.extend(repr(float(v)) for v in flat)
-    return row
+    if full and record.layout.size:
+        numbers = (encoder or STDLIB).numbers
+        flat_state = record.flat_state
+        flats = [record.theta, record.grad, record.delta] + [flat_state[k] for k in state_names]
+        row.append(numbers(_as_double(np.concatenate(flats))))
+    return ",".join(row)
 
 
-class ExportError(OSError):
-    """A trace could not be written; the message names the path and the reason."""
-
-
-def _cannot_write(path, exc):
-    # The reason is the operating system's own words (strerror), shown as they come.
-    return ExportError(_("cannot write {path}: {reason}").format(path=path,
-                                                                 reason=exc.strerror or exc))
-
-
-class AtomicFile:
-    """A text file written under a temporary name in the target's folder and renamed over the
-    target only by :meth:`commit`: an interrupted write never leaves a partial file, and an
-    earlier file of that name stays intact until the new one is complete.
-
-    As a context manager it commits when the block ends normally and abandons the file when it
-    raises, turning an OSError into :class:`ExportError`::
-
-        with AtomicFile(path) as out:
-            out.stream.write(text)
-    """
-
-    def __init__(self, path):
-        import os
-        import tempfile
-
-        self.path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(self.path))
-        if os.path.isdir(self.path):
-            raise ExportError(_("cannot write {path}: it is a folder").format(path=self.path))
-        try:
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=folder)
-        except OSError as exc:
-            raise _cannot_write(self.path, exc) from None
-        self.stream = os.fdopen(fd, "w", newline="")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, exc, traceback):
-        if kind is None:
-            self.commit()
-            return False
-        self.abandon()
-        if issubclass(kind, OSError):
-            raise _cannot_write(self.path, exc) from None
-        return False
-
-    def commit(self):
-        import os
-
-        try:
-            self.stream.flush()
-            os.fsync(self.stream.fileno())
-            # mkstemp makes the file private (0600); give it the mode a new file gets here.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(self.stream.fileno(), 0o666 & ~umask)
-            self.stream.close()
-            os.replace(self._tmp, self.path)
-        except OSError as exc:
-            self.abandon()
-            raise _cannot_write(self.path, exc) from None
-
-    def abandon(self):
-        import os
-
-        if not self.stream.closed:
-            self.stream.close()
-        try:
-            os.unlink(self._tmp)
-        except FileNotFoundError:
-            pass
-
-
-def write_records(stream, records, layout, format="jsonl", full=True, has_val=False):
+def write_records(stream, records, layout, format="jsonl", full=True, has_val=False, encoder=None,
+                  progress=None):
     """Write each of ``records`` to the text ``stream`` as it comes: JSON lines, or CSV with a
-    header row (written even when there is no record, so the file always says its columns)."""
+    header row (written even when there is no record, so the file always says its columns).
+
+    Args:
+        encoder: What writes objects and arrays (:class:`JsonEncoder` by default).
+        progress: Called with the number of records written so far after each one; it may raise
+            to stop the writing (the caller then abandons the file).
+
+    Returns:
+        The number of records written.
+    """
     import csv
 
+    encoder = encoder or STDLIB
+    written = 0
     if format == "jsonl":
+        # An encoder that makes bytes writes them under a text file's encoding layer.
+        raw = getattr(stream, "buffer", None) if hasattr(encoder, "line_bytes") else None
+        if raw is not None:
+            stream.flush()
+            write, line = raw.write, encoder.line_bytes
+        else:
+            write, line = stream.write, encoder.line
         for record in records:
-            stream.write(record_to_json(record, full) + "\n")
-        return
-    writer = csv.writer(stream, lineterminator="\n")
+            write(line(_record_object(record, full)))
+            written += 1
+            if progress is not None:
+                progress(written)
+        return written
+    header = csv.writer(stream, lineterminator="\n")
     names = None
     for record in records:
         if names is None:
-            names = tuple(record.flat_state)
-            writer.writerow(csv_header(layout, names, full, has_val))
-        writer.writerow(csv_row(record, names, full, has_val))
+            names = _state_names(record)
+            header.writerow(csv_header(layout, names, full, has_val))
+        stream.write(csv_row(record, names, full, has_val, encoder) + "\n")
+        written += 1
+        if progress is not None:
+            progress(written)
     if names is None:
-        writer.writerow(csv_header(layout, (), full, has_val))
+        header.writerow(csv_header(layout, (), full, has_val))
+    return written
 
 
-def write_trace(path, records, layout, format="jsonl", full=True, has_val=False):
-    """Write ``records`` (an iterable of StepRecords) to ``path`` atomically.
+def check_format(format):
+    """Raise ValueError unless ``format`` is ``jsonl`` or ``csv``."""
+    if format not in ("jsonl", "csv"):
+        raise ValueError(_("unknown trace format {format} (expected jsonl or csv)")
+                         .format(format=repr(format)))
+
+
+def write_trace(path, records, layout, format="jsonl", full=True, has_val=False, encoder=None, progress=None):
+    """Write ``records`` (an iterable of StepRecords) to ``path`` atomically; returns how many
+    (see :func:`write_records`).
 
     Raises:
         ExportError: The folder is missing or read-only, the disk is full, ... (any earlier
             file at ``path`` is left as it was).
     """
-    if format not in ("jsonl", "csv"):
-        raise ValueError(_("unknown trace format {format} (expected jsonl or csv)")
-                         .format(format=repr(format)))
+    check_format(format)
     with AtomicFile(path) as out:
-        write_records(out.stream, records, layout, format, full, has_val)
+        return write_records(out.stream, records, layout, format, full, has_val, encoder, progress)

@@ -4,10 +4,8 @@ import csv
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -146,20 +144,6 @@ def test_headless_commands_never_import_textual(tmp_path):
             "print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
-
-
-def test_interrupted_run_leaves_no_partial_file(tmp_path):
-    target = tmp_path / "trace.jsonl"
-    target.write_text("earlier\n")
-    proc = subprocess.Popen([sys.executable, "-m", "gradstep.tui.cli", "run", "sine-net", "--steps", "100000000",
-                             "--full", "--out", str(target)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
-    assert "Traceback" not in err
-    assert target.read_text() == "earlier\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["trace.jsonl"]
 
 
 def test_run_out_into_a_missing_folder_is_a_clear_error(capsys, tmp_path):

@@ -19,6 +19,7 @@ names a key or a line unless it is about the file as a whole.
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 from gradstep.engine.errors import ScenarioError
@@ -81,6 +82,9 @@ REPLACEMENTS = (
     _nested(40, "{ a = ", " }"), _nested(5000, "{ a = ", " }"),
     '"' + _nested(200, "(", ")", "a") + '"', '"' + _nested(50_000, "(", ")", "a") + '"',
     '"' + "-" * 20_000 + 'a"', '"' + "a + " * 30_000 + 'a"',
+    # text that must not reach a terminal, labels past int64, sizes at the memory budget's edge
+    '"\\u001b]0;pwned\\u0007"', '"\\u001b[2J"', '"a\\u202eb"', '"x\\u0000.csv"', '"\\u009b2J"',
+    '"."', "1e19", "1000000", "4096", "[[1.0], [2.0], [3.0]]",
 )
 """Values a mutation writes in place of a setting's value."""
 
@@ -159,7 +163,8 @@ def random_bytes(choose) -> bytes:
         return noise
     text = choose.choice(BUNDLED).read_bytes()
     at = choose.integer(0, len(text))
-    return text[:at] + noise + text[at + choose.integer(0, 64):]
+    bom = b"\xef\xbb\xbf" if choose.integer(0, 3) == 0 else b""  # a byte-order mark is accepted
+    return bom + text[:at] + noise + text[at + choose.integer(0, 64):]
 
 
 def make_case(choose, kind: str, folder: Path) -> tuple[Path, str | bytes]:
@@ -184,7 +189,12 @@ def load_case(path: Path, content: str | bytes):
 
 
 WHOLE_FILE = ("invalid TOML", "the file is larger than", "the text is longer than",
-              "file not found", "cannot read the file", "a scenario needs [objective]")
+              "file not found", "cannot read the file", "a scenario needs [objective]",
+              "is not a regular file", "is a folder", "the CSV file has", "not a regular file")
+
+# What an error message may never show raw: C0 and C1 controls, DEL, line separators, bidi
+# formatting characters (a message quotes text from the file escaped).
+_RAW_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 """Message openings of errors about the file as a whole, which name neither a key nor a line."""
 
 
@@ -210,4 +220,6 @@ def check_error(err: ScenarioError, path: Path, content: str | bytes) -> list[st
         problems.append("does not show its line")
     if "\n" in text:
         problems.append("is more than one line")
+    if _RAW_CONTROL.search(text):
+        problems.append("shows a control character unescaped")
     return problems

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from gradstep.engine.scenario import data
+from gradstep.engine.scenario.csv_reader import read_csv
 from gradstep.engine.scenario.data import (
-    CLASSIFICATION, GENERATORS, REGRESSION, check_finite, generate, numeric_array, read_csv,
+    CLASSIFICATION, GENERATORS, REGRESSION, check_finite, generate, numeric_array,
     split_validation,
 )
 from gradstep.engine.errors import ScenarioError

@@ -377,6 +377,8 @@ def test_the_error_check_can_fail(tmp_path):
     csv = ScenarioError("not UTF-8 text", file=tmp_path / "d.csv", line=2)
     assert scenario_fuzz.check_error(csv, path, 'csv = "d.csv"') == []
     assert scenario_fuzz.check_error(ScenarioError("invalid TOML: x", file=path), path, "") == []
+    raw = ScenarioError("unknown key `\x1b[2J`", file=path, line=1, key="k")
+    assert scenario_fuzz.check_error(raw, path, "") == ["shows a control character unescaped"]
 
 
 def test_deep_nesting_is_a_scenario_error():

@@ -188,12 +188,26 @@ async def press_p(app, pilot):
 
 
 def messages(app):
-    return [(n.title, n.message, n.severity) for n in app._notifications]
+    """Every notification the app has shown, also those whose few seconds on screen are over
+    (on a busy machine, drawing the pictures can outlast a notification's timeout)."""
+    return list(app.heard)
+
+
+class HeardApp(GradstepApp):
+    """The dashboard, keeping a list of what it notified."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.heard = []
+
+    def notify(self, message, *, title="", severity="information", **kwargs):
+        self.heard.append((title, message, severity))
+        return super().notify(message, title=title, severity=severity, **kwargs)
 
 
 async def test_p_saves_the_screen_and_the_pictures_in_the_working_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = GradstepApp("rosenbrock")
+    app = HeardApp("rosenbrock")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         for _press in range(3):
@@ -219,7 +233,7 @@ async def test_p_saves_the_screen_and_the_pictures_in_the_working_folder(tmp_pat
 
 async def test_p_over_the_race_view_draws_the_race(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = GradstepApp("saddle-race")
+    app = HeardApp("saddle-race")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("C")
@@ -236,7 +250,7 @@ async def test_p_over_the_race_view_draws_the_race(tmp_path, monkeypatch):
 async def test_p_without_matplotlib_still_saves_the_screen(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    app = GradstepApp("adam-fabc")
+    app = HeardApp("adam-fabc")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("n")
@@ -263,7 +277,7 @@ def read_only_folder(tmp_path):
 async def test_p_in_a_read_only_folder_says_so_and_training_goes_on(tmp_path, monkeypatch):
     folder = read_only_folder(tmp_path)
     monkeypatch.chdir(folder)
-    app = GradstepApp("adam-fabc")
+    app = HeardApp("adam-fabc")
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
@@ -281,7 +295,7 @@ async def test_p_in_a_read_only_folder_says_so_and_training_goes_on(tmp_path, mo
 
 async def test_pictures_over_the_surface_view_draw_its_slice(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = GradstepApp("adam-fabc")
+    app = HeardApp("adam-fabc")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("n")
@@ -300,7 +314,7 @@ async def test_p_in_the_export_dialog_is_a_letter_of_the_path(tmp_path, monkeypa
     from textual.widgets import Input
 
     monkeypatch.chdir(tmp_path)
-    app = GradstepApp("adam-fabc")
+    app = HeardApp("adam-fabc")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("space")
@@ -314,7 +328,7 @@ async def test_p_in_the_export_dialog_is_a_letter_of_the_path(tmp_path, monkeypa
 
 async def test_p_while_drawing_waits_for_the_pictures_being_drawn(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = GradstepApp("rosenbrock")
+    app = HeardApp("rosenbrock")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("n")

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import nullcontext
+from types import SimpleNamespace
 
 from gradstep.engine.scenario import load_scenario, resolve_scenario
 from gradstep.engine.training.session import Diverged, Session
-from gradstep.engine.training.trace import AtomicFile, ExportError, write_records
+from gradstep.engine.training.trace import AtomicFile, write_records
+from gradstep.tui.commands.termination import say
 from gradstep.tui.i18n import _
+from gradstep.tui.trace_json import ENCODER
 
-EXIT_OK, EXIT_DIVERGED = 0, 3
+EXIT_OK, EXIT_INVALID, EXIT_DIVERGED = 0, 2, 3
+
+FORMAT_OF_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}
 
 
 class _Progress:
@@ -33,22 +39,45 @@ class _Progress:
         self._last = now
         width = 30
         filled = int(width * done / self.total)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}  "
-                         + _("loss {loss}").format(loss=f"{loss:.6g}"))
-        sys.stderr.flush()
+        self._write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}  "
+                    + _("loss {loss}").format(loss=f"{loss:.6g}"))
 
     def close(self):
         if self.enabled:
-            sys.stderr.write("\n")
+            self._write("\n")
+
+    def _write(self, text):
+        # A terminal that is gone (closed: EIO) ends the bar, never the run or its --out file.
+        try:
+            sys.stderr.write(text)
             sys.stderr.flush()
+        except (OSError, ValueError):
+            self.enabled = False
 
 
-def _open_output(out_path):
-    """(stream, finish, abandon) for stdout or an atomically written file."""
+def output_format(asked, out_path):
+    """The format of the records: ``--format`` when given, else the one the ``--out`` name's
+    suffix says (``.csv``; ``.jsonl`` or ``.json``), else jsonl.
+
+    Raises:
+        ValueError: ``--format`` and the name's suffix disagree (``--format jsonl --out x.csv``).
+    """
+    suffix = out_path.suffix if out_path is not None else ""
+    implied = FORMAT_OF_SUFFIX.get(suffix.lower())
+    if asked is not None and implied is not None and asked != implied:
+        raise ValueError(_("--format {format} does not match --out {path}, whose name says {implied}: "
+                           "leave out --format or make them agree").format(
+            format=asked, path=out_path, implied=implied))
+    return asked or implied or "jsonl"
+
+
+def _output(out_path):
+    """Where the records go, as a context manager with a ``stream``: an :class:`AtomicFile`
+    for ``--out`` (committed when the block ends, abandoned, its temporary file removed, when it
+    raises, a failed write made an ExportError), else stdout."""
     if out_path is None:
-        return sys.stdout, sys.stdout.flush, lambda: None
-    out = AtomicFile(out_path)
-    return out.stream, out.commit, out.abandon
+        return nullcontext(SimpleNamespace(stream=sys.stdout))
+    return AtomicFile(out_path)
 
 
 def _steps(session, steps, progress, diverged):
@@ -65,7 +94,18 @@ def _steps(session, steps, progress, diverged):
 
 
 def run_scenario(args):
-    """Run ``args.scenario`` for ``args.steps`` steps; see ``gradstep run --help``."""
+    """Run ``args.scenario`` for ``args.steps`` steps; see ``gradstep run --help``.
+
+    Raises:
+        gradstep.engine.errors.ScenarioError: The scenario is invalid.
+        gradstep.engine.training.trace.ExportError: ``--out`` cannot be written (the run stops;
+            an earlier file there is left as it was).
+    """
+    try:
+        record_format = output_format(getattr(args, "format", None), args.out)
+    except ValueError as exc:
+        say(f"gradstep: {exc}")
+        return EXIT_INVALID
     scenario = load_scenario(resolve_scenario(args.scenario))
     session = Session(scenario)
     steps = scenario.training.steps if args.steps is None else args.steps
@@ -73,14 +113,9 @@ def run_scenario(args):
     if plot is not None:
         problem = _plot_problem(plot)
         if problem:  # before training: a long run should not end in this message
-            print(f"gradstep: {problem}", file=sys.stderr)
-            return 2
+            say(f"gradstep: {problem}")
+            return EXIT_INVALID
     emit = not args.quiet or args.out is not None
-    try:
-        stream, finish, abandon = _open_output(args.out)
-    except ExportError as exc:
-        print(f"gradstep: {exc}", file=sys.stderr)
-        return 2
     progress = _Progress(steps, not args.quiet and sys.stderr.isatty())
     has_val = scenario.data is not None and scenario.data.x_val is not None and len(scenario.data.x_val) > 0
     diverged = []
@@ -90,36 +125,32 @@ def run_scenario(args):
     if plot is not None and session.layout.size == 2 and not scenario.compare:
         path = [session.theta]
         records = _tracing(records, path)
-    try:
+    with _output(args.out) as out:
         if emit:
-            write_records(stream, records, session.layout, args.format, args.full, has_val)
+            write_records(out.stream, records, session.layout, record_format, args.full, has_val,
+                          ENCODER)
         else:
             for _record in records:
                 pass
-        finish()
-    except BaseException:
-        abandon()
-        raise
     progress.close()
     status = EXIT_OK
     if diverged:
-        print(f"gradstep: {diverged[0].message}", file=sys.stderr)
+        say(f"gradstep: {diverged[0].message}")
         status = EXIT_DIVERGED
     elapsed = time.perf_counter() - started
     if args.quiet or args.out is not None:
         rate = session.t / elapsed if elapsed > 0 else float("inf")
         last = (_("loss {loss}").format(loss=f"{session.record.loss:.6g}") if session.record
                 else _("no steps"))
-        print(_("{name}: {steps} steps, {last}, {rate} steps/s").format(
-            name=scenario.name, steps=session.t, last=last, rate=f"{rate:,.0f}"), file=sys.stderr)
+        say(_("{name}: {steps} steps, {last}, {rate} steps/s").format(
+            name=scenario.name, steps=session.t, last=last, rate=f"{rate:,.0f}"))
     if plot is not None:
         written = _draw(session, path, steps, plot)
         if not written:
-            print("gradstep: " + _("no steps taken: no loss curve to draw"), file=sys.stderr)
-            return 2
+            say("gradstep: " + _("no steps taken: no loss curve to draw"))
+            return EXIT_INVALID
         if not args.quiet:
-            print("gradstep: " + _("pictures: {paths}").format(paths=", ".join(map(str, written))),
-                  file=sys.stderr)
+            say("gradstep: " + _("pictures: {paths}").format(paths=", ".join(map(str, written))))
     return status
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -43,25 +45,32 @@ def trace_format(path: str) -> str:
 
 class ExportDialog(ModalScreen[tuple[str, int] | None]):
     """Asks for a path, writes the trace there, and dismisses with ``(path, steps written)``;
-    a path that cannot be written is explained in the dialog, which stays open.
+    a path that cannot be written is explained in the dialog, which stays open. While it writes,
+    the dialog counts the steps written; escape stops it (nothing is left on disk) and
+    dismisses with None.
 
     Args:
         suggestion: The path offered at first.
-        export: ``export(path, format) -> steps written``; raises
-            :class:`gradstep.engine.training.trace.ExportError` when the file cannot be written. Called on a
-            worker thread (a long history takes seconds to write).
+        export: ``export(path, format, progress) -> steps written``, as
+            :meth:`gradstep.tui.training.TrainingController.export`; raises
+            :class:`gradstep.engine.training.trace.ExportError` when the file cannot be written.
+            Called on a worker thread (a long history takes seconds to write).
     """
 
     CSS_PATH = "export_dialog.tcss"
     BINDINGS = [Binding("escape", "cancel", "cancel")]
 
-    def __init__(self, suggestion: str, export: Callable[[str, str], int]) -> None:
+    PROGRESS_EVERY = 0.1
+    """Seconds between two updates of the count of steps written."""
+
+    def __init__(self, suggestion: str, export: Callable[..., int]) -> None:
         super().__init__()
         translate_bindings(self)
         self.suggestion = suggestion
         self._export = export
         self._confirmed: str | None = None  # an existing file the learner agreed to replace
         self.writing = False
+        self._stop = threading.Event()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -87,13 +96,14 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
         if not text:
             self._say(_("type a path, such as {path}").format(path=self.suggestion))
             return
-        path = str(Path(text).expanduser())
+        served = _served()
+        path = served.download_name(text) if served else str(Path(text).expanduser())
         try:
             format = trace_format(path)
         except ValueError as exc:
             self._say(str(exc))
             return
-        if Path(path).is_file() and self._confirmed != path:
+        if not served and Path(path).is_file() and self._confirmed != path:
             self._confirmed = path
             self._say(_("{path} exists: press enter again to replace it").format(path=path))
             return
@@ -106,16 +116,40 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
     @work(thread=True, exclusive=True, group="export")
     def _write(self, path: str, format: str) -> None:
         from gradstep.engine.training.trace import ExportError
+        from gradstep.tui.training import ExportCancelled
 
+        shown = [time.monotonic()]
+
+        def progress(done: int, total: int) -> None:
+            if self._stop.is_set():
+                raise ExportCancelled
+            now = time.monotonic()
+            if now - shown[0] >= self.PROGRESS_EVERY or done == total:
+                shown[0] = now
+                self.app.call_from_thread(self._progress, path, done, total)
+
+        served = _served()
         try:
-            steps = self._export(path, format)
+            if served:  # a classroom's dashboard: a download to the browser, no file here
+                steps = served.trace_download(
+                    self.app, lambda stream, fmt: self._export(stream, fmt, progress), path, format)
+            else:
+                steps = self._export(path, format, progress)
+        except ExportCancelled:
+            self.app.call_from_thread(self.dismiss, None)
         except (ExportError, OSError, ValueError) as exc:
             self.app.call_from_thread(self._failed, str(exc))
         else:
             self.app.call_from_thread(self.dismiss, (path, steps))
 
+    def _progress(self, path: str, done: int, total: int) -> None:
+        if not self._stop.is_set():
+            self.query_one("#hint", Static).update(
+                _("writing {path}: step {done} of {total} (escape stops)").format(path=path, done=done, total=total))
+
     def _failed(self, text: str) -> None:
         self.writing = False
+        self._stop = threading.Event()
         path = self.query_one("#path", Input)
         path.disabled = False
         path.focus()
@@ -123,5 +157,15 @@ class ExportDialog(ModalScreen[tuple[str, int] | None]):
         self._say(text)
 
     def action_cancel(self) -> None:
-        if not self.writing:  # a trace being written cannot be stopped half way
+        if not self.writing:
             self.dismiss(None)
+        elif not self._stop.is_set():  # the writer stops at its next step and leaves no file
+            self._stop.set()
+            self.query_one("#hint", Static).update(_("stopping …"))
+
+
+def _served():
+    """:mod:`gradstep.tui.classroom.served` in a dashboard served to a classroom, else None."""
+    from gradstep.tui.classroom import served
+
+    return served if served.active() else None

@@ -51,9 +51,11 @@ class OpenScenarioScreen(ModalScreen[str | None]):
         translate_bindings(self)
 
     def compose(self) -> ComposeResult:
-        choices = scenario_choices()
+        served = _served()
+        choices = served.choices() if served else scenario_choices()
         with Vertical(id="dialog"):
-            yield Label(_("bundled, and ./scenarios of the working folder:"))
+            yield Label(_("bundled, and the scenarios of {folder}:").format(folder=served.folder().name)
+                        if served else _("bundled, and ./scenarios of the working folder:"))
             yield translated(OptionList(*[Option(label, id=path) for label, path in choices], id="choices"))
             yield Label(_("or type a path and press enter:"))
             yield translated(Input(placeholder=_("path/to/scenario.toml"), id="path"))
@@ -69,8 +71,21 @@ class OpenScenarioScreen(ModalScreen[str | None]):
     @on(Input.Submitted, "#path")
     def _typed(self, event: Input.Submitted) -> None:
         text = event.value.strip()
-        if text:
+        served = _served()
+        if text and served:  # a classroom's dashboard: only what the list offers
+            try:
+                self.dismiss(str(served.confine(text)))
+            except ValueError as exc:
+                self.app.notify(str(exc), severity="error")
+        elif text:
             self.dismiss(str(Path(text).expanduser()))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _served():
+    """:mod:`gradstep.tui.classroom.served` in a dashboard served to a classroom, else None."""
+    from gradstep.tui.classroom import served
+
+    return served if served.active() else None

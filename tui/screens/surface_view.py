@@ -31,13 +31,31 @@ from gradstep.tui.i18n import _, ngettext
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.widgets.heat_map import HeatMap, Overlay, colour_bar, scale_samples, sequential, skewed
 
-__all__ = ["SurfaceView", "ParameterPath", "MAX_PATH_POINTS"]
+__all__ = ["SurfaceView", "ParameterPath", "MAX_PATH_POINTS", "grid_limit"]
 
 MAX_PATH_POINTS = 2000
 """Most points of a path drawn (a longer path is thinned, keeping its first and last)."""
 
 MAX_SLOW_POINTS = 3000
-"""Most grid points evaluated one by one (networks, data): the map scales them up."""
+"""Most grid points evaluated one by one (expressions over data or arrays): the map scales them up."""
+
+NETWORK_WORK = 8_000_000
+"""Most numbers a network's grid computes per redraw (points x rows of data x units of every
+layer): a network's grid goes through one vectorised forward pass in batches, about 30 ms for
+this much on the project's machine (``benchmarks/dashboard.py --issue15``)."""
+
+
+def grid_limit(scenario, layout) -> float:
+    """The most grid points a redraw of ``scenario``'s surface evaluates (a coarser grid is drawn
+    scaled up): every point for an objective of scalars (one pass), a work budget for a network
+    (:data:`NETWORK_WORK`), :data:`MAX_SLOW_POINTS` for what goes point by point."""
+    if scenario.kind == "objective" and not any(layout.shapes):
+        return float("inf")
+    if scenario.kind == "network":
+        rows = len(scenario.data.x) if scenario.data is not None else 1
+        units = scenario.model.inputs + sum(layer.units for layer in scenario.model.layers)
+        return max(64, NETWORK_WORK // max(1, rows * units))
+    return MAX_SLOW_POINTS
 
 BANDS = 14
 """Colour steps of the surface: the edges between them read as contour lines."""
@@ -183,9 +201,9 @@ class SurfaceView(MathView):
         elif not _inside(point.reshape(1, 2), bounds):
             bounds = _centred(bounds, point)  # zoomed: follow the current point
         rows, cols = shape
-        if self.scenario.kind != "objective" or any(layout.shapes):
-            while rows * cols > MAX_SLOW_POINTS:  # one by one: a coarser grid, drawn scaled up
-                rows, cols = max(rows // 2, 2), max(cols * 3 // 4, 2)
+        limit = grid_limit(self.scenario, layout)
+        while rows * cols > limit:  # a coarser grid, drawn scaled up
+            rows, cols = max(rows // 2, 2), max(cols * 3 // 4, 2)
         key = (bounds, rows, cols, x, y)
         result = self.surface
         if key != self._grid_key or not self.full or result is None:
