@@ -191,8 +191,7 @@ class History:
         self._max_window = max(1, max_window)
         self._keyframe_seconds = keyframe_seconds
         self._max_interval = max_interval
-        self._ring = {}  # step -> (bare record, bytes), oldest first
-        self._ring_bytes = 0
+        self._ring = [None]  # slot t % its length: the fields of step t's record, or None
         self._keyframes = {}  # step -> (Keyframe, bytes)
         self._keyframe_total = 0
         self._keyframe_ts = [0]  # step 0 is the session's initial parameters, always there
@@ -243,35 +242,35 @@ class History:
         self._keyframe_seconds *= 2
 
     def _remember(self, record):
-        """Put ``record`` at the new end of the ring; the oldest go while it is over budget.
+        """Keep ``record`` in the ring: step t in slot t mod its length (as many slots as
+        :attr:`window_bytes` holds records).
 
         The ring keeps the record's fields as the step made them (a dict: views get cached on
-        the step's record when it is shown). Another thread may read the ring meanwhile: each
-        operation on the dict is atomic, and a reader that misses a record replays it.
+        the step's record when it is shown). Another thread may read the ring meanwhile: a
+        slot is replaced whole, and a reader that misses a record replays it.
         """
         if record.hyper is not self._cost_for:
             self._cost(record)
-        cost, ring, step = self._costs[0], self._ring, record.step
-        if step in ring:
-            self._ring_bytes -= ring.pop(step)[1]
-        ring[step] = (dict(record.__dict__), cost)
-        self._ring_bytes += cost
-        if self._ring_bytes > self.window_bytes or len(ring) > self._max_window:
-            while len(ring) > 1 and (self._ring_bytes > self.window_bytes or len(ring) > self._max_window):
-                self._ring_bytes -= ring.pop(next(iter(ring)))[1]
+        ring = self._ring
+        ring[record.step % len(ring)] = dict(record.__dict__)
 
     def _cost(self, record):
         """``(record bytes, keyframe bytes)`` for ``record``, worked out again only when the
-        hyperparameters (and so perhaps the optimizer's state) change."""
+        hyperparameters change; when the optimizer's state changes size, the ring is sized
+        again (and starts empty, so it never holds more than its bytes)."""
         if record.hyper is not self._cost_for:
-            self._cost_for, self._costs = record.hyper, _costs(record)
+            costs = _costs(record)
+            if costs != self._costs:
+                self._ring = [None] * max(1, min(self._max_window, self.window_bytes // costs[0]))
+            self._cost_for, self._costs = record.hyper, costs
         return self._costs
 
     # -- reading ---------------------------------------------------------------------------
     def cached(self, t):
         """The record of step ``t`` if the ring keeps it (a fresh copy), else None."""
-        kept = self._ring.get(t)
-        return None if kept is None else StepRecord.make(**kept[0])
+        ring = self._ring
+        kept = ring[t % len(ring)]
+        return StepRecord.make(**kept) if kept is not None and kept["step"] == t else None
 
     def keyframe_before(self, t):
         """The latest :class:`Keyframe` at or before step ``t`` (None stands for step 0)."""
@@ -281,9 +280,10 @@ class History:
 
     def theta_at(self, t):
         """The parameters after step ``t`` if a kept record or keyframe has them, else None."""
-        kept = self._ring.get(t)
-        if kept is not None:
-            return kept[0]["theta"]
+        ring = self._ring
+        kept = ring[t % len(ring)]
+        if kept is not None and kept["step"] == t:
+            return kept["theta"]
         kept = self._keyframes.get(t)
         return None if kept is None else kept[0].theta
 
@@ -365,8 +365,7 @@ class History:
     def truncate(self, t):
         self.scalars.truncate(t)
         self.furthest = min(self.furthest, t)
-        for s in [s for s in self._ring if s > t]:
-            self._ring_bytes -= self._ring.pop(s)[1]
+        self._ring = [kept if kept is not None and kept["step"] <= t else None for kept in self._ring]
         for s in [s for s in self._keyframes if s > t]:
             self._keyframe_total -= self._keyframes.pop(s)[1]
         self._keyframe_ts = [s for s in self._keyframe_ts if s <= t]
@@ -378,7 +377,7 @@ class History:
     def record_nbytes(self):
         """Bytes of the arrays the kept records and keyframes hold, each counted once, plus
         their fixed overheads: what :attr:`window_bytes` and :attr:`keyframe_bytes` bound."""
-        records = [kept for kept, _cost in list(self._ring.values())]
+        records = [kept for kept in self._ring if kept is not None]
         keyframes = [(kf.theta, kf.opt_state) for kf, _cost in list(self._keyframes.values())]
         return (held_bytes(records + keyframes) + RECORD_OVERHEAD * len(records)
                 + KEYFRAME_OVERHEAD * len(keyframes))

@@ -8,6 +8,7 @@ the gradient norms are computed when first read.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
@@ -73,6 +74,15 @@ class ParamLayout:
         self.layer_columns = tuple(next(multi) if several else int(first)
                                    for first, several in zip(self._layer_params, self._multi))
         self.norm_columns = len(self.names) + int(self._multi.sum())
+        self._quick_norms = bool(self._filled.all()) and len(self.names) > 0
+        # the row's squares from the parameters' sums of squares: each its own, then each
+        # layer of several parameters the sum of its parameters'
+        self._row_of_squares = None
+        if self._multi.any():
+            member = np.searchsorted(self._layer_params, np.arange(len(self.names)), side="right") - 1
+            layers = np.flatnonzero(self._multi)
+            self._row_of_squares = np.vstack([np.eye(len(self.names)),
+                                              (member[None, :] == layers[:, None]).astype(float)])
         self._each_scalar_own_layer = all(s == () for s in self.shapes) and len(starts) == len(self.names)
         # (name, where): an index for a scalar, a slice for a vector, (slice, shape) otherwise
         self._cuts = tuple((name, sl.start if shape == () else sl if len(shape) == 1 else (sl, shape))
@@ -110,9 +120,17 @@ class ParamLayout:
     def norm_row(self, flat):
         """The gradient norms a step logs, from one pass over ``flat``: each parameter's 2-norm
         (0 for an empty one), then the 2-norm of each layer of several parameters, derived from
-        its parameters' norms (``hypot``, which neither overflows nor underflows)."""
+        its parameters' (the sum of their sums of squares; when a square overflows, from their
+        norms by ``hypot``). Call it within ``np.errstate(over="ignore", invalid="ignore")``."""
         if self._each_scalar_own_layer:  # an objective's scalars: each its own layer
             return np.abs(flat)
+        if self._quick_norms:  # the usual case, in as few NumPy calls as it takes
+            squares = np.add.reduceat(flat * flat, self.offsets[:-1])
+            if self._row_of_squares is not None:
+                squares = self._row_of_squares.astype(squares.dtype, copy=False) @ squares
+            row = np.sqrt(squares)
+            if math.isfinite(np.add.reduce(row)):
+                return row
         norms = np.zeros(len(self.names), dtype=np.result_type(flat.dtype, np.float32))
         if self._filled.all():
             norms[:] = segment_norms(flat, self.offsets[:-1])
@@ -219,7 +237,10 @@ class StepRecord:
 
     @cached_property
     def _norm_row(self):
-        return self.layout.norm_row(self.grad) if self.norms is None else self.norms
+        if self.norms is not None:
+            return self.norms
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.layout.norm_row(self.grad)
 
     @cached_property
     def grad_norms(self):

@@ -216,9 +216,9 @@ class Session:
             val_loss = None if self._val is None else self._source.value(theta, self._val)
             if val_loss is not None and not math.isfinite(val_loss):
                 self._diverged_validation(t, loss, theta)
-        new_step = t > self.history.furthest
-        # The gradient norms, once per step: the history logs them, the record shows them.
-        norms = self.layout.norm_row(grad) if new_step else None
+            new_step = t > self.history.furthest
+            # The gradient norms, once per step: the history logs them, the record shows them.
+            norms = self.layout.norm_row(grad) if new_step else None
         if norms is not None:
             norms.flags.writeable = False
         record = StepRecord.make(step=t, loss=loss, val_loss=val_loss, optimizer=self._opt_kind,
