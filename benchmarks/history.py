@@ -83,19 +83,31 @@ def gotos(session, count, rng):
 
 
 def norm_passes(session, steps=50):
-    """Passes over the whole gradient for its norms (``segment_norms`` calls) per step, and per
-    shown frame (a step, then what the dashboard reads: the record's parameter and layer norms
+    """Passes over the whole gradient for its norms (calls of ``ParamLayout.norm_row`` and of
+    ``segment_norms`` outside it) per step, and per shown frame (a step, then what the dashboard reads: the record's parameter and layer norms
     and the sparklines' series)."""
     from gradstep.engine.training import record as record_module
 
-    calls = [0]
+    calls, inside = [0], [False]
     original = record_module.segment_norms
+    layout_class = record_module.ParamLayout
+    row = getattr(layout_class, "norm_row", None)  # main has none
 
     def counted(*args, **kwargs):
-        calls[0] += 1
+        calls[0] += not inside[0]
         return original(*args, **kwargs)
 
+    def counted_row(self, flat):  # one pass, whatever it calls inside
+        calls[0] += 1
+        inside[0] = True
+        try:
+            return row(self, flat)
+        finally:
+            inside[0] = False
+
     record_module.segment_norms = counted
+    if row is not None:
+        layout_class.norm_row = counted_row
     try:
         for _ in range(steps):
             session.step()
@@ -111,6 +123,8 @@ def norm_passes(session, steps=50):
         per_frame = calls[0] / steps
     finally:
         record_module.segment_norms = original
+        if row is not None:
+            layout_class.norm_row = row
     return per_step, per_frame
 
 
