@@ -14,12 +14,12 @@ this script reads back.
 
 Prints the resident memory at minute 1 and at the end, the growth per minute (from minute 1
 on), the steps done, and whether the kept records stayed within their budgets: the engine's
-window and keyframes (``gradstep.engine.training.history.History``, 64 MiB + 128 MiB by default) and the
-dashboard's recent records (``gradstep.tui.history.RECENT``). The per-step scalars (loss and gradient
-norms, in both histories) are shown apart: they grow with the steps until their budgets (the
-engine's :class:`~gradstep.engine.training.scalar_log.ScalarLog`, about 1.4 million steps exact then min/max
-blocks; the dashboard's norm table, ``gradstep.tui.history.NORM_ROWS`` rows), then stay level; so do the
-keyframes, once there are ``max_keyframes`` of them (8192 by default). Then the run is paused
+window and keyframes (``gradstep.engine.training.history.History``, 64 MiB together by default; the
+dashboard keeps none of its own). The per-step scalars (loss and gradient norms) are shown apart:
+they grow with the steps until their byte budget (the engine's
+:class:`~gradstep.engine.training.scalar_log.ScalarLog`, 24 MiB by default: exact rows, then min/max
+blocks), then stay level; so do the keyframes, once there are ``max_keyframes`` of them (8192 by
+default) or they fill their share of the budget. Then the run is paused
 (``r``) and, 3 s later, the resident memory is read again, again after glibc's ``malloc_trim(0)``
 (the freed heap given back), and the bytes of the arrays the widgets keep are counted (a few
 points per column of each chart): what is left is what the app really holds. ``--tracemalloc``
@@ -58,20 +58,17 @@ def sample(screen, elapsed: float) -> dict:
     """What the app holds now; read from the sampling thread without locks (numbers only)."""
     import tracemalloc
 
-    from gradstep.tui.history import RECENT
-
     session = screen.session
     history = session.history
-    scalar_bytes = history.scalars.nbytes + (history.ghost_log.nbytes if history.ghost_log is not None else 0)
     return {
         "seconds": round(elapsed, 1), "rss_kb": rss_kb(), "steps": session.furthest,
         "mode": screen.mode,
-        "engine_scalar_bytes": scalar_bytes,
-        "engine_record_bytes": history.nbytes - scalar_bytes,
-        "engine_record_budget": history._window_bytes + history._keyframe_bytes,
-        "keyframes": len(history._keyframe_ts),
-        "tui_table_bytes": screen.history.nbytes,
-        "tui_records": len(screen.history._records), "tui_records_budget": RECENT,
+        "engine_scalar_bytes": history.scalar_nbytes,
+        "engine_record_bytes": history.record_nbytes,  # the distinct arrays held, summed
+        "engine_record_budget": history.window_bytes + history.keyframe_bytes,
+        "keyframes": len(history.keyframe_steps) - 1,
+        # the dashboard keeps no history of its own (one history, in the engine)
+        "tui_table_bytes": 0, "tui_records": 0, "tui_records_budget": 0,
         "traced_kb": tracemalloc.get_traced_memory()[0] // 1024 if tracemalloc.is_tracing() else None,
     }
 
@@ -294,10 +291,13 @@ def report(entries: list[dict], minutes: float) -> None:
     worst_rec = max(e["engine_record_bytes"] for e in samples)
     worst_tui = max(e["tui_records"] for e in samples)
     budget = last["engine_record_budget"]
+    tui = ("the dashboard keeps none of its own" if not last["tui_records_budget"] else
+           f"dashboard's recent records: at most {worst_tui} of {last['tui_records_budget']}: "
+           f"{'within' if worst_tui <= last['tui_records_budget'] else 'OVER'}")
     print(f"engine's kept records: at most {worst_rec / 2**20:.1f} MiB of a {budget / 2**20:.0f} MiB budget: "
-          f"{'within' if worst_rec <= budget else 'OVER'}; dashboard's recent records: at most "
-          f"{worst_tui} of {last['tui_records_budget']}: "
-          f"{'within' if worst_tui <= last['tui_records_budget'] else 'OVER'}")
+          f"{'within' if worst_rec <= budget else 'OVER'}; {tui}")
+    load = os.getloadavg()
+    print(f"load average now {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
     held = (last["engine_scalar_bytes"] + last["tui_table_bytes"] + last["engine_record_bytes"]) / 2**20
     print(f"at the end the histories' arrays hold {held:.0f} MiB of the {last['rss_kb'] * mib:.0f} MiB resident"
           + (f"; tracemalloc counts {last['traced_kb'] * mib:.0f} MiB live" if last.get("traced_kb") else ""))

@@ -204,21 +204,20 @@ class TrainingController(Controller):
             handed in (``loss_at``, ``gradient_at``, ``predict``); read what moves (``t``,
             ``theta``, ``record``, ``history``) through :meth:`snapshot`, :meth:`step_inputs`
             or :meth:`reading`, and change it through this controller only.
-        history: The per-parameter gradient norms and recent records kept beside the session's.
+        history: What the dashboard reads of the session's history (the gradient norms for
+            the sparklines) and its learning-rate marks; it keeps no records of its own.
     """
 
     def __init__(self, scenario) -> None:
         super().__init__()
         self.session = Session(scenario)
-        self.history = TrainingHistory(self.session.layout, self.session.params)
+        self.history = TrainingHistory(self.session)
 
     def _subject(self):
         return self.session
 
     def _advance(self):
-        record = self.session.step()
-        self.history.add(record)
-        return record
+        return self.session.step()
 
     # -- stepping --------------------------------------------------------------------------
     def step(self, count: int = 1):
@@ -272,8 +271,8 @@ class TrainingController(Controller):
         return tuple(step for step, _old, _new in self.history.lr_changes)
 
     def record_at(self, step: int, fetch: bool = False):
-        """The record of ``step`` on the current branch, if the dashboard's history or the
-        engine's keeps it; None for step 0.
+        """The record of ``step`` on the current branch, if the session's history keeps it (or
+        the session stands there); None for step 0.
 
         Args:
             fetch: When neither keeps it and no run is going, have the session replay it (from
@@ -281,15 +280,14 @@ class TrainingController(Controller):
         """
         if step < 1:
             return None
-        record = self.history.record_at(step)
-        if record is None:
+        record = self.session.record
+        if record is None or record.step != step:
             record = self.session.history.cached(step)
         if record is None and fetch and self.mode != "running" and step <= self.session.furthest:
             with self._lock:
                 here = self.session.t
                 record = self.session.goto(step)
                 self.session.goto(here)
-            self.history.keep(record)
         return record
 
     # -- time travel, course, export -------------------------------------------------------
@@ -300,8 +298,6 @@ class TrainingController(Controller):
             session = self.session
             step = min(max(step, 0), session.furthest)
             record = session.goto(step)
-            if record is not None:
-                self.history.keep(record)
         self.mode = "paused"
         return record
 

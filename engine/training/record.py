@@ -8,6 +8,7 @@ the gradient norms are computed when first read.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
@@ -62,6 +63,26 @@ class ParamLayout:
         self.index = {name: i for i, name in enumerate(self.names)}
         starts = [i for i, layer in enumerate(self.layers) if i == 0 or self.layers[i - 1] != layer]
         self.layer_offsets = self.offsets[starts]
+        # A step's norm row: each parameter's gradient norm, then each layer of several
+        # parameters (a layer of one is its parameter's column).
+        sizes = np.diff(self.offsets)
+        self._filled = sizes > 0
+        self._layer_params = np.array(starts, dtype=np.intp)  # each layer's first parameter
+        counts = np.diff(np.append(self._layer_params, len(self.names)))
+        self._multi = counts > 1
+        multi = iter(range(len(self.names), len(self.names) + int(self._multi.sum())))
+        self.layer_columns = tuple(next(multi) if several else int(first)
+                                   for first, several in zip(self._layer_params, self._multi))
+        self.norm_columns = len(self.names) + int(self._multi.sum())
+        self._quick_norms = bool(self._filled.all()) and len(self.names) > 0
+        # the row's squares from the parameters' sums of squares: each its own, then each
+        # layer of several parameters the sum of its parameters'
+        self._row_of_squares = None
+        if self._multi.any():
+            member = np.searchsorted(self._layer_params, np.arange(len(self.names)), side="right") - 1
+            layers = np.flatnonzero(self._multi)
+            self._row_of_squares = np.vstack([np.eye(len(self.names)),
+                                              (member[None, :] == layers[:, None]).astype(float)])
         self._each_scalar_own_layer = all(s == () for s in self.shapes) and len(starts) == len(self.names)
         # (name, where): an index for a scalar, a slice for a vector, (slice, shape) otherwise
         self._cuts = tuple((name, sl.start if shape == () else sl if len(shape) == 1 else (sl, shape))
@@ -96,6 +117,30 @@ class ParamLayout:
             return np.abs(flat)
         return segment_norms(flat, self.layer_offsets)
 
+    def norm_row(self, flat):
+        """The gradient norms a step logs, from one pass over ``flat``: each parameter's 2-norm
+        (0 for an empty one), then the 2-norm of each layer of several parameters, derived from
+        its parameters' (the sum of their sums of squares; when a square overflows, from their
+        norms by ``hypot``). Call it within ``np.errstate(over="ignore", invalid="ignore")``."""
+        if self._each_scalar_own_layer:  # an objective's scalars: each its own layer
+            return np.abs(flat)
+        if self._quick_norms:  # the usual case, in as few NumPy calls as it takes
+            squares = np.add.reduceat(flat * flat, self.offsets[:-1])
+            if self._row_of_squares is not None:
+                squares = self._row_of_squares.astype(squares.dtype, copy=False) @ squares
+            row = np.sqrt(squares)
+            if math.isfinite(np.add.reduce(row)):
+                return row
+        norms = np.zeros(len(self.names), dtype=np.result_type(flat.dtype, np.float32))
+        if self._filled.all():
+            norms[:] = segment_norms(flat, self.offsets[:-1])
+        elif self._filled.any():
+            norms[self._filled] = segment_norms(flat, self.offsets[:-1][self._filled])
+        if not self._multi.any():
+            return norms
+        layers = np.hypot.reduceat(norms, self._layer_params)[self._multi]
+        return np.concatenate((norms, layers))
+
     def layer_names(self):
         """The distinct layers, in order."""
         return tuple(dict.fromkeys(self.layers))
@@ -118,6 +163,8 @@ class StepRecord:
         opt_state: The optimizer state after the update, flat arrays by the tutorial's names
             (``V``, ``S``, ``S_max``) plus the step count ``t``.
         batch: Index of the minibatch within its epoch, and the epoch, as ``(batch, epoch)``.
+        norms: The step's norm row (:meth:`ParamLayout.norm_row` of ``grad``), computed once
+            by the step for the history; None: computed when first read.
     """
 
     step: int
@@ -131,6 +178,7 @@ class StepRecord:
     delta: np.ndarray
     opt_state: Mapping[str, object]
     batch: tuple[int, int] = (0, 0)
+    norms: np.ndarray | None = None
 
     @classmethod
     def make(cls, **fields):
@@ -188,12 +236,16 @@ class StepRecord:
         return self.layout.views(flat)
 
     @cached_property
+    def _norm_row(self):
+        if self.norms is not None:
+            return self.norms
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.layout.norm_row(self.grad)
+
+    @cached_property
     def grad_norms(self):
         """``{name: float}``: the 2-norm of each parameter's gradient."""
-        norms = segment_norms(self.grad, self.layout.offsets[:-1]) if self.layout.size else []
-        sizes = np.diff(self.layout.offsets)
-        return MappingProxyType({name: float(v) if n else 0.0
-                                 for name, v, n in zip(self.layout.names, norms, sizes)})
+        return MappingProxyType(dict(zip(self.layout.names, self._norm_row.tolist())))
 
     @property
     def grad_norm(self):
@@ -203,8 +255,9 @@ class StepRecord:
     @cached_property
     def layer_grad_norms(self):
         """``{layer: float}``: the 2-norm over all of a layer's gradients."""
-        norms = self.layout.layer_norms(self.grad) if self.layout.size else []
-        return MappingProxyType({layer: float(v) for layer, v in zip(self.layout.layer_names(), norms)})
+        row = self._norm_row.tolist()
+        return MappingProxyType({layer: row[c] for layer, c in zip(self.layout.layer_names(),
+                                                                   self.layout.layer_columns)})
 
     @property
     def bias_correction1(self):

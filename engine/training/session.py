@@ -78,7 +78,7 @@ class Session:
         self._batches, self._val = self._training_data()
         spec = scenario.optimizer
         hyper = optim.hyperparameters(spec.kind, spec.lr, **dict(spec.hyper))
-        self._travel = TimeTravel(theta0, spec.kind, hyper, len(self.layout.layer_offsets), self._val is not None,
+        self._travel = TimeTravel(theta0, spec.kind, hyper, self.layout, self._val is not None,
                                   history_options, stand=self._stand, steer=self._steer, step=self.step)
         self.reset()
 
@@ -216,12 +216,17 @@ class Session:
             val_loss = None if self._val is None else self._source.value(theta, self._val)
             if val_loss is not None and not math.isfinite(val_loss):
                 self._diverged_validation(t, loss, theta)
+            new_step = t > self.history.furthest
+            # The gradient norms, once per step: the history logs them, the record shows them.
+            norms = self.layout.norm_row(grad) if new_step else None
+        if norms is not None:
+            norms.flags.writeable = False
         record = StepRecord.make(step=t, loss=loss, val_loss=val_loss, optimizer=self._opt_kind,
                                  hyper=self._hyper, layout=self.layout, theta=new_theta, grad=grad,
-                                 delta=delta, opt_state=new_state, batch=position)
+                                 delta=delta, opt_state=new_state, batch=position, norms=norms)
         self._theta, self._state, self.t, self.record = new_theta, new_state, t, record
-        if t > self.history.furthest:
-            self.history.add(record, self.layout.layer_norms(grad), time.perf_counter() - started)
+        if new_step:
+            self.history.add(record, norms, time.perf_counter() - started)
         else:  # a replay: the history has its scalars; a change of course may start here
             self.history.add(record, (), time.perf_counter() - started)
             self._travel.replayed(t)

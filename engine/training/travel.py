@@ -24,6 +24,7 @@ import weakref
 from gradstep.engine import optim
 from gradstep.engine.i18n import _
 from gradstep.engine.training.history import History, Schedule
+from gradstep.engine.training.record import StepRecord
 
 __all__ = ["TimeTravel", "hyper_with_lr", "hyper_with"]
 
@@ -56,7 +57,7 @@ class TimeTravel:
         theta0: The parameters at step 0 (read-only).
         kind: The optimizer the scenario starts with.
         hyper: Its hyperparameters.
-        layer_count: Layers whose gradient norm the history logs.
+        layout: The session's parameter layout (what the history logs of each step).
         has_val: Whether the scenario has a validation split.
         history_options: Keyword arguments for :class:`History`.
         stand: ``stand(t, theta, state, record)`` puts the session at a step.
@@ -68,10 +69,10 @@ class TimeTravel:
         schedule: Which optimizer is in force for each step (replaced by :meth:`reset`).
     """
 
-    def __init__(self, theta0, kind, hyper, layer_count, has_val, history_options, stand, steer, step):
+    def __init__(self, theta0, kind, hyper, layout, has_val, history_options, stand, steer, step):
         self._theta0 = theta0
         self._initial = (kind, hyper)
-        self._layer_count, self._has_val = layer_count, has_val
+        self._layout, self._has_val = layout, has_val
         self._history_options = dict(history_options or {})
         self._stand, self._steer, self._step = (weakref.WeakMethod(f) for f in (stand, steer, step))
         self.history = self.schedule = None
@@ -80,7 +81,7 @@ class TimeTravel:
         """Forget the history and every change of course, and stand at step 0; returns the new
         :class:`History`."""
         self.schedule = Schedule(*self._initial)
-        self.history = History(self._layer_count, self._has_val, **self._history_options)
+        self.history = History(self._layout, self._has_val, **self._history_options)
         self._restore(0, None)
         return self.history
 
@@ -107,8 +108,8 @@ class TimeTravel:
     # -- moving through history ------------------------------------------------------------
     def goto(self, t):
         """Put the session at step ``t`` (0 <= t <= furthest) exactly as the original run was
-        there, replaying from the nearest keyframe a step whose record is no longer kept;
-        returns the record there (None at 0)."""
+        there, replaying from the nearest keyframe before it a step whose record is no longer
+        kept; returns the record there (None at 0)."""
         if not 0 <= t <= self.history.furthest:
             raise ValueError(_("step {step} is outside the history ({first} to {last})")
                              .format(step=t, first=0, last=self.history.furthest))
@@ -116,9 +117,9 @@ class TimeTravel:
         if record is not None or t == 0:
             self._restore(t, record)
             return record
-        record = self.history.keyframe_before(t)
-        start = record.step if record else 0
-        self._restore(start, record)
+        keyframe = self.history.keyframe_before(t - 1)  # a keyframe holds no record: replay one step at least
+        start = keyframe.step if keyframe else 0
+        self._restore(start, keyframe)
         step = self._step()
         for _n in range(t - start):
             record = step()
@@ -139,11 +140,11 @@ class TimeTravel:
             return theta
         if t == 1:
             return self._theta0
-        record = self.history.cached(t - 1)
-        if record is None:
-            record = self.goto(t - 1)
+        theta = self.history.theta_at(t - 1)
+        if theta is None:
+            theta = self.goto(t - 1).theta
             self.goto(here)
-        return record.theta
+        return theta
 
     def replay_all(self):
         """Replay steps 1 ... furthest from step 0, yielding each record; the session is left
@@ -153,12 +154,13 @@ class TimeTravel:
         for _n in range(self.history.furthest):
             yield step()
 
-    def _restore(self, t, record):
-        """Put the session at step ``t`` from its record (None for step 0)."""
-        if record is None:
+    def _restore(self, t, kept):
+        """Put the session at step ``t`` from its record or keyframe (None for step 0)."""
+        if kept is None:
             kind, hyper = self.schedule.at(0)[1:3]
             theta, state = self._theta0, optim.init_state(kind, self._theta0, hyper)
         else:
-            theta, state = record.theta, record.opt_state
+            theta, state = kept.theta, kept.opt_state
+        record = kept if isinstance(kept, StepRecord) else None
         self._stand()(t, theta, state, record)
         self._apply_schedule(t)

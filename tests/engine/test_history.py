@@ -238,3 +238,18 @@ def test_going_back_to_a_change_of_optimizer_and_changing_lr_there_keeps_fresh_s
     s.run(5)
     for t in (10, 7, 6, 9):
         assert_same(s.goto(t), records[t])
+
+
+def test_each_parameters_and_each_layers_gradient_norm_is_logged_and_shown_alike():
+    s = Session(net_scenario())
+    records = [s.step() for _ in range(25)]
+    for j, name in enumerate(s.layout.names):
+        every = [np.linalg.norm(np.ravel(r.grads[name])) for r in records]  # computed here
+        np.testing.assert_allclose(s.history.param_norms(j), every, rtol=1e-12)
+        # the record shows the numbers the history logged: one computation per step
+        assert list(s.history.param_norms(j)) == [r.grad_norms[name] for r in records]
+    for i, layer in enumerate(s.layout.layer_names()):
+        names = [n for n in s.layout.names if n.startswith(layer + ".")]
+        every = [np.linalg.norm(np.concatenate([np.ravel(r.grads[n]) for n in names])) for r in records]
+        np.testing.assert_allclose(s.history.layer_norms(i), every, rtol=1e-12)
+        assert list(s.history.layer_norms(i)) == [r.layer_grad_norms[layer] for r in records]

@@ -257,7 +257,7 @@ async def test_the_banner_names_the_layer_that_overflowed(write_scenario, keys):
         assert "diverged at step 2: overflow in linear in layer2" in str(banner.render())
 
 
-# engine/record.py and tui/history.py square the gradient for its norm: at step 4 (largest entry
+# engine/record.py squares the gradient for its norm (once per step): at step 4 (largest entry
 # ~3e165) that overflows with a RuntimeWarning and the norm shows as inf (reported; see
 # tests/engine/test_hardening.py). Here the dashboard only has to survive it and say where.
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")

@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 from gradstep.engine.scenario import load_scenario, resolve_scenario
 from gradstep.engine.training.session import Session
 from gradstep.tui.format import sparkline
-from gradstep.tui.history import RECENT, TrainingHistory
+from gradstep.tui.history import TrainingHistory
 from gradstep.tui.screens.presenter import loss_curves
 from gradstep.tui.widgets.loss_chart import TINY, LossChart
 
@@ -23,58 +23,52 @@ def stepped(name, steps, **options):
     return session, [session.step() for _step in range(steps)]
 
 
-def test_the_norm_table_keeps_the_largest_norm_of_each_rows_steps():
+def norms_of(records, name):
+    """Each step's gradient norm of ``name``, computed here (not by the engine's norm row)."""
+    return np.array([np.linalg.norm(np.ravel(r.grads[name])) for r in records])
+
+
+def test_the_sparklines_keep_the_largest_norm_of_each_stretch_of_steps():
     session, records = stepped("xor", 3000)
-    history = TrainingHistory(session.layout, session.params, rows=64)
-    for record in records:
-        history.add(record)
-    assert history.nbytes <= 64 * len(session.layout.names) * 8
-    stride = history.stride
-    assert stride == 64  # 3000 steps in at most 64 rows: rows of 64 steps
-    norms = history.grad_norms()
+    history = TrainingHistory(session)
+    norms = history.grad_norms(columns=20)
+    edges = np.linspace(0, 3000, 21).astype(int)  # 20 stretches of 150 steps
     for name in session.layout.names:
-        every = np.array([np.linalg.norm(r.grads[name]) for r in records])  # independent of the table
-        padded = np.full(-(-len(every) // stride) * stride, np.nan)
-        padded[: len(every)] = every
-        np.testing.assert_allclose(norms[name], np.nanmax(padded.reshape(-1, stride), axis=1), rtol=1e-12)
+        every = norms_of(records, name)
+        assert len(norms[name]) == 20
+        np.testing.assert_allclose(norms[name], np.maximum.reduceat(every, edges[:-1]), rtol=1e-12)
         # the sparkline of a long run still shows its largest spike
         assert sparkline(norms[name], 20).count("█") >= 1
 
 
-def test_the_norm_table_is_exact_for_short_runs_and_follows_a_branch():
+def test_the_sparklines_of_a_run_summarised_by_the_engine_keep_its_spike_in_bounded_values():
+    session, records = stepped("xor", 3000, **SMALL_SCALARS)
+    assert session.history.scalars.exact_from > 0  # older steps are min/max blocks
+    norms = TrainingHistory(session).grad_norms(columns=30)
+    for name in session.layout.names:
+        every = norms_of(records, name)
+        assert len(norms[name]) <= 30
+        assert norms[name].max() == pytest.approx(every.max(), rel=1e-12)
+
+
+def test_the_sparklines_are_exact_for_short_runs_and_follow_a_branch():
     session, records = stepped("xor", 50)
-    history = TrainingHistory(session.layout, session.params, rows=64)
-    for record in records:
-        history.add(record)
-    assert history.stride == 1
-    every = [r.grad_norms["layer1.W"] for r in records]
-    np.testing.assert_array_equal(history.grad_norms()["layer1.W"], every)
-    np.testing.assert_array_equal(history.grad_norms(20)["layer1.W"], every[:20])
-    history.truncate(30)
+    history = TrainingHistory(session)
+    every = norms_of(records, "layer1.W")
+    np.testing.assert_allclose(history.grad_norms()["layer1.W"], every, rtol=1e-12)
+    np.testing.assert_allclose(history.grad_norms(20)["layer1.W"], every[:20], rtol=1e-12)
+    session.goto(30)
+    session.set_lr(0.5)  # a branch: steps 31-50 are abandoned
     assert len(history) == 30 and len(history.grad_norms()["layer1.W"]) == 30
 
 
-def test_the_records_of_the_recent_steps_are_kept_beside_the_table():
-    session, records = stepped("adam-fabc", RECENT + 50)
-    history = TrainingHistory(session.layout, session.params, rows=16)
-    for record in records:
-        history.add(record)
-    assert history.record_at(RECENT + 50) is records[-1] and history.record_at(51) is records[50]
-    assert history.record_at(50) is None  # the oldest went
-
-
-def test_a_merged_row_reaching_past_a_branch_is_cleared():
-    session, records = stepped("adam-fabc", 300)
-    history = TrainingHistory(session.layout, session.params, rows=16)
-    for record in records:
-        history.add(record)
-    stride = history.stride  # 300 steps in 16 rows: 32 steps a row
-    assert stride == 32
-    history.truncate(100)  # rows of steps 1-32, 33-64, 65-96 stay; 97-128 held abandoned steps
-    kept = history.grad_norms()["a"]
-    assert len(kept) == 4 and np.isnan(kept[3])
-    every = np.array([abs(float(r.grads["a"])) for r in records[:96]])
-    np.testing.assert_allclose(kept[:3], every.reshape(3, 32).max(axis=1), rtol=1e-12)
+def test_a_summarised_block_reaching_past_a_branch_shows_none_of_the_abandoned_steps():
+    session, records = stepped("adam-fabc", 300, **SMALL_SCALARS)
+    session.goto(100)
+    session.set_lr(0.5)
+    kept = TrainingHistory(session).grad_norms()["a"]
+    every = norms_of(records, "a")
+    assert kept.max() <= every[:100].max()
 
 
 @pytest.mark.parametrize("log", [False, True])

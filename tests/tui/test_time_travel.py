@@ -284,7 +284,6 @@ async def test_a_record_kept_nowhere_is_replayed_for_the_up_close_panel(monkeypa
     async with app.run_test(size=SIZE) as pilot:
         await press(pilot, "n", "n", "n", "n", "n")
         screen = app.screen
-        screen.history._records.clear()
         monkeypatch.setattr(screen.session.history, "cached", lambda t: None)
         assert screen.record_at(37) is None
         record = screen.record_at(37, fetch=True)

@@ -147,7 +147,7 @@ def test_a_read_under_the_lock_never_sees_half_of_a_step():
     def reader():
         with controller.reading() as reading:
             seen["t"], seen["record"] = reading.t, reading.record
-            seen["kept"] = controller.history.record_at(reading.t)
+            seen["kept"] = reading.history.cached(reading.t)
         seen["snapshot"] = controller.snapshot()
         read.set()
 
@@ -159,7 +159,9 @@ def test_a_read_under_the_lock_never_sees_half_of_a_step():
     going.join()
     assert read.is_set()
     assert seen["t"] >= 3 and seen["record"].step == seen["t"]
-    assert seen["kept"] is seen["record"], "the history had the step the session stood at"
+    kept = seen["kept"]
+    assert kept is not None and kept.step == seen["t"], "the history had the step the session stood at"
+    assert np.array_equal(kept.theta, seen["record"].theta)
     snap = seen["snapshot"]
     assert snap.record.step == snap.t and np.array_equal(snap.record.theta, snap.theta)
     assert going.end[0].step == 5

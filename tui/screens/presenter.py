@@ -16,7 +16,7 @@ import time
 import numpy as np
 from textual.widgets import Static
 
-from gradstep.engine.optim import STATE_SYMBOLS, Scalar, effective_lr_formula, optimizer_title
+from gradstep.engine.optim import STATE_SYMBOLS, Scalar, derived_state, effective_lr_formula, optimizer_title
 from gradstep.tui.equations import worked_lines
 from gradstep.tui.format import num
 from gradstep.tui.i18n import _, language
@@ -86,7 +86,7 @@ class Presenter:
         if charts:
             self.loss()
         self.timeline()
-        self.layers(record)
+        self.layers(record, sparklines=charts)
         self.matrices(record)
         self.up_close(record, chart=charts)
         if self.screen.mode != "diverged":
@@ -128,7 +128,9 @@ class Presenter:
         timeline.branch = None if span is None else span[0]
         timeline.ghost_end = None if span is None else span[1]
 
-    def layers(self, record) -> None:
+    def layers(self, record, sparklines: bool = True) -> None:
+        """The layer list: each parameter's gradient norm now, and (with ``sparklines``; while
+        running, as often as the charts) its sparkline from the engine's scalar log."""
         screen = self.screen
         layers = screen.query_one(LayerList)
         layout = screen.session.layout
@@ -136,7 +138,8 @@ class Presenter:
         if layers.grids is not screen.grids:
             layers.grids = screen.grids
             layers.shapes = dict(zip(layout.names, layout.shapes))
-        layers.norms = screen.history.grad_norms(n)
+        if sparklines:
+            layers.norms = screen.history.grad_norms(n)
         layers.param_norms = {} if record is None else dict(record.grad_norms)
         layers.layer_norms = {} if record is None else dict(record.layer_grad_norms)
         layers.selected = screen.layer_index
@@ -250,8 +253,9 @@ class Presenter:
             self._chart(plot, record, cell)
 
     def _chart(self, chart: ParamChart, record, cell) -> None:
-        """The cell's g, V, V̂ and value over the recent steps, read from the records' flat
-        arrays (cheaper than building every record's per-parameter views)."""
+        """The cell's g, V, V̂ and value over the recent steps the history keeps, read from the
+        records' flat arrays at the cell's entry only (V̂ derived for that entry, not for the
+        whole state of every record)."""
         first = max(1, record.step - CHART_STEPS + 1)
         recent = [r for r in map(self.screen.record_at, range(first, record.step)) if r is not None]
         recent.append(record)
@@ -260,7 +264,16 @@ class Presenter:
         i += int(np.ravel_multi_index(cell.index, layout.shapes[layout.index[cell.param]])) if cell.index else 0
         steps = np.array([r.step for r in recent])
         left = {"g": np.array([r.grad[i] for r in recent])}
+        states = [_entry_state(r, i) for r in recent]
         for k in ("V", "V_hat"):
-            if k in record.flat_state:
-                left[STATE_LABELS[k]] = np.array([r.flat_state[k][i] for r in recent])
+            if k in states[-1]:
+                left[STATE_LABELS[k]] = np.array([state[k][0] for state in states])
         chart.show(steps, left, (cell.label, np.array([r.theta[i] for r in recent])))
+
+
+def _entry_state(record, i):
+    """The optimizer's state of ``record`` at flat entry ``i``, its own and derived (``V_hat``),
+    as one-element arrays."""
+    state = {k: v[i:i + 1] if isinstance(v, np.ndarray) else v for k, v in record.opt_state.items()}
+    state.update(derived_state(record.optimizer, state, record.hyper))
+    return state
