@@ -16,9 +16,11 @@ from pathlib import Path
 __all__ = ["BASE_FOOTPRINT", "DATA_COPIES", "HEADROOM", "MAX_COLUMNS", "MAX_ROWS", "available_memory",
            "footprint", "default_max_sessions", "cap_size"]
 
-BASE_FOOTPRINT = 75 * 2**20
-"""Resident memory of one served dashboard of the default scenario after running 30 s, with
-some room (measured by ``benchmarks/classroom.py``: 68-70 MiB)."""
+BASE_FOOTPRINT = 150 * 2**20
+"""Resident memory of one served dashboard of a bundled scenario that a student runs all class
+long: 67 MiB after 30 s of running (``benchmarks/classroom.py``), levelling off at 115-140 MiB
+after 10 minutes flat out (``benchmarks/soak.py``; the history is bounded by bytes), with some
+room."""
 
 DATA_COPIES = 4
 """How many copies of a scenario's data arrays a session keeps about (data, batches, views)."""
