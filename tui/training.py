@@ -28,7 +28,8 @@ from gradstep.engine.training.session import Diverged, Session
 from gradstep.tui.history import TrainingHistory
 from gradstep.tui.i18n import _
 
-__all__ = ["Controller", "TrainingController", "ExportCancelled", "RaceController", "Snapshot", "SPEEDS", "YIELD", "FRAME"]
+__all__ = ["Controller", "TrainingController", "ExportCancelled", "RaceController", "Snapshot", "SPEEDS", "YIELD", "FRAME",
+           "DRAW_WAIT"]
 
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, None)
 """Run speeds in steps per second; None is as fast as the engine goes."""
@@ -41,6 +42,10 @@ FRAME = 1 / 10
 frame of the dashboard costs tens of milliseconds of the UI thread, and the engine shares the
 interpreter with it; ten frames a second is smooth enough and leaves the engine most of
 its speed."""
+
+DRAW_WAIT = 0.25
+"""While the UI draws a frame it asked to draw alone (see :meth:`Controller.run`), the training
+thread waits at most this long for :meth:`Controller.drawn` before it steps on."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class Controller:
         self.speed = len(SPEEDS) - 1
         self._run = 0
         self._stop = threading.Event()
+        self._drawn = threading.Event()  # set by the UI when the frame handed to it is on screen
 
     # -- what is stepped -------------------------------------------------------------------
     def _subject(self):
@@ -132,8 +138,14 @@ class Controller:
         if self.mode != "running":
             return False
         self._stop.set()
+        self._drawn.set()  # a worker waiting for a frame to be drawn sees the stop at once
         self.mode = "paused"
         return True
+
+    def drawn(self) -> None:
+        """The frame last handed to the UI is on screen: the training thread may step on.
+        Called on the UI thread (safe from any)."""
+        self._drawn.set()
 
     def ended(self, run: int) -> bool:
         """Run ``run``'s worker has finished; True when it was the current run (then the
@@ -151,7 +163,11 @@ class Controller:
 
         Called on the worker thread. Each step takes the lock; at most every :data:`FRAME`
         seconds ``frame(latest, steps per second)`` is called (the speed only when ``steps``
-        is None); a run of ``steps`` None keeps to :attr:`speed`.
+        is None); a run of ``steps`` None keeps to :attr:`speed`. When ``frame`` returns True,
+        the loop takes no step until the UI calls :meth:`drawn` (or :meth:`pause`; at most
+        :data:`DRAW_WAIT` seconds): the UI then draws with the interpreter to itself instead of
+        sharing it with the engine, so a frame takes half the time and a key pressed meanwhile
+        waits half as long.
 
         Returns:
             ``(latest, diverged)``: what the last step returned (None when none was taken), and
@@ -184,8 +200,10 @@ class Controller:
             if now - window >= 0.5 or (rate is None and now - started >= 0.1):
                 rate, window, in_window = in_window / (now - window), now, 0
             if now - posted >= FRAME:
-                frame(latest, rate if steps is None else None)
-                posted = now
+                self._drawn.clear()
+                if frame(latest, rate if steps is None else None) is True:
+                    self._drawn.wait(DRAW_WAIT)
+                posted = time.perf_counter()
             limit = SPEEDS[self.speed]
             if steps is None and limit is not None:
                 stop.wait(max(0.0, 1 / limit - (time.perf_counter() - began)))

@@ -204,7 +204,8 @@ class DashboardScreen(DashboardLayout, Screen):
     @work(thread=True, exclusive=True, group="train")
     def _train(self, steps: int | None, run: int, stop) -> None:
         """Run the controller's loop until paused (``steps`` None) or ``steps`` steps are done;
-        its frames and its end come back to this screen as messages."""
+        its frames and its end come back to this screen as messages (the loop waits for each
+        frame to be drawn: see :meth:`on_steps_taken`)."""
         worker = get_current_worker()
         record, diverged = self.training.run(
             steps, stop, lambda: worker.is_cancelled,
@@ -217,10 +218,18 @@ class DashboardScreen(DashboardLayout, Screen):
         if self.mode != "running":  # paused since it was posted (perhaps gone back in time)
             return
         self.present.everything(message.record, message.steps_per_second, live=True)
+        self.call_after_refresh(self.training.drawn)  # the training thread steps on
 
     def on_run_ended(self, message: RunEnded) -> None:
         self.training.ended(message.run)
-        self.present.everything(self.session.record)
+        # After the next paint: the status line the pause key changed goes out first, alone,
+        # instead of waiting for every panel to be redrawn.
+        self.call_after_refresh(self._show_current)
+
+    def _show_current(self) -> None:
+        """Show the record the session stands at (unless this screen has been replaced)."""
+        if self.is_attached:
+            self.present.everything(self.session.record)
 
     def on_training_diverged(self, message: TrainingDiverged) -> None:
         self._diverged(message.step, message.text)
