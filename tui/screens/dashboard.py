@@ -222,14 +222,7 @@ class DashboardScreen(DashboardLayout, Screen):
 
     def on_run_ended(self, message: RunEnded) -> None:
         self.training.ended(message.run)
-        # After the next paint: the status line the pause key changed goes out first, alone,
-        # instead of waiting for every panel to be redrawn.
-        self.call_after_refresh(self._show_current)
-
-    def _show_current(self) -> None:
-        """Show the record the session stands at (unless this screen has been replaced)."""
-        if self.is_attached:
-            self.present.everything(self.session.record)
+        self.present.everything(self.session.record)
 
     def on_training_diverged(self, message: TrainingDiverged) -> None:
         self._diverged(message.step, message.text)
