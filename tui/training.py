@@ -1,12 +1,10 @@
 """The training controller: the one owner of a running session (or of a race's runners).
 
 A controller holds what it steps (a :class:`~gradstep.engine.training.session.Session`, or an
-engine :class:`~gradstep.engine.analysis.race.Race`) and the lock around it, its mode (paused,
-running, diverged), the run speed, and the loop a thread worker runs. Screens, views and the
-pictures code ask it, through the methods below, for what they show; none of them takes its
-lock from outside or reads a screen's private attributes. It knows nothing of Textual: the
-worker that runs :meth:`Controller.run` is the screen's, and the screen says how a frame
-reaches the UI thread (a posted message, or ``call_from_thread``).
+engine :class:`~gradstep.engine.analysis.race.Race`), its lock, mode and run speed, and the loop a
+thread worker runs. Screens, views and the pictures code ask it for what they show, and never take
+its lock from outside. It knows nothing of Textual: the screen's worker runs :meth:`Controller.run`
+and says how a frame reaches the UI thread (a posted message, or ``call_from_thread``).
 
 Threads: :meth:`Controller.run` is the only method meant for the worker thread; everything
 else is called on the UI thread (the mode changes there only). Every read or write of the
@@ -44,8 +42,7 @@ interpreter with it; ten frames a second is smooth enough and leaves the engine 
 its speed."""
 
 DRAW_WAIT = 0.25
-"""While the UI draws a frame it asked to draw alone (see :meth:`Controller.run`), the training
-thread waits at most this long for :meth:`Controller.drawn` before it steps on."""
+"""The longest the training thread waits for :meth:`Controller.drawn` (see :meth:`Controller.run`)."""
 
 
 @dataclass(frozen=True)
@@ -143,8 +140,7 @@ class Controller:
         return True
 
     def drawn(self) -> None:
-        """The frame last handed to the UI is on screen: the training thread may step on.
-        Called on the UI thread (safe from any)."""
+        """The frame last handed to the UI is on screen: the training thread may step on."""
         self._drawn.set()
 
     def ended(self, run: int) -> bool:
@@ -163,11 +159,8 @@ class Controller:
 
         Called on the worker thread. Each step takes the lock; at most every :data:`FRAME`
         seconds ``frame(latest, steps per second)`` is called (the speed only when ``steps``
-        is None); a run of ``steps`` None keeps to :attr:`speed`. When ``frame`` returns True,
-        the loop takes no step until the UI calls :meth:`drawn` (or :meth:`pause`; at most
-        :data:`DRAW_WAIT` seconds): the UI then draws with the interpreter to itself instead of
-        sharing it with the engine, so a frame takes half the time and a key pressed meanwhile
-        waits half as long.
+        is None); a run of ``steps`` None keeps to :attr:`speed`. A ``frame`` that returns True
+        holds the steps until :meth:`drawn` or :meth:`pause` (:data:`DRAW_WAIT`).
 
         Returns:
             ``(latest, diverged)``: what the last step returned (None when none was taken), and
@@ -175,8 +168,7 @@ class Controller:
         """
         latest, taken, posted = None, 0, 0.0
         started = window = yielded = time.perf_counter()
-        in_window = 0
-        rate = None
+        in_window, rate = 0, None
         while not stop.is_set() and not cancelled() and (steps is None or taken < steps):
             began = time.perf_counter()
             with self._lock:

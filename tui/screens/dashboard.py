@@ -218,7 +218,9 @@ class DashboardScreen(DashboardLayout, Screen):
         if self.mode != "running":  # paused since it was posted (perhaps gone back in time)
             return
         self.present.everything(message.record, message.steps_per_second, live=True)
-        self.call_after_refresh(self.training.drawn)  # the training thread steps on
+        # Until this frame is painted the training thread waits: the frame is drawn with the
+        # interpreter to the UI alone, and a key pressed meanwhile waits less.
+        self.call_after_refresh(self.training.drawn)
 
     def on_run_ended(self, message: RunEnded) -> None:
         self.training.ended(message.run)
