@@ -1,12 +1,10 @@
 """The training controller: the one owner of a running session (or of a race's runners).
 
 A controller holds what it steps (a :class:`~gradstep.engine.training.session.Session`, or an
-engine :class:`~gradstep.engine.analysis.race.Race`) and the lock around it, its mode (paused,
-running, diverged), the run speed, and the loop a thread worker runs. Screens, views and the
-pictures code ask it, through the methods below, for what they show; none of them takes its
-lock from outside or reads a screen's private attributes. It knows nothing of Textual: the
-worker that runs :meth:`Controller.run` is the screen's, and the screen says how a frame
-reaches the UI thread (a posted message, or ``call_from_thread``).
+engine :class:`~gradstep.engine.analysis.race.Race`), its lock, mode and run speed, and the loop a
+thread worker runs. Screens, views and the pictures code ask it for what they show, and never take
+its lock from outside. It knows nothing of Textual: the screen's worker runs :meth:`Controller.run`
+and says how a frame reaches the UI thread (a posted message, or ``call_from_thread``).
 
 Threads: :meth:`Controller.run` is the only method meant for the worker thread; everything
 else is called on the UI thread (the mode changes there only). Every read or write of the
@@ -28,7 +26,8 @@ from gradstep.engine.training.session import Diverged, Session
 from gradstep.tui.history import TrainingHistory
 from gradstep.tui.i18n import _
 
-__all__ = ["Controller", "TrainingController", "ExportCancelled", "RaceController", "Snapshot", "SPEEDS", "YIELD", "FRAME"]
+__all__ = ["Controller", "TrainingController", "ExportCancelled", "RaceController", "Snapshot", "SPEEDS", "YIELD", "FRAME",
+           "DRAW_WAIT"]
 
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, None)
 """Run speeds in steps per second; None is as fast as the engine goes."""
@@ -41,6 +40,9 @@ FRAME = 1 / 10
 frame of the dashboard costs tens of milliseconds of the UI thread, and the engine shares the
 interpreter with it; ten frames a second is smooth enough and leaves the engine most of
 its speed."""
+
+DRAW_WAIT = 0.25
+"""The longest the training thread waits for :meth:`Controller.drawn` (see :meth:`Controller.run`)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Controller:
         self.speed = len(SPEEDS) - 1
         self._run = 0
         self._stop = threading.Event()
+        self._drawn = threading.Event()  # set by the UI when the frame handed to it is on screen
 
     # -- what is stepped -------------------------------------------------------------------
     def _subject(self):
@@ -132,8 +135,13 @@ class Controller:
         if self.mode != "running":
             return False
         self._stop.set()
+        self._drawn.set()  # a worker waiting for a frame to be drawn sees the stop at once
         self.mode = "paused"
         return True
+
+    def drawn(self) -> None:
+        """The frame last handed to the UI is on screen: the training thread may step on."""
+        self._drawn.set()
 
     def ended(self, run: int) -> bool:
         """Run ``run``'s worker has finished; True when it was the current run (then the
@@ -151,7 +159,8 @@ class Controller:
 
         Called on the worker thread. Each step takes the lock; at most every :data:`FRAME`
         seconds ``frame(latest, steps per second)`` is called (the speed only when ``steps``
-        is None); a run of ``steps`` None keeps to :attr:`speed`.
+        is None); a run of ``steps`` None keeps to :attr:`speed`. A ``frame`` that returns True
+        holds the steps until :meth:`drawn` or :meth:`pause` (:data:`DRAW_WAIT`).
 
         Returns:
             ``(latest, diverged)``: what the last step returned (None when none was taken), and
@@ -159,8 +168,7 @@ class Controller:
         """
         latest, taken, posted = None, 0, 0.0
         started = window = yielded = time.perf_counter()
-        in_window = 0
-        rate = None
+        in_window, rate = 0, None
         while not stop.is_set() and not cancelled() and (steps is None or taken < steps):
             began = time.perf_counter()
             with self._lock:
@@ -184,8 +192,10 @@ class Controller:
             if now - window >= 0.5 or (rate is None and now - started >= 0.1):
                 rate, window, in_window = in_window / (now - window), now, 0
             if now - posted >= FRAME:
-                frame(latest, rate if steps is None else None)
-                posted = now
+                self._drawn.clear()
+                if frame(latest, rate if steps is None else None) is True:
+                    self._drawn.wait(DRAW_WAIT)
+                posted = time.perf_counter()
             limit = SPEEDS[self.speed]
             if steps is None and limit is not None:
                 stop.wait(max(0.0, 1 / limit - (time.perf_counter() - began)))

@@ -12,6 +12,7 @@ import pytest
 from gradstep.engine.analysis.race import Race
 from gradstep.engine.scenario import load_scenario, resolve_scenario
 from gradstep.engine.training.session import Diverged, Session
+from gradstep.tui import training
 from gradstep.tui.training import SPEEDS, RaceController, TrainingController
 
 DEADLINE = 60.0
@@ -122,6 +123,71 @@ def test_a_paced_run_stops_when_paused():
     controller.pause()  # wakes the worker from its wait for the next step's turn
     going.join()
     assert going.end[0].step == controller.t >= 1
+
+
+class Watched(TrainingController):
+    """A controller that counts the steps taken while a frame handed to the UI is not drawn."""
+
+    def __init__(self, scenario):
+        super().__init__(scenario)
+        self.undrawn = False
+        self.steps_while_undrawn = 0
+
+    def _advance(self):
+        if self.undrawn:
+            self.steps_while_undrawn += 1
+        return super()._advance()
+
+
+def test_the_engine_waits_while_the_ui_draws_a_frame_it_draws_alone(monkeypatch):
+    """A frame whose callback returns True is drawn with the interpreter to the UI: no step is
+    taken until the UI says it is drawn (the wait's timeout is out of reach here)."""
+    monkeypatch.setattr(training, "DRAW_WAIT", 10 * DEADLINE)
+    controller = Watched(scenario("moons"))
+    frames = []
+    handed = threading.Event()
+
+    def frame(latest, rate):
+        controller.undrawn = True
+        frames.append(latest.step)
+        handed.set()
+        return True
+
+    run, stop = controller.start()
+    thread = threading.Thread(target=controller.run, args=(None, stop, lambda: False, frame), daemon=True)
+    thread.start()
+    for _frame in range(5):
+        assert handed.wait(DEADLINE)
+        handed.clear()
+        assert controller.t == frames[-1], "no step after the frame until it is drawn"
+        controller.undrawn = False
+        controller.drawn()
+    assert handed.wait(DEADLINE)
+    assert controller.pause()
+    thread.join(DEADLINE)
+    assert not thread.is_alive()
+    assert controller.steps_while_undrawn == 0
+    assert frames == sorted(set(frames)) and len(frames) >= 6
+
+
+def test_the_pause_wakes_a_run_waiting_for_its_frame_to_be_drawn(monkeypatch):
+    """The UI never says the frame is drawn (it was paused first): the pause ends the run at
+    once, not after the wait's timeout."""
+    monkeypatch.setattr(training, "DRAW_WAIT", 10 * DEADLINE)
+    controller = TrainingController(scenario("moons"))
+    handed = threading.Event()
+    run, stop = controller.start()
+    ended = []
+    thread = threading.Thread(target=lambda: ended.append(controller.run(None, stop, lambda: False,
+                                                                         lambda *_: handed.set() or True)),
+                              daemon=True)
+    thread.start()
+    assert handed.wait(DEADLINE)
+    assert controller.pause()
+    thread.join(DEADLINE)
+    assert not thread.is_alive(), "the pause did not wake the run"
+    latest, diverged = ended[0]
+    assert diverged is None and latest.step == controller.t >= 1
 
 
 def test_a_read_under_the_lock_never_sees_half_of_a_step():

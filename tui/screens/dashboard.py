@@ -211,7 +211,8 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
     @work(thread=True, exclusive=True, group="train")
     def _train(self, steps: int | None, run: int, stop) -> None:
         """Run the controller's loop until paused (``steps`` None) or ``steps`` steps are done;
-        its frames and its end come back to this screen as messages."""
+        its frames and its end come back to this screen as messages (the loop waits for each
+        frame to be drawn: see :meth:`on_steps_taken`)."""
         worker = get_current_worker()
         record, diverged = self.training.run(
             steps, stop, lambda: worker.is_cancelled,
@@ -224,6 +225,9 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
         if self.mode != "running":  # paused since it was posted (perhaps gone back in time)
             return
         self.present.everything(message.record, message.steps_per_second, live=True)
+        # Until this frame is painted the training thread waits: the frame is drawn with the
+        # interpreter to the UI alone, and a key pressed meanwhile waits less.
+        self.call_after_refresh(self.training.drawn)
 
     def on_run_ended(self, message: RunEnded) -> None:
         self.training.ended(message.run)

@@ -29,7 +29,14 @@ class DashboardLayout:
         self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
-        """Pick the layout for the terminal's size (three panels, tabs, or side by side)."""
+        """Pick the layout for the terminal's size (three panels, tabs, or side by side).
+
+        The screen is fitted when mounted and told its size again by the resize that follows
+        (twice on a real terminal): a size already fitted changes nothing, and redrawing every
+        panel for it would hold the first frame back."""
+        if getattr(self, "_fitted", None) == (width, height):
+            return
+        self._fitted = (width, height)
         narrow, wide = width < 120, width >= 200
         self.set_class(narrow, "-narrow")
         self.set_class(wide, "-wide")

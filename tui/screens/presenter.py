@@ -166,6 +166,14 @@ class Presenter:
         for k in self.state_keys():
             yield screen.query_one(f"#view-{k}", MatrixView), lambda r, k=k: self._array(r, k)
 
+    def _shown(self, view: MatrixView) -> bool:
+        """Whether the layout shows ``view`` (``dashboard.tcss``: the gradient panel is hidden
+        below 120 columns; one tab's view at a time, except from 200 columns)."""
+        screen = self.screen
+        if view.id == "grad":
+            return not screen.has_class("-narrow")
+        return screen.has_class("-wide") or view.has_class("-active")
+
     def matrices(self, record) -> None:
         screen = self.screen
         session = screen.session
@@ -174,7 +182,10 @@ class Presenter:
         for view, arrays in self._views():
             if view.grid is not grid:
                 view.grid = grid
-            view.values = None if record is None else grid.values(arrays(record))
+            # A view the layout hides gets its numbers when it is shown (a tab picked, the
+            # terminal resized): at 784x128 each costs a table's worth of work every frame.
+            shown = record is not None and self._shown(view)
+            view.values = grid.values(arrays(record)) if shown else None
             view.cursor = screen.cursor
         kind = session.optimizer_kind if record is None else record.optimizer
         hyper = session.hyper if record is None else record.hyper
