@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from gradstep.tui.faults import ContainsErrors
+from gradstep.tui.classroom import served
 from gradstep.tui.i18n import _, translate_bindings
 from gradstep.tui.screens.palette import translated
 
@@ -97,14 +98,13 @@ class ExportDialog(ContainsErrors, ModalScreen[tuple[str, int] | None]):
         if not text:
             self._say(_("type a path, such as {path}").format(path=self.suggestion))
             return
-        served = _served()
-        path = served.download_name(text) if served else str(Path(text).expanduser())
+        path = served.download_name(text) if served.active() else str(Path(text).expanduser())
         try:
             format = trace_format(path)
         except ValueError as exc:
             self._say(str(exc))
             return
-        if not served and Path(path).is_file() and self._confirmed != path:
+        if not served.active() and Path(path).is_file() and self._confirmed != path:
             self._confirmed = path
             self._say(_("{path} exists: press enter again to replace it").format(path=path))
             return
@@ -129,9 +129,8 @@ class ExportDialog(ContainsErrors, ModalScreen[tuple[str, int] | None]):
                 shown[0] = now
                 self.app.call_from_thread(self._progress, path, done, total)
 
-        served = _served()
         try:
-            if served:  # a classroom's dashboard: a download to the browser, no file here
+            if served.active():  # a classroom's dashboard: a download to the browser, no file here
                 steps = served.trace_download(
                     self.app, lambda stream, fmt: self._export(stream, fmt, progress), path, format)
             else:
@@ -163,10 +162,3 @@ class ExportDialog(ContainsErrors, ModalScreen[tuple[str, int] | None]):
         elif not self._stop.is_set():  # the writer stops at its next step and leaves no file
             self._stop.set()
             self.query_one("#hint", Static).update(_("stopping …"))
-
-
-def _served():
-    """:mod:`gradstep.tui.classroom.served` in a dashboard served to a classroom, else None."""
-    from gradstep.tui.classroom import served
-
-    return served if served.active() else None

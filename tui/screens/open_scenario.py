@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from gradstep.tui.faults import ContainsErrors
+from gradstep.tui.classroom import served
 from gradstep.tui.i18n import _, language, translate_bindings
 from gradstep.tui.screens.palette import translated
 
@@ -52,11 +53,10 @@ class OpenScenarioScreen(ContainsErrors, ModalScreen[str | None]):
         translate_bindings(self)
 
     def compose(self) -> ComposeResult:
-        served = _served()
-        choices = served.choices() if served else scenario_choices()
+        choices = served.choices() if served.active() else scenario_choices()
         with Vertical(id="dialog"):
             yield Label(_("bundled, and the scenarios of {folder}:").format(folder=served.folder().name)
-                        if served else _("bundled, and ./scenarios of the working folder:"))
+                        if served.active() else _("bundled, and ./scenarios of the working folder:"))
             yield translated(OptionList(*[Option(label, id=path) for label, path in choices], id="choices"))
             yield Label(_("or type a path and press enter:"))
             yield translated(Input(placeholder=_("path/to/scenario.toml"), id="path"))
@@ -72,8 +72,7 @@ class OpenScenarioScreen(ContainsErrors, ModalScreen[str | None]):
     @on(Input.Submitted, "#path")
     def _typed(self, event: Input.Submitted) -> None:
         text = event.value.strip()
-        served = _served()
-        if text and served:  # a classroom's dashboard: only what the list offers
+        if text and served.active():  # a classroom's dashboard: only what the list offers
             try:
                 self.dismiss(str(served.confine(text)))
             except ValueError as exc:
@@ -83,10 +82,3 @@ class OpenScenarioScreen(ContainsErrors, ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def _served():
-    """:mod:`gradstep.tui.classroom.served` in a dashboard served to a classroom, else None."""
-    from gradstep.tui.classroom import served
-
-    return served if served.active() else None
