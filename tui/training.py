@@ -328,38 +328,26 @@ class TrainingController(Controller):
             self.history.lr_changes.append((self.session.t, old, new))
         return old, new
 
-    def export(self, path: str, format: str, progress: Callable[[int, int], None] | None = None) -> int:
-        """Write the trace of steps 1 ... furthest to ``path`` (from any thread), atomically;
-        returns the number of steps written. ``path`` may also be a text stream (a served
-        dashboard's download, written in memory). See :meth:`export_to`.
-
-        Raises:
-            gradstep.engine.training.trace.ExportError: The file cannot be written.
-            ExportCancelled: ``progress`` stopped it; nothing was written.
-        """
-        from gradstep.engine.training.trace import AtomicFile, check_format
-
-        check_format(format)
-        if hasattr(path, "write"):
-            return self.export_to(path, format, progress)
-        with AtomicFile(path) as out:
-            return self.export_to(out.stream, format, progress)
-
-    def export_to(self, stream, format: str, progress: Callable[[int, int], None] | None = None) -> int:
-        """Write the trace of steps 1 ... furthest to the text ``stream`` (from any thread; the
-        session is replayed under the lock, and stands where it stood after). Returns the
-        number of steps written.
+    def export(self, path, format: str, progress: Callable[[int, int], None] | None = None) -> int:
+        """Write the trace of steps 1 ... furthest to ``path`` (from any thread), atomically, or
+        to a text stream (a served dashboard's download, written in memory): the session's
+        :meth:`~gradstep.engine.training.session.Session.export`, replayed under the lock with
+        the fast encoder. Returns the number of steps written.
 
         Args:
             progress: ``progress(steps written, steps in all)`` after each step, on the calling
                 thread; raise :class:`ExportCancelled` from it to stop.
+
+        Raises:
+            gradstep.engine.training.trace.ExportError: The file cannot be written.
+            ExportCancelled: ``progress`` stopped it; nothing was written.
         """
         from gradstep.tui.trace_json import ENCODER
 
         with self._lock:
             steps = self.session.furthest
             report = None if progress is None else (lambda done: progress(done, steps))
-            return self.session.export_to(stream, format, encoder=ENCODER, progress=report)
+            return self.session.export(path, format, encoder=ENCODER, progress=report)
 
 
 class ExportCancelled(Exception):
