@@ -4,6 +4,7 @@ goes on, and what does not fit says so."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -86,8 +87,12 @@ async def test_resizing_while_running_raises_nothing_and_training_goes_on(name):
         await pilot.press("r")
         await settle(pilot)
         assert screen.mode == "paused"
-        shown = screen.query_one(StatusLine).render().plain
-        assert f"step {screen.session.t} " in shown
+        # Pausing cancels the worker at once, but its thread may be finishing one last step;
+        # the screen shows it when that thread's end arrives (RunEnded), so wait for that.
+        deadline = time.monotonic() + 30
+        while f"step {screen.session.t} " not in screen.query_one(StatusLine).render().plain:
+            assert time.monotonic() < deadline, screen.query_one(StatusLine).render().plain
+            await pilot.pause(0.05)
     assert steps == sorted(steps) and steps[-1] > steps[1] > 0, steps
 
 
