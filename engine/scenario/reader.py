@@ -10,9 +10,7 @@ entry points are :func:`gradstep.engine.scenario.load_scenario` and :func:`grads
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +18,11 @@ import numpy as np
 from gradstep.engine.scenario import data as _data
 from gradstep.engine import optim
 from gradstep.engine.scenario.model_reader import _ModelReader
+from gradstep.engine.scenario.csv_source import _CsvSourceReader
+from gradstep.engine.scenario.schedule_reader import check_cycled, read_schedule
 from gradstep.engine.scenario import budget
-from gradstep.engine.scenario.csv_reader import read_csv
 from gradstep.engine.scenario.table import MAX_COMPARE, MAX_STEPS, MAX_UNITS, _readonly, _show, _Table
-from gradstep.engine.scenario.text import control_message, printable
+from gradstep.engine.scenario.text import printable
 from gradstep.engine.errors import ScenarioError, format_key, locate_key
 from gradstep.engine.i18n import _
 from gradstep.engine.model.losses import LOSSES
@@ -32,7 +31,7 @@ from gradstep.engine.scenario.spec import Dataset, OptimizerSpec, Scenario, Trai
 _NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
 _LOSSES = tuple(LOSSES)
 _TOP_KEYS = ("name", "description", "notes", "description_pt", "notes_pt", "seed", "dtype",
-             "objective", "model", "data", "loss", "optimizer", "training", "compare")
+             "objective", "model", "data", "loss", "optimizer", "training", "compare", "schedule")
 MAX_NOTES = 20_000
 
 
@@ -50,7 +49,7 @@ def read_document(doc: dict, text: str, shown: str, base: Path, path: Path | Non
     return reader.scenario(_Table(reader, doc, ()), path)
 
 
-class _Reader(_ModelReader):
+class _Reader(_ModelReader, _CsvSourceReader):
     """Reads a whole document into a :class:`Scenario`."""
 
     def __init__(self, text, shown, base, has_file):
@@ -85,6 +84,10 @@ class _Reader(_ModelReader):
             optimizer = self.optimizer(top.table("optimizer"))
         else:
             optimizer = compare[0] if compare else OptimizerSpec()
+        schedule = None
+        if "schedule" in top:
+            schedule = read_schedule(top.table("schedule"))
+            check_cycled(top.table("schedule"), schedule, (optimizer, *compare))
         data = loss = None
         if kind == "objective":
             for key in ("data", "loss"):
@@ -120,7 +123,7 @@ class _Reader(_ModelReader):
         return Scenario(name=name, kind=kind, model=model, optimizer=optimizer, data=data,
                         loss=loss, training=training, description=description, notes=notes,
                         description_pt=description_pt, notes_pt=notes_pt, seed=seed,
-                        dtype=dtype, compare=compare, path=path)
+                        dtype=dtype, compare=compare, path=path, schedule=schedule)
 
     def kind(self, top):
         has_objective, has_model = "objective" in top, "model" in top
@@ -243,72 +246,6 @@ class _Reader(_ModelReader):
         except ScenarioError as exc:
             raise table.fail("n", exc.message) from None
         return x.astype(self.dtype), y
-
-    def csv(self, table):
-        if "\0" in str(table.values["csv"]):  # before the control-character check: its own words
-            raise table.fail("csv", _("the file name contains a NUL character (\\0)"))
-        name = table.string("csv", max_len=400)
-        path = self.data_path(table, name)
-        columns = table.table("columns", None)
-        inputs = targets = None
-        if columns is not None:
-            columns.allow(("inputs", "targets"))
-            inputs = self.column_names(columns, "inputs")
-            targets = self.column_names(columns, "targets")
-        # Name the CSV file as the user would reach it: beside the scenario file.
-        shown = str(Path(self.shown).parent / name) if self.has_file else name
-        try:
-            x, y, _inputs, _targets = read_csv(path, inputs=inputs, targets=targets, shown=shown)
-        except ScenarioError as exc:
-            raise exc.located(key=format_key(table.path + ("csv",))) from None
-        return x.astype(self.dtype), y
-
-    def column_names(self, table, key):
-        if key not in table:
-            return None
-        value = table.values[key]
-        names = [value] if isinstance(value, str) else value
-        if not isinstance(names, list) or not names or \
-                not all(isinstance(v, str) for v in names):
-            raise table.fail(key, _("expected a column name or a list of column names, got "
-                                    "{got}").format(got=_show(value)))
-        for name in names:
-            message = control_message(name)
-            if message:
-                raise table.fail(key, message)
-        return names
-
-    def data_path(self, table, name):
-        if not name.strip():
-            raise table.fail("csv", _("empty file name"))
-        rel = Path(name)
-        if rel.is_absolute() or name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-            raise table.fail("csv", _("absolute paths are not allowed ({path}): put the file in "
-                                      "the scenario's folder and give its relative path, so the "
-                                      "scenario can be shared").format(path=name))
-        base = self.base.resolve()
-        try:
-            full = (base / rel).resolve()
-        except (OSError, RuntimeError):
-            raise table.fail("csv", _("cannot resolve the path {path}").format(path=name)) from None
-        if not full.is_relative_to(base):
-            raise table.fail("csv", _("the path {path} leaves the scenario's folder; data files "
-                                      "must sit in the scenario's folder or below it")
-                             .format(path=name))
-        try:
-            mode = os.stat(full).st_mode  # stat, never open: opening a FIFO would wait for a writer
-        except OSError:
-            raise table.fail("csv", _("file not found: {path} (looked in {folder})")
-                             .format(path=name, folder=printable(str(base)))) from None
-        if stat.S_ISDIR(mode):
-            raise table.fail("csv", _("{path} is a folder, not a CSV file").format(path=name))
-        if stat.S_ISFIFO(mode):
-            raise table.fail("csv", _("{path} is a named pipe (FIFO), not a CSV file")
-                             .format(path=name))
-        if not stat.S_ISREG(mode):
-            raise table.fail("csv", _("{path} is not a regular file (a device or a socket?), not "
-                                      "a CSV file").format(path=name))
-        return full
 
     # -- optimizers and training ----------------------------------------------------------------
     def optimizer(self, table):

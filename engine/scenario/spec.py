@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = [
     "KINDS", "LayerSpec", "NetworkSpec", "ExpressionSpec", "Dataset", "OptimizerSpec",
-    "TrainingSpec", "Scenario", "frozen_map", "in_language",
+    "TrainingSpec", "ScheduleSpec", "Scenario", "frozen_map", "in_language",
 ]
 
 KINDS = ("objective", "parametric", "network")
@@ -131,6 +131,20 @@ class TrainingSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleSpec:
+    """A learning-rate schedule, as ``torch.optim.lr_scheduler`` has it.
+
+    Attributes:
+        kind: ``step``, ``exponential``, ``cosine``, ``warmup`` or ``one_cycle``.
+        args: Every argument of the kind by PyTorch's name in snake case (``step_size``,
+            ``gamma``, ``t_max``, ...), defaults filled in.
+    """
+
+    kind: str
+    args: Mapping[str, object] = field(default_factory=frozen_map)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A whole training setup.
 
@@ -150,6 +164,8 @@ class Scenario:
         seed: Seeds weight initialisation and minibatch shuffling.
         dtype: ``float64`` or ``float32``.
         compare: Optimizers to race against each other (may be empty).
+        schedule: The learning-rate schedule (:class:`ScheduleSpec`), or None for a constant
+            learning rate.
         path: The file it was loaded from, if any.
     """
 
@@ -168,6 +184,7 @@ class Scenario:
     path: Path | None = None
     description_pt: str = ""
     notes_pt: str = ""
+    schedule: ScheduleSpec | None = None
 
     def description_for(self, lang: str = "en") -> str:
         """The description in ``lang`` (``"en"`` or ``"pt"``); English when the file has no

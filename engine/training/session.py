@@ -24,6 +24,7 @@ from gradstep.engine.model.nn import network_parameters
 from gradstep.engine.training.batches import Batches
 from gradstep.engine.training.gradient_sources import gradient_source
 from gradstep.engine.training.record import ParamLayout, StepRecord
+from gradstep.engine.training.schedules import lr_schedule
 from gradstep.engine.training.travel import TimeTravel, hyper_with, hyper_with_lr
 
 __all__ = ["Session", "Diverged"]
@@ -78,6 +79,7 @@ class Session:
         self._batches, self._val = self._training_data()
         spec = scenario.optimizer
         hyper = optim.hyperparameters(spec.kind, spec.lr, **dict(spec.hyper))
+        self.lr_schedule = lr_schedule(scenario)  # None: each step uses the hyperparameters as set
         self._travel = TimeTravel(theta0, spec.kind, hyper, self.layout, self._val is not None,
                                   history_options, stand=self._stand, steer=self._steer, step=self.step)
         self.reset()
@@ -203,7 +205,9 @@ class Session:
             loss, grad = self._source.value_and_grad(theta, batch)
             if not math.isfinite(loss):
                 self._diverged(t, loss, theta, batch)
-            new_theta, new_state = self._update(theta, grad, self._state, self._hyper)
+            hyper = self._hyper if self.lr_schedule is None else \
+                self.lr_schedule.hyper_for(t, self._opt_kind, self._hyper)
+            new_theta, new_state = self._update(theta, grad, self._state, hyper)
             delta = new_theta - theta
             # A NaN or infinite gradient reaches the update (and so delta); a second moment can
             # overflow on its own (g**2) while the update stays finite, so it is checked too.
@@ -222,7 +226,7 @@ class Session:
         if norms is not None:
             norms.flags.writeable = False
         record = StepRecord.make(step=t, loss=loss, val_loss=val_loss, optimizer=self._opt_kind,
-                                 hyper=self._hyper, layout=self.layout, theta=new_theta, grad=grad,
+                                 hyper=hyper, layout=self.layout, theta=new_theta, grad=grad,
                                  delta=delta, opt_state=new_state, batch=position, norms=norms)
         self._theta, self._state, self.t, self.record = new_theta, new_state, t, record
         if new_step:
@@ -322,6 +326,12 @@ class Session:
     def _change_course(self, kind, hyper, fresh_state):
         if kind != self._opt_kind or dict(hyper) != dict(self._hyper) or fresh_state:
             self._travel.change_course(self.t, kind, hyper, fresh_state)
+
+    def alpha_at(self, t):
+        """The α step ``t`` uses on the current branch: the learning rate in force, or the
+        schedule's α scaled by it (see :mod:`~gradstep.engine.training.schedules`)."""
+        lr = self._travel.schedule.at(t - 1)[2]["lr"]
+        return lr if self.lr_schedule is None else self.lr_schedule.scaled_alpha(t, lr)
 
     @property
     def furthest(self):
