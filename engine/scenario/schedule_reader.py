@@ -108,8 +108,8 @@ def read_schedule(table):
         warmup = args["pct_start"] * args["total_steps"]
         if not warmup - 1 > 0:
             raise table.fail("pct_start", _("pct_start × total_steps must be more than 1 (the "
-                                            "rising phase needs two steps at least; got {got:g})")
-                             .format(got=warmup))
+                                            "rising phase needs two steps at least; got {got})")
+                             .format(got=f"{warmup:g}"))
         if args["three_phase"] and not 2 * warmup - 2 < args["total_steps"] - 1:
             raise table.fail("three_phase", _("three phases need pct_start below one half (the "
                                               "third phase would have no steps)"))

@@ -246,7 +246,7 @@ def batch_order(n, batch_size, shuffle, seed, steps):
 
 
 def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_size=0,
-                 shuffle=False, vector_target=False):
+                 shuffle=False, vector_target=False, schedule=None):
     rng = np.random.default_rng(seed)
     inputs, layers = network_layers(net, loss)
     x, y = make_data(rng, inputs, layers[-1][0], loss, n, vector_target)
@@ -260,6 +260,7 @@ def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_s
     tensors = [torch.tensor(w[p], requires_grad=True) for w in weights for p in ("W", "b")]
     lr = LR[kind]
     opt = torch_optimizer(kind, tensors, lr, hyper)
+    scheduler = None if schedule is None else torch_scheduler(opt, *schedule)
     xt, yt = torch.tensor(x), torch.tensor(y)
     acts = [TORCH_ACTIVATIONS[a] for _, a in layers]
     loss_fn = TORCH_LOSSES[loss]
@@ -286,17 +287,26 @@ def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_s
         record["batches"].append(np.pad(np.asarray(idx), (0, n - len(idx)), constant_values=-1))
         for name, t in zip(names, tensors):
             record.setdefault(f"grads/{name}", []).append(t.grad.numpy().copy())
+        if scheduler is not None:  # what this step uses, before the scheduler moves on
+            group = opt.param_groups[0]
+            record.setdefault("lr", []).append(group["lr"])
+            record.setdefault("momentum", []).append(group["betas"][0] if "betas" in group
+                                                     else group.get("momentum", 0.0))
         opt.step()
+        if scheduler is not None:
+            scheduler.step()
         for name, t in zip(names, tensors):
             record.setdefault(f"params/{name}", []).append(t.detach().numpy().copy())
             for key, value in optimizer_state(opt, t).items():
                 record.setdefault(f"state/{key}/{name}", []).append(value)
 
+    extra = {} if schedule is None else {"schedule": {"kind": schedule[0], "args": schedule[1]},
+                                         "torch_scheduler": type(scheduler).__name__}
     case = {
         "config": _config(
             inputs=inputs, layers=[[u, a] for u, a in layers], loss=loss, optimizer=kind, lr=lr,
             hyper=hyper, dtype=dtype, batch_size=batch_size, shuffle=shuffle, seed=seed,
-            steps=STEPS, torch=repr(opt).replace("\n", " ")),
+            steps=STEPS, torch=repr(opt).replace("\n", " "), **extra),
         "x": x,
         "y": y,
     }
@@ -304,7 +314,7 @@ def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_s
         case[f"init/{name}"] = w
     for key, values in record.items():
         arr = np.stack(values)
-        if key in ("loss", "full_loss"):
+        if key in ("loss", "full_loss", "lr", "momentum"):
             arr = arr.astype(np.float64)
         case[key] = arr
     return case
@@ -344,16 +354,71 @@ def network_cases(kind):
     return cases
 
 
+# -- learning-rate schedules ------------------------------------------------------------------
+TORCH_SCHEDULERS = {
+    "step": "StepLR", "exponential": "ExponentialLR", "cosine": "CosineAnnealingLR",
+    "warmup": "LinearLR", "one_cycle": "OneCycleLR",
+}
+# gradstep's snake-case argument names that differ from PyTorch's
+TORCH_SCHEDULE_ARGS = {"t_max": "T_max"}
+
+SCHEDULE_CASES = {
+    # name: (optimizer kind, network, loss, (schedule kind, only the arguments the case sets))
+    "step-sgd": ("sgd", "tanh", "mse", ("step", {"step_size": 7, "gamma": 0.5})),
+    "step-momentum-default_gamma": ("momentum", "relu_sigmoid", "huber", ("step", {"step_size": 20})),
+    "exponential-adam": ("adam", "mixed", "cross_entropy", ("exponential", {"gamma": 0.95})),
+    "cosine-momentum-past_t_max": ("momentum", "tanh", "bce_logits",
+                                   ("cosine", {"t_max": 20, "eta_min": 0.001})),
+    "cosine-adam-default": ("adam", "relu_sigmoid", "mse", ("cosine", {"t_max": 50})),
+    "warmup-adam-default": ("adam", "tanh", "cross_entropy", ("warmup", {})),
+    "warmup-rmsprop": ("rmsprop", "mixed", "mae", ("warmup", {"start_factor": 0.1, "end_factor": 0.5,
+                                                              "total_iters": 30})),
+    "one_cycle-adam-default": ("adam", "mixed", "mse", ("one_cycle", {"max_lr": 0.05, "total_steps": 50})),
+    "one_cycle-nesterov-linear-three_phase": (
+        "nesterov", "tanh", "huber",
+        ("one_cycle", {"max_lr": 0.2, "total_steps": 50, "pct_start": 0.25, "anneal_strategy": "linear",
+                       "three_phase": True, "div_factor": 10.0, "final_div_factor": 100.0,
+                       "base_momentum": 0.8, "max_momentum": 0.9})),
+    "one_cycle-adamw-three_phase": ("adamw", "relu_sigmoid", "cross_entropy",
+                                    ("one_cycle", {"max_lr": 0.03, "total_steps": 50, "pct_start": 0.4,
+                                                   "three_phase": True})),
+    "one_cycle-sgd-no_cycle": ("sgd", "mixed", "bce_logits",
+                               ("one_cycle", {"max_lr": 0.5, "total_steps": 50, "cycle_momentum": False})),
+    "one_cycle-amsgrad-minibatch": ("amsgrad", "tanh", "mse", ("one_cycle", {"max_lr": 0.02, "total_steps": 50,
+                                                                            "pct_start": 0.1})),
+}
+
+
+def torch_scheduler(opt, kind, args):
+    """The ``torch.optim.lr_scheduler`` scheduler of a gradstep schedule, given only ``args``."""
+    cls = getattr(torch.optim.lr_scheduler, TORCH_SCHEDULERS[kind])
+    return cls(opt, **{TORCH_SCHEDULE_ARGS.get(k, k): v for k, v in args.items()})
+
+
+def schedule_cases():
+    cases = {}
+    for i, (name, (kind, net, loss, schedule)) in enumerate(SCHEDULE_CASES.items()):
+        minibatch = name.endswith("minibatch")
+        cases[name] = network_case(kind, net, loss, seed=9000 + i, hyper={}, schedule=schedule,
+                                   n=40 if minibatch else 24, batch_size=16 if minibatch else 0,
+                                   shuffle=minibatch)
+    return cases
+
+
 def save(path, cases):
     flat = {f"{case}/{key}": value for case, arrays in cases.items() for key, value in arrays.items()}
     np.savez_compressed(path, **flat)
     print(f"{path.name}: {len(cases)} cases, {path.stat().st_size / 1024:.0f} KiB")
 
 
-def main():
+def main(only=()):
+    """Write every fixture file, or only those named in ``only`` (``schedules``)."""
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
+    save(HERE / "schedules.npz", schedule_cases())
+    if "schedules" in only:
+        return
     optimizers = {}
     for kind in KINDS:
         rng = np.random.default_rng([KINDS.index(kind), 2024])
@@ -363,4 +428,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])
