@@ -29,7 +29,7 @@ from gradstep.tui.widgets.state_table import StateTable
 from gradstep.tui.widgets.status_line import StatusLine
 from gradstep.tui.widgets.timeline import Timeline
 
-__all__ = ["Presenter", "loss_curves", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
+__all__ = ["Presenter", "loss_curves", "alpha_curve", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
 
 STATE_LABELS = {**STATE_SYMBOLS, "update": "Δθ", "lr_eff": "α_eff"}
 """How each array of the state panel (the optimizer's state, as the registry writes it, the update
@@ -59,6 +59,21 @@ def loss_curves(history) -> Source:
             "validation": (*history.envelope("val", columns, low, stop=n), 1, n) if history.has_val else None,
             "ghost": None if ghost is None else (*history.envelope("ghost", columns, low), ghost[0] + 1, ghost[1]),
         }
+    return curves
+
+
+def alpha_curve(session) -> Source:
+    """The loss chart's :data:`~gradstep.tui.widgets.loss_chart.Source` in its α mode: the
+    learning rate each step of the current branch uses (a schedule's α, scaled by ``[`` / ``]``),
+    from the session's schedule, which depends on the step alone: at most two values a column."""
+    def curves(columns: int, low: float | None):
+        n = session.furthest
+        if n < 1:
+            return {"alpha": None}
+        steps = np.arange(1, n + 1) if n <= 2 * columns else \
+            np.unique(np.linspace(1, n, 2 * columns).round().astype(np.int64))
+        values = np.array([session.alpha_at(int(t)) for t in steps])
+        return {"alpha": (steps, values, 1, n)}
     return curves
 
 
@@ -105,7 +120,9 @@ class Presenter:
         previous = screen.record_at(record.step - 1) if record is not None and record.step >= 2 else None
         status.loss_change = None if previous is None else record.loss - previous.loss
         status.optimizer = session.optimizer_kind
-        status.hyper = dict(session.hyper)
+        schedule = session.lr_schedule  # the next step's α (and one-cycle's momentum) under a schedule
+        status.hyper = dict(session.hyper if schedule is None else
+                            schedule.hyper_for(session.t + 1, session.optimizer_kind, session.hyper))
         status.mode = screen.mode
         status.steps_per_second = steps_per_second if screen.mode == "running" else None
         status.speed = screen.speed_label()
@@ -117,7 +134,9 @@ class Presenter:
         session = screen.session
         marks = tuple(step for step, _old, _new in screen.history.lr_changes)
         current = session.t if session.t < session.furthest else None
-        screen.query_one(LossChart).show(loss_curves(session.history), marks, current=current)
+        chart = screen.query_one(LossChart)
+        source = alpha_curve(session) if chart.alpha else loss_curves(session.history)
+        chart.show(source, marks, current=current)
 
     def timeline(self) -> None:
         session = self.screen.session

@@ -30,7 +30,8 @@ engine's history keeps, for each summarised block of steps, its least loss at or
 Curves = dict[str, Optional[tuple[np.ndarray, np.ndarray, int, int]]]
 """What a source gives: for ``"train"``, ``"validation"`` and ``"ghost"`` (the abandoned branch)
 the points to draw and the steps the curve spans, ``(steps, values, first step, last step)``, or
-None (no such curve). Values are the loss as recorded (:func:`plottable` is applied here)."""
+None (no such curve). Values are the loss as recorded (:func:`plottable` is applied here). In
+the chart's α mode the source gives ``"alpha"``, each step's learning rate, instead."""
 
 Source = Callable[[int, Optional[float]], Curves]
 """``source(columns, low)``: the curves for a chart ``columns`` wide, leaving out values below
@@ -199,9 +200,12 @@ class LossChart(ContainsErrors, PlotextPlot):
 
     Attributes:
         log_scale: Plot the loss on a logarithmic axis (non-positive losses are left out).
+        alpha: Show the learning rate α of every step instead of the loss (the screen gives the
+            chart a source of ``"alpha"``).
     """
 
     log_scale = reactive(False)
+    alpha = reactive(False)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
@@ -258,11 +262,12 @@ class LossChart(ContainsErrors, PlotextPlot):
         columns = self._columns()
         curves = self._curves
         train, val, ghost = curves.get("train"), curves.get("validation"), curves.get("ghost")
+        alpha = curves.get("alpha")
         has_train = train is not None and train[2] <= train[3]
-        if has_train or self.ghost is not None:
+        if has_train or self.ghost is not None or alpha is not None:
             # A legend covers the start of the curve: for the ghost, only when there is room.
             labelled = val is not None or (self.ghost is not None and self.size.height >= 14)
-            series = []
+            series = [] if alpha is None else [(alpha, "α", "green")]
             if self.ghost is not None:  # first, so that the current branch is drawn over it
                 series.append((ghost, _("abandoned"), "gray"))
             if train is not None:

@@ -1,0 +1,77 @@
+"""A learning-rate schedule on the dashboard: the α chart (``A``), the status line, ``[`` / ``]``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.widgets.loss_chart import LossChart
+from gradstep.tui.widgets.status_line import StatusLine
+
+from .conftest import OBJECTIVE, settle
+
+SIZE = (120, 40)
+
+# α = 0.04 for steps 1-5, 0.02 for 6-10, 0.01 for 11-15 (StepLR: step_size 5, gamma 0.5)
+STEPPED = OBJECTIVE.format(name="stepped", kind="sgd", lr=0.04) + """
+[schedule]
+kind = "step"
+step_size = 5
+gamma = 0.5
+"""
+
+
+def status(app) -> str:
+    return app.screen.query_one(StatusLine).render().plain
+
+
+async def test_capital_a_charts_alpha_over_the_steps(tmp_path):
+    path = tmp_path / "stepped.toml"
+    path.write_text(STEPPED)
+    app = GradstepApp(str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.session.t == 10
+        assert "α 0.01 " in status(app), "the status line shows the α of the next step"
+        chart = screen.query_one(LossChart)
+        await pilot.press("A")
+        await settle(pilot)
+        assert chart.alpha
+        assert "α" in str(screen.query_one("#loss-panel").border_title)
+        steps, values, first, last = chart._curves["alpha"]
+        assert (first, last) == (1, 10)
+        assert list(steps) == list(range(1, 11))
+        assert np.array_equal(values, [0.04] * 5 + [0.02] * 5)
+        await pilot.press("A")
+        await settle(pilot)
+        assert not chart.alpha and chart._curves.get("alpha") is None
+        assert str(screen.query_one("#loss-panel").border_title) == "loss"
+
+
+async def test_brackets_scale_the_schedule_and_branch_in_the_past(tmp_path):
+    path = tmp_path / "stepped.toml"
+    path.write_text(STEPPED)
+    app = GradstepApp(str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await settle(pilot)
+        screen = app.screen
+        session = screen.session
+        await pilot.press("left_square_bracket")  # at step 10: α of step 11 on is halved
+        await settle(pilot)
+        assert session.hyper["lr"] == 0.02
+        assert session.alpha_at(11) == 0.005
+        await pilot.press("space")
+        await settle(pilot)
+        assert session.record.lr == 0.005, "the record carries the α the step used"
+        await pilot.press("comma")  # back to step 1, then double there: a branch
+        await settle(pilot)
+        assert session.t == 1
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert session.furthest == 1 and session.history.ghost_span is not None
+        await pilot.press("space")
+        await settle(pilot)
+        assert session.record.lr == 0.08  # α of step 2 (0.04) times the new rate over the file's (0.08 / 0.04)
