@@ -249,20 +249,13 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
     def action_scale_lr(self, factor: float) -> None:
         """Change the learning rate from the next step on; before the furthest step this
         branches (the engine keeps the abandoned steps' losses as the ghost)."""
-        step = self.session.t + 1
-        before = self.session.alpha_at(step)
+        before = self.session.alpha_at(self.session.t + 1)
         try:
             old, new = self.training.scale_lr(factor)
         except ValueError as exc:  # doubled past the largest float, or halved to zero
             self.notify(str(exc), severity="warning")
             return
-        if self.session.lr_schedule is None:
-            self.notify(_("learning rate α {old} → {new} from step {step}").format(
-                old=short(old), new=short(new), step=step), timeout=3)
-        else:
-            self.notify(_("the α schedule ×{factor} from step {step}: α {old} → {new}").format(
-                factor=short(factor), old=short(before), new=short(self.session.alpha_at(step)),
-                step=step), timeout=3)
+        self.notify(self.present.lr_note(factor, old, new, before), timeout=3)
         self.present.everything(self.session.record)
 
     def action_next_layer(self) -> None:
@@ -284,22 +277,14 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)
         chart.log_scale = not chart.log_scale
-        self._title_loss_panel()
+        self.present.loss_title()
 
     def action_alpha_chart(self) -> None:
         """The loss chart shows the learning rate α of every step instead of the loss, or back."""
         chart = self.query_one(LossChart)
         chart.alpha = not chart.alpha
-        self._title_loss_panel()
+        self.present.loss_title()
         self.present.loss()
-
-    def _title_loss_panel(self) -> None:
-        chart = self.query_one(LossChart)
-        if chart.alpha:
-            title = _("learning rate α (log scale)") if chart.log_scale else _("learning rate α")
-        else:
-            title = _("loss (log scale)") if chart.log_scale else _("loss")
-        self.query_one("#loss-panel").border_title = title
 
     # -- time travel -----------------------------------------------------------------------
     def action_back(self, count: int) -> None:

@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from gradstep.engine.optim import STATE_SYMBOLS, Scalar, derived_state, effective_lr_formula, optimizer_title
 from gradstep.tui.equations import worked_lines
-from gradstep.tui.format import num
+from gradstep.tui.format import num, short
 from gradstep.tui.i18n import _, language
 from gradstep.tui.widgets.equations_view import EquationsView
 from gradstep.tui.widgets.layer_list import LayerList
@@ -137,6 +137,26 @@ class Presenter:
         chart = screen.query_one(LossChart)
         source = alpha_curve(session) if chart.alpha else loss_curves(session.history)
         chart.show(source, marks, current=current)
+
+    def loss_title(self) -> None:
+        """The loss panel's title: what the chart shows (the loss or α), and on what scale."""
+        chart = self.screen.query_one(LossChart)
+        if chart.alpha:
+            title = _("learning rate α (log scale)") if chart.log_scale else _("learning rate α")
+        else:
+            title = _("loss (log scale)") if chart.log_scale else _("loss")
+        self.screen.query_one("#loss-panel").border_title = title
+
+    def lr_note(self, factor: float, old: float, new: float, before: float) -> str:
+        """The note after ``[`` / ``]``: the learning rate ``old`` → ``new``, or under a schedule
+        the next step's α, ``before`` → now."""
+        session = self.screen.session
+        step = session.t + 1
+        if session.lr_schedule is None:
+            return _("learning rate α {old} → {new} from step {step}").format(
+                old=short(old), new=short(new), step=step)
+        return _("the α schedule ×{factor} from step {step}: α {old} → {new}").format(
+            factor=short(factor), old=short(before), new=short(session.alpha_at(step)), step=step)
 
     def timeline(self) -> None:
         session = self.screen.session
