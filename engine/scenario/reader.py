@@ -301,17 +301,23 @@ class _Reader(_ModelReader, _CsvSourceReader):
     def training(self, table, kind, data):
         if table is None:
             return TrainingSpec()
-        table.allow(("steps", "batch_size", "shuffle"))
+        table.allow(("steps", "batch_size", "shuffle", "clip_norm", "clip_value"))
         steps = table.integer("steps", 100, low=1, high=MAX_STEPS)
         batch = table.integer("batch_size", 0, low=0, high=_data.MAX_ROWS)
         shuffle = table.boolean("shuffle", True)
+        clip_norm = table.number("clip_norm", None, low=0.0, low_open=True)
+        clip_value = table.number("clip_value", None, low=0.0, low_open=True)
+        if clip_norm is not None and clip_value is not None:
+            raise table.fail("clip_value", _("clip_norm and clip_value both clip the gradient: "
+                                             "choose one"))
         if kind == "objective" and batch:
             raise table.fail("batch_size", _("an objective has no data to split into batches "
                                              "(expected 0)"))
         if data is not None and batch > len(data.x):
             raise table.fail("batch_size", _("larger than the {count} training rows (use 0 for "
                                              "full batch)").format(count=len(data.x)))
-        return TrainingSpec(steps=steps, batch_size=batch, shuffle=shuffle)
+        return TrainingSpec(steps=steps, batch_size=batch, shuffle=shuffle, clip_norm=clip_norm,
+                            clip_value=clip_value)
 
 
 def _explain_top(key):
@@ -324,6 +330,6 @@ def _explain_top(key):
     if key in ("lr", "beta1", "beta2", "eps", "momentum", "rho", "weight_decay", "lr_decay"):
         return (_("`{key}` belongs in [optimizer] (or [[compare]]), not at the top level")
                 .format(key=key))
-    if key in ("steps", "batch_size", "shuffle"):
+    if key in ("steps", "batch_size", "shuffle", "clip_norm", "clip_value"):
         return _("`{key}` belongs in [training], not at the top level").format(key=key)
     return None

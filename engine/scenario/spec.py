@@ -123,11 +123,17 @@ class TrainingSpec:
         steps: Default run length (``gradstep run`` without ``--steps``).
         batch_size: 0 for full batch; otherwise minibatches of this size.
         shuffle: Shuffle the data each epoch (seeded) when using minibatches.
+        clip_norm: Scale the gradient to this 2-norm at most before the optimizer's step
+            (``torch.nn.utils.clip_grad_norm_``), or None.
+        clip_value: Clamp each gradient entry to ``[-clip_value, clip_value]``
+            (``torch.nn.utils.clip_grad_value_``), or None.
     """
 
     steps: int = 100
     batch_size: int = 0
     shuffle: bool = True
+    clip_norm: float | None = None
+    clip_value: float | None = None
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,9 @@ class StepRecord:
         batch: Index of the minibatch within its epoch, and the epoch, as ``(batch, epoch)``.
         norms: The step's norm row (:meth:`ParamLayout.norm_row` of ``grad``), computed once
             by the step for the history; None: computed when first read.
+        clipped_norm: The 2-norm of the gradient the optimizer got after ``[training]
+            clip_norm`` or ``clip_value`` (``grad`` and :attr:`grad_norm` are the raw one);
+            None without clipping.
     """
 
     step: int
@@ -179,6 +182,7 @@ class StepRecord:
     opt_state: Mapping[str, object]
     batch: tuple[int, int] = (0, 0)
     norms: np.ndarray | None = None
+    clipped_norm: float | None = None
 
     @classmethod
     def make(cls, **fields):

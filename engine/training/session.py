@@ -22,6 +22,7 @@ from gradstep.engine import optim
 from gradstep.engine.i18n import _
 from gradstep.engine.model.nn import network_parameters
 from gradstep.engine.training.batches import Batches
+from gradstep.engine.training.clipping import gradient_clipper
 from gradstep.engine.training.gradient_sources import gradient_source
 from gradstep.engine.training.record import ParamLayout, StepRecord
 from gradstep.engine.training.schedules import lr_schedule
@@ -80,6 +81,7 @@ class Session:
         spec = scenario.optimizer
         hyper = optim.hyperparameters(spec.kind, spec.lr, **dict(spec.hyper))
         self.lr_schedule = lr_schedule(scenario)  # None: each step uses the hyperparameters as set
+        self._clip = gradient_clipper(scenario.training, self.layout)  # None: the raw gradient
         self._travel = TimeTravel(theta0, spec.kind, hyper, self.layout, self._val is not None,
                                   history_options, stand=self._stand, steer=self._steer, step=self.step)
         self.reset()
@@ -207,7 +209,8 @@ class Session:
                 self._diverged(t, loss, theta, batch)
             hyper = self._hyper if self.lr_schedule is None else \
                 self.lr_schedule.hyper_for(t, self._opt_kind, self._hyper)
-            new_theta, new_state = self._update(theta, grad, self._state, hyper)
+            used, clipped_norm = (grad, None) if self._clip is None else self._clip(grad)
+            new_theta, new_state = self._update(theta, used, self._state, hyper)
             delta = new_theta - theta
             # A NaN or infinite gradient reaches the update (and so delta); a second moment can
             # overflow on its own (g**2) while the update stays finite, so it is checked too.
@@ -227,7 +230,8 @@ class Session:
             norms.flags.writeable = False
         record = StepRecord.make(step=t, loss=loss, val_loss=val_loss, optimizer=self._opt_kind,
                                  hyper=hyper, layout=self.layout, theta=new_theta, grad=grad,
-                                 delta=delta, opt_state=new_state, batch=position, norms=norms)
+                                 delta=delta, opt_state=new_state, batch=position, norms=norms,
+                                 clipped_norm=clipped_norm)
         self._theta, self._state, self.t, self.record = new_theta, new_state, t, record
         if new_step:
             self.history.add(record, norms, time.perf_counter() - started)

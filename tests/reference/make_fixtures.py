@@ -246,7 +246,7 @@ def batch_order(n, batch_size, shuffle, seed, steps):
 
 
 def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_size=0,
-                 shuffle=False, vector_target=False, schedule=None):
+                 shuffle=False, vector_target=False, schedule=None, clip=None):
     rng = np.random.default_rng(seed)
     inputs, layers = network_layers(net, loss)
     x, y = make_data(rng, inputs, layers[-1][0], loss, n, vector_target)
@@ -287,6 +287,14 @@ def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_s
         record["batches"].append(np.pad(np.asarray(idx), (0, n - len(idx)), constant_values=-1))
         for name, t in zip(names, tensors):
             record.setdefault(f"grads/{name}", []).append(t.grad.numpy().copy())
+        if clip is not None:  # after the raw gradient is kept, before the optimizer's step
+            if clip[0] == "norm":
+                raw = torch.nn.utils.clip_grad_norm_(tensors, clip[1], foreach=False)
+                record.setdefault("raw_norm", []).append(raw.item())
+            else:
+                torch.nn.utils.clip_grad_value_(tensors, clip[1], foreach=False)
+            clipped = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(t.grad) for t in tensors]))
+            record.setdefault("clipped_norm", []).append(clipped.item())
         if scheduler is not None:  # what this step uses, before the scheduler moves on
             group = opt.param_groups[0]
             record.setdefault("lr", []).append(group["lr"])
@@ -302,6 +310,8 @@ def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_s
 
     extra = {} if schedule is None else {"schedule": {"kind": schedule[0], "args": schedule[1]},
                                          "torch_scheduler": type(scheduler).__name__}
+    if clip is not None:
+        extra[f"clip_{clip[0]}"] = clip[1]
     case = {
         "config": _config(
             inputs=inputs, layers=[[u, a] for u, a in layers], loss=loss, optimizer=kind, lr=lr,
@@ -314,7 +324,7 @@ def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_s
         case[f"init/{name}"] = w
     for key, values in record.items():
         arr = np.stack(values)
-        if key in ("loss", "full_loss", "lr", "momentum"):
+        if key in ("loss", "full_loss", "lr", "momentum", "raw_norm", "clipped_norm"):
             arr = arr.astype(np.float64)
         case[key] = arr
     return case
@@ -405,6 +415,34 @@ def schedule_cases():
     return cases
 
 
+# -- gradient clipping -----------------------------------------------------------------------
+CLIP_CASES = {
+    # name: (optimizer kind, network, loss, (norm | value, limit), dtype, schedule or None)
+    "norm-sgd-tanh-mse": ("sgd", "tanh", "mse", ("norm", 0.1), "float64", None),
+    "norm-adam-mixed-cross_entropy": ("adam", "mixed", "cross_entropy", ("norm", 0.5), "float64", None),
+    "norm-momentum-relu_sigmoid-huber-minibatch": ("momentum", "relu_sigmoid", "huber", ("norm", 0.3),
+                                                   "float64", None),
+    "norm-nesterov-tanh-bce_logits-cosine": ("nesterov", "tanh", "bce_logits", ("norm", 0.2), "float64",
+                                             ("cosine", {"t_max": 30})),
+    "value-rmsprop-mixed-huber": ("rmsprop", "mixed", "huber", ("value", 0.05), "float64", None),
+    "value-adamw-tanh-mse": ("adamw", "tanh", "mse", ("value", 0.01), "float64", None),
+    "value-adagrad-relu_sigmoid-cross_entropy": ("adagrad", "relu_sigmoid", "cross_entropy",
+                                                 ("value", 0.02), "float64", None),
+    "norm-adam-relu_sigmoid-mse-float32": ("adam", "relu_sigmoid", "mse", ("norm", 0.2), "float32", None),
+    "value-sgd-tanh-cross_entropy-float32": ("sgd", "tanh", "cross_entropy", ("value", 0.05), "float32", None),
+}
+
+
+def clip_cases():
+    cases = {}
+    for i, (name, (kind, net, loss, clip, dtype, schedule)) in enumerate(CLIP_CASES.items()):
+        minibatch = name.endswith("minibatch")
+        cases[name] = network_case(kind, net, loss, seed=9500 + i, hyper={}, dtype=dtype, clip=clip,
+                                   schedule=schedule, n=40 if minibatch else 24,
+                                   batch_size=16 if minibatch else 0, shuffle=minibatch)
+    return cases
+
+
 def save(path, cases):
     flat = {f"{case}/{key}": value for case, arrays in cases.items() for key, value in arrays.items()}
     np.savez_compressed(path, **flat)
@@ -412,12 +450,15 @@ def save(path, cases):
 
 
 def main(only=()):
-    """Write every fixture file, or only those named in ``only`` (``schedules``)."""
+    """Write every fixture file, or only those named in ``only`` (``schedules``, ``clipping``)."""
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
-    save(HERE / "schedules.npz", schedule_cases())
-    if "schedules" in only:
+    if not only or "schedules" in only:
+        save(HERE / "schedules.npz", schedule_cases())
+    if not only or "clipping" in only:
+        save(HERE / "clipping.npz", clip_cases())
+    if only:
         return
     optimizers = {}
     for kind in KINDS:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 
 from gradstep.tui.app import GradstepApp
 from gradstep.tui.widgets.loss_chart import LossChart
@@ -75,3 +78,25 @@ async def test_brackets_scale_the_schedule_and_branch_in_the_past(tmp_path):
         await pilot.press("space")
         await settle(pilot)
         assert session.record.lr == 0.08  # α of step 2 (0.04) times the new rate over the file's (0.08 / 0.04)
+
+
+CLIPPED = OBJECTIVE.format(name="clipped", kind="sgd", lr=0.05) + """
+[training]
+clip_norm = 1.0
+"""
+
+
+async def test_the_status_line_shows_the_raw_and_the_clipped_norm(tmp_path):
+    from gradstep.tui.format import num
+
+    path = tmp_path / "clipped.toml"
+    path.write_text(CLIPPED)
+    app = GradstepApp(str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        await settle(pilot)
+        # at (a, b, c) = (0.5, 0, 2): g = (2(a - 1), 20(b + 2), 2c) = (-1, 40, 4)
+        raw = math.sqrt(1 + 1600 + 16)
+        clipped = raw / (raw + 1e-6)  # scaled to norm 1 by 1 / (‖g‖ + 1e-6), as PyTorch does
+        assert f"‖g‖ {num(raw)} → {num(clipped)} clipped" in status(app)
+        assert app.screen.session.record.update["b"] == pytest.approx(-0.05 * 40 / (raw + 1e-6), rel=1e-12)

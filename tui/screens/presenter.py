@@ -117,6 +117,8 @@ class Presenter:
         status.step = 0 if record is None else record.step
         status.furthest = session.furthest
         status.loss = None if record is None else record.loss
+        clipped = None if record is None else record.clipped_norm
+        status.clip = None if clipped is None else (record.grad_norm, clipped)
         previous = screen.record_at(record.step - 1) if record is not None and record.step >= 2 else None
         status.loss_change = None if previous is None else record.loss - previous.loss
         status.optimizer = session.optimizer_kind

@@ -37,6 +37,8 @@ class StatusLine(ContainsErrors, Widget):
         mode: ``paused``, ``running`` or ``diverged``.
         steps_per_second: Shown only while running.
         speed: The run-speed limit (``max``, ``30/s``), shown while running.
+        clip: ``(raw, clipped)``: the 2-norm of step t's gradient and of what the optimizer
+            got after ``[training] clip_norm`` / ``clip_value``; None without clipping.
     """
 
     DEFAULT_CSS = """
@@ -57,6 +59,7 @@ class StatusLine(ContainsErrors, Widget):
     mode = reactive("paused")
     steps_per_second: reactive[float | None] = reactive(None)
     speed = reactive("max")
+    clip: reactive[tuple[float, float] | None] = reactive(None)
 
     def _parts(self, describe: bool) -> list[Text]:
         bold = Style(bold=True)
@@ -73,6 +76,9 @@ class StatusLine(ContainsErrors, Widget):
                 change_style = Style(color="green" if self.loss_change <= 0 else "red")
                 loss.append(f" ({signed(self.loss_change, 3)})", style=change_style)
             parts.append(loss)
+        if self.clip is not None:
+            parts.append(styled(_("‖g‖ {raw} → {clipped} clipped"), raw=(num(self.clip[0]), bold),
+                                clipped=(num(self.clip[1]), bold)))
         hyper = Text.assemble((self.optimizer, bold))
         for key, value in self.hyper.items():
             if key != "lr" and value == 0 and key in ("weight_decay", "lr_decay", "momentum"):
