@@ -89,6 +89,7 @@ class _Reader(_ModelReader, _CsvSourceReader):
             schedule = read_schedule(top.table("schedule"))
             check_cycled(top.table("schedule"), schedule, (optimizer, *compare))
         data = loss = None
+        l1 = l2 = 0.0
         if kind == "objective":
             for key in ("data", "loss"):
                 if key in top:
@@ -107,8 +108,10 @@ class _Reader(_ModelReader, _CsvSourceReader):
             loss_table = top.table("loss", None)
             loss = "mse"
             if loss_table is not None:
-                loss_table.allow(("kind",))
+                loss_table.allow(("kind", "l1", "l2"))
                 loss = loss_table.string("kind", choices=_LOSSES)
+                l1 = loss_table.number("l1", 0.0, low=0.0)
+                l2 = loss_table.number("l2", 0.0, low=0.0)
             data = self.data(top.table("data"), loss)
             if kind == "parametric":
                 if loss == "cross_entropy":
@@ -123,7 +126,7 @@ class _Reader(_ModelReader, _CsvSourceReader):
         return Scenario(name=name, kind=kind, model=model, optimizer=optimizer, data=data,
                         loss=loss, training=training, description=description, notes=notes,
                         description_pt=description_pt, notes_pt=notes_pt, seed=seed,
-                        dtype=dtype, compare=compare, path=path, schedule=schedule)
+                        dtype=dtype, compare=compare, path=path, schedule=schedule, l1=l1, l2=l2)
 
     def kind(self, top):
         has_objective, has_model = "objective" in top, "model" in top

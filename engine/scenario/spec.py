@@ -172,6 +172,8 @@ class Scenario:
         compare: Optimizers to race against each other (may be empty).
         schedule: The learning-rate schedule (:class:`ScheduleSpec`), or None for a constant
             learning rate.
+        l1: ``[loss] l1``: the coefficient of the loss's L1 term ``l1 · Σ|θ|`` (0: none).
+        l2: ``[loss] l2``: the coefficient of the loss's L2 term ``l2 · Σθ²`` (0: none).
         path: The file it was loaded from, if any.
     """
 
@@ -191,6 +193,8 @@ class Scenario:
     description_pt: str = ""
     notes_pt: str = ""
     schedule: ScheduleSpec | None = None
+    l1: float = 0.0
+    l2: float = 0.0
 
     def description_for(self, lang: str = "en") -> str:
         """The description in ``lang`` (``"en"`` or ``"pt"``); English when the file has no

@@ -168,6 +168,8 @@ class StepRecord:
         clipped_norm: The 2-norm of the gradient the optimizer got after ``[training]
             clip_norm`` or ``clip_value`` (``grad`` and :attr:`grad_norm` are the raw one);
             None without clipping.
+        metrics: What the step measured beside the loss (:mod:`~gradstep.engine.training.metrics`):
+            ``l1``, ``l2`` (the loss's terms), ``accuracy``, ``val_accuracy``; None if nothing.
     """
 
     step: int
@@ -183,6 +185,7 @@ class StepRecord:
     batch: tuple[int, int] = (0, 0)
     norms: np.ndarray | None = None
     clipped_norm: float | None = None
+    metrics: Mapping[str, float] | None = None
 
     @classmethod
     def make(cls, **fields):

@@ -24,6 +24,7 @@ from gradstep.engine.model.nn import network_parameters
 from gradstep.engine.training.batches import Batches
 from gradstep.engine.training.clipping import gradient_clipper
 from gradstep.engine.training.gradient_sources import gradient_source
+from gradstep.engine.training.metrics import step_metrics
 from gradstep.engine.training.record import ParamLayout, StepRecord
 from gradstep.engine.training.schedules import lr_schedule
 from gradstep.engine.training.travel import TimeTravel, hyper_with, hyper_with_lr
@@ -78,6 +79,7 @@ class Session:
         # Chosen once: the step asks this source, the views and the diagnosis ask the graph.
         self._source, self._graph = gradient_source(scenario, self.layout, self.dtype)
         self._batches, self._val = self._training_data()
+        self.metrics = step_metrics(scenario, self._graph, self._val)  # L1/L2 terms, accuracy; or None
         spec = scenario.optimizer
         hyper = optim.hyperparameters(spec.kind, spec.lr, **dict(spec.hyper))
         self.lr_schedule = lr_schedule(scenario)  # None: each step uses the hyperparameters as set
@@ -226,12 +228,13 @@ class Session:
             new_step = t > self.history.furthest
             # The gradient norms, once per step: the history logs them, the record shows them.
             norms = self.layout.norm_row(grad) if new_step else None
+            metrics = None if self.metrics is None else self.metrics.measure(t, theta, batch, new_step)
         if norms is not None:
             norms.flags.writeable = False
         record = StepRecord.make(step=t, loss=loss, val_loss=val_loss, optimizer=self._opt_kind,
                                  hyper=hyper, layout=self.layout, theta=new_theta, grad=grad,
                                  delta=delta, opt_state=new_state, batch=position, norms=norms,
-                                 clipped_norm=clipped_norm)
+                                 clipped_norm=clipped_norm, metrics=metrics)
         self._theta, self._state, self.t, self.record = new_theta, new_state, t, record
         if new_step:
             self.history.add(record, norms, time.perf_counter() - started)

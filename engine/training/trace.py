@@ -41,6 +41,7 @@ def _record_object(record, full):
         out["val_loss"] = record.val_loss
     out["lr"] = record.lr
     out["grad_norm"] = record.grad_norm
+    out.update(_extras(record))
     if full:
         cut = record.layout.cut
         out["params"] = cut(_as_double(record.theta))
@@ -49,6 +50,14 @@ def _record_object(record, full):
         per_state = {k: cut(_as_double(v)) for k, v in record.flat_state.items()}
         out["state"] = {name: {k: per[name] for k, per in per_state.items()} for name in record.layout.names}
     return out
+
+
+def _extras(record):
+    """``[(name, value)]``: what a record holds only for some scenarios, after ``grad_norm``: the
+    clipped gradient's norm (``[training] clip_norm`` / ``clip_value``), the loss's L1 and L2
+    terms and the accuracy (:mod:`~gradstep.engine.training.metrics`)."""
+    extras = [] if record.clipped_norm is None else [("clipped_norm", record.clipped_norm)]
+    return extras + list((record.metrics or {}).items())
 
 
 def _tolist(value):
@@ -80,7 +89,8 @@ STDLIB = JsonEncoder()
 def record_to_dict(record, full=False):
     """The record as a JSON-ready dict.
 
-    Brief: ``{"step", "loss", "val_loss"?, "lr", "grad_norm"}``. Full adds ``params``, ``grads``,
+    Brief: ``{"step", "loss", "val_loss"?, "lr", "grad_norm"}``, and ``clipped_norm``, ``l1``,
+    ``l2``, ``accuracy``, ``val_accuracy`` when the scenario's records hold them. Full adds ``params``, ``grads``,
     ``update`` (``{name: value}``, nested lists for arrays) and ``state``
     (``{name: {"V": ..., "S": ..., ...}}``).
     """
@@ -108,10 +118,11 @@ def _entry_labels(layout):
     return labels
 
 
-def csv_header(layout, state_names, full=False, has_val=False):
-    """Column names: ``step, loss[, val_loss], lr, grad_norm`` then, with ``full``,
-    ``param:NAME[i,j]``, ``grad:...``, ``update:...`` and ``V:...``, ``S:...`` per entry."""
-    cols = ["step", "loss"] + (["val_loss"] if has_val else []) + ["lr", "grad_norm"]
+def csv_header(layout, state_names, full=False, has_val=False, extras=()):
+    """Column names: ``step, loss[, val_loss], lr, grad_norm``, the ``extras`` (``clipped_norm``,
+    ``l1``, ``l2``, ``accuracy``, ``val_accuracy``: what the scenario's records hold) then, with
+    ``full``, ``param:NAME[i,j]``, ``grad:...``, ``update:...`` and ``V:...``, ``S:...`` per entry."""
+    cols = ["step", "loss"] + (["val_loss"] if has_val else []) + ["lr", "grad_norm", *extras]
     if full:
         labels = _entry_labels(layout)
         for prefix in ("param", "grad", "update", *state_names):
@@ -126,6 +137,7 @@ def csv_row(record, state_names, full=False, has_val=False, encoder=None):
     if has_val:
         row.append(repr(record.val_loss))
     row += [repr(record.lr), repr(record.grad_norm)]
+    row += [repr(value) for _name, value in _extras(record)]
     if full and record.layout.size:
         numbers = (encoder or STDLIB).numbers
         flat_state = record.flat_state
@@ -170,7 +182,7 @@ def write_records(stream, records, layout, format="jsonl", full=True, has_val=Fa
     for record in records:
         if names is None:
             names = _state_names(record)
-            header.writerow(csv_header(layout, names, full, has_val))
+            header.writerow(csv_header(layout, names, full, has_val, [n for n, _v in _extras(record)]))
         stream.write(csv_row(record, names, full, has_val, encoder) + "\n")
         written += 1
         if progress is not None:

@@ -246,7 +246,7 @@ def batch_order(n, batch_size, shuffle, seed, steps):
 
 
 def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_size=0,
-                 shuffle=False, vector_target=False, schedule=None, clip=None):
+                 shuffle=False, vector_target=False, schedule=None, clip=None, penalty=None):
     rng = np.random.default_rng(seed)
     inputs, layers = network_layers(net, loss)
     x, y = make_data(rng, inputs, layers[-1][0], loss, n, vector_target)
@@ -276,6 +276,12 @@ def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_s
         if vector_target:
             a = a.squeeze(1)
         value = loss_fn(a, yt[ti])
+        if penalty is not None:  # L1 and L2 terms of the loss, over every parameter
+            l1_term = penalty[0] * sum(t.abs().sum() for t in tensors)
+            l2_term = penalty[1] * sum(t.pow(2).sum() for t in tensors)
+            value = value + l1_term + l2_term
+            record.setdefault("l1_term", []).append(l1_term.item())
+            record.setdefault("l2_term", []).append(l2_term.item())
         value.backward()
         with torch.no_grad():
             full = xt
@@ -312,6 +318,8 @@ def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_s
                                          "torch_scheduler": type(scheduler).__name__}
     if clip is not None:
         extra[f"clip_{clip[0]}"] = clip[1]
+    if penalty is not None:
+        extra["l1"], extra["l2"] = penalty
     case = {
         "config": _config(
             inputs=inputs, layers=[[u, a] for u, a in layers], loss=loss, optimizer=kind, lr=lr,
@@ -324,7 +332,7 @@ def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_s
         case[f"init/{name}"] = w
     for key, values in record.items():
         arr = np.stack(values)
-        if key in ("loss", "full_loss", "lr", "momentum", "raw_norm", "clipped_norm"):
+        if key in ("loss", "full_loss", "lr", "momentum", "raw_norm", "clipped_norm", "l1_term", "l2_term"):
             arr = arr.astype(np.float64)
         case[key] = arr
     return case
@@ -443,6 +451,30 @@ def clip_cases():
     return cases
 
 
+# -- L1 and L2 terms of the loss --------------------------------------------------------------
+PENALTY_CASES = {
+    # name: (optimizer kind, network, loss, (l1, l2), hyper, dtype)
+    "l1-sgd-tanh-mse": ("sgd", "tanh", "mse", (1e-3, 0.0), {}, "float64"),
+    "l2-adam-mixed-cross_entropy": ("adam", "mixed", "cross_entropy", (0.0, 1e-3), {}, "float64"),
+    "l1_l2-momentum-relu_sigmoid-huber": ("momentum", "relu_sigmoid", "huber", (1e-3, 1e-2), {}, "float64"),
+    "l1-adamw-tanh-bce_logits-weight_decay": ("adamw", "tanh", "bce_logits", (2e-3, 0.0), {"weight_decay": 0.05},
+                                              "float64"),
+    "l2-rmsprop-mixed-mse-minibatch": ("rmsprop", "mixed", "mse", (0.0, 5e-3), {}, "float64"),
+    "l1_l2-adam-relu_sigmoid-cross_entropy-float32": ("adam", "relu_sigmoid", "cross_entropy", (1e-3, 1e-3), {},
+                                                      "float32"),
+}
+
+
+def penalty_cases():
+    cases = {}
+    for i, (name, (kind, net, loss, terms, hyper, dtype)) in enumerate(PENALTY_CASES.items()):
+        minibatch = "minibatch" in name
+        cases[name] = network_case(kind, net, loss, seed=9700 + i, hyper=hyper, dtype=dtype, penalty=terms,
+                                   n=40 if minibatch else 24, batch_size=16 if minibatch else 0,
+                                   shuffle=minibatch)
+    return cases
+
+
 def save(path, cases):
     flat = {f"{case}/{key}": value for case, arrays in cases.items() for key, value in arrays.items()}
     np.savez_compressed(path, **flat)
@@ -450,7 +482,7 @@ def save(path, cases):
 
 
 def main(only=()):
-    """Write every fixture file, or only those named in ``only`` (``schedules``, ``clipping``)."""
+    """Write every fixture file, or only those named in ``only`` (``schedules``, ``clipping``, ``penalties``)."""
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
@@ -458,6 +490,8 @@ def main(only=()):
         save(HERE / "schedules.npz", schedule_cases())
     if not only or "clipping" in only:
         save(HERE / "clipping.npz", clip_cases())
+    if not only or "penalties" in only:
+        save(HERE / "penalties.npz", penalty_cases())
     if only:
         return
     optimizers = {}
