@@ -1,4 +1,5 @@
-"""A learning-rate schedule on the dashboard: the α chart (``A``), the status line, ``[`` / ``]``."""
+"""What issue 18 shows on the dashboard: the chart's views (``A``: loss with its L1 and L2 terms, α,
+accuracy), the status line under a schedule and with clipping, ``[`` / ``]`` scaling a schedule."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ async def test_capital_a_charts_alpha_over_the_steps(tmp_path):
         chart = screen.query_one(LossChart)
         await pilot.press("A")
         await settle(pilot)
-        assert chart.alpha
+        assert chart.shows == "alpha"
         assert "α" in str(screen.query_one("#loss-panel").border_title)
         steps, values, first, last = chart._curves["alpha"]
         assert (first, last) == (1, 10)
@@ -49,7 +50,7 @@ async def test_capital_a_charts_alpha_over_the_steps(tmp_path):
         assert np.array_equal(values, [0.04] * 5 + [0.02] * 5)
         await pilot.press("A")
         await settle(pilot)
-        assert not chart.alpha and chart._curves.get("alpha") is None
+        assert chart.shows == "loss" and chart._curves.get("alpha") is None, "no accuracy: back to the loss"
         assert str(screen.query_one("#loss-panel").border_title) == "loss"
 
 
@@ -100,3 +101,50 @@ async def test_the_status_line_shows_the_raw_and_the_clipped_norm(tmp_path):
         clipped = raw / (raw + 1e-6)  # scaled to norm 1 by 1 / (‖g‖ + 1e-6), as PyTorch does
         assert f"‖g‖ {num(raw)} → {num(clipped)} clipped" in status(app)
         assert app.screen.session.record.update["b"] == pytest.approx(-0.05 * 40 / (raw + 1e-6), rel=1e-12)
+
+
+CLASSIFIER = """
+name = "classifier"
+seed = 2
+[model]
+inputs = 2
+layers = [{ units = 4, activation = "tanh" }, { units = 3 }]
+[data]
+generator = "spiral"
+n = 60
+validation = 0.25
+[loss]
+kind = "cross_entropy"
+l1 = 0.001
+l2 = 0.01
+[optimizer]
+kind = "adam"
+lr = 0.01
+"""
+
+
+async def test_the_chart_shows_the_loss_terms_then_alpha_then_accuracy(tmp_path):
+    path = tmp_path / "classifier.toml"
+    path.write_text(CLASSIFIER)
+    app = GradstepApp(str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await settle(pilot)
+        screen = app.screen
+        chart = screen.query_one(LossChart)
+        session = screen.session
+        records = [session.history.cached(t) or session.goto(t) for t in range(1, 11)]
+        session.goto(10)
+        _steps, l2, first, last = chart._curves["l2"]
+        assert (first, last) == (1, 10)
+        assert list(l2) == [r.metrics["l2"] for r in records], "the L2 term of each step"
+        await pilot.press("A", "A")
+        await settle(pilot)
+        assert chart.shows == "accuracy"
+        assert str(screen.query_one("#loss-panel").border_title) == "accuracy"
+        _steps, accuracy, _first, _last = chart._curves["accuracy"]
+        assert list(accuracy) == [r.metrics["accuracy"] for r in records]
+        assert chart._curves["val_accuracy"] is not None and chart._curves.get("train") is None
+        await pilot.press("A")
+        await settle(pilot)
+        assert chart.shows == "loss"

@@ -73,7 +73,7 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
         Binding("o", "open", "open"),
         Binding("R", "reload", "reload"),
         Binding("g", "log_scale", "log"),
-        Binding("A", "alpha_chart", "α chart", show=False),
+        Binding("A", "next_chart", "chart", show=False),
         Binding("colon", "jump", "go to", key_display=":"),
         Binding("e", "export", "export"),
         Binding("p", "app.pictures", "pictures", show=False),
@@ -279,12 +279,9 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
         chart.log_scale = not chart.log_scale
         self.present.loss_title()
 
-    def action_alpha_chart(self) -> None:
-        """The loss chart shows the learning rate α of every step instead of the loss, or back."""
-        chart = self.query_one(LossChart)
-        chart.alpha = not chart.alpha
-        self.present.loss_title()
-        self.present.loss()
+    def action_next_chart(self) -> None:
+        """The loss chart shows the loss, the learning rate α or the accuracy of every step."""
+        self.present.next_chart()
 
     # -- time travel -----------------------------------------------------------------------
     def action_back(self, count: int) -> None:

@@ -31,7 +31,7 @@ KEY_HELP = {
     "app.focus_next": N_("next panel (the arrows then move within its matrix)"),
     "next_layer": N_("next layer (or group of parameters)"),
     "log_scale": N_("loss chart: linear / logarithmic scale"),
-    "alpha_chart": N_("loss chart: the learning rate α of every step instead of the loss, or back"),
+    "next_chart": N_("loss chart: the loss, the learning rate α, the accuracy (classification) in turn"),
     "open": N_("open a scenario: bundled, ./scenarios, or a typed path"),
     "reload": N_("reload the scenario from its file (back to step 0)"),
     "back(1)": N_("one step back in the history (also backspace)"),

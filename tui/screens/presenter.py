@@ -22,14 +22,14 @@ from gradstep.tui.format import num, short
 from gradstep.tui.i18n import _, language
 from gradstep.tui.widgets.equations_view import EquationsView
 from gradstep.tui.widgets.layer_list import LayerList
-from gradstep.tui.widgets.loss_chart import LossChart, Source
+from gradstep.tui.widgets.loss_chart import VIEWS, LossChart, Source
 from gradstep.tui.widgets.matrix_view import MatrixView
 from gradstep.tui.widgets.param_chart import ParamChart
 from gradstep.tui.widgets.state_table import StateTable
 from gradstep.tui.widgets.status_line import StatusLine
 from gradstep.tui.widgets.timeline import Timeline
 
-__all__ = ["Presenter", "loss_curves", "alpha_curve", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
+__all__ = ["Presenter", "loss_curves", "alpha_curve", "chart_curves", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
 
 STATE_LABELS = {**STATE_SYMBOLS, "update": "Δθ", "lr_eff": "α_eff"}
 """How each array of the state panel (the optimizer's state, as the registry writes it, the update
@@ -59,6 +59,27 @@ def loss_curves(history) -> Source:
             "validation": (*history.envelope("val", columns, low, stop=n), 1, n) if history.has_val else None,
             "ghost": None if ghost is None else (*history.envelope("ghost", columns, low), ghost[0] + 1, ghost[1]),
         }
+    return curves
+
+
+def chart_curves(session, shows: str) -> Source:
+    """The loss chart's source for what it ``shows`` (:data:`~gradstep.tui.widgets.loss_chart.VIEWS`):
+    the loss and its L1 and L2 terms, each step's α, or the accuracy (train and validation)."""
+    metrics = session.metrics
+    if shows == "alpha":
+        return alpha_curve(session)
+    history = session.history
+    names = () if metrics is None else metrics.names
+    wanted = ("accuracy", "val_accuracy") if shows == "accuracy" else ("l1", "l2")
+    extra = [name for name in wanted if name in names]
+    loss = loss_curves(history) if shows == "loss" else (lambda columns, low: {})
+
+    def curves(columns: int, low: float | None):
+        out = loss(columns, low)
+        n = len(history.scalars)
+        for name in extra:
+            out[name] = (*metrics.envelope(name, columns, low, stop=n), 1, n)
+        return out
     return curves
 
 
@@ -137,17 +158,27 @@ class Presenter:
         marks = tuple(step for step, _old, _new in screen.history.lr_changes)
         current = session.t if session.t < session.furthest else None
         chart = screen.query_one(LossChart)
-        source = alpha_curve(session) if chart.alpha else loss_curves(session.history)
-        chart.show(source, marks, current=current)
+        chart.show(chart_curves(session, chart.shows), marks, current=current)
 
     def loss_title(self) -> None:
         """The loss panel's title: what the chart shows (the loss or α), and on what scale."""
         chart = self.screen.query_one(LossChart)
-        if chart.alpha:
+        if chart.shows == "alpha":
             title = _("learning rate α (log scale)") if chart.log_scale else _("learning rate α")
+        elif chart.shows == "accuracy":
+            title = _("accuracy (log scale)") if chart.log_scale else _("accuracy")
         else:
             title = _("loss (log scale)") if chart.log_scale else _("loss")
         self.screen.query_one("#loss-panel").border_title = title
+
+    def next_chart(self) -> None:
+        """The loss chart's next view: loss, α, accuracy (when the scenario classifies), loss."""
+        chart = self.screen.query_one(LossChart)
+        metrics = self.screen.session.metrics
+        views = [v for v in VIEWS if v != "accuracy" or (metrics is not None and "accuracy" in metrics.names)]
+        chart.shows = views[(views.index(chart.shows) + 1) % len(views)]
+        self.loss_title()
+        self.loss()
 
     def lr_note(self, factor: float, old: float, new: float, before: float) -> str:
         """The note after ``[`` / ``]``: the learning rate ``old`` → ``new``, or under a schedule

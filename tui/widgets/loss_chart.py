@@ -17,10 +17,10 @@ from textual_plotext import PlotextPlot
 
 from gradstep.engine.training.scalar_log import FLOOR
 from gradstep.tui.faults import ContainsErrors, guarded
-from gradstep.tui.i18n import _
+from gradstep.tui.i18n import N_, _
 from gradstep.tui.widgets.too_small import too_small
 
-__all__ = ["LossChart", "Curves", "Source", "envelope", "plot_unit", "on_axis", "finite_points", "integer_ticks", "value_ticks", "plottable", "drawn",
+__all__ = ["LossChart", "Curves", "Source", "EXTRA_SERIES", "VIEWS", "envelope", "plot_unit", "on_axis", "finite_points", "integer_ticks", "value_ticks", "plottable", "drawn",
            "TINY"]
 
 TINY = FLOOR
@@ -30,8 +30,23 @@ engine's history keeps, for each summarised block of steps, its least loss at or
 Curves = dict[str, Optional[tuple[np.ndarray, np.ndarray, int, int]]]
 """What a source gives: for ``"train"``, ``"validation"`` and ``"ghost"`` (the abandoned branch)
 the points to draw and the steps the curve spans, ``(steps, values, first step, last step)``, or
-None (no such curve). Values are the loss as recorded (:func:`plottable` is applied here). In
-the chart's α mode the source gives ``"alpha"``, each step's learning rate, instead."""
+None (no such curve). Values are the loss as recorded (:func:`plottable` is applied here). A
+source may add the loss's terms ``"l1"`` and ``"l2"``; the chart's other views get a source of
+``"alpha"`` (each step's learning rate) or ``"accuracy"`` and ``"val_accuracy"`` instead
+(:data:`EXTRA_SERIES`)."""
+
+EXTRA_SERIES = (
+    ("l1", N_("L1 term"), "green"),
+    ("l2", N_("L2 term"), "magenta"),
+    ("alpha", "α", "green"),
+    ("accuracy", N_("train"), "cyan"),
+    ("val_accuracy", N_("validation"), "orange"),
+)
+"""The curves beside the loss a source may give: key, label (English; translated where drawn)
+and colour, in the order they are drawn."""
+
+VIEWS = ("loss", "alpha", "accuracy")
+"""What the chart can show: the loss (with its terms), the learning rate α, the accuracy."""
 
 Source = Callable[[int, Optional[float]], Curves]
 """``source(columns, low)``: the curves for a chart ``columns`` wide, leaving out values below
@@ -200,12 +215,12 @@ class LossChart(ContainsErrors, PlotextPlot):
 
     Attributes:
         log_scale: Plot the loss on a logarithmic axis (non-positive losses are left out).
-        alpha: Show the learning rate α of every step instead of the loss (the screen gives the
-            chart a source of ``"alpha"``).
+        shows: One of :data:`VIEWS`: the loss, or the learning rate α or the accuracy of every
+            step instead (the screen gives the chart a source of those curves).
     """
 
     log_scale = reactive(False)
-    alpha = reactive(False)
+    shows = reactive("loss")
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
@@ -262,18 +277,21 @@ class LossChart(ContainsErrors, PlotextPlot):
         columns = self._columns()
         curves = self._curves
         train, val, ghost = curves.get("train"), curves.get("validation"), curves.get("ghost")
-        alpha = curves.get("alpha")
+        extras = [(curves[key], _(label), colour) for key, label, colour in EXTRA_SERIES
+                  if curves.get(key) is not None]
         has_train = train is not None and train[2] <= train[3]
-        if has_train or self.ghost is not None or alpha is not None:
+        if has_train or self.ghost is not None or extras:
             # A legend covers the start of the curve: for the ghost, only when there is room.
-            labelled = val is not None or (self.ghost is not None and self.size.height >= 14)
-            series = [] if alpha is None else [(alpha, "α", "green")]
+            labelled = (val is not None or (self.ghost is not None and self.size.height >= 14)
+                        or len(extras) + (train is not None) > 1)
+            series = []
             if self.ghost is not None:  # first, so that the current branch is drawn over it
                 series.append((ghost, _("abandoned"), "gray"))
             if train is not None:
                 series.append((train, _("train"), "cyan"))
             if val is not None:
                 series.append((val, _("validation"), "orange"))
+            series += extras
             low, high = np.inf, -np.inf
             first, last = np.inf, -np.inf
             series = [(*finite_points(x, plottable(values), positive=self.log_scale), start, end, label, colour)
