@@ -84,7 +84,14 @@ class LearningRateSchedule:
         raise AssertionError("unreachable")
 
     def alpha(self, t):
-        """The α of step ``t`` (t >= 1) at the scenario's own learning rate."""
+        """The α of step ``t`` (t >= 1) at the scenario's own learning rate; infinite where a
+        γ above 1 has grown it past the largest float (the step then diverges, saying so)."""
+        try:
+            return self._alpha(t)
+        except OverflowError:  # Python's float power raises where NumPy's would give inf
+            return math.inf
+
+    def _alpha(self, t):
         n, a = t - 1, self.args
         kind, base = self.kind, self.base_lr
         if kind == "step":

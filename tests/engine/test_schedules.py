@@ -132,3 +132,12 @@ def test_cycle_momentum_is_refused_for_a_racer_without_momentum():
     with pytest.raises(ScenarioError, match="adagrad has neither"):
         loads_scenario(text)
     loads_scenario(text.replace("total_steps = 20", "total_steps = 20\ncycle_momentum = false"))
+
+
+def test_a_schedule_that_grows_past_the_largest_float_diverges_with_a_message():
+    from gradstep.engine.training.session import Diverged
+
+    s = session('kind = "exponential"\ngamma = 1e10\n')
+    assert s.alpha_at(40) == math.inf  # 0.04 · 1e10^39 is past 1.8e308: no OverflowError
+    with pytest.raises(Diverged, match="diverged at step"):
+        s.run(40)
