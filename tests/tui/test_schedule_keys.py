@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from gradstep.tui.app import GradstepApp
+from gradstep.tui.widgets.equations_view import EquationsView
 from gradstep.tui.widgets.loss_chart import LossChart
 from gradstep.tui.widgets.status_line import StatusLine
 
@@ -101,6 +102,20 @@ async def test_the_status_line_shows_the_raw_and_the_clipped_norm(tmp_path):
         clipped = raw / (raw + 1e-6)  # scaled to norm 1 by 1 / (‖g‖ + 1e-6), as PyTorch does
         assert f"‖g‖ {num(raw)} → {num(clipped)} clipped" in status(app)
         assert app.screen.session.record.update["b"] == pytest.approx(-0.05 * 40 / (raw + 1e-6), rel=1e-12)
+        # the up-close panel (on a, the first entry) works the update from the clipped g
+        lines = [text for text, _style in app.screen.query_one(EquationsView).lines]
+        assert lines[0].startswith(f"clipped: ∂L/∂θ = {num(-1.0)} → g = {num(-1 / (raw + 1e-6))}")
+
+
+async def test_a_gradient_under_the_limit_is_not_clipped(tmp_path):
+    path = tmp_path / "loose.toml"
+    path.write_text(CLIPPED.replace("clip_norm = 1.0", "clip_norm = 100.0"))
+    app = GradstepApp(str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        await settle(pilot)
+        assert "not clipped" in status(app) and "→" not in status(app).split("loss")[-1].split("sgd")[0]
+        assert not app.screen.query_one(EquationsView).lines[0][0].startswith("clipped")
 
 
 CLASSIFIER = """

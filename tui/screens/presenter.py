@@ -12,10 +12,12 @@ back in time is not the latest: the charts then show the whole history with that
 from __future__ import annotations
 
 import time
+from functools import cached_property
 
 import numpy as np
 from textual.widgets import Static
 
+from gradstep.engine.training.clipping import gradient_clipper
 from gradstep.engine.optim import STATE_SYMBOLS, Scalar, derived_state, effective_lr_formula, optimizer_title
 from gradstep.tui.equations import worked_lines
 from gradstep.tui.format import num, short
@@ -324,16 +326,29 @@ class Presenter:
         else:  # step 1: the initial parameters and the optimizer's zero state
             before = screen.history.initial[cell.param][cell.index]
             prev_state = {k: 0.0 for k in record.state[cell.param]}
+        g, note = record.grads[cell.param][cell.index], ()
+        if record.clipped_norm is not None:  # the optimizer's g is the clipped one
+            used = record.layout.views(self._clip(record.grad)[0])[cell.param][cell.index]
+            if used != g:
+                note = ((_("clipped: ∂L/∂θ = {raw} → g = {clipped} (‖∂L/∂θ‖ {norm} → {clipped_norm})").format(
+                    raw=num(g), clipped=num(used), norm=num(record.grad_norm),
+                    clipped_norm=num(record.clipped_norm)), None),)
+            g = used
         scalar = Scalar(
-            name=name, t=record.step, g=record.grads[cell.param][cell.index], before=before,
+            name=name, t=record.step, g=g, before=before,
             after=record.params[cell.param][cell.index], delta=record.update[cell.param][cell.index],
             prev=prev_state, state={k: v[cell.index] for k, v in record.state[cell.param].items()},
             hyper=dict(record.hyper), bias1=record.bias_correction1, bias2=record.bias_correction2)
         where = cell.label if name == cell.label else f"θ = {cell.label}"
         panel.border_title = _("{entry} up close — step t = {t}").format(entry=where, t=record.step)
-        equations.lines = tuple(worked_lines(record.optimizer, scalar))
+        equations.lines = note + tuple(worked_lines(record.optimizer, scalar))
         if chart:
             self._chart(plot, record, cell)
+
+    @cached_property
+    def _clip(self):
+        """What clips the scenario's gradients (the engine's own, so its numbers are the step's)."""
+        return gradient_clipper(self.screen.scenario.training, self.screen.session.layout)
 
     def _chart(self, chart: ParamChart, record, cell) -> None:
         """The cell's g, V, V̂ and value over the recent steps the history keeps, read from the

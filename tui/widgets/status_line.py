@@ -77,8 +77,12 @@ class StatusLine(ContainsErrors, Widget):
                 loss.append(f" ({signed(self.loss_change, 3)})", style=change_style)
             parts.append(loss)
         if self.clip is not None:
-            parts.append(styled(_("‖g‖ {raw} → {clipped} clipped"), raw=(num(self.clip[0]), bold),
-                                clipped=(num(self.clip[1]), bold)))
+            raw, clipped = self.clip
+            if clipped < raw * (1 - 1e-12):
+                parts.append(styled(_("‖g‖ {raw} → {clipped} clipped"), raw=(num(raw), bold),
+                                    clipped=(num(clipped), bold)))
+            else:
+                parts.append(styled(_("‖g‖ {raw} not clipped"), raw=(num(raw), bold)))
         hyper = Text.assemble((self.optimizer, bold))
         for key, value in self.hyper.items():
             if key != "lr" and value == 0 and key in ("weight_decay", "lr_decay", "momentum"):
