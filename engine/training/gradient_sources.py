@@ -239,6 +239,7 @@ class DenseSource:
 
     def __init__(self, program, graph, penalty=None):
         self.program = program if penalty is None else None
+        self.fast = program  # always the program (its latest outputs give the step's accuracy)
         self._value_and_grad = program.value_and_grad
         self._value = program.value
         self._graph_value_and_grad = graph.value_and_grad

@@ -51,12 +51,16 @@ class StepMetrics:
         graph: The session's :class:`~gradstep.engine.training.gradient_sources.GraphSource`
             (its :meth:`output` classifies).
         val: The validation batch, or None.
+        fast: The :class:`~gradstep.engine.model.dense_program.DenseProgram` the session's steps
+            run, or None: its outputs of the step's loss and validation loss are classified
+            instead of a second forward pass through the graph.
 
     Attributes:
         names: The measured values' names, in the order of the log's columns.
     """
 
-    def __init__(self, scenario, graph, val):
+    def __init__(self, scenario, graph, val, fast=None):
+        self._fast = fast
         self._penalty = penalty(scenario.l1, scenario.l2)
         self._loss = scenario.loss
         self._graph, self._val = graph, val
@@ -69,16 +73,20 @@ class StepMetrics:
 
     def measure(self, t, theta, batch, new_step):
         """Step ``t``'s values at the parameters ``theta`` before its update, on its ``batch``;
-        kept in the history when ``new_step`` (not a replay)."""
+        kept in the history when ``new_step`` (not a replay). Called right after the step's
+        loss and validation loss, whose outputs a fast program keeps."""
         values = []
         if self._penalty is not None:
             l1, l2 = self._penalty.terms(theta)
             values += [v for v, c in ((l1, self._penalty.l1), (l2, self._penalty.l2)) if c]
         if self._classify:
+            fast = self._fast
             with np.errstate(all="ignore"):
-                values.append(accuracy(self._graph.output(theta, batch[0]), batch[1], self._loss))
+                out = self._graph.output(theta, batch[0]) if fast is None else fast.fit_output
+                values.append(accuracy(out, batch[1], self._loss))
                 if self._val is not None:
-                    values.append(accuracy(self._graph.output(theta, self._val[0]), self._val[1], self._loss))
+                    out = self._graph.output(theta, self._val[0]) if fast is None else fast.value_output
+                    values.append(accuracy(out, self._val[1], self._loss))
         if new_step:
             log = self._log
             if t - 1 < log.end:  # a branch abandoned the steps from t on
@@ -94,7 +102,7 @@ class StepMetrics:
         return self._log.envelope(self.names.index(name), columns, low, stop=stop)
 
 
-def step_metrics(scenario, graph, val):
+def step_metrics(scenario, graph, val, fast=None):
     """The scenario's :class:`StepMetrics`, or None when its steps measure nothing but the loss."""
-    metrics = StepMetrics(scenario, graph, val)
+    metrics = StepMetrics(scenario, graph, val, fast)
     return metrics if metrics.names else None

@@ -79,7 +79,7 @@ class Session:
         # Chosen once: the step asks this source, the views and the diagnosis ask the graph.
         self._source, self._graph = gradient_source(scenario, self.layout, self.dtype)
         self._batches, self._val = self._training_data()
-        self.metrics = step_metrics(scenario, self._graph, self._val)  # L1/L2 terms, accuracy; or None
+        self.metrics = step_metrics(scenario, self._graph, self._val, getattr(self._source, "fast", None))
         spec = scenario.optimizer
         hyper = optim.hyperparameters(spec.kind, spec.lr, **dict(spec.hyper))
         self.lr_schedule = lr_schedule(scenario)  # None: each step uses the hyperparameters as set

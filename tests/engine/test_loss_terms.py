@@ -159,3 +159,18 @@ def test_the_chart_history_of_metrics_follows_a_branch():
 def test_bad_terms(key, value, message):
     with pytest.raises(ScenarioError, match=message):
         loads_scenario(LINE.replace(f"{key} = ", f"{key} = {value}\n# ").replace("# 0.", "# "))
+
+
+def test_a_network_s_accuracy_is_its_step_s_batch_and_the_validation_split_classified():
+    from gradstep.engine.scenario import resolve_scenario, load_scenario
+
+    session = Session(load_scenario(resolve_scenario("moons")))  # minibatches of 32, a validation split
+    d = session.scenario.data
+    for t in range(1, 8):
+        theta, (inputs, targets) = session.step_inputs(t)
+        record = session.step()
+        batch_logits = session.predict(inputs.data, theta)
+        val_logits = session.predict(d.x_val, theta)
+        assert session.scenario.loss == "cross_entropy"  # the class of the largest logit
+        assert record.metrics["accuracy"] == np.mean(np.argmax(batch_logits, axis=1) == targets)
+        assert record.metrics["val_accuracy"] == np.mean(np.argmax(val_logits, axis=1) == d.y_val)
