@@ -4,15 +4,18 @@ Each expected value is the eigenvalue of a Hessian written in the test from the 
 second derivatives; the engine only supplies its gradient.
 """
 
+import importlib
 import math
 
 import numpy as np
 import pytest
 
-from gradstep.engine.analysis import curvature as curvature_module
 from gradstep.engine.analysis.curvature import curvature
 
 from .sessions import bundled, objective
+
+# The module (the package's name `curvature` is the function).
+curvature_module = importlib.import_module("gradstep.engine.analysis.curvature")
 
 
 @pytest.fixture(params=["exact", "power"])
