@@ -85,3 +85,18 @@ def test_the_rate_either_side_of_the_bound_decides_convergence():
         for _ in range(200):
             session.step()
         assert (session.loss_at(session.theta) < first) == falls, factor
+
+
+def test_the_oscillating_scenario_swings_around_the_minimum_and_converges():
+    # gd-fabc-oscillating: lr = 0.095 between 1/lambda_max = 0.05 and 2/lambda_max = 0.1. By hand,
+    # each step maps b + 2 to (1 - 20 * 0.095)(b + 2) = -0.9 (b + 2): the sign flips, the size
+    # shrinks by 0.9.
+    session = bundled("gd-fabc-oscillating")
+    bound = curvature(session)
+    assert bound.stable_lr / 2 < session.hyper["lr"] < bound.stable_lr
+    distance = [float(session.params["b"]) + 2]
+    for _ in range(20):
+        session.step()
+        distance.append(float(session.params["b"]) + 2)
+    for before, after in zip(distance, distance[1:]):
+        assert after == pytest.approx(-0.9 * before, rel=1e-12)
