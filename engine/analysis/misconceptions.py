@@ -115,6 +115,7 @@ class Lab:
     Attributes:
         correct: The correct run: a session of its own on the same scenario, stepped by the
             lab (its records are the dashboard's, bit for bit).
+        correct_losses: Its loss before each step's update, step by step.
         variants: ``{name: Variant}``.
 
     Raises:
@@ -129,6 +130,7 @@ class Lab:
         if kind not in ADAM_FAMILY:
             raise ValueError(kind)
         self.correct = Session(scenario)
+        self.correct_losses: list[float] = []
         self.kind = kind
         self.hp = dict(self.correct.hyper)
         self._adam = Optimizer(kind, **self.hp)
@@ -156,6 +158,7 @@ class Lab:
             if variant.diverged_at is None:
                 self._advance(variant, t, batch)
         record = self.correct.step()
+        self.correct_losses.append(float(record.loss))
         reference = self.correct.theta
         scale = max(1.0, float(np.max(np.abs(reference)))) if reference.size else 1.0
         for variant in self.variants.values():
