@@ -33,6 +33,9 @@ class Pace:
             holding neither the processor nor the interpreter, in slices of :data:`BURST`.
         niceness: When not 0, the nice value the training thread takes (Linux): the processor
             then prefers every dashboard's UI thread (keys, frames) to any engine.
+        frame_at_once: Whether a run hands its first step over at once; when not, the first
+            frame comes ``frame`` after the run starts, and the key that started it is answered
+            (the status line says ``running``) without waiting for a whole frame to be drawn.
     """
 
     frame: float
@@ -41,6 +44,7 @@ class Pace:
     frame_most: float | None = None
     duty: float = 1.0
     niceness: int = 0
+    frame_at_once: bool = True
 
     def next_frame(self, drawing: float) -> float:
         """The least time before the next frame, the last one having taken ``drawing`` seconds
@@ -55,14 +59,16 @@ class Pace:
         return computed * (1 - self.duty) / self.duty if self.duty < 1 else 0.0
 
 
-SERVED = Pace(frame=0.5, draw_wait=2.0, frame_factor=8.0, frame_most=4.0, duty=0.5, niceness=19)
+SERVED = Pace(frame=0.5, draw_wait=2.0, frame_factor=8.0, frame_most=4.0, duty=0.5, niceness=19,
+              frame_at_once=False)
 """A dashboard served to a classroom. Measured with ``benchmarks/classroom.py`` (30 sessions
 running on 2 cores, ``docs/classroom.md``), a key waited on the UI threads: drawing ten frames a
 second each, they took 1.47 of the 1.66 cores the 30 dashboards got, the engines 0.19 and the
 server relaying the frames 0.01. So a served dashboard draws two frames a second at most, fewer
 when its frames take long to reach the screen (8 times that time apart, at most 4 s); its engine
 computes half of the time at most, leaving the interpreter free in between for a key; and its
-training thread runs at the lowest priority, so that the processor serves the UI threads first."""
+training thread runs at the lowest priority, so that the processor serves the UI threads first.
+The key that starts a run is answered before the run's first frame is drawn."""
 
 BURST = 0.01
 """An engine whose :attr:`Pace.duty` is below 1 computes this long (seconds) before it rests."""

@@ -174,8 +174,9 @@ class Controller:
         """
         pace = self.pace or (SERVED if served() else Pace(FRAME, DRAW_WAIT))
         lower_thread_priority(pace.niceness)
-        latest, taken, posted, interval, computed = None, 0, 0.0, pace.frame, 0.0
+        latest, taken, interval, computed = None, 0, pace.frame, 0.0
         started = window = yielded = time.perf_counter()
+        posted = 0.0 if pace.frame_at_once else started
         in_window, rate = 0, None
         while not stop.is_set() and not cancelled() and (steps is None or taken < steps):
             began = time.perf_counter()
