@@ -15,6 +15,12 @@ It starts ``gradstep serve`` on a free loopback port (its own process group), th
    second: the dashboards' total is the memory the class needs, the server's own should stay flat;
 4. closes every websocket and times until no dashboard process is left (the issue: within 10 s).
 
+While every session runs it also takes, from ``/proc/PID/stat`` and ``/proc/PID/task/PID/stat``,
+the CPU the dashboards' UI threads (their main threads: keys and frames), the rest of their
+threads (the engine) and the server (relaying every frame) used, and the bytes relayed: where a
+slow key's time goes. The five slowest keys are listed with what they answered (``paused`` or
+``running``) and when.
+
 It prints a Markdown summary with the load average before and after (other work on the machine
 inflates the latencies: say so beside the figures).
 """
