@@ -61,6 +61,23 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         self.scenario = load_scenario(resolve_scenario(str(scenario_path)))
         self._errors_at: deque[float] = deque(maxlen=FLOOD[0])
 
+    def get_driver_class(self):
+        """Textual's driver, except that on a Linux terminal it is :class:`TerminalDriver`, which
+        ends the app when the terminal goes away (instead of hanging with the training going)."""
+        driver = super().get_driver_class()
+        if (driver.__module__, driver.__name__) == ("textual.drivers.linux_driver", "LinuxDriver"):
+            from gradstep.tui.terminal import TerminalDriver
+
+            return TerminalDriver
+        return driver
+
+    def terminal_gone(self) -> None:
+        """The terminal went away (:mod:`gradstep.tui.terminal`): end as on a hang-up, in
+        silence, since nobody is left to read; the runs stop with the app's workers."""
+        from gradstep.tui.terminal import HANGUP_STATUS
+
+        self.exit(return_code=HANGUP_STATUS)
+
     def on_mount(self) -> None:
         from gradstep.tui.screens.dashboard import DashboardScreen
 
