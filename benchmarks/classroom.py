@@ -45,6 +45,15 @@ TOKEN = "benchmark-token"
 PAGE = 4096
 
 
+def pressure() -> str:
+    """The part of the last minute some task waited for a processor (Linux PSI), or "?"."""
+    try:
+        first = Path("/proc/pressure/cpu").read_text().split("\n")[0]
+        return dict(f.split("=") for f in first.split()[1:])["avg60"] + " %"
+    except (OSError, ValueError, KeyError):
+        return "?"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -202,7 +211,7 @@ def main() -> int:
     parser.add_argument("--scenario", default="adam-fabc")
     args = parser.parse_args()
 
-    load_before = os.getloadavg()
+    load_before, pressure_before = os.getloadavg(), pressure()
     port = free_port()
     log = tempfile.TemporaryFile()
     server = subprocess.Popen(
@@ -233,7 +242,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
-    load_after = os.getloadavg()
+    load_after, pressure_after = os.getloadavg(), pressure()
 
     lat = sorted(results["latencies"])
     samples = results["samples"]
@@ -243,7 +252,9 @@ def main() -> int:
     p95 = lat[int(0.95 * (len(lat) - 1))] if lat else float("nan")
     print(f"## {args.sessions} sessions of {args.scenario}, running for {args.seconds:.0f} s each\n")
     print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
-          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; {os.cpu_count()} cores\n")
+          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; {os.cpu_count()} cores; "
+          f"processors wanted by a waiting task (PSI avg60) {pressure_before} before, {pressure_after} after "
+          f"(other work on the machine takes its share from the class)\n")
     print("| figure | measured | target |")
     print("| --- | --- | --- |")
     print(f"| sessions running at once | {results['peak_sessions']} | {args.sessions} |")
