@@ -297,7 +297,8 @@ class Session:
         """Use optimizer ``kind`` with ``hyper`` from the next step on, from fresh state when
         ``fresh`` (for :class:`TimeTravel`, which keeps the schedule)."""
         self._opt_kind, self._hyper = kind, hyper
-        self._update = optim.entry(kind).update  # optim.update(kind, ...) without the look-up each step
+        # optim.update(kind, ...) as one kernel sequence per step, without the look-up each step
+        self._update = optim.stepper(kind)
         # A second moment (g**2) can overflow while the update stays finite: step checks these.
         self._overflow_checked = tuple(k for k in ("S", "S_max") if k in optim.state_names(kind, hyper))
         if fresh:
