@@ -203,14 +203,11 @@ class Session:
             loss, grad = self._source.value_and_grad(theta, batch)
             if not math.isfinite(loss):
                 self._diverged(t, loss, theta, batch)
-            new_theta, new_state = self._update(theta, grad, self._state, self._hyper)
+            # check: the sum of the new parameters and second moments. A NaN or infinite
+            # gradient reaches the parameters; a second moment can overflow on its own (g**2)
+            # while the update stays finite, so it is summed too.
+            new_theta, new_state, check = self._update.step(theta, grad, self._state, self._hyper)
             delta = new_theta - theta
-            # A NaN or infinite gradient reaches the update (and so delta); a second moment can
-            # overflow on its own (g**2) while the update stays finite, so it is checked too.
-            total = np.add.reduce
-            check = total(delta)
-            for name in self._overflow_checked:
-                check += total(new_state[name])
             if not math.isfinite(check):
                 self._diverged(t, loss, theta, batch, grad, new_theta, new_state)
             val_loss = None if self._val is None else self._source.value(theta, self._val)
@@ -297,9 +294,8 @@ class Session:
         """Use optimizer ``kind`` with ``hyper`` from the next step on, from fresh state when
         ``fresh`` (for :class:`TimeTravel`, which keeps the schedule)."""
         self._opt_kind, self._hyper = kind, hyper
-        self._update = optim.entry(kind).update  # optim.update(kind, ...) without the look-up each step
-        # A second moment (g**2) can overflow while the update stays finite: step checks these.
-        self._overflow_checked = tuple(k for k in ("S", "S_max") if k in optim.state_names(kind, hyper))
+        # optim.update(kind, ...) as one kernel sequence per step, without the look-up each step
+        self._update = optim.stepper(kind)
         if fresh:
             self._state = optim.init_state(kind, self._theta, hyper)
 
