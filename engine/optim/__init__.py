@@ -7,11 +7,14 @@ gets, its equations (symbolic, and worked with a step's numbers) and its title. 
 modules ``sgd``, ``adaptive`` and ``adam`` write the entries, ``registry`` lists them as
 :data:`OPTIMIZERS` and answers the functions the session, the scenario reader and the interface
 call by an optimizer's name; ``hyper`` states the symbol and range of every hyperparameter once.
+``fused`` runs the same updates as one kernel sequence per step, bit for bit the same numbers,
+for the training loop (:func:`stepper`).
 """
 
 from gradstep.engine.optim.adam import adam_update, adamw_update, amsgrad_update
 from gradstep.engine.optim.adaptive import adagrad_update, rmsprop_update
 from gradstep.engine.optim.entry import Numbers, OptimizerEntry, Scalar
+from gradstep.engine.optim.fused import FUSED_KINDS, FusedUpdate, stepper
 from gradstep.engine.optim.hyper import HYPER_SYMBOLS, HYPERPARAMETERS, Hyperparameter
 from gradstep.engine.optim.optimizer import Optimizer
 from gradstep.engine.optim.registry import (
@@ -29,5 +32,5 @@ __all__ = [
     "Scalar", "Numbers",
     "sgd_update", "momentum_update", "nesterov_update", "rmsprop_update", "adagrad_update",
     "adam_update", "adamw_update", "amsgrad_update",
-    "Optimizer",
+    "Optimizer", "FusedUpdate", "FUSED_KINDS", "stepper",
 ]

@@ -212,14 +212,11 @@ class Session:
             hyper = self._hyper if self.lr_schedule is None else \
                 self.lr_schedule.hyper_for(t, self._opt_kind, self._hyper)
             used, clipped_norm = (grad, None) if self._clip is None else self._clip(grad)
-            new_theta, new_state = self._update(theta, used, self._state, hyper)
+            # check: the sum of the new parameters and second moments. A NaN or infinite
+            # gradient reaches the parameters; a second moment can overflow on its own (g**2)
+            # while the update stays finite, so it is summed too.
+            new_theta, new_state, check = self._update.step(theta, used, self._state, hyper)
             delta = new_theta - theta
-            # A NaN or infinite gradient reaches the update (and so delta); a second moment can
-            # overflow on its own (g**2) while the update stays finite, so it is checked too.
-            total = np.add.reduce
-            check = total(delta)
-            for name in self._overflow_checked:
-                check += total(new_state[name])
             if not math.isfinite(check):
                 self._diverged(t, loss, theta, batch, grad, new_theta, new_state)
             val_loss = None if self._val is None else self._source.value(theta, self._val)
@@ -308,9 +305,8 @@ class Session:
         """Use optimizer ``kind`` with ``hyper`` from the next step on, from fresh state when
         ``fresh`` (for :class:`TimeTravel`, which keeps the schedule)."""
         self._opt_kind, self._hyper = kind, hyper
-        self._update = optim.entry(kind).update  # optim.update(kind, ...) without the look-up each step
-        # A second moment (g**2) can overflow while the update stays finite: step checks these.
-        self._overflow_checked = tuple(k for k in ("S", "S_max") if k in optim.state_names(kind, hyper))
+        # optim.update(kind, ...) as one kernel sequence per step, without the look-up each step
+        self._update = optim.stepper(kind)
         if fresh:
             self._state = optim.init_state(kind, self._theta, hyper)
 

@@ -60,6 +60,74 @@ def _extras(record):
     return extras + list((record.metrics or {}).items())
 
 
+class _Frames:
+    """The whole-array part of records, for a writer that encodes each record before it asks
+    for the next: the record's flat vectors are copied (as float64) into one buffer, whose
+    per-parameter views, and the dicts that hold them, are made once per layout and state
+    names instead of cut again for every record. The dicts are the same objects every time,
+    so they must be encoded before the next record is filled in."""
+
+    _FIELDS = ("params", "grads", "update")
+
+    def __init__(self, layout):
+        self._layout = layout
+        self._state_names = None
+
+    def _build(self, state_names):
+        layout = self._layout
+        self._state_names = state_names
+        rows = len(self._FIELDS) + len(state_names)
+        self._buffer = np.empty((rows, layout.size), np.float64)
+        self._flat = self._buffer.reshape(-1)
+        self._scalars = []  # (dict, name, row, index): NumPy scalars, taken again each record
+        fields = []
+        for i in range(rows):
+            field = {}
+            for name, sl, shape in zip(layout.names, layout.slices, layout.shapes):
+                if shape == ():
+                    self._scalars.append((field, name, i, sl.start))
+                    field[name] = None
+                else:
+                    field[name] = self._buffer[i, sl].reshape(shape)
+            fields.append(field)
+        self._fields = fields[:len(self._FIELDS)]
+        self._state = {name: {k: fields[len(self._FIELDS) + j][name] for j, k in enumerate(state_names)}
+                       for name in layout.names}
+        self._state_cells = [(self._state[name], k, fields[len(self._FIELDS) + j], name)
+                             for name in layout.names if layout.shapes[layout.index[name]] == ()
+                             for j, k in enumerate(state_names)]
+
+    def fill(self, out, record):
+        """Put ``record``'s parameters, gradients, update and state into ``out``."""
+        flat_state = record.flat_state
+        names = tuple(flat_state)
+        if names != self._state_names:
+            self._build(names)
+        np.concatenate((record.theta, record.grad, record.delta, *flat_state.values()), out=self._flat)
+        if self._scalars:
+            buffer = self._buffer
+            for field, name, row, index in self._scalars:
+                field[name] = buffer[row, index]
+            for cell, k, field, name in self._state_cells:
+                cell[k] = field[name]
+        for key, field in zip(self._FIELDS, self._fields):
+            out[key] = field
+        out["state"] = self._state
+        return out
+
+
+def _record_lines(records, layout, full):
+    """Each record as :func:`_record_object` makes it, the arrays through :class:`_Frames`
+    (valid until the next one is asked for)."""
+    if not full:
+        for record in records:
+            yield _record_object(record, False)
+        return
+    frames = _Frames(layout)
+    for record in records:
+        yield frames.fill(_record_object(record, False), record)
+
+
 def _tolist(value):
     if isinstance(value, (np.ndarray, np.generic)):
         return value.tolist()
@@ -171,8 +239,8 @@ def write_records(stream, records, layout, format="jsonl", full=True, has_val=Fa
             write, line = raw.write, encoder.line_bytes
         else:
             write, line = stream.write, encoder.line
-        for record in records:
-            write(line(_record_object(record, full)))
+        for obj in _record_lines(records, layout, full):
+            write(line(obj))
             written += 1
             if progress is not None:
                 progress(written)

@@ -27,10 +27,12 @@ from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
 from gradstep.tui.grid import grids_for
 from gradstep.tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
 from gradstep.tui.screens.dashboard_layout import MIN_SIZE, DashboardLayout
+from gradstep.tui.screens.dashboard_lesson import DashboardLesson
 from gradstep.tui.screens.presenter import STATE_LABELS, Presenter
 from gradstep.tui.training import SPEEDS, TrainingController
 from gradstep.tui.widgets.equations_view import EquationsView
 from gradstep.tui.widgets.layer_list import LayerList
+from gradstep.tui.widgets.lesson_pane import LessonPane
 from gradstep.tui.widgets.loss_chart import LossChart
 from gradstep.tui.widgets.matrix_view import MatrixView
 from gradstep.tui.widgets.param_chart import ParamChart
@@ -47,7 +49,7 @@ SPEED = Binding.Group(N_("speed"), compact=True)
 TIME = Binding.Group("←1 ←10 →10", compact=True)
 
 
-class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
+class DashboardScreen(ContainsErrors, DashboardLayout, DashboardLesson, Screen):
     """Trains one scenario and shows every number of every step."""
 
     CSS_PATH = "dashboard.tcss"
@@ -77,6 +79,9 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
         Binding("colon", "jump", "go to", key_display=":"),
         Binding("e", "export", "export"),
         Binding("p", "app.pictures", "pictures", show=False),
+        Binding("L", "lesson", "lesson", show=False),
+        Binding("greater_than_sign", "lesson_page(1)", "next page", key_display=">", show=False),
+        Binding("less_than_sign", "lesson_page(-1)", "previous page", key_display="<", show=False),
         Binding("backspace", "back(1)", "one step back", show=False),
         Binding("home", "goto_start", "to step 0", show=False),
         Binding("end", "goto_end", "to the latest step", show=False),
@@ -155,6 +160,7 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
             yield EquationsView(id="equations")
             yield ParamChart(id="param-chart")
         yield TerminalTooSmall(id="too-small")
+        yield LessonPane(id="lesson")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -163,6 +169,8 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
         self.query_one("#loss-panel").border_title = _("loss")
         self._fit(self.size.width, self.size.height)
         self.set_timer(0.5, _import_dialogs)
+        if getattr(self.app, "lesson", None) is not None and self.app.lesson.shown:
+            self.call_after_refresh(self.show_pane, "lesson")
 
     @on(Tabs.TabActivated, "#state-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
@@ -249,13 +257,12 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
     def action_scale_lr(self, factor: float) -> None:
         """Change the learning rate from the next step on; before the furthest step this
         branches (the engine keeps the abandoned steps' losses as the ghost)."""
-        before = self.session.alpha_at(self.session.t + 1)
         try:
             old, new = self.training.scale_lr(factor)
         except ValueError as exc:  # doubled past the largest float, or halved to zero
             self.notify(str(exc), severity="warning")
             return
-        self.notify(self.present.lr_note(factor, old, new, before), timeout=3)
+        self.notify(self.present.lr_note(factor, old, new), timeout=3)
         self.present.everything(self.session.record)
 
     def action_next_layer(self) -> None:
@@ -275,12 +282,9 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
         self.present.cursor(self.session.record)
 
     def action_log_scale(self) -> None:
-        chart = self.query_one(LossChart)
-        chart.log_scale = not chart.log_scale
-        self.present.loss_title()
+        self.present.toggle_log_scale()
 
-    def action_next_chart(self) -> None:
-        """The loss chart shows the loss, the learning rate α or the accuracy of every step."""
+    def action_next_chart(self) -> None:  # the loss chart shows the loss, α or the accuracy
         self.present.next_chart()
 
     # -- time travel -----------------------------------------------------------------------

@@ -182,16 +182,23 @@ class Presenter:
         self.loss_title()
         self.loss()
 
-    def lr_note(self, factor: float, old: float, new: float, before: float) -> str:
-        """The note after ``[`` / ``]``: the learning rate ``old`` → ``new``, or under a schedule
-        the next step's α, ``before`` → now."""
+    def lr_note(self, factor: float, old: float, new: float) -> str:
+        """The note after ``[`` / ``]`` changed the learning rate ``old`` → ``new``: under a
+        schedule, what that makes of the next step's α."""
         session = self.screen.session
-        step = session.t + 1
-        if session.lr_schedule is None:
+        step, schedule = session.t + 1, session.lr_schedule
+        if schedule is None:
             return _("learning rate α {old} → {new} from step {step}").format(
                 old=short(old), new=short(new), step=step)
         return _("the α schedule ×{factor} from step {step}: α {old} → {new}").format(
-            factor=short(factor), old=short(before), new=short(session.alpha_at(step)), step=step)
+            factor=short(factor), old=short(schedule.scaled_alpha(step, old)),
+            new=short(schedule.scaled_alpha(step, new)), step=step)
+
+    def toggle_log_scale(self) -> None:
+        """The loss chart: a linear or a logarithmic scale."""
+        chart = self.screen.query_one(LossChart)
+        chart.log_scale = not chart.log_scale
+        self.loss_title()
 
     def timeline(self) -> None:
         session = self.screen.session
