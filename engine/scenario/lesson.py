@@ -66,22 +66,24 @@ class Until:
     view: str | None = None
     diverged: bool | None = None
 
-    def holds(self, *, step: int, loss: float | None, lr: float, view: str, diverged: bool) -> bool:
-        """Whether every condition given holds for that state (``loss`` None: not known yet,
-        as at step 0 before any step; a loss condition then does not hold)."""
-        if self.step is not None and step < self.step:
-            return False
-        if self.loss_below is not None and not (loss is not None and loss < self.loss_below):
-            return False
-        if self.loss_above is not None and not (loss is not None and loss > self.loss_above):
-            return False
-        if self.lr_below is not None and not lr < self.lr_below:
-            return False
-        if self.lr_above is not None and not lr > self.lr_above:
-            return False
-        if self.view is not None and view != self.view:
-            return False
-        return self.diverged is None or diverged == self.diverged
+    def unmet(self, *, step: int, loss: float | None, lr: float, view: str, diverged: bool) -> list[str]:
+        """The names of the conditions given that do not hold for that state, in field order
+        (``loss`` None: not known yet, as at step 0 before any step; a loss condition then
+        does not hold)."""
+        met = {
+            "step": lambda: step >= self.step,
+            "loss_below": lambda: loss is not None and loss < self.loss_below,
+            "loss_above": lambda: loss is not None and loss > self.loss_above,
+            "lr_below": lambda: lr < self.lr_below,
+            "lr_above": lambda: lr > self.lr_above,
+            "view": lambda: view == self.view,
+            "diverged": lambda: diverged == self.diverged,
+        }
+        return [name for name, holds in met.items() if getattr(self, name) is not None and not holds()]
+
+    def holds(self, **state) -> bool:
+        """Whether every condition given holds for that state (see :meth:`unmet`)."""
+        return not self.unmet(**state)
 
 
 @dataclass(frozen=True)
