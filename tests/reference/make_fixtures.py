@@ -90,73 +90,6 @@ def _config(**values):
     return np.array(json.dumps(values, sort_keys=True))
 
 
-# -- optimizers alone ------------------------------------------------------------------------
-OPTIM_VARIANTS = {
-    # variant: (vector length, lr (None = default), {kind: hyper})
-    "default": (37, None, {}),
-    "custom": (37, 0.05, {
-        "sgd": {"weight_decay": 0.1},
-        "momentum": {"momentum": 0.7, "weight_decay": 0.05},
-        "nesterov": {"momentum": 0.8, "weight_decay": 0.05},
-        "rmsprop": {"rho": 0.9, "eps": 1e-6, "momentum": 0.6, "weight_decay": 0.05},
-        "adagrad": {"lr_decay": 0.05, "eps": 1e-8, "weight_decay": 0.05},
-        "adam": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.05},
-        "adamw": {"beta1": 0.85, "beta2": 0.95, "weight_decay": 0.2},
-        "amsgrad": {"beta1": 0.8, "beta2": 0.9, "weight_decay": 0.05},
-    }),
-    # A 3-vector (PyTorch's scalar loops), and lerp weights >= 0.5 for the Adam family.
-    "small": (3, 0.02, {
-        "momentum": {"momentum": 0.3},
-        "nesterov": {"momentum": 0.5},
-        "rmsprop": {"rho": 0.5},
-        "adam": {"beta1": 0.3, "beta2": 0.5},
-        "adamw": {"beta1": 0.4, "beta2": 0.6, "weight_decay": 0.0},
-        "amsgrad": {"beta1": 0.2, "beta2": 0.4},
-    }),
-}
-
-
-def gradient_sequence(rng, n):
-    """50 gradients whose scale shrinks and jumps (so AMSGrad's maximum matters), some zeros."""
-    scale = 2.0 * 0.9 ** np.arange(STEPS) + 0.05
-    scale[30] = 3.0
-    grads = rng.normal(size=(STEPS, n)) * scale[:, None]
-    grads[5, : n // 2] = 0.0
-    return grads
-
-
-def optimizer_cases(kind, rng):
-    cases = {}
-    for variant, (n, lr, hypers) in OPTIM_VARIANTS.items():
-        hyper = hypers.get(kind, {})
-        theta0 = rng.uniform(-1.0, 1.0, size=n)
-        grads = gradient_sequence(rng, n)
-        for dtype in ("float64", "float32"):
-            name = f"{kind}-{variant}-{dtype}"
-            th0 = theta0.astype(dtype)
-            gs = grads.astype(dtype)
-            p = torch.tensor(th0, requires_grad=True)
-            opt = torch_optimizer(kind, [p], lr, hyper)
-            params, states = [], {}
-            for g in gs:
-                p.grad = torch.tensor(g)
-                opt.step()
-                params.append(p.detach().numpy().copy())
-                for key, value in optimizer_state(opt, p).items():
-                    states.setdefault(key, []).append(value)
-            case = {
-                "config": _config(kind=kind, lr=lr, hyper=hyper, dtype=dtype,
-                                  torch=repr(opt).replace("\n", " ")),
-                "theta0": th0,
-                "grads": gs,
-                "params": np.stack(params),
-            }
-            for key, values in states.items():
-                case[f"state/{key}"] = np.stack(values)
-            cases[name] = case
-    return cases
-
-
 # -- networks --------------------------------------------------------------------------------
 NETWORKS = {
     # name: (inputs, hidden layers as (units, activation)); the last layer is added per loss.
@@ -380,99 +313,10 @@ TORCH_SCHEDULERS = {
 # gradstep's snake-case argument names that differ from PyTorch's
 TORCH_SCHEDULE_ARGS = {"t_max": "T_max"}
 
-SCHEDULE_CASES = {
-    # name: (optimizer kind, network, loss, (schedule kind, only the arguments the case sets))
-    "step-sgd": ("sgd", "tanh", "mse", ("step", {"step_size": 7, "gamma": 0.5})),
-    "step-momentum-default_gamma": ("momentum", "relu_sigmoid", "huber", ("step", {"step_size": 20})),
-    "exponential-adam": ("adam", "mixed", "cross_entropy", ("exponential", {"gamma": 0.95})),
-    "cosine-momentum-past_t_max": ("momentum", "tanh", "bce_logits",
-                                   ("cosine", {"t_max": 20, "eta_min": 0.001})),
-    "cosine-adam-default": ("adam", "relu_sigmoid", "mse", ("cosine", {"t_max": 50})),
-    "warmup-adam-default": ("adam", "tanh", "cross_entropy", ("warmup", {})),
-    "warmup-rmsprop": ("rmsprop", "mixed", "mae", ("warmup", {"start_factor": 0.1, "end_factor": 0.5,
-                                                              "total_iters": 30})),
-    "one_cycle-adam-default": ("adam", "mixed", "mse", ("one_cycle", {"max_lr": 0.05, "total_steps": 50})),
-    "one_cycle-nesterov-linear-three_phase": (
-        "nesterov", "tanh", "huber",
-        ("one_cycle", {"max_lr": 0.2, "total_steps": 50, "pct_start": 0.25, "anneal_strategy": "linear",
-                       "three_phase": True, "div_factor": 10.0, "final_div_factor": 100.0,
-                       "base_momentum": 0.8, "max_momentum": 0.9})),
-    "one_cycle-adamw-three_phase": ("adamw", "relu_sigmoid", "cross_entropy",
-                                    ("one_cycle", {"max_lr": 0.03, "total_steps": 50, "pct_start": 0.4,
-                                                   "three_phase": True})),
-    "one_cycle-sgd-no_cycle": ("sgd", "mixed", "bce_logits",
-                               ("one_cycle", {"max_lr": 0.5, "total_steps": 50, "cycle_momentum": False})),
-    "one_cycle-amsgrad-minibatch": ("amsgrad", "tanh", "mse", ("one_cycle", {"max_lr": 0.02, "total_steps": 50,
-                                                                            "pct_start": 0.1})),
-}
-
-
 def torch_scheduler(opt, kind, args):
     """The ``torch.optim.lr_scheduler`` scheduler of a gradstep schedule, given only ``args``."""
     cls = getattr(torch.optim.lr_scheduler, TORCH_SCHEDULERS[kind])
     return cls(opt, **{TORCH_SCHEDULE_ARGS.get(k, k): v for k, v in args.items()})
-
-
-def schedule_cases():
-    cases = {}
-    for i, (name, (kind, net, loss, schedule)) in enumerate(SCHEDULE_CASES.items()):
-        minibatch = name.endswith("minibatch")
-        cases[name] = network_case(kind, net, loss, seed=9000 + i, hyper={}, schedule=schedule,
-                                   n=40 if minibatch else 24, batch_size=16 if minibatch else 0,
-                                   shuffle=minibatch)
-    return cases
-
-
-# -- gradient clipping -----------------------------------------------------------------------
-CLIP_CASES = {
-    # name: (optimizer kind, network, loss, (norm | value, limit), dtype, schedule or None)
-    "norm-sgd-tanh-mse": ("sgd", "tanh", "mse", ("norm", 0.1), "float64", None),
-    "norm-adam-mixed-cross_entropy": ("adam", "mixed", "cross_entropy", ("norm", 0.5), "float64", None),
-    "norm-momentum-relu_sigmoid-huber-minibatch": ("momentum", "relu_sigmoid", "huber", ("norm", 0.3),
-                                                   "float64", None),
-    "norm-nesterov-tanh-bce_logits-cosine": ("nesterov", "tanh", "bce_logits", ("norm", 0.2), "float64",
-                                             ("cosine", {"t_max": 30})),
-    "value-rmsprop-mixed-huber": ("rmsprop", "mixed", "huber", ("value", 0.05), "float64", None),
-    "value-adamw-tanh-mse": ("adamw", "tanh", "mse", ("value", 0.01), "float64", None),
-    "value-adagrad-relu_sigmoid-cross_entropy": ("adagrad", "relu_sigmoid", "cross_entropy",
-                                                 ("value", 0.02), "float64", None),
-    "norm-adam-relu_sigmoid-mse-float32": ("adam", "relu_sigmoid", "mse", ("norm", 0.2), "float32", None),
-    "value-sgd-tanh-cross_entropy-float32": ("sgd", "tanh", "cross_entropy", ("value", 0.05), "float32", None),
-}
-
-
-def clip_cases():
-    cases = {}
-    for i, (name, (kind, net, loss, clip, dtype, schedule)) in enumerate(CLIP_CASES.items()):
-        minibatch = name.endswith("minibatch")
-        cases[name] = network_case(kind, net, loss, seed=9500 + i, hyper={}, dtype=dtype, clip=clip,
-                                   schedule=schedule, n=40 if minibatch else 24,
-                                   batch_size=16 if minibatch else 0, shuffle=minibatch)
-    return cases
-
-
-# -- L1 and L2 terms of the loss --------------------------------------------------------------
-PENALTY_CASES = {
-    # name: (optimizer kind, network, loss, (l1, l2), hyper, dtype)
-    "l1-sgd-tanh-mse": ("sgd", "tanh", "mse", (1e-3, 0.0), {}, "float64"),
-    "l2-adam-mixed-cross_entropy": ("adam", "mixed", "cross_entropy", (0.0, 1e-3), {}, "float64"),
-    "l1_l2-momentum-relu_sigmoid-huber": ("momentum", "relu_sigmoid", "huber", (1e-3, 1e-2), {}, "float64"),
-    "l1-adamw-tanh-bce_logits-weight_decay": ("adamw", "tanh", "bce_logits", (2e-3, 0.0), {"weight_decay": 0.05},
-                                              "float64"),
-    "l2-rmsprop-mixed-mse-minibatch": ("rmsprop", "mixed", "mse", (0.0, 5e-3), {}, "float64"),
-    "l1_l2-adam-relu_sigmoid-cross_entropy-float32": ("adam", "relu_sigmoid", "cross_entropy", (1e-3, 1e-3), {},
-                                                      "float32"),
-}
-
-
-def penalty_cases():
-    cases = {}
-    for i, (name, (kind, net, loss, terms, hyper, dtype)) in enumerate(PENALTY_CASES.items()):
-        minibatch = "minibatch" in name
-        cases[name] = network_case(kind, net, loss, seed=9700 + i, hyper=hyper, dtype=dtype, penalty=terms,
-                                   n=40 if minibatch else 24, batch_size=16 if minibatch else 0,
-                                   shuffle=minibatch)
-    return cases
 
 
 def save(path, cases):
@@ -486,14 +330,18 @@ def main(only=()):
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
+    import training_fixtures  # beside this file: the schedules', clipping's and terms' cases
+
     if not only or "schedules" in only:
-        save(HERE / "schedules.npz", schedule_cases())
+        save(HERE / "schedules.npz", training_fixtures.schedule_cases())
     if not only or "clipping" in only:
-        save(HERE / "clipping.npz", clip_cases())
+        save(HERE / "clipping.npz", training_fixtures.clip_cases())
     if not only or "penalties" in only:
-        save(HERE / "penalties.npz", penalty_cases())
+        save(HERE / "penalties.npz", training_fixtures.penalty_cases())
     if only:
         return
+    from optimizer_fixtures import optimizer_cases  # beside this file
+
     optimizers = {}
     for kind in KINDS:
         rng = np.random.default_rng([KINDS.index(kind), 2024])
