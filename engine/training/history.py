@@ -33,6 +33,7 @@ import numpy as np
 
 from gradstep.engine.training.record import StepRecord
 from gradstep.engine.training.scalar_log import BLOCKS, CHUNK, WINDOW, ScalarLog
+from gradstep.engine.training.schedule import Schedule
 
 __all__ = ["ScalarLog", "History", "Schedule", "Keyframe", "LOSS", "VAL", "RECORD_OVERHEAD", "RECORD_BYTES",
            "SCALAR_BYTES", "held_bytes"]
@@ -110,39 +111,6 @@ def _scalar_shape(columns, scalar_bytes, chunk):
     return max(chunk, rows * 8 // 11), max(2, rows // 11)
 
 
-class Schedule:
-    """Which optimizer and hyperparameters are in force for each step.
-
-    An entry ``(t, kind, hyper, fresh_state)`` applies to steps after ``t``; ``fresh_state``
-    says the optimizer changed kind at ``t`` and starts with fresh state.
-    """
-
-    def __init__(self, kind, hyper):
-        self._entries = [(0, kind, hyper, False)]
-
-    def at(self, t):
-        """The entry in force for step ``t + 1``."""
-        i = bisect.bisect_right([e[0] for e in self._entries], t) - 1
-        return self._entries[i]
-
-    def set(self, t, kind, hyper, fresh_state):
-        """From step ``t + 1`` on, use ``kind`` with ``hyper``; entries after ``t`` are dropped.
-
-        A change that replaces another at the same ``t`` keeps its fresh state: after
-        ``set_optimizer`` and then ``set_lr`` at one step, the new optimizer still starts from
-        fresh state when the step is replayed, as it did when it was first taken.
-        """
-        keep = [e for e in self._entries if e[0] < t]
-        if not keep:  # a change at t = 0 replaces the initial entry
-            fresh_state = True
-        fresh_state = fresh_state or any(e[0] == t and e[3] for e in self._entries)
-        self._entries = keep + [(t, kind, hyper, fresh_state)]
-
-    def truncate(self, t):
-        """Forget entries that start after ``t``."""
-        self._entries = [e for e in self._entries if e[0] <= t] or self._entries[:1]
-
-
 class History:
     """Where a session has been: scalars, recent records, keyframes and the ghost branch.
 
@@ -192,6 +160,9 @@ class History:
         self._keyframe_seconds = keyframe_seconds
         self._max_interval = max_interval
         self._ring = [None]  # slot t % its length: the fields of step t's record, or None
+        self._latest = None  # the fields of the furthest step's record, kept outside the ring
+        self._pin = False  # whether the budget holds that record besides the ring (2 records at least)
+        self.step_seconds = 0.0  # a moving average of the compute time of a step (replays' included)
         self._keyframes = {}  # step -> (Keyframe, bytes)
         self._keyframe_total = 0
         self._keyframe_ts = [0]  # step 0 is the session's initial parameters, always there
@@ -208,10 +179,12 @@ class History:
         if not self.enabled:  # benchmarks only: measure the engine without a history
             self.furthest = max(self.furthest, t)
             return
+        kept = self._remember(record)
         if t > self.furthest:
             self.scalars.append(record.loss, record.val_loss, norms)
             self.furthest = t
-        self._remember(record)
+            self._latest = kept if self._pin else None
+        self.step_seconds = seconds if not self.step_seconds else 0.9 * self.step_seconds + 0.1 * seconds
         self._since_keyframe += seconds
         self._steps_since_keyframe += 1
         if t not in self._keyframes and (self._since_keyframe >= self._keyframe_seconds
@@ -247,21 +220,29 @@ class History:
 
         The ring keeps the record's fields as the step made them (a dict: views get cached on
         the step's record when it is shown). Another thread may read the ring meanwhile: a
-        slot is replaced whole, and a reader that misses a record replays it.
+        slot is replaced whole, and a reader that misses a record replays it. Returns what
+        it keeps.
         """
         if record.hyper is not self._cost_for:
             self._cost(record)
         ring = self._ring
-        ring[record.step % len(ring)] = dict(record.__dict__)
+        kept = ring[record.step % len(ring)] = dict(record.__dict__)
+        return kept
 
     def _cost(self, record):
         """``(record bytes, keyframe bytes)`` for ``record``, worked out again only when the
         hyperparameters change; when the optimizer's state changes size, the ring is sized
-        again (and starts empty, so it never holds more than its bytes)."""
+        again (and starts empty, so it never holds more than its bytes). When the window holds
+        two records or more, one of them is the furthest step's, kept whatever a replay puts in
+        the ring (so ``end`` never replays)."""
         if record.hyper is not self._cost_for:
             costs = _costs(record)
             if costs != self._costs:
-                self._ring = [None] * max(1, min(self._max_window, self.window_bytes // costs[0]))
+                fits = min(self._max_window, self.window_bytes // costs[0])
+                self._pin = fits >= 2
+                self._ring = [None] * max(1, fits - self._pin)
+                if not self._pin:
+                    self._latest = None
             self._cost_for, self._costs = record.hyper, costs
         return self._costs
 
@@ -270,6 +251,8 @@ class History:
         """The record of step ``t`` if the ring keeps it (a fresh copy), else None."""
         ring = self._ring
         kept = ring[t % len(ring)]
+        if kept is None or kept["step"] != t:
+            kept = self._latest
         return StepRecord.make(**kept) if kept is not None and kept["step"] == t else None
 
     def keyframe_before(self, t):
@@ -284,6 +267,9 @@ class History:
         kept = ring[t % len(ring)]
         if kept is not None and kept["step"] == t:
             return kept["theta"]
+        latest = self._latest
+        if latest is not None and latest["step"] == t:
+            return latest["theta"]
         kept = self._keyframes.get(t)
         return None if kept is None else kept[0].theta
 
@@ -366,6 +352,8 @@ class History:
         self.scalars.truncate(t)
         self.furthest = min(self.furthest, t)
         self._ring = [kept if kept is not None and kept["step"] <= t else None for kept in self._ring]
+        if self._latest is not None and self._latest["step"] > t:
+            self._latest = None
         for s in [s for s in self._keyframes if s > t]:
             self._keyframe_total -= self._keyframes.pop(s)[1]
         self._keyframe_ts = [s for s in self._keyframe_ts if s <= t]
@@ -378,6 +366,8 @@ class History:
         """Bytes of the arrays the kept records and keyframes hold, each counted once, plus
         their fixed overheads: what :attr:`window_bytes` and :attr:`keyframe_bytes` bound."""
         records = [kept for kept in self._ring if kept is not None]
+        if self._latest is not None and not any(kept is self._latest for kept in records):
+            records.append(self._latest)
         keyframes = [(kf.theta, kf.opt_state) for kf, _cost in list(self._keyframes.values())]
         return (held_bytes(records + keyframes) + RECORD_OVERHEAD * len(records)
                 + KEYFRAME_OVERHEAD * len(keyframes))

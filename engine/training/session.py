@@ -13,6 +13,7 @@ into them again. Moving through history and changing course are
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 
@@ -338,6 +339,17 @@ class Session:
         A step whose record is no longer kept is replayed from the nearest keyframe.
         """
         return self._travel.goto(t)
+
+    def replay_seconds(self, t):
+        """About how long :meth:`goto` to step ``t`` would take: the steps it replays times the
+        recent compute time of a step (0 for a kept step)."""
+        return self._travel.replay_steps(t) * self.history.step_seconds
+
+    def reach(self, t):
+        """:meth:`goto` in slices: a :class:`~gradstep.engine.training.travel.Reach` whose
+        ``advance(seconds)`` replays for that long, the session staying where it stands until
+        the target's record is there (then it stands at ``t``). Drop it to cancel."""
+        return self._travel.reach(t, copy.copy(self))
 
     def export(self, path, format="jsonl", full=True, encoder=None, progress=None):
         """Write the trace of steps 1 ... furthest (loss, parameters, gradients, state, updates);
