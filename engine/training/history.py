@@ -160,8 +160,8 @@ class History:
         self._keyframe_seconds = keyframe_seconds
         self._max_interval = max_interval
         self._ring = [None]  # slot t % its length: the fields of step t's record, or None
-        self._latest = None  # the fields of the furthest step's record, kept outside the ring
-        self._pin = False  # whether the budget holds that record besides the ring (2 records at least)
+        self._latest = ()  # the fields of the two furthest steps' records, kept outside the ring
+        self._pin = False  # whether the budget holds them besides the ring (3 records at least)
         self.step_seconds = 0.0  # a moving average of the compute time of a step (replays' included)
         self._keyframes = {}  # step -> (Keyframe, bytes)
         self._keyframe_total = 0
@@ -183,7 +183,7 @@ class History:
         if t > self.furthest:
             self.scalars.append(record.loss, record.val_loss, norms)
             self.furthest = t
-            self._latest = kept if self._pin else None
+            self._latest = (*self._latest[-1:], kept) if self._pin else ()
         self.step_seconds = seconds if not self.step_seconds else 0.9 * self.step_seconds + 0.1 * seconds
         self._since_keyframe += seconds
         self._steps_since_keyframe += 1
@@ -233,16 +233,16 @@ class History:
         """``(record bytes, keyframe bytes)`` for ``record``, worked out again only when the
         hyperparameters change; when the optimizer's state changes size, the ring is sized
         again (and starts empty, so it never holds more than its bytes). When the window holds
-        two records or more, one of them is the furthest step's, kept whatever a replay puts in
-        the ring (so ``end`` never replays)."""
+        three records or more, two of them are the furthest steps', kept whatever a replay puts
+        in the ring (so ``end`` never replays)."""
         if record.hyper is not self._cost_for:
             costs = _costs(record)
             if costs != self._costs:
                 fits = min(self._max_window, self.window_bytes // costs[0])
-                self._pin = fits >= 2
-                self._ring = [None] * max(1, fits - self._pin)
+                self._pin = fits >= 3
+                self._ring = [None] * max(1, fits - 2 * self._pin)
                 if not self._pin:
-                    self._latest = None
+                    self._latest = ()
             self._cost_for, self._costs = record.hyper, costs
         return self._costs
 
@@ -252,7 +252,7 @@ class History:
         ring = self._ring
         kept = ring[t % len(ring)]
         if kept is None or kept["step"] != t:
-            kept = self._latest
+            kept = next((pinned for pinned in self._latest if pinned["step"] == t), None)
         return StepRecord.make(**kept) if kept is not None and kept["step"] == t else None
 
     def keyframe_before(self, t):
@@ -267,11 +267,19 @@ class History:
         kept = ring[t % len(ring)]
         if kept is not None and kept["step"] == t:
             return kept["theta"]
-        latest = self._latest
-        if latest is not None and latest["step"] == t:
-            return latest["theta"]
+        for pinned in self._latest:
+            if pinned["step"] == t:
+                return pinned["theta"]
         kept = self._keyframes.get(t)
         return None if kept is None else kept[0].theta
+
+    def row(self, t):
+        """Step ``t``'s scalars as the log holds them: ``(loss, validation loss or None, norm
+        row)``, NaN where summarised in blocks (what a screen shows of a step on its way)."""
+        log = self.scalars
+        where, end = log._read()
+        row = log.values_rows(where, end, list(range(log.columns)), t - 1, t)[:, 0]
+        return float(row[LOSS]), float(row[VAL]) if self.has_val else None, row[2:]
 
     @property
     def keyframe_steps(self):
@@ -352,8 +360,7 @@ class History:
         self.scalars.truncate(t)
         self.furthest = min(self.furthest, t)
         self._ring = [kept if kept is not None and kept["step"] <= t else None for kept in self._ring]
-        if self._latest is not None and self._latest["step"] > t:
-            self._latest = None
+        self._latest = tuple(pinned for pinned in self._latest if pinned["step"] <= t)
         for s in [s for s in self._keyframes if s > t]:
             self._keyframe_total -= self._keyframes.pop(s)[1]
         self._keyframe_ts = [s for s in self._keyframe_ts if s <= t]
@@ -366,8 +373,7 @@ class History:
         """Bytes of the arrays the kept records and keyframes hold, each counted once, plus
         their fixed overheads: what :attr:`window_bytes` and :attr:`keyframe_bytes` bound."""
         records = [kept for kept in self._ring if kept is not None]
-        if self._latest is not None and not any(kept is self._latest for kept in records):
-            records.append(self._latest)
+        records += [pinned for pinned in self._latest if not any(kept is pinned for kept in records)]
         keyframes = [(kf.theta, kf.opt_state) for kf, _cost in list(self._keyframes.values())]
         return (held_bytes(records + keyframes) + RECORD_OVERHEAD * len(records)
                 + KEYFRAME_OVERHEAD * len(keyframes))

@@ -128,10 +128,14 @@ class TimeTravel:
         if not 0 <= t <= self.history.furthest:
             raise ValueError(_("step {step} is outside the history ({first} to {last})")
                              .format(step=t, first=0, last=self.history.furthest))
-        record = self.history.cached(t) if t else None
-        if record is not None or t == 0:
-            return record, t, None
-        keyframe = self.history.keyframe_before(t - 1)  # a keyframe holds no record: replay one step at least
+        history = self.history
+        record = history.cached(t) if t else None
+        if t == 0 or record is not None and (t == 1 or history.cached(t - 1) is not None):
+            return record, t, None  # kept, and the step before too (the up-close panel shows it)
+        keyframe = history.keyframe_before(t - 1)  # a keyframe holds no record: replay one step at least
+        if keyframe is not None and keyframe.step == t - 1 and history.cached(t - 1) is None:
+            # and the step before too: the up-close panel shows it beside step t
+            keyframe = history.keyframe_before(t - 2)
         return None, keyframe.step if keyframe else 0, keyframe
 
     def replay_steps(self, t):
