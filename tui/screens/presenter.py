@@ -78,6 +78,8 @@ class Presenter:
             live: A frame of a continuous run: the charts may skip it (they are redrawn at
                 most every :data:`CHART_INTERVAL` seconds) to leave the engine its time.
         """
+        if self._reach_shown():
+            return
         now = time.monotonic()
         charts = not live or now - self._charts_drawn >= CHART_INTERVAL
         if charts:
@@ -92,7 +94,58 @@ class Presenter:
         if self.screen.mode != "diverged":
             self.screen.query_one("#banner", Static).remove_class("-shown")
 
+    def reaching(self, step: int, fraction: float) -> None:
+        """Show step ``step`` as far as the scalar log holds it (its loss, validation loss and
+        gradient norms: every step's are logged) while its arrays are replayed, the panels that
+        need them saying how far the replay is (``fraction``, 0 to 1)."""
+        screen = self.screen
+        history = screen.session.history
+        layout = screen.session.layout
+        loss, _val, row = history.row(step)
+        before = history.row(step - 1)[0] if step >= 2 else np.nan
+        status = screen.query_one(StatusLine)
+        status.step, status.furthest = step, screen.session.furthest
+        status.loss = None if np.isnan(loss) else loss
+        status.loss_change = None if np.isnan(loss - before) else loss - before
+        status.mode, status.progress = "reaching", fraction
+        marks = tuple(s for s, _old, _new in screen.history.lr_changes)
+        current = step if step < screen.session.furthest else None
+        screen.query_one(LossChart).show(loss_curves(history), marks, current=current)
+        screen.query_one(Timeline).t = step
+        layers = screen.query_one(LayerList)
+        layers.norms = screen.history.grad_norms(step)
+        layers.param_norms = {name: float(row[j]) for j, name in enumerate(layout.names)}
+        layers.layer_norms = {layer: float(row[c]) for layer, c in zip(layout.layer_names(), layout.layer_columns)}
+        for view, _arrays in self._views():
+            view.values = None
+        screen.query_one(StateTable).columns = ()
+        screen.query_one("#state").border_subtitle = ""
+        screen.query_one(ParamChart).show(np.zeros(0), {})
+        self.reaching_progress(step, fraction)
+
+    def reaching_progress(self, step: int, fraction: float) -> None:
+        """Say how far the replay towards ``step`` is, where its arrays will be shown."""
+        screen = self.screen
+        screen.query_one(StatusLine).progress = fraction
+        text = _("reaching step {step}… {percent}%").format(step=step, percent=int(100 * fraction))
+        for view, _arrays in self._views():
+            view.waiting = text
+        screen.query_one(StateTable).note = text
+        screen.query_one("#state").border_title = text
+        screen.query_one(EquationsView).lines = ((text, None),)
+        screen.query_one("#upclose").border_title = text
+
+    def _reach_shown(self) -> bool:
+        """While a far goto is on its way, show it instead of a record (True)."""
+        reach = getattr(self.screen, "reaching", None)
+        if reach is None:
+            return False
+        self.reaching(reach.target, reach.fraction)
+        return True
+
     def status(self, record, steps_per_second: float | None = None) -> None:
+        if self._reach_shown():
+            return
         screen = self.screen
         status = screen.query_one(StatusLine)
         session = screen.session
@@ -109,6 +162,7 @@ class Presenter:
         status.mode = screen.mode
         status.steps_per_second = steps_per_second if screen.mode == "running" else None
         status.speed = screen.speed_label()
+        status.progress = None
 
     def loss(self) -> None:
         """The loss curve from the engine's history: the chart asks it for as many points as it
@@ -175,6 +229,8 @@ class Presenter:
         return screen.has_class("-wide") or view.has_class("-active")
 
     def matrices(self, record) -> None:
+        if self._reach_shown():
+            return
         screen = self.screen
         session = screen.session
         grid = screen.grids[screen.layer_index]
@@ -187,6 +243,7 @@ class Presenter:
             shown = record is not None and self._shown(view)
             view.values = grid.values(arrays(record)) if shown else None
             view.cursor = screen.cursor
+            view.waiting = ""
         kind = session.optimizer_kind if record is None else record.optimizer
         hyper = session.hyper if record is None else record.hyper
         screen.query_one(f"#view-{EFFECTIVE_LR}", MatrixView).caption = (
@@ -226,6 +283,8 @@ class Presenter:
         table.note = f"α_eff = {effective_lr_formula(record.optimizer, record.hyper)}"
 
     def cursor(self, record) -> None:
+        if self._reach_shown():
+            return
         for view, _arrays in self._views():
             view.cursor = self.screen.cursor
         self.screen.query_one(StateTable).cursor_row = self.screen.cursor[1]
