@@ -106,7 +106,8 @@ class TravelActions:
         self._reach_token += 1
         self.reaching = reach
         self.present.reaching(reach.target, 0.0)
-        self._replay(reach, self._reach_token)
+        # The replay starts once the answer is painted: the worker would slow the paint down.
+        self.call_after_refresh(self._replay, reach, self._reach_token)
 
     def _stop_reaching(self, show: bool = True) -> bool:
         """Stop the goto on its way, if one is; True when one was. Waits for the slice under way
