@@ -266,6 +266,50 @@ def goto_report(scenario_name, run_seconds, count):
           + f" (load average {' '.join(f'{v:.2f}' for v in os.getloadavg())})")
 
 
+async def _goto_in_process(scenario_name, steps, count, seed=0):
+    """Headless (120x40): ``steps`` steps, then ``count`` far gotos as the jump dialog's enter
+    makes them. Returns ``[(target, answer CPU, answer wall, arrive wall)]``: the UI thread's
+    CPU time (``time.thread_time``, what a loaded machine does not inflate) and the wall time
+    until the answer is painted, and the wall time until the arrays are."""
+    import random
+
+    from gradstep.tui.app import GradstepApp
+
+    app = GradstepApp(scenario_name)
+    out = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.training.step(steps)
+        screen.present.everything(screen.session.record)
+        await pilot.pause()
+        rng = random.Random(seed)
+        for _n in range(count):
+            target = rng.randint(1, steps - 20)
+            cpu, wall = time.thread_time(), time.perf_counter()
+            screen._travel(target)
+            await pilot.pause()  # the answer painted
+            answer_cpu, answer = time.thread_time() - cpu, time.perf_counter() - wall
+            while screen.reaching is not None:
+                await pilot.pause(0.005)
+            await pilot.pause()
+            out.append((target, answer_cpu, answer, time.perf_counter() - wall))
+            assert screen.session.t == target
+    return out
+
+
+def goto_in_process_report(scenario_name, steps, count):
+    results = asyncio.run(_goto_in_process(scenario_name, steps, count))
+    cpu = [c for _t, c, _a, _b in results]
+    answers = [a for _t, _c, a, _b in results]
+    arrives = [b for _t, _c, _a, b in results]
+    print(f"goto in process (headless), {Path(scenario_name).stem} after {steps:,} steps, {len(results)} targets: "
+          f"answers worst {1e3 * max(answers):.0f} ms, median {1e3 * statistics.median(answers):.0f} ms "
+          f"(UI thread CPU worst {1e3 * max(cpu):.0f} ms, median {1e3 * statistics.median(cpu):.0f} ms; target <= 100 ms "
+          f"{'PASS' if max(answers) <= 0.1 else 'MISS'}); arrives worst {1e3 * max(arrives):.0f} ms, median "
+          f"{1e3 * statistics.median(arrives):.0f} ms (load average {' '.join(f'{v:.2f}' for v in os.getloadavg())})")
+
+
 def compile_bytecode():
     """Write the package's bytecode beside its sources, as ``pip install`` does. An editable
     install writes it on first import, unless the environment sets PYTHONDONTWRITEBYTECODE
@@ -405,6 +449,8 @@ def issue15(args):
         print(f"run moons --steps 20000: {plain:.2f} s, with --full {full:.2f} s: {full / plain:.2f}x "
               f"(target <= 2x) {verdict(full <= 2 * plain)}")
     if "goto" in parts:
+        goto_in_process_report(str(LARGE), args.goto_steps, args.gotos)
+        goto_in_process_report("adam-fabc", 200_000, args.gotos)
         goto_report(str(LARGE), args.goto_run, args.gotos)
         goto_report("adam-fabc", args.goto_run, args.gotos)
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
@@ -422,6 +468,8 @@ def main():
     parser.add_argument("--only", help="with --issue15, a comma-separated subset of: first, pause, surface, full, goto")
     parser.add_argument("--goto-run", type=float, default=120.0,
                         help="with --issue15, seconds of running (r) before the gotos are timed")
+    parser.add_argument("--goto-steps", type=int, default=5000,
+                        help="with --issue15, steps of the 784 network before the in-process gotos")
     parser.add_argument("--gotos", type=int, default=8, help="with --issue15, far targets to go to")
     parser.add_argument("--pause-on", help="with --issue15, time the pause key on these scenarios only "
                         "(comma-separated file stems, e.g. moons,digits-784)")
