@@ -275,6 +275,8 @@ async def _goto_in_process(scenario_name, steps, count, seed=0):
 
     from gradstep.tui.app import GradstepApp
 
+    from gradstep.tui.widgets.status_line import StatusLine
+
     app = GradstepApp(scenario_name)
     out = []
     async with app.run_test(size=(120, 40)) as pilot:
@@ -283,18 +285,31 @@ async def _goto_in_process(scenario_name, steps, count, seed=0):
         screen.training.step(steps)
         screen.present.everything(screen.session.record)
         await pilot.pause()
+        status = screen.query_one(StatusLine)
+        painted = {}
+        display = app._display
+
+        def timing(shown, update):  # each paint of the screen: the first one showing the step
+            display(shown, update)
+            if update is not None and "answer" not in painted and status.step == painted.get("target"):
+                painted["answer"] = (time.thread_time(), time.perf_counter())
+
+        app._display = timing
         rng = random.Random(seed)
         for _n in range(count):
             target = rng.randint(1, steps - 20)
+            painted.clear()
+            painted["target"] = target
             cpu, wall = time.thread_time(), time.perf_counter()
-            screen._travel(target)
-            await pilot.pause()  # the answer painted
-            answer_cpu, answer = time.thread_time() - cpu, time.perf_counter() - wall
-            while screen.reaching is not None:
-                await pilot.pause(0.005)
-            await pilot.pause()
-            out.append((target, answer_cpu, answer, time.perf_counter() - wall))
+            screen._travel(target)  # what enter in the jump dialog calls
+            while "answer" not in painted or screen.reaching is not None:
+                await pilot.pause(0.002)
+            arrived = time.perf_counter()
+            answer_cpu, answer = painted["answer"][0] - cpu, painted["answer"][1] - wall
+            out.append((target, answer_cpu, answer, arrived - wall))
             assert screen.session.t == target
+            await pilot.pause(0.2)
+        app._display = display
     return out
 
 

@@ -108,9 +108,7 @@ class Presenter:
         status.loss = None if np.isnan(loss) else loss
         status.loss_change = None if np.isnan(loss - before) else loss - before
         status.mode, status.progress = "reaching", fraction
-        marks = tuple(s for s, _old, _new in screen.history.lr_changes)
-        current = step if step < screen.session.furthest else None
-        screen.query_one(LossChart).show(loss_curves(history), marks, current=current)
+        # The loss chart (tens of milliseconds of plotting) marks the step when it arrives.
         screen.query_one(Timeline).t = step
         layers = screen.query_one(LayerList)
         layers.norms = screen.history.grad_norms(step)
