@@ -201,7 +201,8 @@ class Reach:
     A copy of the session (the shadow) replays from the keyframe; the session itself stays where
     it stood until the last slice, which puts it at the target at once. Dropping a reach half
     way (a cancelled goto) leaves the session exactly as it was; the steps replayed so far are
-    in the history like any replay's (the ring, perhaps a keyframe).
+    in the history like any replay's (the ring, perhaps a keyframe). A reach that arrives keeps
+    a keyframe at its target: steps after it are then near one.
 
     Attributes:
         target: The step being reached.
@@ -253,5 +254,7 @@ class Reach:
                 break
         if self.done < self.total:
             return False
+        if self.total:  # a step gone to far away: the learner may look around it next
+            history.add_keyframe(self.record)
         self._travel._restore(self.target, self.record)
         return True
