@@ -27,11 +27,13 @@ from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
 from gradstep.tui.grid import grids_for
 from gradstep.tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
 from gradstep.tui.screens.dashboard_layout import MIN_SIZE, DashboardLayout
+from gradstep.tui.screens.dashboard_lesson import DashboardLesson
 from gradstep.tui.screens.dashboard_travel import TravelActions
 from gradstep.tui.screens.presenter import STATE_LABELS, Presenter
 from gradstep.tui.training import SPEEDS, TrainingController
 from gradstep.tui.widgets.equations_view import EquationsView
 from gradstep.tui.widgets.layer_list import LayerList
+from gradstep.tui.widgets.lesson_pane import LessonPane
 from gradstep.tui.widgets.loss_chart import LossChart
 from gradstep.tui.widgets.matrix_view import MatrixView
 from gradstep.tui.widgets.param_chart import ParamChart
@@ -48,7 +50,7 @@ SPEED = Binding.Group(N_("speed"), compact=True)
 TIME = Binding.Group("←1 ←10 →10", compact=True)
 
 
-class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, Screen):
+class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, DashboardLesson, Screen):
     """Trains one scenario and shows every number of every step."""
 
     CSS_PATH = "dashboard.tcss"
@@ -77,6 +79,9 @@ class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, Screen):
         Binding("colon", "jump", "go to", key_display=":"),
         Binding("e", "export", "export"),
         Binding("p", "app.pictures", "pictures", show=False),
+        Binding("L", "lesson", "lesson", show=False),
+        Binding("greater_than_sign", "lesson_page(1)", "next page", key_display=">", show=False),
+        Binding("less_than_sign", "lesson_page(-1)", "previous page", key_display="<", show=False),
         Binding("backspace", "back(1)", "one step back", show=False),
         Binding("home", "goto_start", "to step 0", show=False),
         Binding("end", "goto_end", "to the latest step", show=False),
@@ -157,6 +162,7 @@ class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, Screen):
             yield EquationsView(id="equations")
             yield ParamChart(id="param-chart")
         yield TerminalTooSmall(id="too-small")
+        yield LessonPane(id="lesson")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -165,6 +171,8 @@ class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, Screen):
         self.query_one("#loss-panel").border_title = _("loss")
         self._fit(self.size.width, self.size.height)
         self.set_timer(0.5, _import_dialogs)
+        if getattr(self.app, "lesson", None) is not None and self.app.lesson.shown:
+            self.call_after_refresh(self.show_pane, "lesson")
 
     @on(Tabs.TabActivated, "#state-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
