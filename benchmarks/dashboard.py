@@ -243,6 +243,21 @@ def goto_latency(scenario_name, run_seconds, count, seed=0):
                 break
             results.append((target, answered - pressed, arrived - pressed))
             time.sleep(0.3)
+        for _n in range(3):  # "end", then "," (ten steps back: not kept on a large network), no dialog
+            subprocess.run(["tmux", "send-keys", "-t", name, "End"])
+            if _until(name, lambda pane: f"step {furthest} " in "\n".join(pane.splitlines()[:2])
+                      and "reaching" not in pane, 60) is None:
+                break
+            time.sleep(0.5)
+            target = furthest - 10
+            pressed = time.perf_counter()
+            subprocess.run(["tmux", "send-keys", "-t", name, ","])
+            answered = _until(name, lambda pane, t=target: f"step {t} of" in "\n".join(pane.splitlines()[:2]), 30)
+            arrived = _until(name, lambda pane, t=target: f"step {t} of" in pane and "reaching" not in pane, 120)
+            if answered is None or arrived is None:
+                break
+            results.append((f"{target} (,)", answered - pressed, arrived - pressed))
+            time.sleep(0.3)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
     return furthest, results
