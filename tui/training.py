@@ -26,6 +26,7 @@ from gradstep.engine.training.session import Diverged, Session
 from gradstep.tui.history import TrainingHistory
 from gradstep.tui.i18n import _
 from gradstep.tui.pacing import BURST, SERVED, Pace, lower_thread_priority, served
+from gradstep.tui.travel import Travel
 
 __all__ = ["Controller", "TrainingController", "ExportCancelled", "Snapshot", "SPEEDS", "YIELD", "FRAME", "DRAW_WAIT"]
 
@@ -235,7 +236,7 @@ class Controller:
         return latest, None
 
 
-class TrainingController(Controller):
+class TrainingController(Travel, Controller):
     """Owns one scenario's session and the dashboard's :class:`~gradstep.tui.history.TrainingHistory`.
 
     Args:
@@ -313,37 +314,7 @@ class TrainingController(Controller):
         """The steps after which the learning rate was changed, on the current branch."""
         return tuple(step for step, _old, _new in self.history.lr_changes)
 
-    def record_at(self, step: int, fetch: bool = False):
-        """The record of ``step`` on the current branch, if the session's history keeps it (or
-        the session stands there); None for step 0.
-
-        Args:
-            fetch: When neither keeps it and no run is going, have the session replay it (from
-                its nearest keyframe; the session then comes back to where it stood).
-        """
-        if step < 1:
-            return None
-        record = self.session.record
-        if record is None or record.step != step:
-            record = self.session.history.cached(step)
-        if record is None and fetch and self.mode != "running" and step <= self.session.furthest:
-            with self._lock:
-                here = self.session.t
-                record = self.session.goto(step)
-                self.session.goto(here)
-        return record
-
-    # -- time travel, course, export -------------------------------------------------------
-    def goto(self, step: int):
-        """Stand at ``step`` (clamped to 0 ... furthest); the caller pauses a run first.
-        Returns the record there (None at step 0); the controller is paused afterwards."""
-        with self._lock:
-            session = self.session
-            step = min(max(step, 0), session.furthest)
-            record = session.goto(step)
-        self.mode = "paused"
-        return record
-
+    # -- course, export (time travel is :class:`~gradstep.tui.travel.Travel`'s) -------------
     def scale_lr(self, factor: float) -> tuple[float, float]:
         """Multiply the learning rate by ``factor`` from the next step on; before the furthest
         step this branches (the engine keeps the abandoned steps' losses as the ghost), and

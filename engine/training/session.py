@@ -13,6 +13,7 @@ into them again. Moving through history and changing course are
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 
@@ -352,15 +353,21 @@ class Session:
         """
         return self._travel.goto(t)
 
-    def export(self, path, format="jsonl", full=True, encoder=None, progress=None):
-        """Write the trace of steps 1 ... furthest (loss, parameters, gradients, state, updates);
-        returns the number of steps written.
+    def replay_seconds(self, t):
+        """About how long :meth:`goto` to step ``t`` would take: the steps it replays times the
+        recent compute time of a step (0 for a kept step)."""
+        return self._travel.replay_steps(t) * self.history.step_seconds
 
-        Written to a temporary file in the same folder and renamed, so nothing partial is
-        ever left behind. ``path`` may also be a text stream, written as it comes (a served
-        dashboard's download, in memory). See :meth:`export_to` for the arguments and
-        :mod:`gradstep.engine.training.trace` for the format.
-        """
+    def reach(self, t):
+        """:meth:`goto` in slices: a :class:`~gradstep.engine.training.travel.Reach` whose
+        ``advance(seconds)`` replays for that long, the session staying where it stands until
+        the target's record is there (then it stands at ``t``). Drop it to cancel."""
+        return self._travel.reach(t, copy.copy(self))
+
+    def export(self, path, format="jsonl", full=True, encoder=None, progress=None):
+        """Write the trace of steps 1 ... furthest (see :meth:`export_to`) to a temporary file
+        in the same folder, renamed when complete (never a partial file), or to ``path`` if it
+        is a text stream (a served dashboard's download); returns the number of steps written."""
         from gradstep.engine.training.atomic_file import AtomicFile
         from gradstep.engine.training.trace import check_format
 

@@ -28,6 +28,7 @@ from gradstep.tui.grid import grids_for
 from gradstep.tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
 from gradstep.tui.screens.dashboard_layout import MIN_SIZE, DashboardLayout
 from gradstep.tui.screens.dashboard_lesson import DashboardLesson
+from gradstep.tui.screens.dashboard_travel import TravelActions
 from gradstep.tui.screens.presenter import STATE_LABELS, Presenter
 from gradstep.tui.training import SPEEDS, TrainingController
 from gradstep.tui.widgets.equations_view import EquationsView
@@ -49,7 +50,7 @@ SPEED = Binding.Group(N_("speed"), compact=True)
 TIME = Binding.Group("←1 ←10 →10", compact=True)
 
 
-class DashboardScreen(ContainsErrors, DashboardLayout, DashboardLesson, Screen):
+class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, DashboardLesson, Screen):
     """Trains one scenario and shows every number of every step."""
 
     CSS_PATH = "dashboard.tcss"
@@ -85,6 +86,7 @@ class DashboardScreen(ContainsErrors, DashboardLayout, DashboardLesson, Screen):
         Binding("backspace", "back(1)", "one step back", show=False),
         Binding("home", "goto_start", "to step 0", show=False),
         Binding("end", "goto_end", "to the latest step", show=False),
+        Binding("escape", "stop_reaching", "stop going to a step", show=False),
     ]
 
     def __init__(self, scenario) -> None:
@@ -111,8 +113,9 @@ class DashboardScreen(ContainsErrors, DashboardLayout, DashboardLesson, Screen):
 
     @property
     def mode(self) -> str:
-        """``paused``, ``running`` or ``diverged``: the controller's mode."""
-        return self.training.mode
+        """``paused``, ``running`` or ``diverged``: the controller's mode; ``reaching`` while a
+        far goto is on its way."""
+        return "reaching" if self.reaching is not None else self.training.mode
 
     @property
     def speed(self) -> int:
@@ -192,6 +195,8 @@ class DashboardScreen(ContainsErrors, DashboardLayout, DashboardLesson, Screen):
             self._start(count)
 
     def action_toggle_run(self) -> None:
+        if self._stop_reaching():  # the pause key stops a goto on its way too
+            return
         if self.mode == "running":
             self._pause()
             self.present.status(self.session.record)
@@ -208,6 +213,11 @@ class DashboardScreen(ContainsErrors, DashboardLayout, DashboardLesson, Screen):
         self._train(steps, run, stop)
 
     def _pause(self) -> None:
+        """Stop a run, and a goto on its way (showing where the session stands)."""
+        self._stop_reaching()
+        self._pause_run()
+
+    def _pause_run(self) -> None:
         if self.training.pause():
             self.workers.cancel_group(self, "train")
 
@@ -257,6 +267,7 @@ class DashboardScreen(ContainsErrors, DashboardLayout, DashboardLesson, Screen):
     def action_scale_lr(self, factor: float) -> None:
         """Change the learning rate from the next step on; before the furthest step this
         branches (the engine keeps the abandoned steps' losses as the ghost)."""
+        self._stop_reaching()  # the change is made at the step the session stands at
         try:
             old, new = self.training.scale_lr(factor)
         except ValueError as exc:  # doubled past the largest float, or halved to zero
@@ -286,44 +297,6 @@ class DashboardScreen(ContainsErrors, DashboardLayout, DashboardLesson, Screen):
 
     def action_next_chart(self) -> None:  # the loss chart shows the loss, α or the accuracy
         self.present.next_chart()
-
-    # -- time travel -----------------------------------------------------------------------
-    def action_back(self, count: int) -> None:
-        if self.session.t == 0:
-            self._pause()
-            self.notify(_("already at step 0"), timeout=2)
-            return
-        self._travel(self.session.t - count)
-
-    def action_forward(self, count: int) -> None:
-        self._pause()
-        if self.session.t >= self.session.furthest:
-            self.notify(_("at the latest step ({step}): space, n or r go further").format(
-                step=self.session.furthest), timeout=3)
-            return
-        self._travel(self.session.t + count)
-
-    def action_goto_start(self) -> None:
-        self._travel(0)
-
-    def action_goto_end(self) -> None:
-        self._travel(self.session.furthest)
-
-    def action_jump(self) -> None:
-        from gradstep.tui.screens.jump_dialog import JumpDialog
-
-        self._pause()
-        self.app.push_screen(JumpDialog(self.session.t, self.session.furthest), self._jumped)
-
-    def _jumped(self, step: int | None) -> None:
-        if step is not None:
-            self._travel(step)
-
-    def _travel(self, step: int) -> None:
-        """Stand at ``step`` (clamped to 0 ... furthest) and show it; a run is paused first."""
-        self._pause()
-        self.training.goto(step)
-        self.present.everything(self.session.record)
 
     def action_export(self) -> None:
         from gradstep.tui.screens.export_dialog import ExportDialog, suggested_path

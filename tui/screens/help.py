@@ -40,6 +40,7 @@ KEY_HELP = {
     "goto_start": N_("back to step 0 (home)"),
     "goto_end": N_("to the furthest step computed (end)"),
     "jump": N_("go to a step you type"),
+    "stop_reaching": N_("stop going to a far step: the session stays where it stood"),
     "export": N_("export the trace (loss, θ, g, state, Δθ of every step) as JSON lines or CSV"),
     "help": N_("this help"),
     "quit": N_("quit"),

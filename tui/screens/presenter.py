@@ -24,14 +24,15 @@ from gradstep.tui.format import num, short
 from gradstep.tui.i18n import _, language
 from gradstep.tui.widgets.equations_view import EquationsView
 from gradstep.tui.widgets.layer_list import LayerList
-from gradstep.tui.widgets.loss_chart import VIEWS, LossChart, Source
+from gradstep.tui.chart_sources import chart_curves
+from gradstep.tui.widgets.loss_chart import VIEWS, LossChart
 from gradstep.tui.widgets.matrix_view import MatrixView
 from gradstep.tui.widgets.param_chart import ParamChart
 from gradstep.tui.widgets.state_table import StateTable
 from gradstep.tui.widgets.status_line import StatusLine
 from gradstep.tui.widgets.timeline import Timeline
 
-__all__ = ["Presenter", "loss_curves", "alpha_curve", "chart_curves", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
+__all__ = ["Presenter", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
 
 STATE_LABELS = {**STATE_SYMBOLS, "update": "Δθ", "lr_eff": "α_eff"}
 """How each array of the state panel (the optimizer's state, as the registry writes it, the update
@@ -46,58 +47,6 @@ CHART_STEPS = 200
 
 CHART_INTERVAL = 0.4
 """While running, the charts (the costliest widgets to draw) are redrawn at most this often."""
-
-
-def loss_curves(history) -> Source:
-    """The loss chart's :data:`~gradstep.tui.widgets.loss_chart.Source` over the engine's ``history``:
-    the training and validation loss of steps 1 ... furthest and the abandoned branch's loss,
-    each downsampled by the history to the chart's width (read when the chart draws: the
-    training thread may be adding steps meanwhile, which the history allows)."""
-    def curves(columns: int, low: float | None):
-        n = len(history.scalars)  # one count for both curves of the current branch
-        ghost = history.ghost_span
-        return {
-            "train": (*history.envelope("loss", columns, low, stop=n), 1, n),
-            "validation": (*history.envelope("val", columns, low, stop=n), 1, n) if history.has_val else None,
-            "ghost": None if ghost is None else (*history.envelope("ghost", columns, low), ghost[0] + 1, ghost[1]),
-        }
-    return curves
-
-
-def chart_curves(session, shows: str) -> Source:
-    """The loss chart's source for what it ``shows`` (:data:`~gradstep.tui.widgets.loss_chart.VIEWS`):
-    the loss and its L1 and L2 terms, each step's α, or the accuracy (train and validation)."""
-    metrics = session.metrics
-    if shows == "alpha":
-        return alpha_curve(session)
-    history = session.history
-    names = () if metrics is None else metrics.names
-    wanted = ("accuracy", "val_accuracy") if shows == "accuracy" else ("l1", "l2")
-    extra = [name for name in wanted if name in names]
-    loss = loss_curves(history) if shows == "loss" else (lambda columns, low: {})
-
-    def curves(columns: int, low: float | None):
-        out = loss(columns, low)
-        n = len(history.scalars)
-        for name in extra:
-            out[name] = (*metrics.envelope(name, columns, low, stop=n), 1, n)
-        return out
-    return curves
-
-
-def alpha_curve(session) -> Source:
-    """The loss chart's :data:`~gradstep.tui.widgets.loss_chart.Source` in its α mode: the
-    learning rate each step of the current branch uses (a schedule's α, scaled by ``[`` / ``]``),
-    from the session's schedule, which depends on the step alone: at most two values a column."""
-    def curves(columns: int, low: float | None):
-        n = session.furthest
-        if n < 1:
-            return {"alpha": None}
-        steps = np.arange(1, n + 1) if n <= 2 * columns else \
-            np.unique(np.linspace(1, n, 2 * columns).round().astype(np.int64))
-        values = np.array([session.alpha_at(int(t)) for t in steps])
-        return {"alpha": (steps, values, 1, n)}
-    return curves
 
 
 class Presenter:
@@ -116,6 +65,8 @@ class Presenter:
             live: A frame of a continuous run: the charts may skip it (they are redrawn at
                 most every :data:`CHART_INTERVAL` seconds) to leave the engine its time.
         """
+        if self._reach_shown():
+            return
         now = time.monotonic()
         charts = not live or now - self._charts_drawn >= CHART_INTERVAL
         if charts:
@@ -130,7 +81,56 @@ class Presenter:
         if self.screen.mode != "diverged":
             self.screen.query_one("#banner", Static).remove_class("-shown")
 
+    def reaching(self, step: int, fraction: float) -> None:
+        """Show step ``step`` as far as the scalar log holds it (its loss, validation loss and
+        gradient norms: every step's are logged) while its arrays are replayed, the panels that
+        need them saying how far the replay is (``fraction``, 0 to 1)."""
+        screen = self.screen
+        history = screen.session.history
+        layout = screen.session.layout
+        loss, _val, row = history.row(step)
+        before = history.row(step - 1)[0] if step >= 2 else np.nan
+        status = screen.query_one(StatusLine)
+        status.step, status.furthest = step, screen.session.furthest
+        status.loss = None if np.isnan(loss) else loss
+        status.loss_change = None if np.isnan(loss - before) else loss - before
+        status.mode, status.progress = "reaching", fraction
+        # The loss chart (tens of milliseconds of plotting) marks the step when it arrives.
+        screen.query_one(Timeline).t = step
+        layers = screen.query_one(LayerList)
+        layers.norms = screen.history.grad_norms(step)
+        layers.param_norms = {name: float(row[j]) for j, name in enumerate(layout.names)}
+        layers.layer_norms = {layer: float(row[c]) for layer, c in zip(layout.layer_names(), layout.layer_columns)}
+        for view, _arrays in self._views():
+            view.values = None
+        screen.query_one(StateTable).columns = ()
+        screen.query_one("#state").border_subtitle = ""
+        screen.query_one(ParamChart).show(np.zeros(0), {})
+        self.reaching_progress(step, fraction)
+
+    def reaching_progress(self, step: int, fraction: float) -> None:
+        """Say how far the replay towards ``step`` is, where its arrays will be shown."""
+        screen = self.screen
+        screen.query_one(StatusLine).progress = fraction
+        text = _("reaching step {step}… {percent}%").format(step=step, percent=int(100 * fraction))
+        for view, _arrays in self._views():
+            view.waiting = text
+        screen.query_one(StateTable).note = text
+        screen.query_one("#state").border_title = text
+        screen.query_one(EquationsView).lines = ((text, None),)
+        screen.query_one("#upclose").border_title = text
+
+    def _reach_shown(self) -> bool:
+        """While a far goto is on its way, show it instead of a record (True)."""
+        reach = getattr(self.screen, "reaching", None)
+        if reach is None:
+            return False
+        self.reaching(reach.target, reach.fraction)
+        return True
+
     def status(self, record, steps_per_second: float | None = None) -> None:
+        if self._reach_shown():
+            return
         screen = self.screen
         status = screen.query_one(StatusLine)
         session = screen.session
@@ -151,6 +151,7 @@ class Presenter:
         status.mode = screen.mode
         status.steps_per_second = steps_per_second if screen.mode == "running" else None
         status.speed = screen.speed_label()
+        status.progress = None
 
     def loss(self) -> None:
         """The loss curve from the engine's history: the chart asks it for as many points as it
@@ -256,6 +257,8 @@ class Presenter:
         return screen.has_class("-wide") or view.has_class("-active")
 
     def matrices(self, record) -> None:
+        if self._reach_shown():
+            return
         screen = self.screen
         session = screen.session
         grid = screen.grids[screen.layer_index]
@@ -268,6 +271,7 @@ class Presenter:
             shown = record is not None and self._shown(view)
             view.values = grid.values(arrays(record)) if shown else None
             view.cursor = screen.cursor
+            view.waiting = ""
         kind = session.optimizer_kind if record is None else record.optimizer
         hyper = session.hyper if record is None else record.hyper
         screen.query_one(f"#view-{EFFECTIVE_LR}", MatrixView).caption = (
@@ -307,6 +311,8 @@ class Presenter:
         table.note = f"α_eff = {effective_lr_formula(record.optimizer, record.hyper)}"
 
     def cursor(self, record) -> None:
+        if self._reach_shown():
+            return
         for view, _arrays in self._views():
             view.cursor = self.screen.cursor
         self.screen.query_one(StateTable).cursor_row = self.screen.cursor[1]

@@ -93,6 +93,7 @@ class MatrixView(ContainsErrors, Widget, can_focus=True):
     cursor: reactive[tuple[int, int]] = reactive((0, 0))
     caption = reactive("")
     show_caption = reactive(True, layout=True)
+    waiting = reactive("")  # said instead of the numbers while they are on their way (a far goto)
 
     def __init__(self, caption: str = "", *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
@@ -269,7 +270,7 @@ class MatrixView(ContainsErrors, Widget, can_focus=True):
         if self.show_caption:
             text.append(self.caption + "\n", style="bold")
         if self.grid is None or self.values is None:
-            text.append(_("no step yet: press space"), style="dim")
+            text.append(self.waiting or _("no step yet: press space"), style="dim")
             return text
         fit_rows, fit_cols, position_line, key = self._fits()
         if fit_rows < 1 or fit_cols < 1:

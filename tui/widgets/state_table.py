@@ -83,8 +83,8 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
     @guarded
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="crop")
-        if not self.columns:
-            text.append(_("no step yet: press space"), style="dim")
+        if not self.columns:  # the note says why when there is one (a far goto on its way)
+            text.append(self.note or _("no step yet: press space"), style="dim")
             return text
         label_width = self._label_width()
         per_block = self._per_block(self.size.width)

@@ -18,6 +18,7 @@ MODE_STYLES = {
     "paused": (N_("‖ paused"), Style(color="yellow", bold=True)),
     "running": (N_("▶ running"), Style(color="green", bold=True)),
     "diverged": (N_("✗ diverged"), Style(color="red", bold=True)),
+    "reaching": (N_("… reaching"), Style(color="cyan", bold=True)),
 }
 """Each mode's label (English; translated where drawn) and style."""
 
@@ -34,7 +35,8 @@ class StatusLine(ContainsErrors, Widget):
         loss_change: Its change from the step before, or None.
         optimizer: The optimizer's kind.
         hyper: The hyperparameters in force for the next step.
-        mode: ``paused``, ``running`` or ``diverged``.
+        mode: ``paused``, ``running``, ``diverged`` or ``reaching`` (a far goto on its way).
+        progress: How far the replay of a far goto is, 0 to 1 (shown while reaching).
         steps_per_second: Shown only while running.
         speed: The run-speed limit (``max``, ``30/s``), shown while running.
         clip: ``(raw, clipped)``: the 2-norm of step t's gradient and of what the optimizer
@@ -60,6 +62,7 @@ class StatusLine(ContainsErrors, Widget):
     steps_per_second: reactive[float | None] = reactive(None)
     speed = reactive("max")
     clip: reactive[tuple[float, float] | None] = reactive(None)
+    progress: reactive[float | None] = reactive(None)  # while reaching a far step: 0 to 1
 
     def _parts(self, describe: bool) -> list[Text]:
         bold = Style(bold=True)
@@ -96,6 +99,8 @@ class StatusLine(ContainsErrors, Widget):
             if self.steps_per_second is not None:
                 mode.append(f" {rate(self.steps_per_second)}")
             mode.append(" " + _("(speed {speed})").format(speed=self.speed), style=Style(dim=True))
+        elif self.mode == "reaching" and self.progress is not None:
+            mode.append(f" {int(100 * self.progress)}%")
         parts.append(mode)
         return parts
 
