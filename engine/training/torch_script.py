@@ -26,6 +26,7 @@ import numpy as np
 
 from gradstep.engine import memory
 from gradstep.engine import optim
+from gradstep.engine.errors import locate_key
 from gradstep.engine.i18n import _
 from gradstep.engine.model import LOSSES, network_parameters, parse_expression
 from gradstep.engine.scenario.spec import (Dataset, ExpressionSpec, NetworkSpec, OptimizerSpec, Scenario,
@@ -62,7 +63,8 @@ _KNOWN = {
 }
 _HYPER_NAMES = {"momentum", "rho", "beta1", "beta2", "eps", "weight_decay", "lr_decay"}
 _DTYPES = {"float64": "torch.float64", "float32": "torch.float32"}
-_BYTES_PER_NUMBER = 24  # a float's repr and its separator, at most
+_MAX_FILE = 5_000_000  # a scenario file's limit: only read again to find a key's line
+_BYTES_PER_NUMBER = 96  # a float's repr while the text is built: a str object and its place in a list
 
 
 def torch_script(scenario: Scenario, steps: int | None = None) -> str:
@@ -77,6 +79,26 @@ def torch_script(scenario: Scenario, steps: int | None = None) -> str:
             names the key).
         gradstep.engine.memory.MemoryBudgetError: The script's numbers would not fit the budget.
     """
+    try:
+        return _script(scenario, steps)
+    except Untranslatable as exc:
+        raise _located(exc, scenario) from None
+
+
+def _located(exc, scenario):
+    """``exc`` with the scenario's file and, best effort, the line of its key."""
+    path, line = scenario.path, None
+    if path is not None and exc.key and exc.line is None:
+        try:
+            with open(path, encoding="utf-8-sig") as handle:
+                text = handle.read(_MAX_FILE)
+        except (OSError, UnicodeDecodeError):
+            text = None
+        line = locate_key(text, tuple(exc.key.split(".")))
+    return exc.located(file=path, line=line)
+
+
+def _script(scenario, steps):
     _refuse_unknown(scenario)
     steps = scenario.training.steps if steps is None else int(steps)
     dtype = np.dtype(scenario.dtype)
@@ -120,18 +142,16 @@ import torch.nn.functional as F
 
 
 def _refuse_unknown(scenario):
-    where = scenario.path
-
     def refuse(key, what):
         raise Untranslatable(_("the PyTorch script cannot express {what} yet; "
                                "gradstep export --torch refuses this scenario").format(what=what),
-                             file=where, key=key)
+                             key=key)
 
     def check_fields(obj, prefix):
         cls = type(obj)
-        known = _KNOWN.get(cls)
+        known = next((_KNOWN[c] for c in cls.__mro__ if c in _KNOWN), None)
         if known is None:
-            refuse(prefix or None, _("`{name}`").format(name=cls.__name__))
+            refuse(prefix or None, f"`{cls.__name__}`")
         for field in dataclasses.fields(obj):
             if field.name in known:
                 continue
