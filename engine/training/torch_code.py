@@ -60,8 +60,12 @@ def number(value) -> str:
 
 
 def string(text) -> str:
-    """A string literal: ``repr`` escapes quotes, backslashes, newlines and control characters."""
-    return repr(str(text))
+    """A string literal: ``repr`` escapes quotes, backslashes, newlines and control characters.
+    Double quotes when the text has none (the script's own style); ``repr``'s choice otherwise."""
+    literal = repr(str(text))
+    if literal.startswith("'") and '"' not in text:
+        return '"' + literal[1:-1] + '"'  # no quote inside: repr chose ' only because it may
+    return literal
 
 
 def array_literal(array, indent="    ", width=96) -> str:

@@ -75,6 +75,7 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
         Binding("g", "log_scale", "log"),
         Binding("colon", "jump", "go to", key_display=":"),
         Binding("e", "export", "export"),
+        Binding("t", "torch_code", "PyTorch code", show=False),
         Binding("p", "app.pictures", "pictures", show=False),
         Binding("backspace", "back(1)", "one step back", show=False),
         Binding("home", "goto_start", "to step 0", show=False),
@@ -332,6 +333,11 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
             path, steps = result
             self.notify(ngettext("wrote {count} step to {path}", "wrote {count} steps to {path}", steps)
                         .format(count=steps, path=path), title=_("exported"), timeout=5)
+
+    def action_torch_code(self) -> None:
+        from gradstep.tui.screens.torch_view import TorchView
+
+        self.app.push_screen(TorchView(self.scenario))
 
     # -- scenarios, help, quit -------------------------------------------------------------
     def action_open(self) -> None:
