@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradstep.engine import load_scenario, resolve_scenario
+from gradstep.engine import ScenarioError, load_scenario, resolve_scenario
 from gradstep.engine.scenario import bundled_scenarios
 from gradstep.engine.training.torch_script import Untranslatable, torch_script
 
@@ -91,7 +91,12 @@ def main(argv=None):
     print(f"torch {torch.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}")
     failed = 0
     for name in names:
-        scenario = load_scenario(resolve_scenario(name))
+        try:
+            scenario = load_scenario(resolve_scenario(name))
+        except ScenarioError as exc:
+            print(f"{name}: INVALID: {exc}")
+            failed += 1
+            continue
         steps = scenario.training.steps if args.steps is None else args.steps
         try:
             script = torch_script(scenario, steps)

@@ -18,7 +18,7 @@ from rich.syntax import Syntax
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import ScrollableContainer
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 
@@ -85,7 +85,7 @@ class TorchView(ContainsErrors, Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(_("writing the PyTorch script …"), id="torch-note", markup=False)
-        yield VerticalScroll(id="torch-code")
+        yield ScrollableContainer(id="torch-code")
         yield translated(Footer())
 
     def on_mount(self) -> None:
@@ -108,7 +108,7 @@ class TorchView(ContainsErrors, Screen):
     def _show(self, script: str | None, problem: str | None) -> None:
         self.script, self.problem = script, problem
         note = self.query_one("#torch-note", Static)
-        box = self.query_one("#torch-code", VerticalScroll)
+        box = self.query_one("#torch-code", ScrollableContainer)
         if script is None:
             note.update(problem or "")
             note.add_class("-problem")
