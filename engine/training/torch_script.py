@@ -29,8 +29,8 @@ from gradstep.engine import optim
 from gradstep.engine.errors import locate_key
 from gradstep.engine.i18n import _
 from gradstep.engine.model import LOSSES, network_parameters, parse_expression
-from gradstep.engine.scenario.spec import (Dataset, ExpressionSpec, NetworkSpec, OptimizerSpec, Scenario,
-                                           TrainingSpec)
+from gradstep.engine.scenario.spec import (Dataset, ExpressionSpec, LayerSpec, NetworkSpec, OptimizerSpec,
+                                           Scenario, TrainingSpec)
 from gradstep.engine.training.batches import Batches
 from gradstep.engine.training.torch_code import (TORCH_ACTIVATIONS, Untranslatable, array_literal,
                                                  expression_code, identifiers, number, string)
@@ -57,6 +57,7 @@ _KNOWN = {
                "notes", "seed", "dtype", "compare", "path", "description_pt", "notes_pt"},
     ExpressionSpec: {"expression", "params", "constants"},
     NetworkSpec: {"inputs", "layers", "init", "init_std", "weights"},
+    LayerSpec: {"units", "activation"},
     Dataset: {"x", "y", "x_val", "y_val", "input_names"},
     OptimizerSpec: {"kind", "lr", "hyper", "label"},
     TrainingSpec: {"steps", "batch_size", "shuffle"},
@@ -184,6 +185,7 @@ def _refuse_unknown(scenario):
         refuse("loss.kind", f"`{scenario.loss}`")
     if scenario.kind == "network":
         for k, layer in enumerate(scenario.model.layers):
+            check_fields(layer, f"model.layers[{k}]")
             if layer.activation not in TORCH_ACTIVATIONS:
                 refuse(f"model.layers[{k}].activation", f"`{layer.activation}`")
 

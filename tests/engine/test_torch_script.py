@@ -19,7 +19,7 @@ import pytest
 
 from gradstep.engine.errors import ScenarioError
 from gradstep.engine.scenario import bundled_scenarios, load_scenario, loads_scenario, resolve_scenario
-from gradstep.engine.scenario.spec import OptimizerSpec, Scenario
+from gradstep.engine.scenario.spec import LayerSpec, OptimizerSpec, Scenario
 from gradstep.engine.training.session import Session
 from gradstep.engine.training.torch_script import Untranslatable, torch_script
 
@@ -271,3 +271,19 @@ def test_float32_scenarios_say_so():
     assert "torch.set_default_dtype(torch.float32)" in text
     a = assigned(ast.parse(text), "a")
     assert tensor_value(a) == float(np.float32(0.3))  # the engine's float32 value, exactly
+
+
+@dataclasses.dataclass(frozen=True)
+class DroppedLayer(LayerSpec):
+    """A layer with a setting this generator does not know (dropout, say)."""
+
+    dropout: float = 0.0
+
+
+def test_an_unknown_setting_of_a_layer_is_refused_too():
+    sc = scenario("xor")
+    layers = list(sc.model.layers)
+    layers[0] = DroppedLayer(layers[0].units, layers[0].activation, dropout=0.5)
+    with pytest.raises(Untranslatable) as info:
+        torch_script(dataclasses.replace(sc, model=dataclasses.replace(sc.model, layers=tuple(layers))))
+    assert info.value.key == "model.layers[0].dropout"
