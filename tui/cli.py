@@ -19,7 +19,7 @@ from gradstep.tui.i18n import LANGUAGES, N_, _, choose_language, install, langua
 
 EXIT_OK, EXIT_MISMATCH, EXIT_INVALID, EXIT_DIVERGED = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141  # 128 + SIGINT, SIGPIPE (a shell's numbers)
-COMMANDS = ("open", "list", "run", "check", "export", "serve")
+COMMANDS = ("open", "learn", "list", "run", "check", "export", "serve")
 
 DESCRIPTION = N_("""\
 gradstep: watch a neural network learn, one step at a time.
@@ -60,6 +60,15 @@ def build_parser():
                             description=_("Open the dashboard on a scenario."))
     p_open.add_argument("scenario", nargs="?", metavar=_("SCENARIO"),
                         help=_("scenario file or bundled name (default: the bundled default)"))
+
+    p_learn = sub.add_parser("learn", parents=[language, memory],
+                             help=_("open a lesson of the tutorial beside the dashboard"),
+                             description=_("Open a guided lesson beside the dashboard: the tutorial "
+                                           "chapter by chapter (1 the loss, 2 gradient descent, 3 "
+                                           "back-propagation, 4 Adam), or a lesson file (see "
+                                           "docs/lessons.md)."))
+    p_learn.add_argument("lesson", nargs="?", metavar=_("LESSON"),
+                         help=_("a chapter's number or name, or a lesson file (default: chapter 1)"))
 
     sub.add_parser("list", parents=[language], help=_("list the bundled scenarios"),
                    description=_("List the bundled scenarios: one per line, the name, then its "
@@ -243,6 +252,12 @@ def _dispatch(args):
         from gradstep.tui.commands.serve import serve_dashboard
 
         return serve_dashboard(args)
+    if args.command == "learn":
+        from gradstep.engine.scenario.lesson import load_lesson, resolve_lesson
+        from gradstep.tui.i18n import language
+
+        lesson = load_lesson(resolve_lesson(args.lesson, language()))  # a bad file: one line, exit 2
+        return cmd_open(str(lesson.scenario), lesson)
     return cmd_open(args.scenario)
 
 
@@ -275,7 +290,7 @@ def cmd_list():
     return EXIT_OK
 
 
-def cmd_open(name_or_path):
+def cmd_open(name_or_path, lesson=None):
     from gradstep.engine.scenario import DEFAULT_SCENARIO, load_scenario, resolve_scenario
 
     path = resolve_scenario(name_or_path or DEFAULT_SCENARIO)
@@ -296,7 +311,7 @@ def cmd_open(name_or_path):
 
     with stopping_like_ctrl_c(close) as caught:
         try:
-            status = run_dashboard(path, started.append)
+            status = run_dashboard(path, started.append, lesson)
         except KeyboardInterrupt:
             if not caught:
                 raise

@@ -8,6 +8,7 @@ import io
 import shutil
 from contextlib import redirect_stdout
 from pathlib import Path
+from types import SimpleNamespace
 
 from gradstep.engine.scenario import load_scenario, resolve_scenario
 from gradstep.engine.scenario.spec import Scenario
@@ -126,7 +127,8 @@ async def test_a_scenario_the_script_cannot_say_shows_why_in_one_line(tmp_path, 
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         seen = recorded(app)
-        app.push_screen(TorchView(Scheduled(**fields, schedule={"kind": "step"})))
+        # the view reads only its dashboard's scenario: here one the script cannot say
+        app.push_screen(TorchView(SimpleNamespace(scenario=Scheduled(**fields, schedule={"kind": "step"}))))
         await settle(pilot)
         view = app.screen
         assert view.script is None and "schedule" in view.problem and "\n" not in view.problem

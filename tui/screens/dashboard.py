@@ -27,10 +27,12 @@ from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
 from gradstep.tui.grid import grids_for
 from gradstep.tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
 from gradstep.tui.screens.dashboard_layout import MIN_SIZE, DashboardLayout
+from gradstep.tui.screens.dashboard_lesson import DashboardLesson
 from gradstep.tui.screens.presenter import STATE_LABELS, Presenter
 from gradstep.tui.training import SPEEDS, TrainingController
 from gradstep.tui.widgets.equations_view import EquationsView
 from gradstep.tui.widgets.layer_list import LayerList
+from gradstep.tui.widgets.lesson_pane import LessonPane
 from gradstep.tui.widgets.loss_chart import LossChart
 from gradstep.tui.widgets.matrix_view import MatrixView
 from gradstep.tui.widgets.param_chart import ParamChart
@@ -47,7 +49,7 @@ SPEED = Binding.Group(N_("speed"), compact=True)
 TIME = Binding.Group("←1 ←10 →10", compact=True)
 
 
-class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
+class DashboardScreen(ContainsErrors, DashboardLayout, DashboardLesson, Screen):
     """Trains one scenario and shows every number of every step."""
 
     CSS_PATH = "dashboard.tcss"
@@ -75,8 +77,11 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
         Binding("g", "log_scale", "log"),
         Binding("colon", "jump", "go to", key_display=":"),
         Binding("e", "export", "export"),
-        Binding("t", "torch_code", "PyTorch code", show=False),
+        Binding("t", "app.view('torch')", "PyTorch code", show=False),
         Binding("p", "app.pictures", "pictures", show=False),
+        Binding("L", "lesson", "lesson", show=False),
+        Binding("greater_than_sign", "lesson_page(1)", "next page", key_display=">", show=False),
+        Binding("less_than_sign", "lesson_page(-1)", "previous page", key_display="<", show=False),
         Binding("backspace", "back(1)", "one step back", show=False),
         Binding("home", "goto_start", "to step 0", show=False),
         Binding("end", "goto_end", "to the latest step", show=False),
@@ -155,6 +160,7 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
             yield EquationsView(id="equations")
             yield ParamChart(id="param-chart")
         yield TerminalTooSmall(id="too-small")
+        yield LessonPane(id="lesson")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -163,6 +169,8 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
         self.query_one("#loss-panel").border_title = _("loss")
         self._fit(self.size.width, self.size.height)
         self.set_timer(0.5, _import_dialogs)
+        if getattr(self.app, "lesson", None) is not None and self.app.lesson.shown:
+            self.call_after_refresh(self.show_pane, "lesson")
 
     @on(Tabs.TabActivated, "#state-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
@@ -333,11 +341,6 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
             path, steps = result
             self.notify(ngettext("wrote {count} step to {path}", "wrote {count} steps to {path}", steps)
                         .format(count=steps, path=path), title=_("exported"), timeout=5)
-
-    def action_torch_code(self) -> None:
-        from gradstep.tui.screens.torch_view import TorchView
-
-        self.app.push_screen(TorchView(self.scenario))
 
     # -- scenarios, help, quit -------------------------------------------------------------
     def action_open(self) -> None:

@@ -26,7 +26,8 @@ class DashboardLayout:
     :class:`~gradstep.tui.screens.dashboard.DashboardScreen`, whose widgets it arranges)."""
 
     def on_resize(self, event) -> None:
-        self._fit(event.size.width, event.size.height)
+        self._fit(*self.panel_area(event.size.width, event.size.height))
+        self.refresh_pane()
 
     def _fit(self, width: int, height: int) -> None:
         """Pick the layout for the terminal's size (three panels, tabs, or side by side).

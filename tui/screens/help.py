@@ -40,7 +40,7 @@ KEY_HELP = {
     "goto_end": N_("to the furthest step computed (end)"),
     "jump": N_("go to a step you type"),
     "export": N_("export the trace (loss, θ, g, state, Δθ of every step) as JSON lines or CSV"),
-    "torch_code": N_("the scenario as a PyTorch script (s in it saves the script)"),
+    "app.view('torch')": N_("the scenario as a PyTorch script (s in it saves the script)"),
     "help": N_("this help"),
     "quit": N_("quit"),
     "view('chain')": N_("chain rule: every local derivative from the loss down to the selected θ"),
@@ -48,6 +48,11 @@ KEY_HELP = {
     "view('fit')": N_("model fit: the data and the model's predictions (curve or decision regions)"),
     "view('surface')": N_("loss surface: the loss over two parameters, with the path so far"),
     "view('race')": N_("optimizer race: the scenario's optimizers side by side, in lockstep"),
+    "view('lab')": N_("misconception lab (Adam family): the tutorial's formulas, no bias correction and "
+                      "a forgotten zero_grad beside Adam"),
+    "lesson": N_("lesson pane: the tutorial chapter by chapter (or this scenario's notes); again hides it"),
+    "lesson_page(1)": N_("the lesson's next page"),
+    "lesson_page(-1)": N_("the lesson's previous page"),
 }
 """A sentence for each key of the dashboard and of the views over it, by action (English;
 translated with ``_()`` where shown)."""

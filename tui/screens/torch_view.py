@@ -58,7 +58,12 @@ def free_name(folder: Path, scenario_name: str) -> Path:
 
 
 class TorchView(ContainsErrors, Screen):
-    """The PyTorch script of the dashboard's scenario; escape, q or t goes back.
+    """The PyTorch script of the dashboard's scenario; escape, q or t goes back. Opened by the
+    app's ``view('torch')`` (:mod:`gradstep.tui.views`), like the views of the mathematics.
+
+    Args:
+        dashboard: The :class:`~gradstep.tui.screens.dashboard.DashboardScreen`; only its
+            ``scenario`` is read (the script never depends on where the session stands).
 
     Attributes:
         script: The script's text once written (None before, or when the scenario cannot be
@@ -75,10 +80,10 @@ class TorchView(ContainsErrors, Screen):
         Binding("s", "save", "save"),
     ]
 
-    def __init__(self, scenario) -> None:
+    def __init__(self, dashboard) -> None:
         super().__init__()
         translate_bindings(self)
-        self.scenario = scenario
+        self.scenario = dashboard.scenario
         self.script: str | None = None
         self.problem: str | None = None
         self.saved: list[str] = []
