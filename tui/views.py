@@ -15,6 +15,7 @@ VIEWS = {
     "surface": ("gradstep.tui.screens.surface_view", "SurfaceView"),
     "race": ("gradstep.tui.screens.race_view", "RaceView"),
     "lab": ("gradstep.tui.screens.lab_view", "LabView"),
+    "torch": ("gradstep.tui.screens.torch_view", "TorchView"),
 }
 """Each view's module and class."""
 

@@ -79,6 +79,7 @@ class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, DashboardL
         Binding("A", "next_chart", "chart", show=False),
         Binding("colon", "jump", "go to", key_display=":"),
         Binding("e", "export", "export"),
+        Binding("t", "app.view('torch')", "PyTorch code", show=False),
         Binding("p", "app.pictures", "pictures", show=False),
         Binding("L", "lesson", "lesson", show=False),
         Binding("greater_than_sign", "lesson_page(1)", "next page", key_display=">", show=False),

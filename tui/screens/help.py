@@ -42,6 +42,7 @@ KEY_HELP = {
     "jump": N_("go to a step you type"),
     "stop_reaching": N_("stop going to a far step: the session stays where it stood"),
     "export": N_("export the trace (loss, θ, g, state, Δθ of every step) as JSON lines or CSV"),
+    "app.view('torch')": N_("the scenario as a PyTorch script (s in it saves the script)"),
     "help": N_("this help"),
     "quit": N_("quit"),
     "view('chain')": N_("chain rule: every local derivative from the loss down to the selected θ"),
