@@ -49,6 +49,7 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         Binding("f", "view('fit')", "fit"),
         Binding("s", "view('surface')", "surface"),
         Binding("C", "view('race')", "race"),
+        Binding("G", "view('graph')", "graph"),
     ]
     """The views of the mathematics, over the dashboard's session (issue 6)."""
 
@@ -194,6 +195,7 @@ _VIEWS = {
     "fit": ("gradstep.tui.screens.fit_view", "FitView"),
     "surface": ("gradstep.tui.screens.surface_view", "SurfaceView"),
     "race": ("gradstep.tui.screens.race_view", "RaceView"),
+    "graph": ("gradstep.tui.screens.graph_view", "GraphView"),
 }
 """Each view's module and class, imported when first opened."""
 
