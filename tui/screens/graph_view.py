@@ -90,11 +90,17 @@ class GraphView(MathView):
         body = self.query_one("#graph-body", ScrollableContainer)
         room = body.scrollable_content_region.size
         width, height = (room.width, room.height) if room.width else self.app.size
-        drawings = [draw(graph, self.selected, sig, margin, gap) for sig, margin, gap in FORMATS]
-        fits = ([d for d in drawings if d.width <= width and d.height <= height]
-                or [d for d in drawings if d.width <= width]
-                or [d for d in drawings if d.height <= height] or drawings)
-        self.drawing = fits[0]
+        first = narrow = None
+        for sig, margin, gap in FORMATS:  # the first that fits, else the first as wide as the screen
+            drawing = draw(graph, self.selected, sig, margin, gap)
+            first = first or drawing
+            if drawing.width <= width and drawing.height <= height:
+                break
+            if narrow is None and drawing.width <= width:
+                narrow = drawing
+        else:
+            drawing = narrow or first
+        self.drawing = drawing
         self.query_one("#graph-canvas", Static).update(self.drawing.text)
         self.query_one("#graph-head", Static).update(self._head())
         self.query_one("#graph-detail", Static).update(self._detail())
