@@ -50,6 +50,7 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         Binding("s", "view('surface')", "surface"),
         Binding("C", "view('race')", "race"),
         Binding("G", "view('graph')", "graph"),
+        Binding("h", "view('neurons')", "neurons"),
     ]
     """The views of the mathematics, over the dashboard's session (issue 6)."""
 
@@ -196,6 +197,7 @@ _VIEWS = {
     "surface": ("gradstep.tui.screens.surface_view", "SurfaceView"),
     "race": ("gradstep.tui.screens.race_view", "RaceView"),
     "graph": ("gradstep.tui.screens.graph_view", "GraphView"),
+    "neurons": ("gradstep.tui.screens.neurons_view", "NeuronsView"),
 }
 """Each view's module and class, imported when first opened."""
 

@@ -48,6 +48,7 @@ KEY_HELP = {
     "view('surface')": N_("loss surface: the loss over two parameters, with the path so far"),
     "view('race')": N_("optimizer race: the scenario's optimizers side by side, in lockstep"),
     "view('graph')": N_("graph of the loss: every node's value and gradient at this step"),
+    "view('neurons')": N_("hidden units: each unit's output over the inputs, layer by layer"),
 }
 """A sentence for each key of the dashboard and of the views over it, by action (English;
 translated with ``_()`` where shown)."""
