@@ -199,6 +199,22 @@ async def test_a_graph_bigger_than_the_screen_scrolls_to_the_cursor(write_scenar
         assert len(seen) > 2, "the view scrolled to follow the cursor"
 
 
+async def test_in_portuguese_the_view_shows_no_english():
+    from gradstep.tui import i18n
+
+    i18n.install("pt")
+    try:
+        app = GradstepApp("chain-rule")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await press(pilot, "space", "G", "down")
+            head = plain(app.screen.query_one("#graph-head").content)
+            detail = plain(app.screen.query_one("#graph-detail").content)
+            assert head.startswith("grafo da perda — passo 1; ∇ = ∂L/∂nó; em destaque: seus caminhos até L")
+            assert "(dado: sem gradiente)" in detail
+    finally:
+        i18n.install("en")
+
+
 def test_graph_view_snapshot(snap_compare):
     assert snap_compare(GradstepApp("chain-rule"), terminal_size=(80, 24),
                         run_before=keys_then_settle(["space", "space", "space", "G"]))
