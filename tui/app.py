@@ -49,6 +49,7 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         Binding("f", "view('fit')", "fit"),
         Binding("s", "view('surface')", "surface"),
         Binding("C", "view('race')", "race"),
+        Binding("M", "view('lab')", "misconceptions"),
         Binding("G", "view('graph')", "graph"),
         Binding("h", "view('neurons')", "neurons"),
     ]
@@ -183,6 +184,11 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         view_class = _view_class(name)
         if isinstance(self.screen, view_class):
             return
+        unavailable = getattr(view_class, "unavailable", None)
+        reason = unavailable(dashboard.scenario) if unavailable is not None else None
+        if reason:
+            self.notify(reason, severity="warning", timeout=4)
+            return
         view = view_class(dashboard)
         if isinstance(self.screen, MathView):
             self.switch_screen(view)
@@ -196,6 +202,7 @@ _VIEWS = {
     "fit": ("gradstep.tui.screens.fit_view", "FitView"),
     "surface": ("gradstep.tui.screens.surface_view", "SurfaceView"),
     "race": ("gradstep.tui.screens.race_view", "RaceView"),
+    "lab": ("gradstep.tui.screens.lab_view", "LabView"),
     "graph": ("gradstep.tui.screens.graph_view", "GraphView"),
     "neurons": ("gradstep.tui.screens.neurons_view", "NeuronsView"),
 }
