@@ -105,6 +105,21 @@ async def test_the_view_follows_the_training_and_time_travel():
         assert isinstance(app.screen, DashboardScreen) and app.screen.session.t == 1
 
 
+async def test_keys_pressed_before_the_first_drawing_are_harmless():
+    """The random-keys test found it: cursor keys reached a view that had not drawn yet."""
+    app = GradstepApp("chain-rule")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        view = GraphView(app.screen)
+        await app.push_screen(view)
+        assert view.drawing is None, "the keys below come before the first drawing"
+        view.action_cycle(1)
+        view.action_move("right")
+        await settle(pilot)
+        assert view.drawing is not None
+        await press(pilot, "tab")
+
+
 async def test_a_networks_graph_is_drawn_layer_by_layer_with_the_records_norms():
     app = GradstepApp("xor")
     async with app.run_test(size=(120, 40)) as pilot:

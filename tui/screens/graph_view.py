@@ -137,6 +137,8 @@ class GraphView(MathView):
     # -- the cursor ------------------------------------------------------------------------
     def action_move(self, direction: str) -> None:
         """Move the cursor to the next box up, down, left or right."""
+        if self.drawing is None:  # a key before the first drawing
+            return
         layout = self.drawing.layout
         here = layout.boxes[self.selected]
         if direction in ("up", "down"):
@@ -154,7 +156,9 @@ class GraphView(MathView):
             self._select(min(layout.layers[i], key=lambda k: abs(layout.boxes[k].y + layout.boxes[k].port - row)))
 
     def action_cycle(self, change: int) -> None:
-        """The next (previous) node in the order the graph computes them."""
+        """The next (previous) node, layer by layer (an order the graph can be computed in)."""
+        if self.drawing is None:
+            return
         keys = [k for line in self.drawing.layout.layers for k in line]
         self._select(keys[(keys.index(self.selected) + change) % len(keys)])
 
