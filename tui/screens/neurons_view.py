@@ -70,7 +70,14 @@ class NeuronsView(MathView):
             yield Static(id="neurons-canvas")
         yield Footer(compact=True)
 
+    def poll_key(self):
+        """The step, and the width the units are laid out in (drawn again when it changes)."""
+        return super().poll_key() + (self.query_one("#neurons-body").size.width,)
+
     def session_changed(self) -> None:
+        if not self.query_one("#neurons-body").size.width:  # not laid out yet: the next poll draws
+            self._seen = None
+            return
         snap = self.training.snapshot()
         head = Text()
         head.append(_("hidden units at step {t}").format(t=snap.t), style="bold")
