@@ -51,6 +51,8 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         Binding("s", "view('surface')", "surface"),
         Binding("C", "view('race')", "race"),
         Binding("M", "view('lab')", "misconceptions"),
+        Binding("G", "view('graph')", "graph"),
+        Binding("h", "view('neurons')", "neurons"),
     ]
     """The views of the mathematics, over the dashboard's session (issue 6)."""
 

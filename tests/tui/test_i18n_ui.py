@@ -157,8 +157,8 @@ def test_every_key_and_table_of_the_interface_has_a_portuguese_entry():
     the catalog must hold each of them (an entry missing here is English on a Portuguese screen)."""
     from gradstep.engine.optim import OPTIMIZER_TITLES
     from gradstep.tui.equations import TUTORIAL_CORRECTIONS
-    from gradstep.tui.screens import (chain_view, error_dialog, export_dialog, fit_view, gradcheck_view, help,
-                             jump_dialog, math_view, open_scenario, race_view, surface_view)
+    from gradstep.tui.screens import (chain_view, error_dialog, export_dialog, fit_view, gradcheck_view, graph_view,
+                             help, jump_dialog, math_view, neurons_view, open_scenario, race_view, surface_view)
     from textual.app import App
     from textual.containers import VerticalScroll
     from textual.screen import Screen
@@ -170,7 +170,8 @@ def test_every_key_and_table_of_the_interface_has_a_portuguese_entry():
     classes = [GradstepApp, help.HelpScreen, open_scenario.OpenScenarioScreen, error_dialog.ErrorDialog,
                export_dialog.ExportDialog, jump_dialog.JumpDialog, math_view.MathView,
                chain_view.ChainView, gradcheck_view.GradCheckView, fit_view.FitView,
-               surface_view.SurfaceView, race_view.RaceView, StateTable,
+               surface_view.SurfaceView, race_view.RaceView, graph_view.GraphView, neurons_view.NeuronsView,
+               StateTable,
                # Textual's, in the keys panel of gradstep's screens
                App, Screen, Input, DataTable, OptionList, VerticalScroll, Button]
     texts = set()

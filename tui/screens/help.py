@@ -55,6 +55,8 @@ KEY_HELP = {
     "lesson": N_("lesson pane: the tutorial chapter by chapter (or this scenario's notes); again hides it"),
     "lesson_page(1)": N_("the lesson's next page"),
     "lesson_page(-1)": N_("the lesson's previous page"),
+    "view('graph')": N_("graph of the loss: every node's value and gradient at this step"),
+    "view('neurons')": N_("hidden units: each unit's output over the inputs, layer by layer"),
 }
 """A sentence for each key of the dashboard and of the views over it, by action (English;
 translated with ``_()`` where shown)."""
