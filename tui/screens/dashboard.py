@@ -27,7 +27,7 @@ from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
 from gradstep.tui.grid import grids_for
 from gradstep.tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
 from gradstep.tui.screens.dashboard_layout import MIN_SIZE, DashboardLayout
-from gradstep.tui.screens.presenter import STATE_LABELS, Presenter
+from gradstep.tui.screens.presenter import Presenter
 from gradstep.tui.training import SPEEDS, TrainingController
 from gradstep.tui.widgets.equations_view import EquationsView
 from gradstep.tui.widgets.layer_list import LayerList
@@ -143,12 +143,12 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
                 yield MatrixView("∂L/∂θ", id="grad")
             with Vertical(id="state"):
                 tabs = [Tab("∂L/∂θ", id="tab-grad")]
-                tabs += [Tab(STATE_LABELS.get(k, k), id=f"tab-{k}") for k in self.present.state_keys()]
+                tabs += [Tab(self.present.label(k), id=f"tab-{k}") for k in self.present.state_keys()]
                 yield Tabs(*tabs, id="state-tabs")
                 with Horizontal(id="state-views"):
                     yield MatrixView("∂L/∂θ", id="view-grad", classes="tab-view")
                     for k in self.present.state_keys():
-                        yield MatrixView(STATE_LABELS.get(k, k), id=f"view-{k}", classes="tab-view")
+                        yield MatrixView(self.present.label(k), id=f"view-{k}", classes="tab-view")
                 yield StateTable(id="state-table")
         with Horizontal(id="upclose"):
             yield EquationsView(id="equations")

@@ -54,11 +54,16 @@ class DashboardLayout:
             tabs.show("tab-grad")
         else:
             if tabs.active == "tab-grad":
-                tabs.active = f"tab-{(*self.state_names, 'update')[0]}"
+                tabs.active = self._first_tab()
             tabs.hide("tab-grad")
         self._show_active_view(tabs.active)
         self.present.everything(self.session.record)
         self.call_after_refresh(self._ensure_focus)
+
+    def _first_tab(self) -> str:
+        """The state panel's tab shown first: the optimizer's first state array, or for SGD,
+        which keeps none, the parameters themselves."""
+        return "tab-" + (self.state_names[0] if self.state_names else "theta")
 
     def _ensure_focus(self) -> None:
         """Keep the focus on a matrix the learner can see (layouts hide some)."""
@@ -76,6 +81,6 @@ class DashboardLayout:
 
     def _show_active_view(self, tab_id: str) -> None:
         if not tab_id and not self.has_class("-narrow"):
-            tab_id = next(("tab-" + k for k in self.state_names), "tab-update")
+            tab_id = self._first_tab()
         for view in self.query(".tab-view"):
             view.set_class(view.id == "view-" + tab_id.removeprefix("tab-"), "-active")
