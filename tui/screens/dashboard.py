@@ -266,6 +266,7 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
     def _pick_layer(self, index: int) -> None:
         self.layer_index = index
         self.cursor = (0, 0)
+        self._share_space()  # another layer's table may need other widths
         self.present.everything(self.session.record)
         self.call_after_refresh(self._ensure_focus)
 

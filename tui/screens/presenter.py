@@ -261,8 +261,9 @@ class Presenter:
         state.border_title = _("{optimizer} state — {layer}, t = {t}").format(optimizer=title, layer=grid.title, t=t)
         screen.query_one("#gradient").border_title = _("gradient ∂L/∂θ — {layer}").format(layer=grid.title)
         notes = []
-        # α_eff as a table where it differs between entries; else one line says it is α.
-        if not varies or (tabs.display and tabs.active == f"tab-{EFFECTIVE_LR}"):
+        # α_eff as a table where it differs between entries; else one line says it is α (the
+        # scalars' table says it under its numbers).
+        if (not varies and not screen.has_class("-scalars")) or (tabs.display and tabs.active == f"tab-{EFFECTIVE_LR}"):
             notes.append(formula)
         if record is not None and record.bias_correction1 is not None:
             notes.append(f"1−β1ᵗ = {num(record.bias_correction1)}  1−β2ᵗ = {num(record.bias_correction2)}")

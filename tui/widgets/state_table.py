@@ -15,10 +15,16 @@ from gradstep.tui.i18n import _, translate_bindings
 from gradstep.tui.messages import CursorMoved
 from gradstep.tui.widgets.matrix_view import cell_style
 
-__all__ = ["StateTable", "CELL"]
+__all__ = ["StateTable", "CELL", "table_width"]
 
 CELL = 10
 """Columns per number: ``-1.234e-5`` and a space."""
+
+
+def table_width(rows, columns: int) -> int:
+    """The columns a block of ``columns`` arrays side by side needs, with the scalars' names
+    ``rows`` before them (the last number without the space after it)."""
+    return max((len(r) for r in rows), default=0) + 1 + columns * CELL - 1
 
 
 class StateTable(ContainsErrors, Widget, can_focus=True):
@@ -64,7 +70,7 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
             self.refresh(layout=True)
 
     def _label_width(self) -> int:
-        return max((len(r) for r in self.rows), default=0) + 1
+        return table_width(self.rows, 0) + 1
 
     def _per_block(self, width: int) -> int:
         """How many columns fit side by side (the last one needs no space after it)."""
