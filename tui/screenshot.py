@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 from rich.cells import cell_len
 
@@ -21,14 +22,14 @@ _TEXT = re.compile(r'(<text\b[^>]*?\btextLength=")([0-9.]+)("[^>]*>)([^<]*)(</te
 
 
 def cells_measured(svg: str) -> str:
-    """``svg`` (Rich's export) with every ``<text>`` run's ``textLength`` set to the cells its
-    characters take, where that differs from its count of characters."""
+    """``svg`` (Rich's export) with every ``<text>`` run that holds a combining character given
+    a ``textLength`` of the cells its characters take instead of their count."""
 
     def measured(match: re.Match) -> str:
         text = html.unescape(match[4])
-        chars, cells = len(text), cell_len(text)
-        if chars == cells or not chars:
+        if not any(unicodedata.combining(ch) for ch in text):  # (a line's end is 0 cells too: left as is)
             return match[0]
+        chars, cells = len(text), cell_len(text)
         width = float(match[2]) / chars * cells  # Rich's width per character, times the cells
         return f"{match[1]}{width:g}{match[3]}{match[4]}{match[5]}"
 
