@@ -152,3 +152,16 @@ async def test_an_exported_screenshot_gives_v_hat_one_cell():
     assert any("V̂ = V/(1−β1ᵗ)" in text.replace("\xa0", " ") for _x, _length, text in hatted), hatted
     for x, length, text in hatted:
         assert abs(length - cell * cell_len(text)) < 1e-6, (text, length / cell, cell_len(text))
+
+
+@pytest.mark.parametrize("low, high", [(-1.6046, -1.6039), (0.44655, 0.44715), (2.25, 2.75), (1181598.7, 1183000.0)])
+def test_every_tick_label_says_its_own_value(low, high):
+    """A tick at -1.6045 is labelled -1.6045, not -1.605 (which another tick may be); the
+    labels are read back as numbers and compared with where the ticks are."""
+    from gradstep.tui.widgets.loss_chart import value_ticks
+
+    ticks, labels = value_ticks(low, high, False, 2)
+    assert len(ticks) >= 2
+    spacing = min(b - a for a, b in zip(ticks, ticks[1:]))
+    for tick, label in zip(ticks, labels):
+        assert abs(float(label) - tick) <= spacing * 1e-3, (tick, label)

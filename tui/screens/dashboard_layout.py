@@ -15,6 +15,7 @@ a window that scrolls.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.widget import Widget
 from textual.widgets import Footer, Tabs
 
@@ -121,20 +122,25 @@ class DashboardLayout:
             # tabs and one array, or (-wide) every array in rows of two, each with its caption
             state_lines = (BORDER + 2 + table_lines if not wide else
                            BORDER + -(-arrays // 2) * (table_lines + 2) - 1)
+        # the state panel's title whole where the loss chart can spare the columns (two more
+        # for the step's digits to grow)
+        titled = BORDER + 4 + cell_len(self.present.state_title(self.session.t)) + 2
         if narrow:
             if not scalars and need_state + LOSS_COLUMNS <= width:
-                state.styles.width = need_state
+                state.styles.width = min(max(need_state, titled), width - LOSS_COLUMNS)
                 loss.styles.width = "1fr"
             return
         if need_gradient + need_state + LOSS_COLUMNS <= width:
             gradient.styles.width = need_gradient
             # the state table's blocks take the columns the loss chart can spare
-            state.styles.width = (max(need_state, (width - need_gradient) * 4 // 7) if scalars else need_state)
+            wanted = max(need_state, titled, (width - need_gradient) * 4 // 7 if scalars else 0)
+            state.styles.width = min(wanted, width - need_gradient - LOSS_COLUMNS)
             loss.styles.width = "1fr"
         elif (max(need_gradient, need_state) + LOSS_COLUMNS <= width
               and gradient_lines + min(state_lines, lines) <= lines and not wide):
             self.set_class(True, "-stacked")
-            top.styles.grid_columns = f"1fr {max(need_gradient, need_state)}"
+            column = min(max(need_gradient, need_state, titled), width - LOSS_COLUMNS)
+            top.styles.grid_columns = f"1fr {column}"
             top.styles.grid_rows = f"{gradient_lines} 1fr"
 
     def _first_tab(self) -> str:

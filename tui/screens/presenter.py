@@ -258,7 +258,7 @@ class Presenter:
         title = optimizer_title(kind)
         t = 0 if record is None else record.step
         state = screen.query_one("#state")
-        state.border_title = _("{optimizer} state — {layer}, t = {t}").format(optimizer=title, layer=grid.title, t=t)
+        state.border_title = self.state_title(t)
         screen.query_one("#gradient").border_title = _("gradient ∂L/∂θ — {layer}").format(layer=grid.title)
         notes = []
         # α_eff as a table where it differs between entries; else one line says it is α (the
@@ -268,6 +268,12 @@ class Presenter:
         if record is not None and record.bias_correction1 is not None:
             notes.append(f"1−β1ᵗ = {num(record.bias_correction1)}  1−β2ᵗ = {num(record.bias_correction2)}")
         state.border_subtitle = "  ".join(notes)
+
+    def state_title(self, t: int) -> str:
+        """The state panel's title at step ``t`` (the layout gives the panel room for it)."""
+        screen = self.screen
+        return _("{optimizer} state — {layer}, t = {t}").format(
+            optimizer=optimizer_title(screen.session.optimizer_kind), layer=screen.grids[screen.layer_index].title, t=t)
 
     def table(self, record, grid) -> None:
         """The scalars' table (shown instead of the matrices when the grid is one row of them)."""

@@ -184,9 +184,13 @@ def value_ticks(low: float, high: float, log: bool, count: int = 5) -> tuple[lis
                 break
             step /= 2
         ticks = [0.0 if abs(t) < step * 1e-9 else float(t) for t in ticks]
-    for digits in range(3, 10):  # as many digits as it takes to tell the ticks apart
+    # As many digits as it takes to tell the ticks apart and to say each where it is: a tick
+    # at -1.6045 is not labelled -1.605 beside one at -1.605.
+    spacing = min((b - a for a, b in zip(ticks, ticks[1:])), default=0.0)
+    for digits in range(3, 10):
         labels = [_label(t, digits) for t in ticks]
-        if len(set(labels)) == len(labels):
+        if len(set(labels)) == len(labels) and all(
+                abs(float(label) - t) <= spacing * 1e-3 for label, t in zip(labels, ticks)):
             break
     else:  # a range at the last digit of a float: one tick per label that differs
         kept = {label: t for t, label in zip(ticks, labels)}
