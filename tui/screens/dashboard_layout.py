@@ -23,7 +23,7 @@ from gradstep.tui.widgets.matrix_view import MatrixView, table_size
 from gradstep.tui.widgets.state_table import StateTable, table_width
 from gradstep.tui.widgets.too_small import TerminalTooSmall
 
-__all__ = ["DashboardLayout", "MIN_SIZE", "LOSS_COLUMNS", "LAYER_LIST_COLUMNS"]
+__all__ = ["DashboardLayout", "MIN_SIZE", "LOSS_COLUMNS", "NARROW_LOSS_COLUMNS", "LAYER_LIST_COLUMNS"]
 
 MIN_SIZE = (60, 18)
 """Below this many columns or rows the panels give way to one message with the sizes."""
@@ -31,6 +31,10 @@ MIN_SIZE = (60, 18)
 LOSS_COLUMNS = 30
 """The loss panel's least width when the other panels take what their tables need: its axis
 labels, a curve a learner can read, and the timeline."""
+
+NARROW_LOSS_COLUMNS = 24
+"""The same below 120 columns, where one more column of numbers shown whole is worth more (the
+3x5 example whole at 80 columns); the loss chart keeps its axes and a readable curve."""
 
 LAYER_LIST_COLUMNS = 30
 """The gradient panel's least width: a parameter's name, shape, norm and a short sparkline."""
@@ -126,8 +130,8 @@ class DashboardLayout:
         # for the step's digits to grow)
         titled = BORDER + 4 + cell_len(self.present.state_title(self.session.t)) + 2
         if narrow:
-            if not scalars and need_state + LOSS_COLUMNS <= width:
-                state.styles.width = min(max(need_state, titled), width - LOSS_COLUMNS)
+            if not scalars and need_state + NARROW_LOSS_COLUMNS <= width:
+                state.styles.width = min(max(need_state, titled), width - NARROW_LOSS_COLUMNS)
                 loss.styles.width = "1fr"
             return
         if need_gradient + need_state + LOSS_COLUMNS <= width:
