@@ -137,3 +137,33 @@ async def test_no_panel_is_cut_off_or_over_another(name, size, lang):
                     assert panel.content_region.contains_region(view.region), (view.id, panel.id)
     finally:
         i18n.install("en")
+
+
+def cell_list(line: str) -> list[str]:
+    """The cells of a line: a combining mark (the hat of V̂) belongs to the letter before it."""
+    from rich.cells import cell_len
+
+    cells: list[str] = []
+    for ch in line:
+        if cells and cell_len(ch) == 0:
+            cells[-1] += ch
+        else:
+            cells.append(ch)
+    return cells
+
+
+async def test_the_state_tables_headings_stand_over_their_numbers():
+    """V̂ and Ŝ are two characters in one cell: each heading ends in the column its numbers end
+    in, as V and S do."""
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=(200, 60)) as pilot:
+        await press(pilot, "space", "space")
+        from gradstep.tui.widgets.state_table import StateTable
+
+        header, first, *_rest = app.screen.query_one(StateTable).render().plain.splitlines()
+        header, first = cell_list(header), cell_list(first)
+        heading_ends = [i for i, cell in enumerate(header) if cell.strip() and (i + 1 == len(header) or not header[i + 1].strip())]
+        number_ends = [i for i, cell in enumerate(first) if i > 1 and cell.strip() and (i + 1 == len(first) or not first[i + 1].strip())]
+        labels = ["".join(header[i]) for i in heading_ends]
+        assert "V̂" in labels and "Ŝ" in labels, labels
+        assert heading_ends == number_ends, (labels, heading_ends, number_ends)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -108,7 +109,8 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
         text = Text(no_wrap=True, overflow="crop")
         text.append(" " * label_width)
         for label, _values in columns:
-            text.append(label.rjust(CELL - 1) + " ", style=Style(bold=True))
+            # by cells, not characters: V̂ and Ŝ are two characters in one cell
+            text.append(" " * max(CELL - 1 - cell_len(label), 0) + label + " ", style=Style(bold=True))
         for r, name in enumerate(self.rows):
             text.append("\n")
             text.append(name.ljust(label_width), style=Style(bold=True, reverse=r == self.cursor_row))
