@@ -92,7 +92,9 @@ def _header_parts(text):
 def _sections(lines):
     """``[(path, first_line_index), ...]`` for the root and every table header.
 
-    Arrays of tables get an index: the second ``[[compare]]`` is ``("compare", 1)``.
+    Arrays of tables get an index: the second ``[[compare]]`` is ``("compare", 1)``, and a
+    table below one (``[page.until]`` after the first ``[[page]]``) belongs to its latest
+    element: ``("page", 0, "until")``.
     """
     sections = [((), 0)]
     counts: dict[tuple, int] = {}
@@ -101,6 +103,10 @@ def _sections(lines):
         if not m:
             continue
         path = _header_parts(m.group(2))
+        for j in range(len(path) - 1, 0, -1):  # the longest prefix that is an array of tables
+            if path[:j] in counts:
+                path = path[:j] + (counts[path[:j]] - 1,) + path[j:]
+                break
         if m.group(1) == "[[":
             k = counts.get(path, 0)
             counts[path] = k + 1

@@ -49,6 +49,7 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         Binding("f", "view('fit')", "fit"),
         Binding("s", "view('surface')", "surface"),
         Binding("C", "view('race')", "race"),
+        Binding("M", "view('lab')", "misconceptions"),
     ]
     """The views of the mathematics, over the dashboard's session (issue 6)."""
 
@@ -60,6 +61,23 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
 
         self.scenario = load_scenario(resolve_scenario(str(scenario_path)))
         self._errors_at: deque[float] = deque(maxlen=FLOOD[0])
+
+    def get_driver_class(self):
+        """Textual's driver, except that on a Linux terminal it is :class:`TerminalDriver`, which
+        ends the app when the terminal goes away (instead of hanging with the training going)."""
+        driver = super().get_driver_class()
+        if (driver.__module__, driver.__name__) == ("textual.drivers.linux_driver", "LinuxDriver"):
+            from gradstep.tui.terminal import TerminalDriver
+
+            return TerminalDriver
+        return driver
+
+    def terminal_gone(self) -> None:
+        """The terminal went away (:mod:`gradstep.tui.terminal`): end as on a hang-up, in
+        silence, since nobody is left to read; the runs stop with the app's workers."""
+        from gradstep.tui.terminal import HANGUP_STATUS
+
+        self.exit(return_code=HANGUP_STATUS)
 
     def on_mount(self) -> None:
         from gradstep.tui.screens.dashboard import DashboardScreen
@@ -171,6 +189,11 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         view_class = _view_class(name)
         if isinstance(self.screen, view_class):
             return
+        unavailable = getattr(view_class, "unavailable", None)
+        reason = unavailable(dashboard.scenario) if unavailable is not None else None
+        if reason:
+            self.notify(reason, severity="warning", timeout=4)
+            return
         view = view_class(dashboard)
         if isinstance(self.screen, MathView):
             self.switch_screen(view)
@@ -184,6 +207,7 @@ _VIEWS = {
     "fit": ("gradstep.tui.screens.fit_view", "FitView"),
     "surface": ("gradstep.tui.screens.surface_view", "SurfaceView"),
     "race": ("gradstep.tui.screens.race_view", "RaceView"),
+    "lab": ("gradstep.tui.screens.lab_view", "LabView"),
 }
 """Each view's module and class, imported when first opened."""
 

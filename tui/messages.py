@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-__all__ = ["StepsTaken", "RunEnded", "TrainingDiverged", "CursorMoved", "LayerPicked"]
+__all__ = ["StepsTaken", "RunEnded", "TrainingDiverged", "RaceFrame", "RaceEnded", "CursorMoved", "LayerPicked"]
 
 
 class StepsTaken(Message):
@@ -53,6 +53,33 @@ class TrainingDiverged(Message):
         super().__init__()
         self.step = step
         self.text = text
+
+
+class RaceFrame(Message):
+    """The race advanced: draw it (a newer frame replaces one still waiting in the queue).
+
+    Attributes:
+        steps_per_second: The race's speed while it runs until paused, else None.
+    """
+
+    def __init__(self, steps_per_second: float | None) -> None:
+        super().__init__()
+        self.steps_per_second = steps_per_second
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RaceFrame)
+
+
+class RaceEnded(Message):
+    """The race's worker stopped.
+
+    Attributes:
+        run: Which run ended (the view ignores the end of a run it has already replaced).
+    """
+
+    def __init__(self, run: int) -> None:
+        super().__init__()
+        self.run = run
 
 
 class CursorMoved(Message):

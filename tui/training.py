@@ -26,8 +26,7 @@ from gradstep.engine.training.session import Diverged, Session
 from gradstep.tui.history import TrainingHistory
 from gradstep.tui.i18n import _
 
-__all__ = ["Controller", "TrainingController", "ExportCancelled", "RaceController", "Snapshot", "SPEEDS", "YIELD", "FRAME",
-           "DRAW_WAIT"]
+__all__ = ["Controller", "TrainingController", "ExportCancelled", "Snapshot", "SPEEDS", "YIELD", "FRAME", "DRAW_WAIT"]
 
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, None)
 """Run speeds in steps per second; None is as fast as the engine goes."""
@@ -81,6 +80,8 @@ class Controller:
         self._run = 0
         self._stop = threading.Event()
         self._drawn = threading.Event()  # set by the UI when the frame handed to it is on screen
+        self._loops = 0  # how many threads are inside :meth:`run` (a paused one may finish a step)
+        self._loops_changed = threading.Condition()
 
     # -- what is stepped -------------------------------------------------------------------
     def _subject(self):
@@ -143,6 +144,13 @@ class Controller:
         """The frame last handed to the UI is on screen: the training thread may step on."""
         self._drawn.set()
 
+    def idle(self, timeout: float | None = None) -> bool:
+        """Wait until no thread is inside :meth:`run`, for at most ``timeout`` seconds; True
+        when none is. A paused or cancelled run finishes the step it was taking before its loop
+        returns: after this, the session stays where it is until the UI moves it."""
+        with self._loops_changed:
+            return self._loops_changed.wait_for(lambda: self._loops == 0, timeout)
+
     def ended(self, run: int) -> bool:
         """Run ``run``'s worker has finished; True when it was the current run (then the
         controller is no longer running)."""
@@ -166,6 +174,16 @@ class Controller:
             ``(latest, diverged)``: what the last step returned (None when none was taken), and
             the :class:`~gradstep.engine.training.session.Diverged` that ended the run, if one did.
         """
+        with self._loops_changed:
+            self._loops += 1
+        try:
+            return self._loop(steps, stop, cancelled, frame)
+        finally:
+            with self._loops_changed:
+                self._loops -= 1
+                self._loops_changed.notify_all()
+
+    def _loop(self, steps, stop, cancelled, frame):
         latest, taken, posted = None, 0, 0.0
         started = window = yielded = time.perf_counter()
         in_window, rate = 0, None
@@ -352,33 +370,3 @@ class TrainingController(Controller):
 
 class ExportCancelled(Exception):
     """The learner stopped an export half way (raised from an export's ``progress``)."""
-
-
-class RaceController(Controller):
-    """Owns an engine race: the same lock, mode and run loop as a session's controller.
-
-    Args:
-        race: The :class:`~gradstep.engine.analysis.race.Race` to step.
-
-    Attributes:
-        race: The race. Read through it only what does not move while it steps (its
-            ``runners`` and their optimizers, ``traced``); read the steps (``t``, losses,
-            paths, ``summary``) within :meth:`reading`.
-    """
-
-    def __init__(self, race) -> None:
-        super().__init__()
-        self.race = race
-
-    def _subject(self):
-        return self.race
-
-    def _advance(self):
-        if self.race.finished:
-            return None
-        return self.race.step()
-
-    def step(self) -> None:
-        """One race step on the calling thread (every runner still going takes a step)."""
-        with self._lock:
-            self.race.step()

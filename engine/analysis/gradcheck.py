@@ -5,7 +5,9 @@ Each entry's numerical derivative is a Richardson-extrapolated central differenc
 in float64. Relative errors are taken against a floor at the differences' own rounding noise
 (:func:`noise_floor`), so a tiny gradient is not failed for digits no difference quotient has.
 An entry sitting on a kink (relu or abs at 0) has one-sided slopes that disagree
-however small h gets; it is reported as a kink rather than counted as a mismatch.
+however small h gets; it is reported as a kink rather than counted as a mismatch. So is an entry
+at the edge of the loss's domain (sqrt or log at 0), where the engine's slope is infinite or the
+loss is not defined on one side.
 """
 
 from __future__ import annotations
@@ -101,6 +103,11 @@ def _check_entry(f, i, x, analytic, f0):
     scale = max(1.0, abs(x))
     h = 1e-4 * scale
     fp, fm, fp2, fm2 = f(i, h), f(i, -h), f(i, h / 2), f(i, -h / 2)
+    if not np.isfinite(analytic) or not np.all(np.isfinite((fp, fm, fp2, fm2))):
+        # At the edge of the loss's domain (sqrt or log at 0): the slope is infinite or one
+        # side is not defined. Not differentiable here, like a kink; nothing to compare.
+        numeric = (fp - fm) / (2 * h)
+        return numeric, float("nan"), True
     d1 = (fp - fm) / (2 * h)
     d2 = (fp2 - fm2) / h
     numeric = (4 * d2 - d1) / 3

@@ -26,24 +26,31 @@ def _finite(x):
 
 
 def describe(node, depth=3):
-    """A short text for the subexpression ``node`` computes, e.g. ``log(b)`` or ``a * x``."""
+    """A short text for the subexpression ``node`` computes, e.g. ``log(b)`` or
+    ``10 * (b + 2)**2``: parentheses only where an operand is itself an operation."""
+    return _describe(node, depth)[0]
+
+
+def _describe(node, depth):
+    """``(text, compound)``: compound when the text must be parenthesised as an operand."""
     if node.name and not node._op:
-        return node.name
+        return node.name, False
     if node._op == "":
         value = node.data
-        return f"{float(value):g}" if np.ndim(value) == 0 else f"array{list(np.shape(value))}"
+        return (f"{float(value):g}" if np.ndim(value) == 0 else f"array{list(np.shape(value))}"), False
     if depth == 0:
-        return "…"
-    args = [describe(p, depth - 1) for p in node._prev]
+        return "…", False
+    args = [_describe(p, depth - 1) for p in node._prev]
+    operands = [f"({text})" if compound else text for text, compound in args]
     if node._op == "pow" and len(args) == 1:
-        return f"({args[0]})**{node._ctx:g}"
+        return f"{operands[0]}**{node._ctx:g}", False  # ** binds tighter than any infix
     if node._op in _INFIX and len(args) == 2:
-        return f"({args[0]} {_INFIX[node._op]} {args[1]})"
+        return f"{operands[0]} {_INFIX[node._op]} {operands[1]}", True
     if node._op == "neg":
-        return f"-({args[0]})"
+        return f"-{operands[0]}", True
     if node._op == "linear":
-        return "x @ W + b"
-    return f"{node._op}({', '.join(args)})"
+        return "x @ W + b", True
+    return f"{node._op}({', '.join(text for text, _compound in args)})", False
 
 
 def _layer_of(node, order):

@@ -199,3 +199,49 @@ def test_a_terminal_that_closes_under_the_progress_bar_does_not_end_the_run(tmp_
     assert proc.returncode == 0
     assert len(target.read_text().splitlines()) == 20000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["trace.jsonl"]
+
+
+@pytest.mark.parametrize("scenario, keys", [("adam-fabc", b""), ("adam-fabc", b"r"),
+                                            ("rosenbrock-race", b"r")],
+                         ids=["paused", "running", "race-running"])
+def test_a_dashboard_whose_terminal_closes_ends(scenario, keys):
+    """The terminal goes away under the dashboard with no signal (an ssh connection drops, a
+    test's pseudo-terminal is closed): the dashboard ends with the hang-up's status instead of
+    going on, unseen, for ever. Paused (it writes nothing) and while a run or a race runs."""
+    import fcntl
+    import os
+    import select
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen([*GRADSTEP, scenario], cwd=ROOT, stdin=slave, stdout=slave,
+                            stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    screen = bytearray()
+    try:
+        deadline = time.monotonic() + WAIT
+        while b"quit" not in screen:  # the footer is drawn: the dashboard is up
+            assert time.monotonic() < deadline and proc.poll() is None, bytes(screen[-500:])
+            if select.select([master], [], [], 0.1)[0]:
+                screen.extend(os.read(master, 65536))
+        if keys:
+            os.write(master, keys)
+            drawn = len(screen)
+            while len(screen) < drawn + 4096:  # it draws the run's frames
+                assert time.monotonic() < deadline and proc.poll() is None, bytes(screen[-500:])
+                if select.select([master], [], [], 0.1)[0]:
+                    screen.extend(os.read(master, 65536))
+        os.close(master)
+        master = None
+        proc.wait(timeout=WAIT)
+    finally:
+        if master is not None:
+            os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 129

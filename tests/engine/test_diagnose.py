@@ -51,3 +51,10 @@ def test_going_back_from_a_diverged_state_works():
     session.set_lr(0.01)
     record = session.run(5)
     assert np.isfinite(record.loss)
+
+
+def test_the_expression_named_has_only_the_parentheses_it_needs():
+    # gd-fabc's b term with lr 0.105 > 2/20: b's swings grow by |1 - 0.105 * 20| = 1.1 a step,
+    # and 10*(b + 2)**2 overflows in its product after a few thousand steps.
+    _, exc = diverge(objective("(a - 1)**2 + 10*(b + 2)**2", "a = 0.0, b = 0.0", 0.105), steps=5000)
+    assert "overflow in mul in 10 * (b + 2)**2" in exc.message, exc.message

@@ -244,6 +244,18 @@ def test_gradient_check_passes_and_finds_kinks():
     assert [e.name for e in result.kinks] == ["a"]
 
 
+def test_gradient_check_at_the_edge_of_the_domain_is_reported_not_failed():
+    """sqrt(a) at a = 0: the slope is infinite and sqrt(-h) is not defined. Not the engine's
+    mistake: the entry is reported as not differentiable there, and b (whose gradient is
+    2 (b - 1) = -1 by hand) is still checked. Where the loss itself is infinite (log(a) at 0),
+    nothing can be compared, and nothing is failed."""
+    result = gradient_check(Session(objective("sqrt(a) + (b - 1)**2", a=0.0, b=0.5)))
+    assert [e.name for e in result.kinks] == ["a"]
+    assert result.passed and result.worst.name == "b" and result.worst.analytic == -1.0
+    result = gradient_check(Session(objective("log(a) + (b - 1)**2", a=0.0, b=0.5)))
+    assert result.passed and result.worst is None
+
+
 @pytest.mark.parametrize("kind", ["sgd", "momentum", "rmsprop", "adagrad", "adam", "adamw", "amsgrad"])
 def test_effective_lr_times_the_direction_is_the_update(kind):
     """The effective step size shown per parameter, times the direction, gives the update."""

@@ -63,9 +63,27 @@ def write_scenario(tmp_path: Path):
     return write
 
 
+def controllers(app) -> list:
+    """The run controllers of the app's screens (the dashboard's, a race view's)."""
+    from gradstep.tui.training import Controller
+
+    found = []
+    for screen in app.screen_stack:
+        found += [value for value in vars(screen).values() if isinstance(value, Controller)]
+    return found
+
+
+async def loops_returned(app, timeout: float = 60.0) -> None:
+    """Wait until no training thread is inside a controller's loop. A cancelled worker counts as
+    done at once, while its thread may still be finishing the step it was taking."""
+    for controller in controllers(app):
+        assert await asyncio.to_thread(controller.idle, timeout), "a training loop did not return"
+
+
 async def settle(pilot) -> None:
     """Wait until the training worker is done and the screen has caught up."""
     await pilot.app.workers.wait_for_complete()
+    await loops_returned(pilot.app)
     await pilot.pause()
     await pilot.pause()
 

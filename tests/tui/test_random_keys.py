@@ -32,6 +32,8 @@ from gradstep.tui.app import GradstepApp
 from gradstep.tui.screens.dashboard import DashboardScreen
 from gradstep.tui.widgets.status_line import StatusLine
 
+from .conftest import controllers
+
 PRESSES = 2000
 SIZE = (80, 24)
 RUN_PRESSES = 5
@@ -155,7 +157,7 @@ async def quiet(pilot, timeout: float = 30.0) -> None:
         busy = [w for w in pilot.app.workers
                 if w.group == "train" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
                 and not (forever and w.description.startswith("_train(None"))]
-        if not busy:
+        if not busy and (forever or all(c.idle(0) for c in controllers(pilot.app))):
             break
         await asyncio.sleep(0.002)
     else:

@@ -13,7 +13,8 @@ from gradstep.engine.analysis.race import Race
 from gradstep.engine.scenario import load_scenario, resolve_scenario
 from gradstep.engine.training.session import Diverged, Session
 from gradstep.tui import training
-from gradstep.tui.training import SPEEDS, RaceController, TrainingController
+from gradstep.tui.race_controller import RaceController
+from gradstep.tui.training import SPEEDS, TrainingController
 
 DEADLINE = 60.0
 """Seconds a test waits for a condition before failing (never reached when all is well)."""

@@ -375,6 +375,7 @@ SNAPSHOTS = {
     "fit": ("moons", ["N", "f"]),
     "surface": ("rosenbrock", ["N", "N", "s"]),
     "race": ("rosenbrock-race", ["C", "n", "n", "n", "n", "n"]),
+    "lab": ("adam-fabc", ["space", "space", "space", "M", "space"]),
 }
 
 

@@ -3,7 +3,7 @@
 The runners are the engine's (:class:`gradstep.engine.analysis.race.Race`): the scenario's ``[[compare]]``
 optimizers, or SGD, momentum, RMSprop and Adam at the scenario's learning rate when it lists
 none. Each runner is a session of its own, so the dashboard's session is not touched. The race
-has its own :class:`~gradstep.tui.training.RaceController` (the dashboard's lock, mode and run
+has its own :class:`~gradstep.tui.race_controller.RaceController` (the dashboard's lock, mode and run
 loop, over the race): ``space`` one step, ``n`` a hundred, ``r`` runs and pauses (a thread
 worker running the controller's loop). A runner whose loss stops being finite stays where it
 diverged.
@@ -28,9 +28,10 @@ from gradstep.engine.analysis.surface import surface, window
 from gradstep.engine.optim import HYPER_SYMBOLS
 from gradstep.tui.format import num, rate, short
 from gradstep.tui.i18n import _
+from gradstep.tui.messages import RaceEnded, RaceFrame
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.screens.surface_view import MAX_SLOW_POINTS, thinned
-from gradstep.tui.training import RaceController
+from gradstep.tui.race_controller import RaceController
 from gradstep.tui.widgets.heat_map import GREYS, HeatMap, Overlay, sequential, skewed
 from gradstep.tui.widgets.race_chart import RaceChart
 
@@ -140,21 +141,22 @@ class RaceView(MathView):
 
     @work(thread=True, exclusive=True, group="race")
     def _run(self, steps, run, stop) -> None:
-        """Run the race controller's loop; each frame is drawn on the UI thread."""
+        """Run the race controller's loop; its frames and its end come back to this screen as
+        messages (never a blocking call into the UI thread, which may be closing)."""
         worker = get_current_worker()
         self.racing.run(steps, stop, lambda: worker.is_cancelled,
-                        lambda _t, rate: self.app.call_from_thread(self._frame, rate))
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self._ended, run)
+                        lambda _t, rate: self.post_message(RaceFrame(rate)))
+        self.post_message(RaceEnded(run))
 
-    def _frame(self, rate) -> None:
-        self.speed = rate
-        self.draw()
-
-    def _ended(self, run) -> None:
-        if self not in self.app.screen_stack:  # closed while its thread worked
+    def on_race_frame(self, message: RaceFrame) -> None:
+        if not self.running:  # paused since it was posted
             return
-        if self.racing.ended(run):
+        self.speed = message.steps_per_second
+        self.draw()
+        self.call_after_refresh(self.racing.drawn)  # the loop waits until this frame is painted
+
+    def on_race_ended(self, message: RaceEnded) -> None:
+        if self.racing.ended(message.run):
             self.speed = None
         self.draw()
 
