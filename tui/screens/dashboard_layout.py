@@ -100,7 +100,6 @@ class DashboardLayout:
         top = self.query_one("#top")
         for widget in (loss, gradient, state):
             widget.styles.width = None
-        gradient.styles.height = None
         top.styles.grid_columns = None
         top.styles.grid_rows = None
         self.set_class(False, "-stacked")
@@ -112,20 +111,16 @@ class DashboardLayout:
         upclose = UPCLOSE_LINES["-short" if height < 30 else "-tall" if height >= 45 else ""]
         lines = height - 2 - upclose - BORDER  # inside the panels: under the status line, over the footer
         table_columns, table_lines = table_size(grid)
-        layer_lines = min(len(self.session.layout.names) + sum(len(g.params) > 1 and "." in g.params[0] for g in self.grids),
-                          lines // 2)
+        headers = sum(len(g.params) > 1 and "." in g.params[0] for g in self.grids)  # a network's layers
+        layer_lines = min(len(self.session.layout.names) + headers, lines // 2)
         need_gradient = BORDER + max(table_columns, LAYER_LIST_COLUMNS)
         gradient_lines = BORDER + layer_lines + 1 + table_lines
         if scalars:  # the state table continues in blocks beneath: any width shows it whole
             need_state = BORDER + table_width(grid.col_labels, 3)
-            state_lines = lines
-        else:
+        else:  # one array under the tabs, or (-wide) the arrays in rows of two
             side = 2 if wide else 1
             need_state = BORDER + side * table_columns + (side - 1) * GUTTER
-            arrays = len(self.present.state_keys())
-            # tabs and one array, or (-wide) every array in rows of two, each with its caption
-            state_lines = (BORDER + 2 + table_lines if not wide else
-                           BORDER + -(-arrays // 2) * (table_lines + 2) - 1)
+        state_lines = BORDER + 2 + table_lines  # the tabs and one array: what -stacked needs
         # the state panel's title whole where the loss chart can spare the columns (two more
         # for the step's digits to grow)
         titled = BORDER + 4 + cell_len(self.present.state_title(self.session.t)) + 2
@@ -140,8 +135,8 @@ class DashboardLayout:
             wanted = max(need_state, titled, (width - need_gradient) * 4 // 7 if scalars else 0)
             state.styles.width = min(wanted, width - need_gradient - LOSS_COLUMNS)
             loss.styles.width = "1fr"
-        elif (max(need_gradient, need_state) + LOSS_COLUMNS <= width
-              and gradient_lines + min(state_lines, lines) <= lines and not wide):
+        elif (not scalars and not wide and max(need_gradient, need_state) + LOSS_COLUMNS <= width
+              and gradient_lines + state_lines <= lines):
             self.set_class(True, "-stacked")
             column = min(max(need_gradient, need_state, titled), width - LOSS_COLUMNS)
             top.styles.grid_columns = f"1fr {column}"
