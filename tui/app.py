@@ -153,6 +153,13 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
 
         save_pictures(self)
 
+    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
+        """Textual's SVG screenshot with ``V̂`` and ``Ŝ`` one cell wide, as on the terminal
+        (:mod:`gradstep.tui.screenshot`)."""
+        from gradstep.tui.screenshot import cells_measured
+
+        return cells_measured(super().export_screenshot(title=title, simplify=simplify))
+
     # -- errors nobody expected -----------------------------------------------------------
     def _handle_exception(self, error: Exception) -> None:
         """Textual's last resort (an error in a handler, a worker, a redraw) ends the app; this

@@ -153,12 +153,12 @@ class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, DashboardL
                 yield MatrixView("∂L/∂θ", id="grad")
             with Vertical(id="state"):
                 tabs = [Tab("∂L/∂θ", id="tab-grad")]
-                tabs += [Tab(STATE_LABELS.get(k, k), id=f"tab-{k}") for k in self.present.state_keys()]
+                tabs += [Tab(self.present.label(k), id=f"tab-{k}") for k in self.present.state_keys()]
                 yield Tabs(*tabs, id="state-tabs")
                 with Horizontal(id="state-views"):
                     yield MatrixView("∂L/∂θ", id="view-grad", classes="tab-view")
                     for k in self.present.state_keys():
-                        yield MatrixView(STATE_LABELS.get(k, k), id=f"view-{k}", classes="tab-view")
+                        yield MatrixView(self.present.label(k), id=f"view-{k}", classes="tab-view")
                 yield StateTable(id="state-table")
         with Horizontal(id="upclose"):
             yield EquationsView(id="equations")
@@ -286,6 +286,7 @@ class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, DashboardL
     def _pick_layer(self, index: int) -> None:
         self.layer_index = index
         self.cursor = (0, 0)
+        self._share_space()  # another layer's table may need other widths
         self.present.everything(self.session.record)
         self.call_after_refresh(self._ensure_focus)
 

@@ -18,7 +18,9 @@ import numpy as np
 from textual.widgets import Static
 
 from gradstep.engine.training.clipping import gradient_clipper
-from gradstep.engine.optim import STATE_SYMBOLS, Scalar, derived_state, effective_lr_formula, optimizer_title
+from gradstep.engine.optim import (
+    STATE_SYMBOLS, Scalar, derived_state, effective_lr_formula, optimizer_title, step_size_varies,
+)
 from gradstep.tui.equations import worked_lines
 from gradstep.tui.format import num, short
 from gradstep.tui.i18n import _, language
@@ -32,14 +34,36 @@ from gradstep.tui.widgets.state_table import StateTable
 from gradstep.tui.widgets.status_line import StatusLine
 from gradstep.tui.widgets.timeline import Timeline
 
-__all__ = ["Presenter", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
+__all__ = ["Presenter", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "VALUES", "CONSTANT",
+           "effective_lr_formula", "paired_constants"]
 
-STATE_LABELS = {**STATE_SYMBOLS, "update": "Δθ", "lr_eff": "α_eff"}
-"""How each array of the state panel (the optimizer's state, as the registry writes it, the update
-and the effective step size) is titled on screen."""
+STATE_LABELS = {**STATE_SYMBOLS, "update": "Δθ", "lr_eff": "α_eff", "theta": "θ"}
+"""How each array of the state panel (the parameters, the optimizer's state, as the registry writes
+it, the update and the effective step size) is titled on screen."""
 
 EFFECTIVE_LR = "lr_eff"
 """The key of the effective step size among the state panel's arrays (``record.effective_lr``)."""
+
+VALUES = "theta"
+"""The key of the parameters themselves (after the step) among the state panel's arrays."""
+
+CONSTANT = "const"
+"""The key of the first constant beside the parameter of its shape (``const1``, ``const2``, ...)."""
+
+
+def paired_constants(scenario) -> tuple[tuple[str, str], ...]:
+    """``(constant, parameter)`` for each constant of an objective that has the shape of an array
+    parameter (the 3x5 example's target ``Y`` beside its prediction ``Y_pred``): shown in that
+    parameter's table, since the gradient is read against it."""
+    model = scenario.model
+    params = getattr(model, "params", {})
+    arrays = {name: np.shape(v) for name, v in params.items() if np.ndim(v) >= 1}
+    pairs = []
+    for name, value in getattr(model, "constants", {}).items():
+        match = next((p for p, shape in arrays.items() if shape == np.shape(value)), None)
+        if match is not None:
+            pairs.append((name, match))
+    return tuple(pairs)
 
 
 CHART_STEPS = 200
@@ -101,7 +125,7 @@ class Presenter:
         layers.norms = screen.history.grad_norms(step)
         layers.param_norms = {name: float(row[j]) for j, name in enumerate(layout.names)}
         layers.layer_norms = {layer: float(row[c]) for layer, c in zip(layout.layer_names(), layout.layer_columns)}
-        for view, _arrays in self._views():
+        for view, _arrays, _before in self._views():
             view.values = None
         screen.query_one(StateTable).columns = ()
         screen.query_one("#state").border_subtitle = ""
@@ -113,7 +137,7 @@ class Presenter:
         screen = self.screen
         screen.query_one(StatusLine).progress = fraction
         text = _("reaching step {step}… {percent}%").format(step=step, percent=int(100 * fraction))
-        for view, _arrays in self._views():
+        for view, _arrays, _before in self._views():
             view.waiting = text
         screen.query_one(StateTable).note = text
         screen.query_one("#state").border_title = text
@@ -227,26 +251,56 @@ class Presenter:
         layers.selected = screen.layer_index
 
     def state_keys(self) -> tuple[str, ...]:
-        """The arrays of the state panel, in order: the optimizer's state, the update and the
-        effective step size."""
-        return (*self.screen.state_names, "update", EFFECTIVE_LR)
+        """The arrays of the state panel, in order: the parameters and the constants beside them
+        (tables only: the scalars' table leaves them to the up-close panel), the optimizer's
+        state, the update and the effective step size where it differs between entries (for SGD
+        and momentum it is α everywhere, which the panel's subtitle says in one line)."""
+        screen = self.screen
+        keys = [VALUES, *(f"{CONSTANT}{i + 1}" for i in range(len(paired_constants(screen.scenario))))]
+        keys += [*screen.state_names, "update"]
+        if step_size_varies(screen.session.optimizer_kind):
+            keys.append(EFFECTIVE_LR)
+        return tuple(keys)
 
-    @staticmethod
-    def _array(record, key: str):
-        """``{name: array}`` of the record for one of :meth:`state_keys`."""
+    def label(self, key: str) -> str:
+        """The title of one of :meth:`state_keys` on screen: the parameter's own name when the
+        scenario has only one (``Y_pred``), the constant's name (``Y``), else the symbol."""
+        if key == VALUES:
+            names = self.screen.session.layout.names
+            return names[0] if len(names) == 1 else STATE_LABELS[VALUES]
+        if key.startswith(CONSTANT):
+            return paired_constants(self.screen.scenario)[int(key.removeprefix(CONSTANT)) - 1][0]
+        return STATE_LABELS.get(key, key)
+
+    def _array(self, record, key: str):
+        """``{name: array}`` of the record for one of :meth:`state_keys` (``record`` None:
+        the parameters before step 1)."""
+        if key == VALUES:
+            return self.screen.history.initial if record is None else record.params
+        if key.startswith(CONSTANT):
+            constant, param = paired_constants(self.screen.scenario)[int(key.removeprefix(CONSTANT)) - 1]
+            return {param: self.screen.scenario.model.constants[constant]}
         if key == "update":
             return record.update
         if key == EFFECTIVE_LR:
             return record.effective_lr
         return {name: per[key] for name, per in record.state.items()}
 
+    def _holds(self, key: str, grid) -> bool:
+        """Whether ``key``'s arrays can be shown in ``grid`` (a constant only in its parameter's)."""
+        if not key.startswith(CONSTANT):
+            return True
+        return paired_constants(self.screen.scenario)[int(key.removeprefix(CONSTANT)) - 1][1] in grid.params
+
     def _views(self):
-        """``(view, arrays of the record to show)`` for every matrix on the screen."""
+        """``(view, arrays of the record to show, shown before step 1)`` for every matrix on the
+        screen (the parameters and the constants are there before the first step)."""
         screen = self.screen
-        yield screen.query_one("#grad", MatrixView), lambda r: r.grads
-        yield screen.query_one("#view-grad", MatrixView), lambda r: r.grads
+        yield screen.query_one("#grad", MatrixView), lambda r: r.grads, False
+        yield screen.query_one("#view-grad", MatrixView), lambda r: r.grads, False
         for k in self.state_keys():
-            yield screen.query_one(f"#view-{k}", MatrixView), lambda r, k=k: self._array(r, k)
+            yield (screen.query_one(f"#view-{k}", MatrixView), lambda r, k=k: self._array(r, k),
+                   k == VALUES or k.startswith(CONSTANT))
 
     def _shown(self, view: MatrixView) -> bool:
         """Whether the layout shows ``view`` (``dashboard.tcss``: the gradient panel is hidden
@@ -263,31 +317,48 @@ class Presenter:
         session = screen.session
         grid = screen.grids[screen.layer_index]
         self.table(record, grid)
-        for view, arrays in self._views():
+        tabs = screen.query_one("#state-tabs")
+        for key in self.state_keys():
+            if key.startswith(CONSTANT):  # a constant shows beside its own parameter only
+                holds = self._holds(key, grid)
+                tabs.show(f"tab-{key}") if holds else tabs.hide(f"tab-{key}")
+                screen.query_one(f"#view-{key}").set_class(not holds, "-elsewhere")
+        for view, arrays, before_step_1 in self._views():
             if view.grid is not grid:
                 view.grid = grid
             # A view the layout hides gets its numbers when it is shown (a tab picked, the
             # terminal resized): at 784x128 each costs a table's worth of work every frame.
-            shown = record is not None and self._shown(view)
+            shown = (record is not None or before_step_1) and self._shown(view)
+            if shown and view.id.startswith(f"view-{CONSTANT}") and view.has_class("-elsewhere"):
+                shown = False
             view.values = grid.values(arrays(record)) if shown else None
             view.cursor = screen.cursor
             view.waiting = ""
         kind = session.optimizer_kind if record is None else record.optimizer
         hyper = session.hyper if record is None else record.hyper
-        screen.query_one(f"#view-{EFFECTIVE_LR}", MatrixView).caption = (
-            f"α_eff = {effective_lr_formula(kind, hyper)}")
+        formula = f"α_eff = {effective_lr_formula(kind, hyper)}"
+        varies = EFFECTIVE_LR in self.state_keys()
+        if varies:
+            screen.query_one(f"#view-{EFFECTIVE_LR}", MatrixView).caption = formula
         title = optimizer_title(kind)
         t = 0 if record is None else record.step
         state = screen.query_one("#state")
-        state.border_title = _("{optimizer} state — {layer}, t = {t}").format(optimizer=title, layer=grid.title, t=t)
+        state.border_title = self.state_title(t)
         screen.query_one("#gradient").border_title = _("gradient ∂L/∂θ — {layer}").format(layer=grid.title)
         notes = []
-        tabs = screen.query_one("#state-tabs")
-        if tabs.display and tabs.active == f"tab-{EFFECTIVE_LR}":
-            notes.append(f"α_eff = {effective_lr_formula(kind, hyper)}")
+        # α_eff as a table where it differs between entries; else one line says it is α (the
+        # scalars' table says it under its numbers).
+        if (not varies and not screen.has_class("-scalars")) or (tabs.display and tabs.active == f"tab-{EFFECTIVE_LR}"):
+            notes.append(formula)
         if record is not None and record.bias_correction1 is not None:
             notes.append(f"1−β1ᵗ = {num(record.bias_correction1)}  1−β2ᵗ = {num(record.bias_correction2)}")
         state.border_subtitle = "  ".join(notes)
+
+    def state_title(self, t: int) -> str:
+        """The state panel's title at step ``t`` (the layout gives the panel room for it)."""
+        screen = self.screen
+        return _("{optimizer} state — {layer}, t = {t}").format(
+            optimizer=optimizer_title(screen.session.optimizer_kind), layer=screen.grids[screen.layer_index].title, t=t)
 
     def table(self, record, grid) -> None:
         """The scalars' table (shown instead of the matrices when the grid is one row of them)."""
@@ -306,6 +377,8 @@ class Presenter:
             return
         columns = [("g", grid.values(record.grads)[0])] if screen.has_class("-narrow") else []
         for k in self.state_keys():
+            if k == VALUES or k.startswith(CONSTANT):  # the up-close panel shows the selected value
+                continue
             columns.append((STATE_LABELS.get(k, k), grid.values(self._array(record, k))[0]))
         table.columns = tuple(columns)
         table.note = f"α_eff = {effective_lr_formula(record.optimizer, record.hyper)}"
@@ -313,7 +386,7 @@ class Presenter:
     def cursor(self, record) -> None:
         if self._reach_shown():
             return
-        for view, _arrays in self._views():
+        for view, _arrays, _before in self._views():
             view.cursor = self.screen.cursor
         self.screen.query_one(StateTable).cursor_row = self.screen.cursor[1]
         self.up_close(record)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -15,10 +16,16 @@ from gradstep.tui.i18n import _, translate_bindings
 from gradstep.tui.messages import CursorMoved
 from gradstep.tui.widgets.matrix_view import cell_style
 
-__all__ = ["StateTable", "CELL"]
+__all__ = ["StateTable", "CELL", "table_width"]
 
 CELL = 10
 """Columns per number: ``-1.234e-5`` and a space."""
+
+
+def table_width(rows, columns: int) -> int:
+    """The columns a block of ``columns`` arrays side by side needs, with the scalars' names
+    ``rows`` before them (the last number without the space after it)."""
+    return max((len(r) for r in rows), default=0) + 1 + columns * CELL - 1
 
 
 class StateTable(ContainsErrors, Widget, can_focus=True):
@@ -64,7 +71,7 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
             self.refresh(layout=True)
 
     def _label_width(self) -> int:
-        return max((len(r) for r in self.rows), default=0) + 1
+        return table_width(self.rows, 0) + 1
 
     def _per_block(self, width: int) -> int:
         """How many columns fit side by side (the last one needs no space after it)."""
@@ -102,7 +109,8 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
         text = Text(no_wrap=True, overflow="crop")
         text.append(" " * label_width)
         for label, _values in columns:
-            text.append(label.rjust(CELL - 1) + " ", style=Style(bold=True))
+            # by cells, not characters: V̂ and Ŝ are two characters in one cell
+            text.append(" " * max(CELL - 1 - cell_len(label), 0) + label + " ", style=Style(bold=True))
         for r, name in enumerate(self.rows):
             text.append("\n")
             text.append(name.ljust(label_width), style=Style(bold=True, reverse=r == self.cursor_row))
