@@ -12,7 +12,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from gradstep.tui.format import num, shape
+from gradstep.tui.format import loss_at, num, shape
 from gradstep.tui.i18n import _, ngettext
 
 __all__ = ["entry_text", "preview", "paths_table", "layers_table", "entry_sum", "chain_renderable",
@@ -167,7 +167,7 @@ def chain_renderable(report, theta: str, step_note: str):
     """Everything, top to bottom: the loss, the paths, the layers, the batch sum."""
     parts = []
     head = Text()
-    head.append("L", style="bold")
+    head.append(loss_at(report.step - 1), style="bold")  # the graph of step t is built at θₜ₋₁
     head.append(f" = {num(report.loss)}   {step_note}\n")
     if report.output is not None:
         head.append(_("the loss's own derivative {symbol} = {formula}:").format(

@@ -13,8 +13,8 @@ import numpy as np
 
 from gradstep.tui.i18n import _
 
-__all__ = ["num", "fit", "short", "signed", "rate", "shape", "SUPERSCRIPTS", "superscript", "sparkline",
-           "styled"]
+__all__ = ["num", "fit", "short", "signed", "rate", "shape", "SUPERSCRIPTS", "superscript", "SUBSCRIPTS",
+           "subscript", "theta_at", "loss_at", "sparkline", "styled"]
 
 
 def num(x: float, sig: int = 4) -> str:
@@ -95,6 +95,30 @@ SUPERSCRIPTS = str.maketrans("0123456789-t", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵗ"
 def superscript(text: str | int) -> str:
     """``12`` -> ``¹²`` (for ``β1¹²`` in the bias corrections)."""
     return str(text).translate(SUPERSCRIPTS)
+
+
+SUBSCRIPTS = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
+
+
+def subscript(text: str | int) -> str:
+    """``12`` -> ``₁₂`` (for ``θ₁₂``, the parameters after 12 updates)."""
+    return str(text).translate(SUBSCRIPTS)
+
+
+def theta_at(t: int) -> str:
+    """``θ₉``: the parameters after ``t`` updates (``θ₀`` the initial ones)."""
+    return "θ" + subscript(t)
+
+
+def loss_at(t: int) -> str:
+    """``L(θ₉)``: the loss evaluated at the parameters after ``t`` updates.
+
+    Every loss on screen is labelled this way, so that a learner can tell which parameters it
+    was computed at: the record of step t holds ``L(θₜ₋₁)``, the loss whose gradient step t
+    follows (as PyTorch's ``loss = f(θ); loss.backward(); opt.step()`` reports it), while a view
+    of the point the session stands at (the loss surface's ◆) shows ``L(θₜ)``.
+    """
+    return f"L({theta_at(t)})"
 
 
 BARS = "▁▂▃▄▅▆▇█"

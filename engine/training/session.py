@@ -99,6 +99,12 @@ class Session:
         return self._theta
 
     @property
+    def minibatches(self):
+        """True when a step learns from a minibatch (its loss is that batch's), False when every
+        step sees the whole training set."""
+        return self._batches.per_epoch > 1
+
+    @property
     def params(self):
         """``{name: array}``: the parameters now."""
         return self.layout.views(self._theta)

@@ -275,7 +275,7 @@ async def test_surface_of_two_parameters_is_whole_with_the_path():
         thetas = [reference.theta] + [reference.step().theta for _ in range(100)]
         np.testing.assert_array_equal(np.column_stack([path.xs, path.ys]), np.array(thetas))
         np.testing.assert_array_equal(s.point, view.session.theta)
-        assert f"L here = {num(s.loss)}" in shown(view, "#surface-info")
+        assert f"L(θ₁₀₀) = {num(s.loss)} ◆" in shown(view, "#surface-info")
         assert "path: 101 points" in shown(view, "#surface-info")
 
 

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
-from gradstep.tui.format import num, styled
+from gradstep.tui.format import loss_at, num, styled
 from gradstep.tui.i18n import _, ngettext
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.widgets.fit_plot import FitPlot
@@ -111,10 +111,11 @@ class FitView(MathView):
             text.append(f"   f = {sc.model.expression}")
         if snap.record is not None:
             text.append("   ")
-            text.append_text(styled(_("L = {loss} (step {t}, before its update)"),
+            text.append_text(styled(_("{L} = {loss} (step {t}, before its update)"), L=loss_at(snap.t - 1),
                                     loss=(num(snap.record.loss), "bold cyan"), t=snap.t))
             if snap.record.val_loss is not None:
-                text.append("   " + _("validation L = {loss}").format(loss=num(snap.record.val_loss)))
+                text.append("   " + _("validation {L} = {loss}").format(L=loss_at(snap.t - 1),
+                                                                          loss=num(snap.record.val_loss)))
         else:
             text.append("   " + _("(the initial parameters: press space to take a step)"))
         return text

@@ -16,6 +16,7 @@ import time
 import numpy as np
 from textual.widgets import Static
 
+from gradstep.engine.errors import ScenarioError
 from gradstep.engine.optim import STATE_SYMBOLS, Scalar, derived_state, effective_lr_formula, optimizer_title
 from gradstep.tui.equations import worked_lines
 from gradstep.tui.format import num
@@ -68,6 +69,7 @@ class Presenter:
     def __init__(self, screen) -> None:
         self.screen = screen
         self._charts_drawn = 0.0
+        self._initial: tuple[object, float | None] = (None, None)  # (session, L(θ₀))
 
     def everything(self, record, steps_per_second: float | None = None, live: bool = False) -> None:
         """Show ``record`` (None before the first step) in every widget.
@@ -101,7 +103,11 @@ class Presenter:
         status.description = scenario.description_for(language())
         status.step = 0 if record is None else record.step
         status.furthest = session.furthest
-        status.loss = None if record is None else record.loss
+        if record is None:  # step 0: the loss at θ₀, which step 1 will report too
+            status.loss, status.loss_theta, status.loss_batch = self.initial_loss(), 0, False
+        else:
+            status.loss, status.loss_theta = record.loss, record.step - 1
+            status.loss_batch = session.minibatches
         previous = screen.record_at(record.step - 1) if record is not None and record.step >= 2 else None
         status.loss_change = None if previous is None else record.loss - previous.loss
         status.optimizer = session.optimizer_kind
@@ -109,6 +115,24 @@ class Presenter:
         status.mode = screen.mode
         status.steps_per_second = steps_per_second if screen.mode == "running" else None
         status.speed = screen.speed_label()
+
+    def initial_loss(self) -> float | None:
+        """L(θ₀) on the whole training set: step 1's loss when the history keeps step 1 with the
+        whole set as its batch, else evaluated once per session (one forward pass, under the
+        controller's lock)."""
+        session = self.screen.session
+        if self._initial[0] is not session:
+            first = None if session.minibatches else self.screen.record_at(1)
+            if first is not None:
+                value = first.loss
+            else:
+                try:
+                    with self.screen.training.reading() as held, np.errstate(all="ignore"):
+                        value = float(held.loss_at(held.step_inputs(1)[0]))
+                except (ScenarioError, MemoryError):  # over the memory budget: shown as unknown
+                    value = None
+            self._initial = (session, value)
+        return self._initial[1]
 
     def loss(self) -> None:
         """The loss curve from the engine's history: the chart asks it for as many points as it

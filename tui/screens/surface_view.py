@@ -26,7 +26,7 @@ from textual.worker import get_current_worker
 
 from gradstep.engine.training.session import Diverged, Session
 from gradstep.engine.analysis.surface import entry_label, pick_entries, surface, window
-from gradstep.tui.format import num
+from gradstep.tui.format import loss_at, num
 from gradstep.tui.i18n import _, ngettext
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.widgets.heat_map import HeatMap, Overlay, colour_bar, scale_samples, sequential, skewed
@@ -266,7 +266,10 @@ class SurfaceView(MathView):
         text.append(_("step {t}").format(t=snap.t), style="bold")
         text.append(" ")
         text.append(f"  {result.x} = {num(result.point[0])}   {result.y} = {num(result.point[1])}   ")
-        text.append(_("L here = {loss}").format(loss=num(result.loss)), style="bold cyan")
+        # The loss at the point ◆ marks, the parameters after step t's update: θₜ, not θₜ₋₁,
+        # the point step t's own loss (the status line's) was evaluated at.
+        text.append(f"{loss_at(snap.t)} = {num(result.loss)}", style="bold cyan")
+        text.append(" ◆")
         text.append(" ")
         if path is not None:
             how = "" if replayed else " " + _("(the steps the history keeps: the course was changed)")
