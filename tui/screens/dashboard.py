@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tab, Tabs
+from textual.widgets import Static, Tab, Tabs
 from textual.worker import get_current_worker
 
 from gradstep.engine import optim
@@ -30,6 +30,7 @@ from gradstep.tui.screens.dashboard_layout import MIN_SIZE, DashboardLayout
 from gradstep.tui.screens.presenter import STATE_LABELS, Presenter
 from gradstep.tui.training import SPEEDS, TrainingController
 from gradstep.tui.widgets.equations_view import EquationsView
+from gradstep.tui.widgets.key_footer import KeyFooter
 from gradstep.tui.widgets.layer_list import LayerList
 from gradstep.tui.widgets.loss_chart import LossChart
 from gradstep.tui.widgets.matrix_view import MatrixView
@@ -154,7 +155,7 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
             yield EquationsView(id="equations")
             yield ParamChart(id="param-chart")
         yield TerminalTooSmall(id="too-small")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#gradient").border_title = _("gradient ∂L/∂θ")

@@ -13,13 +13,14 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from gradstep.tui.format import loss_at, num, styled
 from gradstep.tui.i18n import _, ngettext
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.widgets.fit_plot import FitPlot
 from gradstep.tui.widgets.heat_map import CLASS_COLOURS, HeatMap, Overlay, classes, colour_bar, sequential
+from gradstep.tui.widgets.key_footer import KeyFooter
 
 __all__ = ["FitView", "span"]
 
@@ -58,7 +59,7 @@ class FitView(MathView):
             else:
                 yield Static(self._nothing(), id="fit-none")
         yield Static(id="fit-legend")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         names = self.scenario.data.input_names if self.scenario.data is not None else ()

@@ -21,7 +21,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from gradstep.engine.training.session import Diverged, Session
@@ -30,6 +30,7 @@ from gradstep.tui.format import loss_at, num
 from gradstep.tui.i18n import _, ngettext
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.widgets.heat_map import HeatMap, Overlay, colour_bar, scale_samples, sequential, skewed
+from gradstep.tui.widgets.key_footer import KeyFooter
 
 __all__ = ["SurfaceView", "ParameterPath", "MAX_PATH_POINTS", "grid_limit"]
 
@@ -146,7 +147,7 @@ class SurfaceView(MathView):
         with Vertical(id="surface-box"):
             yield HeatMap(id="surface-map")
         yield Static(id="surface-legend")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         box = self.query_one("#surface-box")
