@@ -38,7 +38,14 @@ def footer(screen) -> list[str]:
 
 
 def text_of(screen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
+    """A Static's text (rendered wide enough that no sentence wraps: the help is a table)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=400, file=io.StringIO(), record=True)
+    console.print(screen.query_one(selector, Static).content)
+    return " ".join(line.strip() for line in console.export_text().splitlines())
 
 
 async def press(pilot, *keys: str) -> None:

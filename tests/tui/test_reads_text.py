@@ -4,6 +4,7 @@ fix. Both languages where the text is translated."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -55,3 +56,66 @@ async def test_the_footer_shows_whole_keys_only(lang, width):
         await settle(pilot)
         await until(pilot, lambda: footer_whole(app, width),
                     what=lambda: repr(screen_text(app).splitlines()[-1]))
+
+
+# -- the help --------------------------------------------------------------------------------
+def help_lines(app) -> list[str]:
+    """Every line of the help as drawn at its width (the whole scrolled text, not one page)."""
+    import io
+
+    from rich.console import Console
+
+    lines = []
+    for static in app.screen.query("#help Static"):
+        console = Console(width=static.content_region.width, file=io.StringIO(), record=True)
+        console.print(static.content)
+        lines += console.export_text().splitlines()
+    return lines
+
+
+HEADINGS = ("Keys", "Symbols", "The equations of", "Where the tutorial", "Teclas", "Símbolos", "As equações",
+            "Onde o tutorial")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_help_lines_keep_their_indentation_when_they_wrap(lang, size):
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("question_mark")
+        await settle(pilot)
+        lines = help_lines(app)
+        assert len(lines) > 40
+        for line in lines:
+            assert not line.strip() or line.startswith("  ") or line.startswith(HEADINGS), line
+
+
+async def test_help_lines_do_not_name_their_own_key_again(lang):
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await settle(pilot)
+        rows = [line.split(None, 1) for line in help_lines(app) if line.startswith("  ")]
+        for words in rows:
+            if len(words) == 2:
+                key, sentence = words
+                assert f"({key})" not in sentence and f"(also {key})" not in sentence, words
+        text = "\n".join(help_lines(app))
+        for key in ("backspace", "home", "end"):
+            assert len(re.findall(rf"\b{key}\b", text)) == 1, key  # listed once, beside its sentence
+
+
+async def test_help_says_how_to_switch_the_state_tabs(lang):
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await settle(pilot)
+        row = next(line for line in help_lines(app) if line.lstrip().startswith("tab ← →"))
+        assert "V̂" in "\n".join(help_lines(app)) and "←" in row
+
+
+def test_docs_keys_say_how_to_switch_the_state_tabs():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs/keys.md").read_text()
+    line = next(line for line in text.splitlines() if "V̂" in line and "`tab`" in line)
+    assert "←" in line and "→" in line
