@@ -119,3 +119,22 @@ def test_docs_keys_say_how_to_switch_the_state_tabs():
     text = (Path(__file__).resolve().parents[2] / "docs/keys.md").read_text()
     line = next(line for line in text.splitlines() if "V̂" in line and "`tab`" in line)
     assert "←" in line and "→" in line
+
+
+# -- notifications are plain text ------------------------------------------------------------
+async def test_the_missing_matplotlib_note_shows_the_extra_s_name(lang, tmp_path, monkeypatch):
+    """`pip install 'gradstep[plot]'` on screen, not `'gradstep'` (the `[plot]` read as markup)."""
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("space")
+        await settle(pilot)
+        await pilot.press("p")
+        def toasts() -> str:  # what each notification shows, its lines joined
+            return "\n".join(" ".join(str(toast.render()).split()) for toast in app.screen.query("Toast"))
+
+        await until(pilot, lambda: "matplotlib" in toasts(), what=lambda: screen_text(app))
+        assert "pip install 'gradstep[plot]'" in toasts(), toasts()

@@ -252,7 +252,7 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
         try:
             old, new = self.training.scale_lr(factor)
         except ValueError as exc:  # doubled past the largest float, or halved to zero
-            self.notify(str(exc), severity="warning")
+            self.notify(str(exc), severity="warning", markup=False)
             return
         self.notify(_("learning rate α {old} → {new} from step {step}").format(
             old=short(old), new=short(new), step=self.session.t + 1), timeout=3)
@@ -332,7 +332,7 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
         if result is not None:
             path, steps = result
             self.notify(ngettext("wrote {count} step to {path}", "wrote {count} steps to {path}", steps)
-                        .format(count=steps, path=path), title=_("exported"), timeout=5)
+                        .format(count=steps, path=path), title=_("exported"), timeout=5, markup=False)
 
     # -- scenarios, help, quit -------------------------------------------------------------
     def action_open(self) -> None:

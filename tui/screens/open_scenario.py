@@ -76,7 +76,7 @@ class OpenScenarioScreen(ContainsErrors, ModalScreen[str | None]):
             try:
                 self.dismiss(str(served.confine(text)))
             except ValueError as exc:
-                self.app.notify(str(exc), severity="error")
+                self.app.notify(str(exc), severity="error", markup=False)
         elif text:
             self.dismiss(str(Path(text).expanduser()))
 
