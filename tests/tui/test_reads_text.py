@@ -138,3 +138,40 @@ async def test_the_missing_matplotlib_note_shows_the_extra_s_name(lang, tmp_path
 
         await until(pilot, lambda: "matplotlib" in toasts(), what=lambda: screen_text(app))
         assert "pip install 'gradstep[plot]'" in toasts(), toasts()
+
+
+# -- plurals ---------------------------------------------------------------------------------
+async def test_one_input_and_one_other_entry_are_singular_in_english():
+    from .test_views import shown
+
+    app = GradstepApp("sine-net")
+    async with app.run_test(size=(120, 40)) as pilot:
+        for key in ("space", "f"):
+            await pilot.press(key)
+            await settle(pilot)
+        head = shown(app.screen, "#fit-head")
+        assert "network 1 input →" in head and "1 inputs" not in head
+    app = GradstepApp("adam-fabc")  # three parameters: a slice through two leaves one other
+    async with app.run_test(size=(120, 40)) as pilot:
+        for key in ("n", "s"):
+            await pilot.press(key)
+            await settle(pilot)
+        info = shown(app.screen, "#surface-info")
+        assert "the other entry stays at its step-10 value" in info and "1 entries" not in info
+
+
+def test_english_plurals_differ_from_singulars():
+    """Every ngettext of the interface and the engine has an English singular of its own."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    same = []
+    for path in [*root.joinpath("tui").rglob("*.py"), *root.joinpath("engine").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ngettext":
+                one, many = node.args[:2]
+                if isinstance(one, ast.Constant) and isinstance(many, ast.Constant) and one.value == many.value:
+                    if "{count} on a kink" not in one.value:  # "1 on a kink", "2 on a kink"
+                        same.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not same

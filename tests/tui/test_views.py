@@ -313,7 +313,7 @@ async def test_surface_of_three_parameters_is_a_slice_through_the_largest_gradie
         assert s.sliced and [s.x, s.y] == largest == ["a", "b"]
         others = view.session.theta.copy()
         np.testing.assert_array_equal(s.point, others[:2])
-        assert "the other 1 entries stay at their step-10 values" in shown(view, "#surface-info")
+        assert "the other entry stays at its step-10 value" in shown(view, "#surface-info")
 
 
 # -- optimizer race --------------------------------------------------------------------------

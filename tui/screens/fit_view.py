@@ -101,8 +101,7 @@ class FitView(MathView):
         text.append(_("model fit at step {t}").format(t=snap.t), style="bold")
         sc = self.scenario
         if sc.kind == "network":
-            # English keeps its plural for every count (as it always read); the catalog has Portuguese's singular.
-            inputs = ngettext("{count} inputs", "{count} inputs", sc.model.inputs).format(count=sc.model.inputs)
+            inputs = ngettext("{count} input", "{count} inputs", sc.model.inputs).format(count=sc.model.inputs)
             model = " → ".join([inputs] + [f"{layer.units} {layer.activation}" for layer in sc.model.layers])
             text.append("   " + _("network {model}   loss {loss}").format(model=model, loss=sc.loss))
         elif sc.kind == "parametric":

@@ -107,8 +107,7 @@ class GradCheckView(MathView):
                              "(f(θ+h) − f(θ−h))/2h, Richardson-extrapolated from h and h/2, "
                              "h = 1e-4·max(1, |θ|), in float64") + "\n")
         sampled = len(check.entries) < check.total
-        # English keeps its plural for every count (as it always read); the catalog has Portuguese's singular.
-        head.append(ngettext("{count} of {total} entries", "{count} of {total} entries", check.total).format(
+        head.append(ngettext("{count} of {total} entry", "{count} of {total} entries", check.total).format(
             count=len(check.entries), total=check.total)
             + (" " + _("(a random sample)") + "   " if sampled else "   "))
         if worst is not None:

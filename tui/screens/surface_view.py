@@ -258,9 +258,8 @@ class SurfaceView(MathView):
                 loss=self.scenario.loss, expression=self.scenario.model.expression) + "\n")
         if result.sliced:
             others = self.session.layout.size - 2
-            # English keeps its plural for every count (as it always read); the catalog has Portuguese's singular.
-            text.append(ngettext("a slice: {x} and {y} vary (the largest |∂L/∂θ| when opened; x picks "
-                                 "again), the other {count} entries stay at their step-{t} values",
+            text.append(ngettext("a slice: {x} and {y} vary (the largest |∂L/∂θ| when opened; "
+                                 "x picks again), the other entry stays at its step-{t} value",
                                  "a slice: {x} and {y} vary (the largest |∂L/∂θ| when opened; x picks "
                                  "again), the other {count} entries stay at their step-{t} values",
                                  others).format(x=result.x, y=result.y, count=others, t=snap.t) + "\n")
@@ -274,7 +273,7 @@ class SurfaceView(MathView):
         text.append(" ")
         if path is not None:
             how = "" if replayed else " " + _("(the steps the history keeps: the course was changed)")
-            text.append("   " + ngettext("path: {count} points", "path: {count} points", len(path)).format(
+            text.append("   " + ngettext("path: {count} point", "path: {count} points", len(path)).format(
                 count=len(path)) + how)
         return text
 
