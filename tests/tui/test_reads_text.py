@@ -175,3 +175,38 @@ def test_english_plurals_differ_from_singulars():
                     if "{count} on a kink" not in one.value:  # "1 on a kink", "2 on a kink"
                         same.append(f"{path.relative_to(root)}:{node.lineno}")
     assert not same
+
+
+# -- glyphs of exported SVGs -----------------------------------------------------------------
+def fira_code() -> set[int]:
+    """The code points of Fira Code 6.2, the font Rich's SVG export asks for (a committed list,
+    read from the font's source: see the file's header)."""
+    from pathlib import Path
+
+    points = set()
+    for line in (Path(__file__).resolve().parents[1] / "data/fira-code-6.2-coverage.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            low, _, high = line.partition("-")
+            points.update(range(int(low, 16), int(high or low, 16) + 1))
+    return points
+
+
+def test_the_coverage_list_is_fira_codes():
+    points = fira_code()
+    assert {ord(c) for c in "azAZ09θ∂←→━─●"} <= points  # what the font is known for
+    assert ord("⑂") not in points  # what came out as a missing glyph
+
+
+async def test_the_timeline_after_a_branch_draws_only_glyphs_of_the_svg_font():
+    from gradstep.tui.widgets.timeline import Timeline
+
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=(120, 40)) as pilot:
+        for key in ("n", "n", "b", "b", "right_square_bracket", "space"):  # back, then a new course
+            await pilot.press(key)
+            await settle(pilot)
+        timeline = app.screen.query_one(Timeline)
+        assert timeline.branch is not None
+        drawn = timeline.render().plain
+        missing = sorted({c for c in drawn if ord(c) not in fira_code()})
+        assert not missing, (missing, drawn)

@@ -356,7 +356,7 @@ async def test_a_branch_shows_the_ghost_and_the_timeline_marks_it():
 
         timeline = screen.query_one(Timeline)
         assert (timeline.branch, timeline.ghost_end) == (10, 30)
-        assert "⑂" in timeline.render().plain
+        assert "↳" in timeline.render().plain
 
         assert screen.history.lr_changes == [(10, lr, lr / 2)]
         assert len(screen.history) == 12  # the abandoned steps' rows are gone
