@@ -210,3 +210,24 @@ async def test_the_timeline_after_a_branch_draws_only_glyphs_of_the_svg_font():
         drawn = timeline.render().plain
         missing = sorted({c for c in drawn if ord(c) not in fira_code()})
         assert not missing, (missing, drawn)
+
+
+# -- the step-0 hint -------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 50)])
+async def test_the_step_0_hint_is_whole(lang, size):
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        hint = i18n._("step 0: the initial parameters; g and the state come with step 1")
+        await until(pilot, lambda: " ".join(hint.split()) in one_line(screen_text(app)),
+                    what=lambda: screen_text(app))
+
+
+def one_line(screen: str) -> str:
+    """The screen's text with each panel's lines joined: the words of a wrapped sentence in a row
+    (the borders and the other panels' text removed around the state panel's)."""
+    words = []
+    for line in screen.splitlines():
+        cells = [c.strip() for c in re.split(r"[│║┃]", line) if c.strip()]
+        words.extend(cells[-1:] if cells else [])
+    return " ".join(" ".join(words).split())
