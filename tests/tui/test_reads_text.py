@@ -231,3 +231,48 @@ def one_line(screen: str) -> str:
         cells = [c.strip() for c in re.split(r"[│║┃]", line) if c.strip()]
         words.extend(cells[-1:] if cells else [])
     return " ".join(" ".join(words).split())
+
+
+# -- the open dialog -------------------------------------------------------------------------
+async def test_the_open_dialog_filters_as_you_type_and_enter_opens_the_one_left(lang):
+    from textual.widgets import OptionList
+
+    from gradstep.tui.screens.dashboard import DashboardScreen
+    from gradstep.tui.screens.open_scenario import OpenScenarioScreen
+
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space", "o")
+        await settle(pilot)
+        assert isinstance(app.screen, OpenScenarioScreen)
+        options = app.screen.query_one("#choices", OptionList)
+        everything = options.option_count
+        await pilot.press("m", "o", "o")  # typed on the list: it goes to the box below it
+        await settle(pilot)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert labels and all("moo" in label.casefold() for label in labels), labels
+        assert options.option_count < everything
+        assert any(label.startswith("moons") for label in labels)
+        await pilot.press("n", "s")
+        await settle(pilot)
+        assert options.option_count == 1
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.screen.scenario.name == "moons" and app.screen.session.t == 0
+
+
+async def test_the_open_dialog_still_opens_a_typed_path(write_scenario):
+    from textual.widgets import Input
+
+    path = write_scenario("xor-like", kind="sgd", lr=0.01)  # its name is a bundled one's too
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("o")
+        await settle(pilot)
+        box = app.screen.query_one("#path", Input)
+        box.focus()
+        box.value = str(path)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.scenario.name == "xor-like" and app.screen.session.optimizer_kind == "sgd"
