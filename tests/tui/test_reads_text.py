@@ -276,3 +276,49 @@ async def test_the_open_dialog_still_opens_a_typed_path(write_scenario):
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen.scenario.name == "xor-like" and app.screen.session.optimizer_kind == "sgd"
+
+
+# -- one number format ------------------------------------------------------------------------
+NUMBER = re.compile(r"(?<![\w.^(√·])-?\d+(?:\.\d+)?(?:e-?\d+)?(?![\w.])")
+
+
+def follows_the_rule(token: str) -> bool:
+    """docs/keys.md, "How numbers are written": four significant digits (fewer only when a cell
+    is too narrow, then with an exponent), fixed point for 0.001 <= |x| < 10000, else scientific."""
+    value = abs(float(token))
+    digits = token.lstrip("-").split("e")[0].replace(".", "").lstrip("0")
+    if value == 0:
+        return token == "0"
+    if "e" in token:  # fewer digits only in a token a cell's width had to shorten
+        shortened = len(token) >= 9 and len(digits) in (2, 3)
+        return not 1e-3 <= value < 1e4 and (len(digits) == 4 or shortened) and token.lstrip("-")[1] == "."
+    return 1e-3 <= value < 1e4 and len(digits) == 4
+
+
+def test_the_rule_itself():
+    good = ["0.5312", "41.33", "1903", "-0.001234", "1.235e4", "-1.300e6", "1.234e-5", "-4.56e-18", "0"]
+    bad = ["71485", "-1.3e6", "2.5e12", "0.5", "12346"]
+    assert all(follows_the_rule(t) for t in good) and not any(follows_the_rule(t) for t in bad)
+
+
+async def test_the_gradient_and_state_panels_write_every_number_alike():
+    """gd-fabc-large-lr: b's gradient and update grow past 10⁴ while a's shrink below 10⁻³."""
+    from gradstep.tui.widgets.equations_view import EquationsView
+    from gradstep.tui.widgets.layer_list import LayerList
+    from gradstep.tui.widgets.matrix_view import MatrixView
+    from gradstep.tui.widgets.state_table import StateTable
+
+    app = GradstepApp("gd-fabc-large-lr")
+    async with app.run_test(size=(160, 50)) as pilot:
+        tokens = set()
+        for key in ("n", "n", "n", "N"):  # N runs into the divergence, which stops it
+            await pilot.press(key)
+            await settle(pilot)
+            for widget in [*app.screen.query(StateTable), *app.screen.query(MatrixView), *app.screen.query(LayerList)]:
+                if widget.display:
+                    for line in widget.render().plain.splitlines():
+                        tokens.update(NUMBER.findall(line.split("|max|")[-1]))
+            for line, result in app.screen.query_one(EquationsView).lines:
+                tokens.update(t for t in [result] if t)
+        assert any(abs(float(t)) >= 1e4 for t in tokens), tokens  # the large numbers were there
+        assert sorted(t for t in tokens if not follows_the_rule(t)) == []
