@@ -111,7 +111,7 @@ async def test_the_dialogs_speak_portuguese(portuguese):
         await press(pilot, "escape", "o")
         assert app.screen.query_one("#dialog").border_title == "abrir um cenário"
         labels = [str(label.render()) for label in app.screen.query(Label)]
-        assert "ou digite um caminho e tecle enter:" in labels
+        assert "digite para filtrar a lista, ou digite um caminho, e tecle enter:" in labels
         await press(pilot, "escape", "space", "e")
         assert app.screen.query_one("#dialog").border_title == "exportar o registro"
         app.screen.query_one("#path", Input).value = "trace.txt"
