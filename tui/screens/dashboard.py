@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tab, Tabs
+from textual.widgets import Static, Tab, Tabs
 from textual.worker import get_current_worker
 
 from gradstep.engine import optim
@@ -32,6 +32,7 @@ from gradstep.tui.screens.dashboard_travel import TravelActions
 from gradstep.tui.screens.presenter import STATE_LABELS, Presenter
 from gradstep.tui.training import SPEEDS, TrainingController
 from gradstep.tui.widgets.equations_view import EquationsView
+from gradstep.tui.widgets.key_footer import KeyFooter
 from gradstep.tui.widgets.layer_list import LayerList
 from gradstep.tui.widgets.lesson_pane import LessonPane
 from gradstep.tui.widgets.loss_chart import LossChart
@@ -165,7 +166,7 @@ class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, DashboardL
             yield ParamChart(id="param-chart")
         yield TerminalTooSmall(id="too-small")
         yield LessonPane(id="lesson")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#gradient").border_title = _("gradient ∂L/∂θ")
@@ -272,7 +273,7 @@ class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, DashboardL
         try:
             old, new = self.training.scale_lr(factor)
         except ValueError as exc:  # doubled past the largest float, or halved to zero
-            self.notify(str(exc), severity="warning")
+            self.notify(str(exc), severity="warning", markup=False)
             return
         self.notify(self.present.lr_note(factor, old, new), timeout=3)
         self.present.everything(self.session.record)
@@ -315,7 +316,7 @@ class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, DashboardL
         if result is not None:
             path, steps = result
             self.notify(ngettext("wrote {count} step to {path}", "wrote {count} steps to {path}", steps)
-                        .format(count=steps, path=path), title=_("exported"), timeout=5)
+                        .format(count=steps, path=path), title=_("exported"), timeout=5, markup=False)
 
     # -- scenarios, help, quit -------------------------------------------------------------
     def action_open(self) -> None:

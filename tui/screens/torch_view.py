@@ -20,12 +20,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import ScrollableContainer
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from gradstep.tui.classroom import served
 from gradstep.tui.faults import ContainsErrors, memory_message
 from gradstep.tui.i18n import _, translate_bindings
-from gradstep.tui.screens.palette import translated
+from gradstep.tui.widgets.key_footer import KeyFooter
 
 __all__ = ["TorchView", "save_folder", "free_name", "HIGHLIGHT_LINES"]
 
@@ -91,7 +91,7 @@ class TorchView(ContainsErrors, Screen):
     def compose(self) -> ComposeResult:
         yield Static(_("writing the PyTorch script …"), id="torch-note", markup=False)
         yield ScrollableContainer(id="torch-code")
-        yield translated(Footer())
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#torch-code").border_title = _("PyTorch code — {name}").format(name=self.scenario.name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from rich.cells import cell_len
 from rich.style import Style
@@ -60,7 +62,7 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
     rows: reactive[tuple[str, ...]] = reactive(tuple, layout=True)
     columns = reactive((), always_update=True)
     cursor_row = reactive(0)
-    note = reactive("")
+    note = reactive("", layout=True)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -79,7 +81,12 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
 
     def get_content_height(self, container, viewport, width: int) -> int:
         blocks = -(-len(self.columns) // self._per_block(width)) if self.columns else 1
-        return blocks * (len(self.rows) + 1) + 1  # a header per block, and the note
+        return blocks * (len(self.rows) + 1) + len(self._note_lines(width))  # a header per block, the note
+
+    def _note_lines(self, width: int) -> list[str]:
+        """The note, wrapped at word boundaries to ``width`` (at 120 columns the step-0 hint
+        needs two lines; cropped, it ended in "the state come")."""
+        return textwrap.wrap(self.note, max(width, 10)) or [""]
 
     def action_move(self, change: int) -> None:
         row = min(max(self.cursor_row + change, 0), max(len(self.rows) - 1, 0))
@@ -101,7 +108,8 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
             lines.append(self._block(self.columns[first:first + per_block], label_width, base))
         text.append_text(Text("\n").join(lines))
         if self.note:
-            text.append(f"\n{self.note}", style=Style(dim=True))
+            for line in self._note_lines(self.size.width):
+                text.append(f"\n{line}", style=Style(dim=True))
         return text
 
     def _block(self, columns, label_width: int, base) -> Text:
