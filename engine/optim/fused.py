@@ -32,9 +32,9 @@ __all__ = ["FusedUpdate", "FUSED_KINDS", "stepper"]
 
 def stepper(kind: str):
     """What a training loop steps optimizer ``kind`` with: a new :class:`FusedUpdate` (one per
-    loop: it keeps scratch). Every optimizer of the registry has kernels here."""
-    if kind not in FUSED_KINDS:
-        entry(kind)  # the registry's message for an unknown name
+    loop: it keeps scratch). The optimizers in :data:`FUSED_KINDS` have kernels here; the others
+    (Adadelta, Adamax, NAdam, RAdam) run their entry's pure update, the same numbers."""
+    entry(kind)  # the registry's message for an unknown name
     return FusedUpdate(kind)
 
 
@@ -53,7 +53,7 @@ class FusedUpdate:
 
     def __init__(self, kind: str):
         self.kind = kind
-        self._kernel = _KERNELS[kind]
+        self._kernel = _KERNELS.get(kind) or _plain(entry(kind).update)
         self._hp = self._key = None
 
     def __call__(self, theta, grad, state, hp):
@@ -248,8 +248,22 @@ def _adagrad(self, theta, grad, state):
     return new_theta, {"t": t, "S": S}, block
 
 
+_SECOND_MOMENTS = ("S", "S_max", "U", "D")
+
+
+def _plain(update):
+    """A kernel that runs a pure update as it is, for the optimizers without kernels of their
+    own: what it checks is the new parameters and second moments, one sum each."""
+    def kernel(self, theta, grad, state):
+        new_theta, new_state = update(theta, grad, state, self._hp)
+        sums = [np.add.reduce(new_theta)]
+        sums += [np.add.reduce(new_state[k]) for k in _SECOND_MOMENTS if k in new_state]
+        return new_theta, new_state, np.array(sums, np.float64)
+    return kernel
+
+
 _KERNELS = {"sgd": _sgd, "momentum": _momentum, "nesterov": _nesterov, "rmsprop": _rmsprop,
             "adagrad": _adagrad, "adam": _adam, "adamw": _adamw, "amsgrad": _amsgrad}
 
 FUSED_KINDS = frozenset(_KERNELS)
-"""The optimizers :class:`FusedUpdate` has kernels for (every one of the registry's)."""
+"""The optimizers :class:`FusedUpdate` has kernels for (the others run their pure update)."""
