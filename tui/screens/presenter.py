@@ -18,7 +18,8 @@ import numpy as np
 from textual.widgets import Static
 
 from gradstep.engine.training.clipping import gradient_clipper
-from gradstep.engine.optim import STATE_SYMBOLS, Scalar, derived_state, effective_lr_formula, optimizer_title
+from gradstep.engine.optim import (STATE_SYMBOLS, Scalar, derived_state, effective_lr_formula, optimizer_title,
+                                   step_notes)
 from gradstep.tui.equations import worked_lines
 from gradstep.tui.format import num, short
 from gradstep.tui.i18n import _, language
@@ -287,6 +288,8 @@ class Presenter:
             notes.append(f"α_eff = {effective_lr_formula(kind, hyper)}")
         if record is not None and record.bias_correction1 is not None:
             notes.append(f"1−β1ᵗ = {num(record.bias_correction1)}  1−β2ᵗ = {num(record.bias_correction2)}")
+        if record is not None:  # the optimizer's own step-wide numbers (NAdam's Πₜ, RAdam's ρₜ)
+            notes += [f"{label} = {num(value)}" for label, value in self._step_notes(record) if value is not None]
         state.border_subtitle = "  ".join(notes)
 
     def table(self, record, grid) -> None:
@@ -351,12 +354,17 @@ class Presenter:
             name=name, t=record.step, g=g, before=before,
             after=record.params[cell.param][cell.index], delta=record.update[cell.param][cell.index],
             prev=prev_state, state={k: v[cell.index] for k, v in record.state[cell.param].items()},
-            hyper=dict(record.hyper), bias1=record.bias_correction1, bias2=record.bias_correction2)
+            hyper=dict(record.hyper), bias1=record.bias_correction1, bias2=record.bias_correction2,
+            step=dict(self._step_notes(record)))
         where = cell.label if name == cell.label else f"θ = {cell.label}"
         panel.border_title = _("{entry} up close — step t = {t}").format(entry=where, t=record.step)
         equations.lines = note + tuple(worked_lines(record.optimizer, scalar))
         if chart:
             self._chart(plot, record, cell)
+
+    @staticmethod
+    def _step_notes(record):
+        return step_notes(record.optimizer, record.opt_state, record.hyper)
 
     @cached_property
     def _clip(self):

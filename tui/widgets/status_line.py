@@ -88,7 +88,11 @@ class StatusLine(ContainsErrors, Widget):
                 parts.append(styled(_("‖g‖ {raw} not clipped"), raw=(num(raw), bold)))
         hyper = Text.assemble((self.optimizer, bold))
         for key, value in self.hyper.items():
-            if key != "lr" and value == 0 and key in ("weight_decay", "lr_decay", "momentum"):
+            if key != "lr" and value == 0 and key in ("weight_decay", "lr_decay", "momentum",
+                                                      "decoupled_weight_decay"):
+                continue
+            if key == "decoupled_weight_decay":  # a switch, on: its name says it
+                hyper.append(f" {HYPER_SYMBOLS[key]}", style=bold)
                 continue
             hyper.append(f" {HYPER_SYMBOLS.get(key, key)} ")
             hyper.append(short(value), style=bold)

@@ -1,0 +1,101 @@
+"""Issue 18's optimizers on the dashboard: the state table shows their state by the tutorial's
+names, the border their step-wide numbers, the up-close panel their worked update, help their
+equations; travel back and forth shows the straight run's numbers. The numbers are compared with
+an independent session of the engine (whose updates ``tests/reference`` holds to PyTorch)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradstep.engine import optim
+from gradstep.engine.optim.adam_variants import nadam_momentum, radam_rectification
+from gradstep.engine.scenario import load_scenario
+from gradstep.engine.training.session import Session
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.format import fit, num
+from gradstep.tui.screens.help import HelpScreen
+from gradstep.tui.widgets.equations_view import EquationsView
+from gradstep.tui.widgets.state_table import StateTable
+
+from .conftest import settle
+from .test_numbers import run, table
+
+SIZE = (120, 40)
+# kind: (learning rate, state columns as the table titles them, the first words of the
+# equation of the update in the up-close panel)
+KINDS = {
+    "adadelta": (1.0, ("S", "D"), "a ← a − α·δ"),
+    "adamax": (0.05, ("V", "U"), "a ← a − α/(1−β1ᵗ)·V/U"),
+    "nadam": (0.05, ("V", "S"), "a ← a − α·(1−μₜ)/(1−Πₜ)"),
+    "radam": (0.05, ("V", "S", "V̂", "Ŝ"), "a ← a − α·rₜ·V̂"),
+}
+STATE_KEYS = {"V̂": "V_hat", "Ŝ": "S_hat"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_state_table_notes_and_worked_update(kind, write_scenario):
+    lr, columns, update = KINDS[kind]
+    path = write_scenario(kind, kind=kind, lr=lr)
+    steps = 12
+    expected = Session(load_scenario(path)).run(steps)
+    app = GradstepApp(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await run(app, pilot, ["n", "space", "space"])
+        screen = app.screen
+        assert screen.session.t == steps
+        shown = table(screen.query_one(StateTable))
+        for name in ("a", "b", "c"):
+            state = expected.state[name]
+            want = [fit(float(state[STATE_KEYS.get(k, k)]), 9) for k in columns]
+            want += [fit(float(expected.update[name]), 9), fit(float(expected.effective_lr[name]), 9)]
+            assert shown[name] == want, name
+        header = screen.query_one(StateTable).render().plain.splitlines()[0].split()
+        assert header[:len(columns)] == list(columns)
+        subtitle = str(screen.query_one("#state").border_subtitle)
+        hp = expected.hyper
+        if kind == "nadam":
+            assert f"μₜ = {num(nadam_momentum(steps, hp))}" in subtitle
+            assert f"Πₜ = {num(expected.opt_state['mu_product'])}" in subtitle
+        elif kind == "radam":
+            rho, rect = radam_rectification(steps, hp)
+            assert f"ρₜ = {num(rho)}" in subtitle and f"rₜ = {num(rect)}" in subtitle
+            assert f"1−β1ᵗ = {num(1 - 0.9 ** steps)}" in subtitle
+        elif kind == "adamax":
+            assert f"1−β1ᵗ = {num(1 - 0.9 ** steps)}" in subtitle
+        lines = dict(screen.query_one(EquationsView).lines)
+        equation = next(eq for eq in lines if eq.startswith("a ← "))
+        assert equation.startswith(update)
+        assert lines[equation] == num(expected.params["a"])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_back_and_forth_shows_the_straight_runs_numbers(kind, write_scenario):
+    lr, columns, _update = KINDS[kind]
+    path = write_scenario(kind, kind=kind, lr=lr)
+    straight = Session(load_scenario(path))
+    records = [straight.step() for _ in range(20)]
+    app = GradstepApp(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await run(app, pilot, ["n", "n", "b", "b", "b", "comma", "full_stop", "space"])  # 10, 20, 19, 18, 17, 7, 17, 18
+        screen = app.screen
+        t = screen.session.t
+        assert t == 18, t  # a step taken in the past replays the branch's next record
+        expected = records[t - 1]
+        shown = table(screen.query_one(StateTable))
+        for name in ("a", "b", "c"):
+            want = [fit(float(expected.state[name][STATE_KEYS.get(k, k)]), 9) for k in columns]
+            assert shown[name][:len(columns)] == want, (t, name)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_help_shows_the_equations(kind, write_scenario):
+    lr, _columns, _update = KINDS[kind]
+    app = GradstepApp(write_scenario(kind, kind=kind, lr=lr))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+        assert optim.optimizer_title(kind) in text
+        for line in optim.symbolic_lines(kind):
+            assert line.split("   ")[0].strip() in text
