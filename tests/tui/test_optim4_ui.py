@@ -5,11 +5,13 @@ an independent session of the engine (whose updates ``tests/reference`` holds to
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from gradstep.engine import optim
 from gradstep.engine.optim.adam_variants import nadam_momentum, radam_rectification
-from gradstep.engine.scenario import load_scenario
+from gradstep.engine.scenario import OptimizerSpec, load_scenario
 from gradstep.engine.training.session import Session
 from gradstep.tui.app import GradstepApp
 from gradstep.tui.format import fit, num
@@ -18,6 +20,7 @@ from gradstep.tui.widgets.equations_view import EquationsView
 from gradstep.tui.widgets.state_table import StateTable
 
 from .conftest import settle
+from .screen_text import screen_text
 from .test_numbers import run, table
 
 SIZE = (120, 40)
@@ -99,3 +102,63 @@ async def test_help_shows_the_equations(kind, write_scenario):
         assert optim.optimizer_title(kind) in text
         for line in optim.symbolic_lines(kind):
             assert line.split("   ")[0].strip() in text
+
+
+RACE = """
+name = "four-race"
+[objective]
+expression = "(a - 1)**2 + 10*(b + 2)**2"
+params = { a = 0.0, b = 0.0 }
+[[compare]]
+kind = "adadelta"
+lr = 1.0
+[[compare]]
+kind = "adamax"
+lr = 0.05
+[[compare]]
+kind = "nadam"
+lr = 0.05
+decoupled_weight_decay = true
+weight_decay = 0.01
+[[compare]]
+kind = "radam"
+lr = 0.05
+"""
+
+
+async def test_the_race_view_races_the_four(write_scenario):
+    """C races them; each runner is its kind's own run, and the table names every one."""
+    path = write_scenario("four-race", text=RACE)
+    scenario = load_scenario(path)
+    app = GradstepApp(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("C")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        race = app.screen.race
+        assert race.t == 100  # n races 100 steps
+        text = screen_text(app)
+        for spec, runner in zip(scenario.compare, race.runners):
+            assert spec.kind in text
+            alone = Session(replace(scenario, optimizer=OptimizerSpec(spec.kind, spec.lr, spec.hyper), compare=()))
+            alone.run(100)
+            assert (runner.session.theta == alone.theta).all(), spec.kind
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_brackets_scale_the_rate_and_the_lab_says_why_not(kind, write_scenario):
+    lr, _columns, _update = KINDS[kind]
+    app = GradstepApp(write_scenario(kind, kind=kind, lr=lr))
+    async with app.run_test(size=SIZE) as pilot:
+        await run(app, pilot, ["space", "right_square_bracket", "space"])
+        record = app.screen.session.record
+        assert record.step == 2 and record.lr == 2 * lr
+        await run(app, pilot, ["left_square_bracket", "left_square_bracket", "space"])
+        assert app.screen.session.record.lr == lr / 2
+        await pilot.press("M")  # the misconception lab is about Adam's own mistakes
+        await pilot.pause()
+        assert app.screen is not None and app.screen.session.t == 3
+        notes = [n.message for n in app._notifications]
+        assert any("misconception lab needs an Adam-family optimizer" in n and kind in n for n in notes)
