@@ -231,4 +231,5 @@ ADADELTA = OptimizerEntry(
     worked=_adadelta_worked,
     torch="torch.optim.Adadelta",
     torch_state=MappingProxyType({"S": "square_avg", "D": "acc_delta"}),
+    same_step_for_all=True,  # α scales δ, whose size adapts per entry
 )

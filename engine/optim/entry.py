@@ -131,6 +131,8 @@ class OptimizerEntry:
         notes: ``notes(state, hp) -> [(label, value)]``, the step-wide numbers the dashboard
             shows beside the state (Adamax's ``1−β1ᵗ``, NAdam's ``μₜ`` and ``Πₜ``, RAdam's
             ``ρₜ`` and ``rₜ``; a value may be None), else None.
+        same_step_for_all: :attr:`step_size` is α for every parameter (SGD, momentum): a table
+            of it says nothing that α does not.
     """
 
     name: str
@@ -153,6 +155,7 @@ class OptimizerEntry:
     validate: Callable | None = None
     scalar_state: Mapping[str, float] = field(default_factory=dict)
     notes: Callable | None = None
+    same_step_for_all: bool = False
 
     def names(self, hp: Mapping[str, float] | None = None) -> tuple[str, ...]:
         """The state shown for hyperparameters ``hp`` (:attr:`state_names` when None)."""
