@@ -8,9 +8,11 @@ Each keeps Adam's first moment ``V`` (PyTorch's ``exp_avg``); they differ in wha
 - **NAdam** (Dozat 2016) is Adam with Nesterov momentum: the momentum coefficient ``μₜ =
   β1·(1 − ½·0.96^(t·ψ))`` warms up with ``ψ`` (``momentum_decay``), and the bias correction of
   the first moment is the product ``Πₜ = μ₁·μ₂·…·μₜ`` (PyTorch's ``mu_product``), kept in the
-  state as a number beside ``t``. PyTorch keeps it as a scalar tensor of its default dtype,
-  float32, whatever the parameters' dtype; gradstep rounds it the same way, so its numbers are
-  PyTorch's (:func:`mu_product_times`).
+  state as a number beside ``t``. PyTorch keeps it as a scalar tensor of its default dtype, not
+  the parameters'; gradstep keeps it in the parameters' dtype, PyTorch's when its default dtype
+  is theirs, as in the scripts ``gradstep export --torch`` writes (:func:`mu_product_times`).
+  With float64 parameters and PyTorch's default float32, PyTorch's Πₜ is rounded to float32
+  and its steps differ from gradstep's in the 8th digit.
 - **RAdam** (Liu et al. 2020) is Adam whose adaptive step is switched on only once the variance
   of ``S`` can be estimated: with ``ρ∞ = 2/(1−β2) − 1`` and ``ρₜ = ρ∞ − 2t·β2ᵗ/(1−β2ᵗ)``, a step
   with ``ρₜ > 5`` is rectified by ``rₜ = √((ρₜ−4)(ρₜ−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρₜ))``, any other is
@@ -73,10 +75,12 @@ def nadam_momentum(t, hp):
     return hp["beta1"] * (1.0 - 0.5 * (0.96 ** (t * hp["momentum_decay"])))
 
 
-def mu_product_times(product, mu):
-    """``Πₜ = Πₜ₋₁·μₜ`` as PyTorch keeps it: a float32 scalar tensor times a Python float (its
-    default dtype's arithmetic, whatever the parameters' dtype), returned as a Python float."""
-    return float(np.float32(product) * np.float32(mu))
+def mu_product_times(product, mu, dtype):
+    """``Πₜ = Πₜ₋₁·μₜ`` as PyTorch keeps it: a scalar tensor of its default dtype times a Python
+    float, with the default dtype the parameters' ``dtype`` (as ``gradstep export --torch`` sets
+    it), returned as a Python float."""
+    dtype = np.dtype(dtype).type
+    return float(dtype(product) * dtype(mu))
 
 
 def nadam_update(theta, grad, state, hp):
@@ -92,7 +96,7 @@ def nadam_update(theta, grad, state, hp):
     theta, g = _decay(theta, grad, hp)
     mu = nadam_momentum(t, hp)
     mu_next = nadam_momentum(t + 1, hp)
-    product = mu_product_times(state["mu_product"], mu)
+    product = mu_product_times(state["mu_product"], mu, grad.dtype)
     V = lerp(state["V"], g, 1 - beta1)
     S = ema_square(state["S"], g, beta2)
     denom = S / (1 - beta2 ** t)

@@ -306,7 +306,7 @@ def _nadam(self, theta, grad, state):
     theta, g = _decayed(self, theta, grad)
     mu = nadam_momentum(t, hp)
     mu_next = nadam_momentum(t + 1, hp)
-    product = mu_product_times(state["mu_product"], mu)
+    product = mu_product_times(state["mu_product"], mu, self._key[1])
     _lerp(self, state["V"], g, Vn)
     _ema_square(self, state["S"], g, c["beta2"], Sn)
     factor = self._z1

@@ -112,10 +112,10 @@ def test_first_steps_by_hand():
     # NAdam: μ1 = 0.9·(1 − ½·0.96^0.004), Π1 = μ1, μ2 likewise at 0.008
     new, state, _hp = first("nadam")
     mu1, mu2 = 0.9 * (1 - 0.5 * 0.96 ** 0.004), 0.9 * (1 - 0.5 * 0.96 ** 0.008)
-    assert state["mu_product"] == pytest.approx(mu1, rel=1e-7)  # a float32 number, as PyTorch's
+    assert state["mu_product"] == mu1  # float64 parameters: a float64 product
     denom = math.sqrt(0.001 * 4 / 0.001) + 1e-8
     want = 1 - 0.002 * (1 - mu1) / (1 - mu1) * 2 / denom - 0.002 * mu2 / (1 - mu1 * mu2) * 0.2 / denom
-    assert new == pytest.approx(want, rel=1e-7)
+    assert new == pytest.approx(want, rel=1e-14)
     # RAdam: ρ1 = ρ∞ − 2·0.999/0.001 = 1 ≤ 5, so θ − α·V̂ = 1 − 0.001·2
     new, _state, hp = first("radam")
     assert optim.step_notes("radam", _state, hp) == [("ρₜ", pytest.approx(1.0, rel=1e-9))]
@@ -187,6 +187,19 @@ def test_one_cycle_cycles_nadams_beta1():
 
 
 # -- what the dashboard shows beside the state ----------------------------------------------------
+def test_nadams_mu_product_is_kept_in_the_parameters_dtype():
+    """As PyTorch keeps it when its default dtype is the parameters' (the exported scripts')."""
+    hp = optim.hyperparameters("nadam")
+    for dtype in (np.float32, np.float64):
+        theta = np.zeros(2, dtype)
+        state = optim.init_state("nadam", theta, hp)
+        product = dtype(1.0)
+        for t in range(1, 30):
+            theta, state = optim.update("nadam", theta, np.ones(2, dtype), state, hp)
+            product = product * dtype(0.9 * (1 - 0.5 * 0.96 ** (t * 0.004)))
+            assert state["mu_product"] == float(product)
+
+
 def test_step_notes():
     hp = optim.hyperparameters("nadam")
     theta = np.zeros(2)
@@ -199,8 +212,32 @@ def test_step_notes():
         product *= mu
         (mu_label, mu_value), (pi_label, pi_value) = optim.step_notes("nadam", state, hp)
         assert (mu_label, pi_label) == ("μₜ", "Πₜ")
-        assert mu_value == pytest.approx(mu, rel=1e-15) and pi_value == pytest.approx(product, rel=1e-6)
+        assert mu_value == pytest.approx(mu, rel=1e-15) and pi_value == pytest.approx(product, rel=1e-15)
     hp = optim.hyperparameters("adamax")
     _theta, state = optim.update("adamax", np.zeros(1), np.ones(1), optim.init_state("adamax", np.zeros(1), hp), hp)
     assert optim.step_notes("adamax", state, hp) == [("1−β1ᵗ", pytest.approx(0.1))]
     assert optim.step_notes("adam", state, hp) == []
+
+
+# -- gradstep export --torch --------------------------------------------------------------------
+@pytest.mark.parametrize("kind, lines, cls, keywords", [
+    ("adadelta", "lr = 1.0\nrho = 0.95", "Adadelta", {"lr": 1.0, "rho": 0.95, "eps": 1e-6, "weight_decay": 0}),
+    ("adamax", "beta1 = 0.8", "Adamax", {"lr": 0.002, "betas": (0.8, 0.999), "eps": 1e-8, "weight_decay": 0}),
+    ("nadam", "momentum_decay = 0.01\nweight_decay = 0.1\ndecoupled_weight_decay = true", "NAdam",
+     {"lr": 0.002, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.1, "momentum_decay": 0.01,
+      "decoupled_weight_decay": True}),
+    ("radam", "", "RAdam", {"lr": 0.001, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
+                            "decoupled_weight_decay": False}),
+])
+def test_the_torch_script_makes_pytorchs_optimizer(kind, lines, cls, keywords):
+    """Every hyperparameter under PyTorch's name (tests/reference/README.md); the numbers
+    themselves: tests/reference/check_torch_scripts.py with PyTorch, by hand."""
+    import ast
+
+    from gradstep.engine.training.torch_script import torch_script
+
+    text = torch_script(loads_scenario(OBJ + f'[optimizer]\nkind = "{kind}"\n{lines}\n'))
+    found = [node for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Call)
+             and ast.unparse(node.func).startswith("torch.optim.")]
+    assert len(found) == 1 and ast.unparse(found[0].func) == f"torch.optim.{cls}"
+    assert {k.arg: ast.literal_eval(k.value) for k in found[0].keywords} == keywords

@@ -21,6 +21,7 @@ script again writes the same numbers (with the same PyTorch build).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 from pathlib import Path
@@ -91,6 +92,22 @@ def torch_optimizer(kind, params, lr, hyper):
     betas = _default(cls, "betas")
     kw["betas"] = (hyper.get("beta1", betas[0]), hyper.get("beta2", betas[1]))
     return cls(params, amsgrad=kind == "amsgrad", foreach=False, **kw)
+
+
+@contextlib.contextmanager
+def default_dtype(kind, dtype):
+    """Issue 18's kinds run with PyTorch's default dtype set to the case's, as the scripts of
+    ``gradstep export --torch`` do (only NAdam's ``mu_product``, a scalar tensor of the default
+    dtype, depends on it); the earlier kinds' cases are made as they always were."""
+    if kind not in NEW_KINDS:
+        yield
+        return
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, dtype))
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
 
 
 def optimizer_state(opt, param):
@@ -202,8 +219,14 @@ def batch_order(n, batch_size, shuffle, seed, steps):
     return batches[:steps]
 
 
-def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_size=0,
-                 shuffle=False, vector_target=False, schedule=None, clip=None, penalty=None):
+def network_case(kind, net, loss, *, dtype="float64", **options):
+    """One dense network trained 50 steps by PyTorch (see :func:`_network_case`)."""
+    with default_dtype(kind, dtype):
+        return _network_case(kind, net, loss, dtype=dtype, **options)
+
+
+def _network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_size=0,
+                  shuffle=False, vector_target=False, schedule=None, clip=None, penalty=None):
     rng = np.random.default_rng(seed)
     inputs, layers = network_layers(net, loss)
     x, y = make_data(rng, inputs, layers[-1][0], loss, n, vector_target)

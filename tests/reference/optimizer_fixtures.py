@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from make_fixtures import STEPS, _config, optimizer_state, torch_optimizer
+from make_fixtures import STEPS, _config, default_dtype, optimizer_state, torch_optimizer
 
 # -- optimizers alone ------------------------------------------------------------------------
 OPTIM_VARIANTS = {
@@ -53,6 +53,18 @@ def gradient_sequence(rng, n):
     return grads
 
 
+def _steps(opt, p, gs, params, states, products):
+    """Feed the gradients ``gs`` to ``opt`` one step at a time, keeping what each step leaves."""
+    for g in gs:
+        p.grad = torch.tensor(g)
+        opt.step()
+        params.append(p.detach().numpy().copy())
+        if "mu_product" in opt.state[p]:  # NAdam's, a scalar tensor of the default dtype
+            products.append(opt.state[p]["mu_product"].item())
+        for key, value in optimizer_state(opt, p).items():
+            states.setdefault(key, []).append(value)
+
+
 def optimizer_cases(kind, rng):
     cases = {}
     for variant, (n, lr, hypers) in OPTIM_VARIANTS.items():
@@ -65,16 +77,9 @@ def optimizer_cases(kind, rng):
             gs = grads.astype(dtype)
             p = torch.tensor(th0, requires_grad=True)
             opt = torch_optimizer(kind, [p], lr, hyper)
-            params, states = [], {}
-            products = []
-            for g in gs:
-                p.grad = torch.tensor(g)
-                opt.step()
-                params.append(p.detach().numpy().copy())
-                if "mu_product" in opt.state[p]:  # NAdam's, a scalar tensor of the default dtype
-                    products.append(opt.state[p]["mu_product"].item())
-                for key, value in optimizer_state(opt, p).items():
-                    states.setdefault(key, []).append(value)
+            params, states, products = [], {}, []
+            with default_dtype(kind, dtype):
+                _steps(opt, p, gs, params, states, products)
             case = {
                 "config": _config(kind=kind, lr=lr, hyper=hyper, dtype=dtype,
                                   torch=repr(opt).replace("\n", " ")),
