@@ -105,6 +105,8 @@ async def test_help_shows_the_equations(kind, write_scenario):
         assert optim.optimizer_title(kind) in text
         for line in optim.symbolic_lines(kind):
             assert line.split("   ")[0].strip() in text
+        assert {"adadelta": "running mean of its squared steps", "adamax": "infinity norm: a decaying maximum",
+                "nadam": "the product μ₁·…·μₜ", "radam": "the rectification once ρₜ > 5"}[kind] in text
 
 
 RACE = """
