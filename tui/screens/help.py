@@ -79,6 +79,16 @@ SYMBOLS = [
 ]
 """Each symbol on screen and what it means (the meanings translated where shown)."""
 
+OPTIMIZER_SYMBOLS = {
+    "adadelta": [("D", N_("Adadelta's running mean of its squared steps δ²")),
+                 ("δ", N_("Adadelta's step before α: √(D + ε)/√(S + ε)·g"))],
+    "adamax": [("U", N_("Adamax's infinity norm: a decaying maximum of |g|"))],
+    "nadam": [("μₜ, Πₜ", N_("NAdam's momentum at step t, and the product μ₁·…·μₜ")),
+              ("ψ", N_("momentum_decay: how fast μₜ warms up to β1"))],
+    "radam": [("ρₜ, rₜ", N_("RAdam: the length of S's average, and the rectification once ρₜ > 5"))],
+}
+"""Symbols only some optimizers use, listed in help when that optimizer is on screen."""
+
 
 def _grid(title: str, rows, heading: Style, justify: str) -> Group:
     """``title``, then ``rows`` of (key or symbol, sentence) in two columns: a sentence that wraps
@@ -151,7 +161,8 @@ class HelpScreen(ContainsErrors, ModalScreen[None]):
         lines.add_column(ratio=1)
         for line in symbolic_lines(self.optimizer):  # a wrapped line goes on under its start
             lines.add_row("  ", line)
-        symbols = _grid(_("Symbols"), [(symbol, _(meaning)) for symbol, meaning in SYMBOLS], heading,
+        rows = [*SYMBOLS, *OPTIMIZER_SYMBOLS.get(self.optimizer, ())]
+        symbols = _grid(_("Symbols"), [(symbol, _(meaning)) for symbol, meaning in rows], heading,
                         justify="right")
         return Group(Text(""), Text(_("The equations of {optimizer}, at step t, for each parameter θ").format(
             optimizer=title), style=heading), lines, Text(""), symbols)

@@ -18,7 +18,8 @@ import numpy as np
 from textual.widgets import Static
 
 from gradstep.engine.errors import ScenarioError
-from gradstep.engine.optim import STATE_SYMBOLS, effective_lr_formula, optimizer_title, step_size_varies
+from gradstep.engine.optim import (STATE_SYMBOLS, effective_lr_formula, optimizer_title, step_notes,
+                                   step_size_varies)
 from gradstep.tui.format import num, short
 from gradstep.tui.i18n import _, language
 from gradstep.tui.widgets.equations_view import EquationsView
@@ -67,18 +68,6 @@ def paired_constants(scenario) -> tuple[tuple[str, str], ...]:
 
 CHART_INTERVAL = 0.4
 """While running, the charts (the costliest widgets to draw) are redrawn at most this often."""
-
-
-def headline(scenario) -> str:
-    """What a scenario without a description trains, for the header: the function it minimises,
-    the model it fits, or its network's sizes."""
-    model = scenario.model
-    if scenario.kind == "objective":
-        return _("minimise {f}").format(f=model.expression)
-    if scenario.kind == "parametric":
-        return _("fit ŷ = {f}").format(f=model.expression)
-    sizes = "-".join(str(n) for n in (model.inputs, *(layer.units for layer in model.layers)))
-    return _("a {sizes} network").format(sizes=sizes)
 
 
 class Presenter:
@@ -137,7 +126,7 @@ class Presenter:
         session = screen.session
         scenario = screen.scenario
         status.scenario = scenario.name
-        status.description = scenario.description_for(language()) or headline(scenario)
+        status.description = scenario.description_for(language()) or scenario.headline()
         status.step = 0 if record is None else record.step
         status.furthest = session.furthest
         if record is None:  # step 0: the loss at θ₀, which step 1 will report too
@@ -351,6 +340,9 @@ class Presenter:
             notes.append(formula)
         if record is not None and record.bias_correction1 is not None:
             notes.append(f"1−β1ᵗ = {num(record.bias_correction1)}  1−β2ᵗ = {num(record.bias_correction2)}")
+        if record is not None:  # the optimizer's own step-wide numbers (NAdam's Πₜ, RAdam's ρₜ)
+            notes += [f"{label} = {num(value)}" for label, value in
+                      step_notes(record.optimizer, record.opt_state, record.hyper) if value is not None]
         state.border_subtitle = "  ".join(notes)
 
     def state_title(self, t: int) -> str:

@@ -86,7 +86,8 @@ class StatusLine(ContainsErrors, Widget):
         after α one by one from the last, the run-speed limit, the loss's change, the clipping."""
         bold = Style(bold=True)
         hypers = [(k, v) for k, v in self.hyper.items()
-                  if k == "lr" or not (v == 0 and k in ("weight_decay", "lr_decay", "momentum"))]
+                  if k == "lr" or not (v == 0 and k in ("weight_decay", "lr_decay", "momentum",
+                                                         "decoupled_weight_decay"))]
         extra = max(0, len(hypers) - 1)  # all but α may go
         shown, drop = hypers[:len(hypers) - min(drop, extra)], max(0, drop - extra)
         where = styled(_("step {t}"), t=(str(self.step), bold))
@@ -109,6 +110,9 @@ class StatusLine(ContainsErrors, Widget):
                 parts.append(styled(_("‖g‖ {raw} not clipped"), raw=(num(raw), bold)))
         hyper = Text.assemble((self.optimizer, bold))
         for key, value in shown:
+            if key == "decoupled_weight_decay":  # a switch, on: its name says it
+                hyper.append(f" {HYPER_SYMBOLS[key]}", style=bold)
+                continue
             hyper.append(f" {HYPER_SYMBOLS.get(key, key)} ")
             hyper.append(short(value), style=bold)
         parts.append(hyper)
