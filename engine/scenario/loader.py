@@ -8,6 +8,7 @@ errors are put in the learner's words by :mod:`~gradstep.engine.scenario.toml_me
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib.resources
 import os
@@ -109,7 +110,8 @@ def loads_scenario(text: str, path=None) -> Scenario:
                             .format(problem=_("arrays or tables nested too deeply")),
                             file=shown) from None
     base = Path(path).parent if path is not None else Path.cwd()
-    return read_document(doc, text, shown, base, Path(path) if path is not None else None)
+    scenario = read_document(doc, text, shown, base, Path(path) if path is not None else None)
+    return dataclasses.replace(scenario, source=text)  # what a save file keeps
 
 
 def _syntax_error(exc, shown):

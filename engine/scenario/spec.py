@@ -151,6 +151,8 @@ class Scenario:
         dtype: ``float64`` or ``float32``.
         compare: Optimizers to race against each other (may be empty).
         path: The file it was loaded from, if any.
+        source: The text it was read from ("" when built in Python): what a save file keeps
+            (:mod:`gradstep.engine.training.save_file`).
     """
 
     name: str
@@ -168,6 +170,7 @@ class Scenario:
     path: Path | None = None
     description_pt: str = ""
     notes_pt: str = ""
+    source: str = field(default="", repr=False, compare=False)
 
     def description_for(self, lang: str = "en") -> str:
         """The description in ``lang`` (``"en"`` or ``"pt"``); English when the file has no

@@ -325,6 +325,13 @@ class Session:
             self._travel.change_course(self.t, kind, hyper, fresh_state)
 
     @property
+    def course(self):
+        """The changes of course on the current branch, oldest first: ``((t, kind, hyper,
+        fresh_state), ...)``, each in force from step ``t + 1`` (the first is the scenario's
+        optimizer, unless a change at step 0 replaced it); what a save file records."""
+        return self._travel.schedule.entries
+
+    @property
     def furthest(self):
         """The furthest step computed on the current branch."""
         return self.history.furthest
