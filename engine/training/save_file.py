@@ -284,7 +284,7 @@ class _Resume:
             values = self.field(item, "hyper", dict, where)
             for key, value in values.items():
                 if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-                    raise self.fail(f"{where}.hyper.{_short(key)}", _("expected a finite number, got {value}")
+                    raise self.fail(f"{where}.hyper.{_name(key)}", _("expected a finite number, got {value}")
                                     .format(value=_short(value)))
             try:
                 hyper = optim.hyperparameters(name, values.get("lr"),
@@ -351,6 +351,13 @@ class _Resume:
         extra = sorted(set(archive.members) - expected)
         if extra:
             raise archive.error(_short(extra[0]), _("an unexpected member of the archive"))
+
+
+def _name(key):
+    """A key of ``session.json`` as an error message shows it (escaped, at most 40 characters)."""
+    from gradstep.engine.scenario.text import printable
+
+    return printable(str(key))[:40]
 
 
 def _tuple(kind):
