@@ -31,7 +31,8 @@ from gradstep.engine.errors import ScenarioError
 from gradstep.engine.i18n import _
 from gradstep.engine.training.save_reader import Archive, SaveFileError
 
-__all__ = ["FORMAT", "VERSION", "SUFFIX", "SaveFileError", "save", "dumps", "load", "data_digest"]
+__all__ = ["FORMAT", "VERSION", "SUFFIX", "SaveFileError", "save", "dumps", "load", "data_digest", "normalized",
+           "lr_changes", "suggested_name", "is_save_file"]
 
 FORMAT = "gradstep-save"
 VERSION = 1
@@ -79,6 +80,14 @@ def normalized(course):
             continue
         out.append((int(t), kind, hyper, bool(fresh)))
     return out
+
+
+def lr_changes(session):
+    """``[(step, old lr, new lr), ...]``: where the learning rate changed on the session's branch
+    (the dashboard marks them on the loss chart)."""
+    course = normalized(session.course)
+    return [(t, before[2]["lr"], hyper["lr"]) for before, (t, _kind, hyper, _fresh) in zip(course, course[1:])
+            if hyper["lr"] != before[2]["lr"]]
 
 
 def _course_changes(session):
