@@ -88,6 +88,7 @@ def build_parser():
     p_run.add_argument("--steps", type=_count, metavar="N",
                        help=_("number of steps (default: the scenario's training.steps; with "
                               "--resume, the steps left until then)"))
+    p_run.set_defaults(parser=p_run)  # a SCENARIO or --resume: checked once parsed
     p_run.add_argument("--format", choices=("jsonl", "csv"),
                        help=_("jsonl: one JSON object per line; csv: a header row, then one row "
                               "per step (default: from the name given to --out, .csv or .jsonl; "
@@ -176,6 +177,10 @@ def main(argv=None):
             or rest[0].split("=", 1)[0] == "--memory-limit":
         argv.insert(head, "open")
     args = build_parser().parse_args(argv)
+    if args.command == "run" and (args.scenario is None) == (args.resume is None):
+        if args.scenario is None:  # argparse's own words, as when SCENARIO was required
+            args.parser.error(_("the following arguments are required: %s") % _("SCENARIO"))
+        args.parser.error(_("give a SCENARIO or --resume FILE.gradstep, not both"))
     from gradstep.engine import memory
 
     asked = getattr(args, "memory_limit", None)  # list has no such option

@@ -106,10 +106,7 @@ def run_scenario(args):
     except ValueError as exc:
         say(f"gradstep: {exc}")
         return EXIT_INVALID
-    resume = getattr(args, "resume", None)
-    if (resume is None) == (args.scenario is None):
-        say("gradstep: " + _("run: give a SCENARIO or --resume FILE.gradstep (one of them)"))
-        return EXIT_INVALID
+    resume = getattr(args, "resume", None)  # the command line makes sure there is one or the other
     if resume is not None:
         from gradstep.engine.training.save_file import load
 
