@@ -359,7 +359,7 @@ class _Resume:
         expected = {SESSION, THETA, *(_state_member(n) for n in ours)}
         extra = sorted(set(archive.members) - expected)
         if extra:
-            raise archive.error(_short(extra[0]), _("an unexpected member of the archive"))
+            raise archive.error(_name(extra[0]), _("an unexpected member of the archive"))
 
 
 def _name(key):

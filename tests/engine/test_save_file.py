@@ -281,7 +281,7 @@ def test_too_many_members(good):
     contents = members(path)
     contents.update({f"extra{i}": b"" for i in range(80)})
     rewrite(path, contents)
-    assert "members" in refused(path)
+    assert "the archive claims 84 members" in refused(path)
 
 
 def test_an_unexpected_member(good):
@@ -289,7 +289,7 @@ def test_an_unexpected_member(good):
     contents = members(path)
     contents["../../evil"] = b"x"
     rewrite(path, contents)
-    assert "unexpected member" in refused(path)
+    refused(path, "../../evil")
 
 
 def test_the_memory_budget_is_asked_before_an_array_is_read(good):
