@@ -44,24 +44,17 @@ def waiting_for(page: Page, state: dict) -> list[str]:
     until = page.until
     if until is None:
         return []
-    out = []
-    if until.step is not None and state["step"] < until.step:
-        out.append(_("step ≥ {n} (now {t})").format(n=until.step, t=state["step"]))
-    loss = state["loss"]
-    shown = "—" if loss is None else num(loss)
-    if until.loss_below is not None and not (loss is not None and loss < until.loss_below):
-        out.append(_("loss < {x} (now {now})").format(x=num(until.loss_below), now=shown))
-    if until.loss_above is not None and not (loss is not None and loss > until.loss_above):
-        out.append(_("loss > {x} (now {now})").format(x=num(until.loss_above), now=shown))
-    if until.lr_below is not None and not state["lr"] < until.lr_below:
-        out.append(_("α < {x} (now {now})").format(x=short(until.lr_below), now=short(state["lr"])))
-    if until.lr_above is not None and not state["lr"] > until.lr_above:
-        out.append(_("α > {x} (now {now})").format(x=short(until.lr_above), now=short(state["lr"])))
-    if until.view is not None and state["view"] != until.view:
-        out.append(_("the {view} screen open").format(view=until.view))
-    if until.diverged is not None and state["diverged"] != until.diverged:
-        out.append(_("the run diverged") if until.diverged else _("the run not diverged"))
-    return out
+    loss = "—" if state["loss"] is None else num(state["loss"])
+    words = {
+        "step": lambda: _("step ≥ {n} (now {t})").format(n=until.step, t=state["step"]),
+        "loss_below": lambda: _("loss < {x} (now {now})").format(x=num(until.loss_below), now=loss),
+        "loss_above": lambda: _("loss > {x} (now {now})").format(x=num(until.loss_above), now=loss),
+        "lr_below": lambda: _("α < {x} (now {now})").format(x=short(until.lr_below), now=short(state["lr"])),
+        "lr_above": lambda: _("α > {x} (now {now})").format(x=short(until.lr_above), now=short(state["lr"])),
+        "view": lambda: _("the {view} screen open").format(view=until.view),
+        "diverged": lambda: _("the run diverged") if until.diverged else _("the run not diverged"),
+    }
+    return [words[name]() for name in until.unmet(**state)]
 
 
 class LessonRun:
