@@ -331,11 +331,10 @@ class Session:
         return lr if self.lr_schedule is None else self.lr_schedule.scaled_alpha(t, lr)
 
     @property
-    def course(self):
-        """The changes of course on the current branch, oldest first: ``((t, kind, hyper,
-        fresh_state), ...)``, each in force from step ``t + 1`` (the first is the scenario's
-        optimizer, unless a change at step 0 replaced it); what a save file records."""
-        return self._travel.schedule.entries
+    def course_log(self):
+        """The current branch's :class:`~gradstep.engine.training.schedule.Schedule`: every change
+        of course, what a save file records (read it; change course through the setters)."""
+        return self._travel.schedule
 
     @property
     def furthest(self):
