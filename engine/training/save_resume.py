@@ -175,12 +175,12 @@ class _Resume:
         layout = self.layout
         name = self.field(item, "parameter", str, where)
         if name not in layout.index:
-            raise self.fail(f"{where}.parameter", _("no parameter {name}").format(name=printed(name)))
+            raise self.fail(f"{where}.parameter", _("there is no parameter called {name}").format(name=printed(name)))
         index = self.field(item, "index", list, where)
         shape = layout.shapes[layout.index[name]]
         if len(index) != len(shape) or not all(
                 isinstance(k, int) and not isinstance(k, bool) and 0 <= k < n for k, n in zip(index, shape)):
-            raise self.fail(f"{where}.index", _("{name} has no entry {index}").format(name=name, index=printed(index)))
+            raise self.fail(f"{where}.index", _("{name} has no entry at {index}").format(name=name, index=printed(index)))
         value = self.field(item, "value", (int, float), where)
         if not math.isfinite(value):
             raise self.fail(f"{where}.value", _("expected a finite number, got {value}").format(value=printed(value)))

@@ -213,6 +213,15 @@ def test_a_foreign_zip_such_as_an_npz(tmp_path):
     ("session.json: changes[0].optimizer", lambda d: d["changes"].append(
         {"type": "course", "step": 3, "optimizer": "os.system", "hyper": {}, "fresh_state": True})),
     ("session.json: state.scalars", lambda d: d["state"]["scalars"].update(t=11)),
+    ("session.json: changes[0].parameter", lambda d: d["changes"].append(
+        {"type": "value", "step": 3, "parameter": "__class__", "index": [], "value": 1.0})),
+    ("session.json: changes[0].index", lambda d: d["changes"].append(
+        {"type": "value", "step": 3, "parameter": "a", "index": [0], "value": 1.0})),  # a is a scalar
+    ("session.json: changes[0].value", lambda d: d["changes"].append(
+        {"type": "value", "step": 3, "parameter": "a", "index": [], "value": "1e999"})),
+    ("session.json: changes[1].step", lambda d: d["changes"].extend([
+        {"type": "value", "step": 5, "parameter": "a", "index": [], "value": 1.0},
+        {"type": "value", "step": 4, "parameter": "a", "index": [], "value": 1.0}])),
 ])
 def test_a_wrong_description_names_its_key(good, key, change):
     path, _session = good
