@@ -69,6 +69,18 @@ CHART_INTERVAL = 0.4
 """While running, the charts (the costliest widgets to draw) are redrawn at most this often."""
 
 
+def headline(scenario) -> str:
+    """What a scenario without a description trains, for the header: the function it minimises,
+    the model it fits, or its network's sizes."""
+    model = scenario.model
+    if scenario.kind == "objective":
+        return _("minimise {f}").format(f=model.expression)
+    if scenario.kind == "parametric":
+        return _("fit ŷ = {f}").format(f=model.expression)
+    sizes = "-".join(str(n) for n in (model.inputs, *(layer.units for layer in model.layers)))
+    return _("a {sizes} network").format(sizes=sizes)
+
+
 class Presenter:
     """Writes the dashboard's widgets from the screen's session, history and selection."""
 
@@ -125,7 +137,7 @@ class Presenter:
         session = screen.session
         scenario = screen.scenario
         status.scenario = scenario.name
-        status.description = scenario.description_for(language())
+        status.description = scenario.description_for(language()) or headline(scenario)
         status.step = 0 if record is None else record.step
         status.furthest = session.furthest
         if record is None:  # step 0: the loss at θ₀, which step 1 will report too
