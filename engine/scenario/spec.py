@@ -177,6 +177,8 @@ class Scenario:
         l1: ``[loss] l1``: the coefficient of the loss's L1 term ``l1 · Σ|θ|`` (0: none).
         l2: ``[loss] l2``: the coefficient of the loss's L2 term ``l2 · Σθ²`` (0: none).
         path: The file it was loaded from, if any.
+        source: The text it was read from ("" when built in Python): what a save file keeps
+            (:mod:`gradstep.engine.training.save_file`).
     """
 
     name: str
@@ -197,6 +199,7 @@ class Scenario:
     schedule: ScheduleSpec | None = None
     l1: float = 0.0
     l2: float = 0.0
+    source: str = field(default="", repr=False, compare=False)
 
     def description_for(self, lang: str = "en") -> str:
         """The description in ``lang`` (``"en"`` or ``"pt"``); English when the file has no

@@ -56,7 +56,8 @@ TORCH_OPTIMIZERS = {
 # regulariser, named sub-expressions) is refused unless it holds its default.
 _KNOWN = {
     Scenario: {"name", "kind", "model", "optimizer", "data", "loss", "training", "description",
-               "notes", "seed", "dtype", "compare", "path", "description_pt", "notes_pt"},
+               "notes", "seed", "dtype", "compare", "path", "description_pt", "notes_pt",
+               "source"},  # the file's text, kept for save files: nothing to translate
     ExpressionSpec: {"expression", "params", "constants"},
     NetworkSpec: {"inputs", "layers", "init", "init_std", "weights"},
     LayerSpec: {"units", "activation"},

@@ -44,6 +44,7 @@ KEY_HELP = {
     "jump": N_("go to a step you type"),
     "stop_reaching": N_("stop going to a far step: the session stays where it stood"),
     "export": N_("export the trace (loss, θ, g, state, Δθ of every step) as JSON lines or CSV"),
+    "save": N_("save the session to a .gradstep file (gradstep FILE.gradstep opens it at this step)"),
     "app.view('torch')": N_("the scenario as a PyTorch script (s in it saves the script)"),
     "help": N_("this help"),
     "quit": N_("quit"),
