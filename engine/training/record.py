@@ -20,6 +20,8 @@ from gradstep.engine import optim
 
 __all__ = ["ParamLayout", "StepRecord"]
 
+_set = object.__setattr__  # past the frozen dataclass's __setattr__, for the constructors
+
 
 def segment_norms(flat, starts):
     """The 2-norm of each segment ``flat[starts[i]:starts[i+1]]`` (the last runs to the end).
@@ -87,7 +89,9 @@ class ParamLayout:
         # is row[2j] + row[2j + 1] (the same sum the matrix above makes: the zeros add nothing).
         self._pairs = (len(self.names) > 0 and len(self.names) % 2 == 0 and bool(self._multi.all())
                        and bool((counts == 2).all()))
-        self._pair_starts = np.concatenate([self.offsets[:-1], np.full(self.norm_columns - len(self.names), self.size)])
+        # reduceat over the parameters' sums of squares with these starts gives the row: each
+        # sum alone (a start at or after the next one takes one entry), then each layer's two
+        self._pair_row = np.concatenate([np.arange(len(self.names)), np.arange(0, len(self.names), 2)]).astype(np.intp)
         self._by_dtype = {}  # dtype -> (row of squares in it, reduceat's start index)
         self._each_scalar_own_layer = all(s == () for s in self.shapes) and len(starts) == len(self.names)
         # (name, where): an index for a scalar, a slice for a vector, (slice, shape) otherwise
@@ -131,16 +135,9 @@ class ParamLayout:
         if self._each_scalar_own_layer:  # an objective's scalars: each its own layer
             return np.abs(flat)
         if self._quick_norms:  # the usual case, in as few NumPy calls as it takes
-            if self._pairs:  # a network: each parameter's sum of squares, then each layer's
-                # The squares and one 0 after them: the row's layer places start as that 0
-                # (reduceat of an empty tail), then get each layer's two sums.
-                size, params = self.size, len(self.names)
-                dtype = flat.dtype if flat.dtype.kind == "f" else np.result_type(flat.dtype, np.float32)
-                squares = np.empty(size + 1, dtype)
-                squares[size] = 0
-                np.multiply(flat, flat, out=squares[:size])
-                row = np.add.reduceat(squares, self._pair_starts)
-                np.add(row[0:params:2], row[1:params:2], out=row[params:])
+            if self._pairs and flat.dtype.kind == "f":  # a network: each parameter's sum of
+                # squares, then the row from them (a layer's sum of two is their sum, a + b)
+                row = np.add.reduceat(np.add.reduceat(flat * flat, self.offsets[:-1]), self._pair_row)
             else:
                 row = np.add.reduceat(flat * flat, self.offsets[:-1])
                 if self._row_of_squares is not None:
@@ -215,7 +212,15 @@ class StepRecord:
     def make(cls, **fields):
         """Build a record without the frozen dataclass's per-field ``__setattr__`` (the hot path)."""
         record = cls.__new__(cls)
-        record.__dict__.update(fields)
+        _set(record, "__dict__", fields)  # the keywords' dict is new: the record's own
+        return record
+
+    @classmethod
+    def of(cls, fields):
+        """:meth:`make` from a dict of every field, which becomes the record's own (the step's
+        path: no keywords to gather, no copy)."""
+        record = cls.__new__(cls)
+        _set(record, "__dict__", fields)
         return record
 
     @property
