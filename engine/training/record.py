@@ -94,7 +94,8 @@ class ParamLayout:
         self._short_row = self.norm_columns <= 32  # summed as Python floats: quicker than NumPy
         # reduceat over the parameters' sums of squares with these starts gives the pairs' row:
         # each sum alone (a start at or after the next one takes one entry), then each layer's two
-        self._pair_row = np.concatenate([np.arange(len(self.names)), np.arange(0, len(self.names), 2)]).astype(np.intp)
+        params = len(self.names)
+        self._pair_row = np.concatenate([np.arange(params), np.arange(0, params, 2)]).astype(np.intp)
         self._by_dtype = {}  # dtype -> (row of squares in it, reduceat's start index)
         self._each_scalar_own_layer = all(s == () for s in self.shapes) and len(starts) == len(self.names)
         # (name, where): an index for a scalar, a slice for a vector, (slice, shape) otherwise
@@ -131,7 +132,13 @@ class ParamLayout:
         return segment_norms(flat, self.layer_offsets)
 
     def norm_row(self, flat):
-        """The gradient norms a step logs, from one pass over ``flat``: each parameter's 2-norm
+        """The gradient norms a step logs (:meth:`_row`), read-only: a record keeps them."""
+        row = self._row(flat)
+        row.setflags(write=False)
+        return row
+
+    def _row(self, flat):
+        """The norm row of ``flat``, from one pass over it: each parameter's 2-norm
         (0 for an empty one), then the 2-norm of each layer of several parameters, derived from
         its parameters' (the sum of their sums of squares; when a square overflows, from their
         norms by ``hypot``). Call it within ``np.errstate(over="ignore", invalid="ignore")``."""

@@ -14,7 +14,6 @@ into them again. Moving through history and changing course are
 from __future__ import annotations
 
 import copy
-import math
 from math import isfinite
 from time import perf_counter
 
@@ -204,9 +203,7 @@ class Session:
                 become NaN or infinite; the message names the operation and the parameter or
                 layer. Nothing changes: the session stays at step ``t``.
         """
-        started = perf_counter()
-        theta = self._theta
-        t = self.t + 1
+        started, theta, t = perf_counter(), self._theta, self.t + 1
         batch, position = self._batches.at(t)
         new_step = t > self.history.furthest
         token = quiet()  # np.errstate(all="ignore"): a bad value is caught below, by name
@@ -217,9 +214,8 @@ class Session:
             hyper = self._hyper if self.lr_schedule is None else \
                 self.lr_schedule.hyper_for(t, self._opt_kind, self._hyper)
             used, clipped_norm = (grad, None) if self._clip is None else self._clip(grad)
-            # check: the sum of the new parameters and second moments. A NaN or infinite
-            # gradient reaches the parameters; a second moment can overflow on its own (g**2)
-            # while the update stays finite, so it is summed too.
+            # check: the sum of the new parameters and second moments (a NaN or infinite gradient
+            # reaches the parameters; a second moment can overflow alone, g**2, the update finite)
             new_theta, new_state, check = self._update.step(theta, used, self._state, hyper)
             if not isfinite(check):
                 self._diverged(t, loss, theta, batch, grad, new_theta, new_state)
@@ -227,22 +223,17 @@ class Session:
             if val_loss is not None and not isfinite(val_loss):
                 self._diverged_validation(t, loss, theta)
             delta = new_theta - theta
-            # The gradient norms, once per step: the history logs them, the record shows them.
-            norms = self.layout.norm_row(grad) if new_step else None
+            norms = self.layout.norm_row(grad) if new_step else None  # once: the history's and the record's
             metrics = None if self.metrics is None else self.metrics.measure(t, theta, batch, new_step)
         finally:
             restore(token)
-        if norms is not None:
-            norms.setflags(write=False)
         record = StepRecord.of({"step": t, "loss": loss, "val_loss": val_loss, "optimizer": self._opt_kind,
                                 "hyper": hyper, "layout": self.layout, "theta": new_theta, "grad": grad,
                                 "delta": delta, "opt_state": new_state, "batch": position, "norms": norms,
                                 "clipped_norm": clipped_norm, "metrics": metrics})
         self._theta, self._state, self.t, self.record = new_theta, new_state, t, record
-        if new_step:
-            self.history.add(record, norms, perf_counter() - started)
-        else:  # a replay: the history has its scalars; a change of course may start here
-            self.history.add(record, (), perf_counter() - started)
+        self.history.add(record, norms if new_step else (), perf_counter() - started)
+        if not new_step:  # a replay: the history has its scalars; a change of course may start here
             self._travel.replayed(t)
         return record
 
@@ -261,11 +252,11 @@ class Session:
         from gradstep.engine.training import diagnose
 
         network = self.scenario.kind == "network"
-        if not math.isfinite(loss):
+        if not isfinite(loss):
             loss_node, _nodes = self._graph.graph_at(theta, batch)
             why = (diagnose.explain_forward(loss_node, network)
                    or _("the loss became {loss}").format(loss=loss))
-        elif not math.isfinite(np.add.reduce(grad)):
+        elif not isfinite(np.add.reduce(grad)):
             loss_node, nodes = self._graph.graph_at(theta, batch)
             why = (diagnose.explain_backward(loss_node, nodes)
                    or _("a gradient became infinite or NaN"))
