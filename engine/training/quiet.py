@@ -7,7 +7,9 @@ the bookkeeping of a step of a small network. NumPy 2 keeps the error state in a
 variable, which ``np.errstate`` sets to a state object it builds each time; :func:`quiet` sets
 it to the object built once, here, by ``np.errstate(all="ignore")`` itself (0.13 µs), and
 :func:`restore` resets it. Where that variable is not found (another NumPy), they enter and leave
-an ``np.errstate`` instead. Like ``np.errstate`` the state is per thread (per context).
+an ``np.errstate`` instead. Like ``np.errstate`` the state is per thread (per context). The state
+made here also holds NumPy's buffer size and error callback as they were at import (nothing in
+gradstep changes them); with every error ignored the callback is never called.
 
 Use::
 
