@@ -23,6 +23,8 @@ parameters and the second moments stayed finite with one sum over the end of it.
 
 from __future__ import annotations
 
+from math import copysign
+
 import numpy as np
 
 from gradstep.engine.optim.adam_variants import mu_product_times, nadam_momentum, radam_rectification
@@ -50,12 +52,14 @@ class FusedUpdate:
     dtype: its constants and scratch are made again when they change.
     """
 
-    __slots__ = ("kind", "_kernel", "_hp", "_key", "_c", "_tmp", "_tmp2", "_tmp3", "_g", "_z1", "_z2", "_n")
+    __slots__ = ("kind", "_kernel", "_hp", "_key", "_c", "_kept", "_tmp", "_tmp2", "_tmp3", "_g", "_z1", "_z2",
+                 "_n", "_cuts")
 
     def __init__(self, kind: str):
         self.kind = kind
         self._kernel = _KERNELS[kind]
         self._hp = self._key = None
+        self._kept = {}
 
     def __call__(self, theta, grad, state, hp):
         if hp is not self._hp or theta.shape != self._key[0] or theta.dtype != self._key[1]:
@@ -73,36 +77,59 @@ class FusedUpdate:
         return new_theta, new_state, float(np.add.reduceat(checked, _FIRST)[0]) if checked.size else 0.0
 
     def _prepare(self, theta, hp):
+        """Constants for ``hp`` (a new mapping: a schedule hands one each step, with a new α);
+        scratch for the parameters' size and dtype when they change."""
         dtype = theta.dtype
-        self._hp, self._key, self._n = hp, (theta.shape, dtype), theta.size
+        if self._key is None or theta.shape != self._key[0] or dtype != self._key[1]:
+            self._key, self._n = (theta.shape, dtype), theta.size
+            self._kept = {}
+            self._tmp = np.empty(theta.shape, dtype)
+            self._tmp2 = np.empty(theta.shape, dtype)
+            self._tmp3 = np.empty(theta.shape, dtype)
+            self._g = np.empty(theta.shape, dtype)
+            self._z1 = np.empty((), dtype)  # factors that change with t
+            self._z2 = np.empty((), dtype)
+            n = self._n
+            self._cuts = tuple(slice(i * n, (i + 1) * n) for i in range(4))  # a block's arrays
+        self._hp = hp
         # Each hyperparameter, and the Python-float expressions of them the formulas use, as
         # 0-d arrays of the parameters' dtype: rounded as NumPy rounds a Python float operand.
-        c = {k: np.array(v, dtype) for k, v in hp.items()}
+        const = self._constant
+        c = {k: const(k, v) for k, v in hp.items()}
         if "beta1" in hp:
             weight = 1 - hp["beta1"]
             c["lerp_small"] = abs(weight) < 0.5
-            c["lerp_w"] = np.array(weight, dtype)
+            c["lerp_w"] = const("lerp_w", weight)
             # lerp's second formula: 1 - weight formed in the array's precision, as ATen does
-            c["lerp_1mw"] = np.array(float(dtype.type(1) - dtype.type(weight)), dtype)
+            c["lerp_1mw"] = const("lerp_1mw", weight, lambda: float(dtype.type(1) - dtype.type(weight)))
         if "beta2" in hp:
-            c["one_minus_rho"] = np.array(1 - hp["beta2"], dtype)
+            c["one_minus_rho"] = const("one_minus_rho", 1 - hp["beta2"])
         elif "rho" in hp:
-            c["one_minus_rho"] = np.array(1 - hp["rho"], dtype)
+            c["one_minus_rho"] = const("one_minus_rho", 1 - hp["rho"])
         if self.kind == "adamw" or hp.get("decoupled_weight_decay"):
-            c["decay"] = np.array(1 - hp["lr"] * hp["weight_decay"], dtype)
+            c["decay"] = const("decay", 1 - hp["lr"] * hp["weight_decay"])
         self._c = c
-        self._tmp = np.empty(theta.shape, dtype)
-        self._tmp2 = np.empty(theta.shape, dtype)
-        self._tmp3 = np.empty(theta.shape, dtype)
-        self._g = np.empty(theta.shape, dtype)
-        self._z1 = np.empty((), dtype)  # factors that change with t
-        self._z2 = np.empty((), dtype)
+
+    def _constant(self, name, value, formula=None):
+        """The 0-d array of constant ``name`` for ``value`` (of ``formula()`` when given):
+        the one made before while ``value`` stays the same float (a schedule changes α, not β,
+        ε or the weight decay), else a new one."""
+        kept = self._kept.get(name)
+        if kept is not None and kept[0] == value and copysign(1.0, kept[0]) == copysign(1.0, value):
+            return kept[1]
+        array = np.array(value if formula is None else formula(), self._key[1])
+        self._kept[name] = (value, array)
+        return array
 
     def _block(self, count):
         """A new block of ``count`` arrays shaped like the parameters, and the arrays."""
-        n = self._n
-        block = np.empty(count * n, self._key[1])
-        return block, [block[i * n:(i + 1) * n] for i in range(count)]
+        block = np.empty(count * self._n, self._key[1])
+        cuts = self._cuts
+        if count == 2:
+            return block, (block[cuts[0]], block[cuts[1]])
+        if count == 3:
+            return block, (block[cuts[0]], block[cuts[1]], block[cuts[2]])
+        return block, tuple(block[cut] for cut in cuts[:count])
 
 
 def _l2(self, theta, grad):

@@ -169,6 +169,7 @@ class History:
         self._since_keyframe = 0.0
         self._steps_since_keyframe = 0
         self._cost_for = self._costs = None  # the hyperparameters the costs were worked out for
+        self._cost_like = None  # (optimizer, state entries, parameter bytes) of those costs
         self.enabled = enabled
 
     # -- recording -------------------------------------------------------------------------
@@ -179,16 +180,25 @@ class History:
         if not self.enabled:  # benchmarks only: measure the engine without a history
             self.furthest = max(self.furthest, t)
             return
-        kept = self._remember(record)
+        # The ring keeps step t's fields in slot t mod its length (as many slots as
+        # window_bytes holds records), as the step made them: the views a reader caches on the
+        # record land in its own dict. Another thread may read the ring meanwhile: a slot is
+        # replaced whole, and a reader that misses a record replays it.
+        if record.hyper is not self._cost_for:
+            self._cost(record)
+        ring = self._ring
+        kept = ring[t % len(ring)] = record.__dict__.copy()
         if t > self.furthest:
             self.scalars.append(record.loss, record.val_loss, norms)
             self.furthest = t
-            self._latest = (*self._latest[-1:], kept) if self._pin else ()
-        self.step_seconds = seconds if not self.step_seconds else 0.9 * self.step_seconds + 0.1 * seconds
+            if self._pin:
+                self._latest = (self._latest[-1], kept) if self._latest else (kept,)
+        step_seconds = self.step_seconds
+        self.step_seconds = 0.9 * step_seconds + 0.1 * seconds if step_seconds else seconds
         self._since_keyframe += seconds
         self._steps_since_keyframe += 1
-        if t not in self._keyframes and (self._since_keyframe >= self._keyframe_seconds
-                                          or self._steps_since_keyframe >= self._max_interval):
+        if (self._since_keyframe >= self._keyframe_seconds or self._steps_since_keyframe >= self._max_interval) \
+                and t not in self._keyframes:
             self.add_keyframe(record)
 
     def add_keyframe(self, record):
@@ -215,21 +225,6 @@ class History:
         self._keyframe_total -= self._keyframes.pop(t)[1]
         ts.remove(t)
 
-    def _remember(self, record):
-        """Keep ``record`` in the ring: step t in slot t mod its length (as many slots as
-        :attr:`window_bytes` holds records).
-
-        The ring keeps the record's fields as the step made them (a dict: views get cached on
-        the step's record when it is shown). Another thread may read the ring meanwhile: a
-        slot is replaced whole, and a reader that misses a record replays it. Returns what
-        it keeps.
-        """
-        if record.hyper is not self._cost_for:
-            self._cost(record)
-        ring = self._ring
-        kept = ring[record.step % len(ring)] = dict(record.__dict__)
-        return kept
-
     def _cost(self, record):
         """``(record bytes, keyframe bytes)`` for ``record``, worked out again only when the
         hyperparameters change; when the optimizer's state changes size, the ring is sized
@@ -237,6 +232,13 @@ class History:
         three records or more, two of them are the furthest steps', kept whatever a replay puts
         in the ring (so ``end`` never replays)."""
         if record.hyper is not self._cost_for:
+            # a schedule hands each step new hyperparameters: the same optimizer's state, the
+            # same parameters, cost the same
+            like = (record.optimizer, len(record.opt_state), record.theta.nbytes)
+            if like == self._cost_like:
+                self._cost_for = record.hyper
+                return self._costs
+            self._cost_like = like
             costs = _costs(record)
             if costs != self._costs:
                 fits = min(self._max_window, self.window_bytes // costs[0])

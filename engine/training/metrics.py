@@ -40,7 +40,8 @@ def accuracy(outputs, targets, loss):
     else:
         targets = np.asarray(targets).reshape(outputs.shape)
         right = (outputs > 0) == (targets > 0.5)
-    return float(np.mean(right)) if right.size else float("nan")
+    # the count over the size: np.mean's quotient of the same two integers, a tenth of its cost
+    return int(np.count_nonzero(right)) / right.size if right.size else float("nan")
 
 
 class StepMetrics:
@@ -73,20 +74,20 @@ class StepMetrics:
 
     def measure(self, t, theta, batch, new_step):
         """Step ``t``'s values at the parameters ``theta`` before its update, on its ``batch``;
-        kept in the history when ``new_step`` (not a replay). Called right after the step's
-        loss and validation loss, whose outputs a fast program keeps."""
+        kept in the history when ``new_step`` (not a replay). Called by the step, within its
+        error state (every floating-point error ignored), right after the step's loss and
+        validation loss, whose outputs a fast program keeps."""
         values = []
         if self._penalty is not None:
             l1, l2 = self._penalty.terms(theta)
             values += [v for v, c in ((l1, self._penalty.l1), (l2, self._penalty.l2)) if c]
-        if self._classify:
+        if self._classify:  # NumPy's errors are ignored: the step's error state (quiet) is in force
             fast = self._fast
-            with np.errstate(all="ignore"):
-                out = self._graph.output(theta, batch[0]) if fast is None else fast.fit_output
-                values.append(accuracy(out, batch[1], self._loss))
-                if self._val is not None:
-                    out = self._graph.output(theta, self._val[0]) if fast is None else fast.value_output
-                    values.append(accuracy(out, self._val[1], self._loss))
+            out = self._graph.output(theta, batch[0]) if fast is None else fast.fit_output
+            values.append(accuracy(out, batch[1], self._loss))
+            if self._val is not None:
+                out = self._graph.output(theta, self._val[0]) if fast is None else fast.value_output
+                values.append(accuracy(out, self._val[1], self._loss))
         if new_step:
             log = self._log
             if t - 1 < log.end:  # a branch abandoned the steps from t on

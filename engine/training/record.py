@@ -20,6 +20,9 @@ from gradstep.engine import optim
 
 __all__ = ["ParamLayout", "StepRecord"]
 
+_reduceat = np.add.reduceat
+_set = object.__setattr__  # past the frozen dataclass's __setattr__, for the constructors
+
 
 def segment_norms(flat, starts):
     """The 2-norm of each segment ``flat[starts[i]:starts[i+1]]`` (the last runs to the end).
@@ -85,9 +88,14 @@ class ParamLayout:
                                               (member[None, :] == layers[:, None]).astype(float)])
         # The usual network: every layer a weight and a bias side by side, so a layer's square
         # is row[2j] + row[2j + 1] (the same sum the matrix above makes: the zeros add nothing).
-        self._pairs = (len(self.names) > 0 and len(self.names) % 2 == 0 and bool(self._multi.all())
+        self._pairs = (self._quick_norms and len(self.names) % 2 == 0 and bool(self._multi.all())
                        and bool((counts == 2).all()))
-        self._pair_starts = np.concatenate([self.offsets[:-1], np.full(self.norm_columns - len(self.names), self.size)])
+        self._starts = self.offsets[:-1]
+        self._short_row = self.norm_columns <= 32  # summed as Python floats: quicker than NumPy
+        # reduceat over the parameters' sums of squares with these starts gives the pairs' row:
+        # each sum alone (a start at or after the next one takes one entry), then each layer's two
+        params = len(self.names)
+        self._pair_row = np.concatenate([np.arange(params), np.arange(0, params, 2)]).astype(np.intp)
         self._by_dtype = {}  # dtype -> (row of squares in it, reduceat's start index)
         self._each_scalar_own_layer = all(s == () for s in self.shapes) and len(starts) == len(self.names)
         # (name, where): an index for a scalar, a slice for a vector, (slice, shape) otherwise
@@ -124,30 +132,37 @@ class ParamLayout:
         return segment_norms(flat, self.layer_offsets)
 
     def norm_row(self, flat):
-        """The gradient norms a step logs, from one pass over ``flat``: each parameter's 2-norm
+        """The gradient norms a step logs (:meth:`_row`), read-only: a record keeps them."""
+        row = self._row(flat)
+        row.setflags(write=False)
+        return row
+
+    def _row(self, flat):
+        """The norm row of ``flat``, from one pass over it: each parameter's 2-norm
         (0 for an empty one), then the 2-norm of each layer of several parameters, derived from
         its parameters' (the sum of their sums of squares; when a square overflows, from their
         norms by ``hypot``). Call it within ``np.errstate(over="ignore", invalid="ignore")``."""
-        if self._each_scalar_own_layer:  # an objective's scalars: each its own layer
+        if flat.dtype.kind != "f":
+            flat = flat.astype(np.result_type(flat.dtype, np.float32))
+        if self._pairs:  # a network: each parameter's sum of squares, then the row from them
+            # (a layer's is the sum of its two, a + b); every step takes this path: one test
+            row = _reduceat(_reduceat(flat * flat, self._starts), self._pair_row)
+        elif self._each_scalar_own_layer:  # an objective's scalars: each its own layer
             return np.abs(flat)
-        if self._quick_norms:  # the usual case, in as few NumPy calls as it takes
-            if self._pairs:  # a network: each parameter's sum of squares, then each layer's
-                # The squares and one 0 after them: the row's layer places start as that 0
-                # (reduceat of an empty tail), then get each layer's two sums.
-                size, params = self.size, len(self.names)
-                dtype = flat.dtype if flat.dtype.kind == "f" else np.result_type(flat.dtype, np.float32)
-                squares = np.empty(size + 1, dtype)
-                squares[size] = 0
-                np.multiply(flat, flat, out=squares[:size])
-                row = np.add.reduceat(squares, self._pair_starts)
-                np.add(row[0:params:2], row[1:params:2], out=row[params:])
-            else:
-                row = np.add.reduceat(flat * flat, self.offsets[:-1])
-                if self._row_of_squares is not None:
-                    row = self._matrix(row.dtype) @ row
-            np.sqrt(row, out=row)
-            if math.isfinite(sum(row.tolist()) if len(row) <= 32 else np.add.reduce(row)):
-                return row
+        elif self._quick_norms:  # every parameter filled, in as few NumPy calls as it takes
+            row = _reduceat(flat * flat, self._starts)
+            if self._row_of_squares is not None:
+                row = self._matrix(row.dtype) @ row
+        else:
+            return self._careful_row(flat)
+        np.sqrt(row, out=row)
+        if math.isfinite(sum(row.tolist()) if self._short_row else np.add.reduce(row)):
+            return row
+        return self._careful_row(flat)
+
+    def _careful_row(self, flat):
+        """:meth:`norm_row` when a square overflows or a parameter is empty: each parameter's
+        norm scaled by its largest entry, each layer's from them by ``hypot``."""
         norms = np.zeros(len(self.names), dtype=np.result_type(flat.dtype, np.float32))
         if self._filled.all():
             norms[:] = segment_norms(flat, self.offsets[:-1])
@@ -215,7 +230,15 @@ class StepRecord:
     def make(cls, **fields):
         """Build a record without the frozen dataclass's per-field ``__setattr__`` (the hot path)."""
         record = cls.__new__(cls)
-        record.__dict__.update(fields)
+        _set(record, "__dict__", fields)  # the keywords' dict is new: the record's own
+        return record
+
+    @classmethod
+    def of(cls, fields):
+        """:meth:`make` from a dict of every field, which becomes the record's own (the step's
+        path: no keywords to gather, no copy)."""
+        record = cls.__new__(cls)
+        _set(record, "__dict__", fields)
         return record
 
     @property

@@ -14,8 +14,8 @@ into them again. Moving through history and changing course are
 from __future__ import annotations
 
 import copy
-import math
-import time
+from math import isfinite
+from time import perf_counter
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from gradstep.engine.training.batches import Batches
 from gradstep.engine.training.clipping import gradient_clipper
 from gradstep.engine.training.gradient_sources import gradient_source
 from gradstep.engine.training.metrics import step_metrics
+from gradstep.engine.training.quiet import quiet, restore
 from gradstep.engine.training.record import ParamLayout, StepRecord
 from gradstep.engine.training.schedules import lr_schedule
 from gradstep.engine.training.travel import TimeTravel, hyper_with, hyper_with_lr
@@ -208,42 +209,37 @@ class Session:
                 become NaN or infinite; the message names the operation and the parameter or
                 layer. Nothing changes: the session stays at step ``t``.
         """
-        started = time.perf_counter()
-        theta = self._theta
-        t = self.t + 1
+        started, theta, t = perf_counter(), self._theta, self.t + 1
         batch, position = self._batches.at(t)
-        with np.errstate(all="ignore"):
+        new_step = t > self.history.furthest
+        token = quiet()  # np.errstate(all="ignore"): a bad value is caught below, by name
+        try:
             loss, grad = self._source.value_and_grad(theta, batch)
-            if not math.isfinite(loss):
+            if not isfinite(loss):
                 self._diverged(t, loss, theta, batch)
             hyper = self._hyper if self.lr_schedule is None else \
                 self.lr_schedule.hyper_for(t, self._opt_kind, self._hyper)
             used, clipped_norm = (grad, None) if self._clip is None else self._clip(grad)
-            # check: the sum of the new parameters and second moments. A NaN or infinite
-            # gradient reaches the parameters; a second moment can overflow on its own (g**2)
-            # while the update stays finite, so it is summed too.
+            # check: the sum of the new parameters and second moments (a NaN or infinite gradient
+            # reaches the parameters; a second moment can overflow alone, g**2, the update finite)
             new_theta, new_state, check = self._update.step(theta, used, self._state, hyper)
-            delta = new_theta - theta
-            if not math.isfinite(check):
+            if not isfinite(check):
                 self._diverged(t, loss, theta, batch, grad, new_theta, new_state)
             val_loss = None if self._val is None else self._source.value(theta, self._val)
-            if val_loss is not None and not math.isfinite(val_loss):
+            if val_loss is not None and not isfinite(val_loss):
                 self._diverged_validation(t, loss, theta)
-            new_step = t > self.history.furthest
-            # The gradient norms, once per step: the history logs them, the record shows them.
-            norms = self.layout.norm_row(grad) if new_step else None
+            delta = new_theta - theta
+            norms = self.layout.norm_row(grad) if new_step else None  # once: the history's and the record's
             metrics = None if self.metrics is None else self.metrics.measure(t, theta, batch, new_step)
-        if norms is not None:
-            norms.flags.writeable = False
-        record = StepRecord.make(step=t, loss=loss, val_loss=val_loss, optimizer=self._opt_kind,
-                                 hyper=hyper, layout=self.layout, theta=new_theta, grad=grad,
-                                 delta=delta, opt_state=new_state, batch=position, norms=norms,
-                                 clipped_norm=clipped_norm, metrics=metrics)
+        finally:
+            restore(token)
+        record = StepRecord.of({"step": t, "loss": loss, "val_loss": val_loss, "optimizer": self._opt_kind,
+                                "hyper": hyper, "layout": self.layout, "theta": new_theta, "grad": grad,
+                                "delta": delta, "opt_state": new_state, "batch": position, "norms": norms,
+                                "clipped_norm": clipped_norm, "metrics": metrics})
         self._theta, self._state, self.t, self.record = new_theta, new_state, t, record
-        if new_step:
-            self.history.add(record, norms, time.perf_counter() - started)
-        else:  # a replay: the history has its scalars; a change of course may start here
-            self.history.add(record, (), time.perf_counter() - started)
+        self.history.add(record, norms if new_step else (), perf_counter() - started)
+        if not new_step:  # a replay: the history has its scalars; a change of course may start here
             self._travel.replayed(t)
         return record
 

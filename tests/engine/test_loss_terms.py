@@ -100,6 +100,7 @@ lr = 1e-9
     record = Session(loads_scenario(text)).step()
     # logits (x, -x): class 0 for x > 0, class 1 for x < 0: predicted 0, 1, 0, 1 against 0, 1, 1, 1
     assert dict(record.metrics) == {"accuracy": 0.75}
+    assert type(record.metrics["accuracy"]) is float  # a plain float, as the trace writes it
 
 
 def test_binary_accuracy_and_validation_accuracy_of_a_parametric_model():

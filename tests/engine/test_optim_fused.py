@@ -146,3 +146,31 @@ def test_follows_new_hyperparameters_and_sizes():
     assert fused(np.array([1.0]), np.array([1.0]), state, half)[0].tolist() == [0.5]
     out = fused(np.array([1.0, 2.0], np.float32), np.array([1.0, 1.0], np.float32), state, half)[0]
     assert out.dtype == np.float32 and out.tolist() == [0.5, 1.5]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("kind, hyper", SETTINGS, ids=[f"{k}-{'-'.join(h) or 'default'}" for k, h in SETTINGS])
+def test_a_new_set_of_hyperparameters_each_step_equals_the_pure_update(kind, hyper, dtype):
+    """A schedule hands the update a new mapping every step, its α changing, sometimes back to
+    an earlier value, and β1 or the momentum moving (one-cycle): each step computes with the
+    values it is given, bit for bit the pure update's, however the constants are kept."""
+    rng = np.random.default_rng(11)
+    fused = optim.FusedUpdate(kind)
+    theta = rng.standard_normal(19).astype(dtype)
+    first = optim.hyperparameters(kind, 0.05, **hyper)
+    state = optim.init_state(kind, theta, first)
+    pure_theta, pure_state = theta, state
+    cycled = "beta1" if "beta1" in first else "momentum" if "momentum" in first else None
+    for step, lr in enumerate([0.05, 0.02, 0.05, 0.3, 0.3, 0.01, 0.05]):
+        changes = dict(hyper)
+        if cycled is not None and (cycled != "momentum" or first["momentum"] > 0):
+            changes[cycled] = (0.85, 0.95, 0.3, 0.85)[step % 4] if cycled == "beta1" else (0.5, 0.9)[step % 2]
+        hp = optim.hyperparameters(kind, lr, **changes)
+        grad = (rng.standard_normal(19) * 10.0 ** rng.integers(-2, 2)).astype(dtype)
+        theta, state = fused(theta, grad, state, hp)
+        pure_theta, pure_state = optim.update(kind, pure_theta, grad, pure_state, hp)
+        assert np.array_equal(theta, pure_theta), (step, lr)
+        for name, value in pure_state.items():
+            if name != "t":
+                assert np.array_equal(state[name], value), (step, name)
+

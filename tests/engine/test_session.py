@@ -197,6 +197,32 @@ def test_divergence_stops_at_the_last_good_step():
     assert good is None or math.isfinite(good.loss)
 
 
+@pytest.mark.parametrize("errstate", [False, True], ids=["context-variable", "np.errstate"])
+@pytest.mark.parametrize("diverging", [False, True])
+def test_a_step_ignores_float_errors_and_leaves_the_callers_error_state(diverging, errstate, monkeypatch):
+    """Inside a step an overflow is a value the finite checks catch (Diverged, with its
+    sentence), whatever the caller's NumPy error state; after it, good or diverged, the
+    caller's state is back. Both ways of setting the state: NumPy 2's context variable, and
+    ``np.errstate`` (another NumPy)."""
+    if errstate:
+        from gradstep.engine.training import quiet
+
+        monkeypatch.setattr(quiet, "_VAR", None)
+    # the network's update overflows (the loss was finite): the fast paths, no graph's errstate
+    session = Session(network(kind="sgd", lr=1e306) if diverging else network(kind="adam", lr=1e-3))
+    with np.errstate(all="raise"):
+        if diverging:
+            with pytest.raises(Diverged) as info:
+                for _ in range(50):
+                    session.step()
+            assert "learning rate" in info.value.message
+        else:
+            session.step()
+        assert np.geterr() == {"divide": "raise", "over": "raise", "under": "raise", "invalid": "raise"}
+        with pytest.raises(FloatingPointError):
+            np.array([1e308]) * 10.0
+
+
 def test_set_lr_applies_from_the_next_step():
     session = Session(objective(kind="sgd", lr=0.01))
     session.step()
