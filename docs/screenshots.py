@@ -2,7 +2,7 @@
 
 Run from the repository root, with gradstep installed (the README's test set-up)::
 
-    .venv/bin/python docs/screenshots.py [--png] [--lang pt_BR] [NAME ...]
+    .venv/bin/python docs/screenshots.py [--png] [--lang pt] [NAME ...]
 
 Each screenshot is a scenario, a terminal size and the keys a person would press, taken with
 ``App.run_test`` and written as the app's own SVG (``export_screenshot``: combining characters
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="screenshots to take (all by default)")
     parser.add_argument("--png", action="store_true", help="also render each as PNG with headless Chromium")
-    parser.add_argument("--lang", default="en", help="the language (en, pt_BR)")
+    parser.add_argument("--lang", default="en", choices=("en", "pt"), help="the language (en or pt)")
     parser.add_argument("--out", type=Path, default=FOLDER, help=f"folder (default {FOLDER})")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in SHOTS]
