@@ -71,11 +71,14 @@ class ExpressionSpec:
         expression: The text, in the safe expression language of :mod:`gradstep.engine.model.expr`.
         params: Initial value of each parameter, scalars as 0-d arrays, in the file's order.
         constants: Named constant arrays the expression may use.
+        define: Named intermediate nodes (``h1`` -> ``tanh(a*x1 + b)``), in the file's order;
+            pass ``tuple(define.items())`` as ``parse_expression(..., define=...)``.
     """
 
     expression: str
     params: Mapping[str, np.ndarray] = field(default_factory=frozen_map)
     constants: Mapping[str, np.ndarray] = field(default_factory=frozen_map)
+    define: Mapping[str, str] = field(default_factory=frozen_map)
 
 
 @dataclass(frozen=True)
