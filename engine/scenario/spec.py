@@ -80,6 +80,14 @@ class ExpressionSpec:
     constants: Mapping[str, np.ndarray] = field(default_factory=frozen_map)
     define: Mapping[str, str] = field(default_factory=frozen_map)
 
+    @property
+    def formula(self) -> str:
+        """The expression with its definitions, for a screen: ``g   (h1 = tanh(a*x1 + b); g =
+        (h1 + h2 - y)**2)``; the expression alone when nothing is defined."""
+        if not self.define:
+            return self.expression
+        return f"{self.expression}   ({'; '.join(f'{k} = {v}' for k, v in self.define.items())})"
+
 
 @dataclass(frozen=True)
 class Dataset:
