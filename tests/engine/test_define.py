@@ -124,3 +124,106 @@ def test_nesting_counts_the_definition_written_out():
     message = error(f'define = {{ h1 = "{deep}" }}', "(" * 30 + "h1 + b + c + d" + ")" * 30)
     assert message.startswith("t.toml:4: objective.expression: the expression is nested too deeply")
     scenario(f'define = {{ h1 = "{deep}" }}', "(" * 10 + "h1 + b + c + d" + ")" * 10, CHAIN)
+
+
+# -- the chain rule grouped by the names (engine/analysis/named_chain.py) ----------------------
+def test_the_chain_rule_scenario_grouped_by_its_names_by_hand():
+    """dg/da = dg/dh1 · dh1/da with dg/dh1 = 2(h1 + h2 - y), dh1/da = (1 - h1²)·x1 (the
+    scenario's notes), accumulated from g downwards; the product is the engine's gradient."""
+    from gradstep.engine.analysis.chain import chain_report
+    from tests.engine.sessions import bundled
+
+    session = bundled("chain-rule")
+    session.run(3)
+    report = chain_report(session, "b", step=4)
+    theta, _batch = session.step_inputs(4)
+    a, b, c, d = (float(v) for v in theta)
+    x1, x2, y = 0.5, -1.0, 1.0
+    h1, h2 = np.tanh(a * x1 + b), np.tanh(c * x2 + d)
+    dg_dh1, dh1_db = 2 * (h1 + h2 - y), 1 - h1 ** 2
+    (path,) = report.named
+    assert report.named_count == 1 and path.top == "g"
+    assert [(f.upper, f.lower) for f in path.factors] == [("g", "h1"), ("h1", "b")]
+    first, second = path.factors
+    assert first.definition == "tanh(a*x1 + b)" and first.value == pytest.approx(h1, rel=1e-14)
+    assert first.local == pytest.approx(dg_dh1, rel=1e-14)
+    assert first.so_far == pytest.approx(dg_dh1, rel=1e-14)          # the loss's share first
+    assert second.local == pytest.approx(dh1_db, rel=1e-14)
+    assert second.so_far == pytest.approx(dg_dh1 * dh1_db, rel=1e-14)
+    assert path.product == pytest.approx(report.gradient, rel=1e-14)
+    assert report.gradient == float(session.step().grads["b"])       # the engine's, bit for bit
+
+
+def test_grouped_factors_equal_finite_differences_and_add_up_to_the_gradient():
+    """u = sigmoid(w*x + s) (3 entries), v = u*u - 2u, L = mean(v**2) + sum(u): two paths from L
+    down to s (through v and u, and through u alone). Each factor holds the other names fixed,
+    so it is the finite difference of the formula above it in its own names."""
+    from gradstep.engine.analysis.chain import chain_report
+
+    define, named, _written, setting = CASES[2]
+    session = Session(scenario(define, named, setting))
+    report = chain_report(session, "s")
+    w, s, x = np.array([0.5, -0.25, 1.5]), 0.75, np.array([1.0, 2.0, -1.0])
+
+    def fd(f, at, k=None, h=1e-6):
+        """Central difference of f at ``at`` (entry k of an array)."""
+        up, down = np.array(at, dtype=float), np.array(at, dtype=float)
+        if k is None:
+            up, down = up + h, down - h
+        else:
+            up[k] += h
+            down[k] -= h
+        return (f(up) - f(down)) / (2 * h)
+
+    u = 1 / (1 + np.exp(-(w * x + s)))
+    v = u * u - 2 * u
+    L_of_v = lambda vv: np.mean(vv ** 2) + np.sum(u)     # u held fixed
+    L_of_u = lambda uu: np.mean(v ** 2) + np.sum(uu)     # v held fixed
+    v_of_u = lambda uu: uu * uu - 2 * uu
+    u_of_s = lambda ss: 1 / (1 + np.exp(-(w * x + ss)))
+    # Written out, u is four nodes (u*u - 2*u uses it three times, sum(u) once): four paths.
+    routes = [tuple(f.lower for f in p.factors) for p in report.named]
+    assert sorted(routes) == [("u", "s")] + [("v", "u", "s")] * 3
+    longs = [p for p in report.named if len(p.factors) == 3]
+    (short,) = [p for p in report.named if len(p.factors) == 2]
+    for p in longs:
+        np.testing.assert_allclose(p.factors[0].local, [fd(L_of_v, v, k) for k in range(3)], rtol=1e-7)
+        np.testing.assert_allclose(p.factors[2].local, fd(u_of_s, s), rtol=1e-7)
+    # Each use of u on its own (the others held fixed); together, dv/du of v = u*u - 2u.
+    jac = np.array([[fd(lambda uu: v_of_u(uu)[i], u, k) for k in range(3)] for i in range(3)])
+    np.testing.assert_allclose(sum(p.factors[1].local for p in longs), jac, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(short.factors[0].local, [fd(L_of_u, u, k) for k in range(3)], rtol=1e-7)
+    # So far, from the loss down: dL/dv, then dL/du along each path, then the path's share.
+    np.testing.assert_allclose(sum(p.factors[1].so_far for p in longs), (2 * v / 3) * (2 * u - 2),
+                               rtol=1e-12)
+    total = sum(p.product for p in report.named)
+    assert total == pytest.approx(report.gradient, rel=1e-12)
+    L_of_s = lambda ss: float(np.mean(v_of_u(u_of_s(ss)) ** 2) + np.sum(u_of_s(ss)))
+    assert report.gradient == pytest.approx(fd(L_of_s, s), rel=1e-7)
+
+
+def test_no_names_no_grouping():
+    from gradstep.engine.analysis.chain import chain_report
+    from tests.engine.sessions import bundled
+
+    assert chain_report(bundled("adam-fabc"), "a").named == ()
+    assert chain_report(bundled("xor"), "layer1.W", (0, 0)).named == ()   # networks: by layer
+
+
+def test_each_factor_holds_the_other_names_fixed():
+    """h1 = a*x1, h2 = tanh(h1 + a), L = h2**2 + b + c + d: a reaches h2 directly and through h1.
+    dh2/da with h1 held fixed is 1 - h2² (not (1 - h2²)(1 + x1), h2's total derivative)."""
+    from gradstep.engine.analysis.chain import chain_report
+
+    session = Session(scenario('define = { h1 = "a*x1", h2 = "tanh(h1 + a)" }', "h2**2 + b + c + d", CHAIN))
+    report = chain_report(session, "a")
+    a, x1 = 0.5, 0.5
+    h2 = np.tanh(a * x1 + a)
+    routes = {tuple(f.lower for f in p.factors): p for p in report.named}
+    assert set(routes) == {("h2", "h1", "a"), ("h2", "a")}
+    direct, through = routes[("h2", "a")], routes[("h2", "h1", "a")]
+    assert direct.factors[1].local == pytest.approx(1 - h2 ** 2, rel=1e-14)
+    assert through.factors[1].local == pytest.approx(1 - h2 ** 2, rel=1e-14)
+    assert through.factors[2].local == x1
+    assert direct.factors[0].so_far == pytest.approx(2 * h2, rel=1e-14)   # dL/dh2, the loss's share
+    assert direct.product + through.product == pytest.approx(report.gradient, rel=1e-14)
