@@ -59,7 +59,14 @@ class ChainView(MathView):
             record = session.record if session.t >= 1 else None
             self.report = chain_report(session, self.param, self.index, step=t)
         self.record = record
+        self.refresh_bindings()
         self._show(self.report, record)
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        """``d`` only where the scenario names nodes on the way to the entry (else hidden)."""
+        if action == "detail":
+            return self.report is not None and bool(self.report.named)
+        return True
 
     def action_detail(self) -> None:
         """Switch between the paths through the named nodes and the node-by-node paths."""
