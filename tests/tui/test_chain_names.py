@@ -42,3 +42,10 @@ async def test_chain_view_groups_by_the_tutorials_names_and_d_shows_every_node()
         assert "d: by the names" in shown(view, "#chain-head")
         await press(pilot, "d")
         assert "∂g/∂a = ∂g/∂h1 · ∂h1/∂a" in shown(view, "#chain-text")
+
+
+def test_chain_view_by_the_names_snapshot(snap_compare):
+    from .conftest import keys_then_settle
+
+    assert snap_compare(GradstepApp("chain-rule"), terminal_size=SIZE,
+                        run_before=keys_then_settle(["space", "c"]))
