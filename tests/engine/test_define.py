@@ -227,3 +227,41 @@ def test_each_factor_holds_the_other_names_fixed():
     assert through.factors[2].local == x1
     assert direct.factors[0].so_far == pytest.approx(2 * h2, rel=1e-14)   # dL/dh2, the loss's share
     assert direct.product + through.product == pytest.approx(report.gradient, rel=1e-14)
+
+
+def test_a_models_definitions_compute_as_written_out_and_reach_the_chain_view():
+    """[model] define: a parametric model over the data, the same numbers as written out; the
+    grouped chain (100 rows: the named node is too large to group by entry) is left out."""
+    from gradstep.engine.analysis.chain import chain_report
+
+    model = """name = "m"
+[model]
+{define}
+expression = "{expression}"
+params = {{ w = 0.5, b = -0.25 }}
+
+[data]
+generator = "linear"
+n = {n}
+noise = 0.1
+
+[loss]
+kind = "mse"
+
+[optimizer]
+kind = "sgd"
+lr = 0.1
+"""
+    for n, grouped in ((100, False), (8, True)):
+        named = Session(loads_scenario(model.format(define='define = { z = "w*x + b" }',
+                                                    expression="tanh(z) + z", n=n), "m.toml"))
+        by_hand = Session(loads_scenario(model.format(define="", expression="tanh(w*x + b) + (w*x + b)", n=n),
+                                         "m.toml"))
+        for _ in range(5):
+            one, other = named.step(), by_hand.step()
+            assert one.loss == other.loss
+            assert all(np.array_equal(one.grads[k], other.grads[k]) for k in one.grads)
+        report = chain_report(named, "w")
+        assert bool(report.named) is grouped
+        if grouped:
+            assert sum(p.product for p in report.named) == pytest.approx(report.gradient, rel=1e-12)
