@@ -53,6 +53,7 @@ SHOTS = {
     "scenario-error-120x40": (BROKEN, (120, 40), ["n", "R"]),
     # the views of the mathematics
     "view-chain-120x40": ("xor", (120, 40), ["n", "c"]),
+    "view-chain-names-120x40": ("chain-rule", (120, 40), ["space", "c"]),  # ∂g/∂a = ∂g/∂h1 · ∂h1/∂a
     "view-gradcheck-120x40": ("xor", (120, 40), ["n", "k"]),
     "view-fit-120x40": ("moons", (120, 40), ["N", "f"]),
     "view-surface-120x40": ("adam-fabc", (120, 40), ["n", "s"]),

@@ -61,8 +61,11 @@ class ScenarioError(Exception):
 class ExpressionError(ScenarioError):
     """An expression that does not parse, uses an unknown name, or does not fit its shapes.
 
-    ``column`` (1-based) points at the offending piece; the message names it too.
+    ``column`` (1-based) points at the offending piece; the message names it too. ``define``
+    names the ``[objective] define`` entry the problem is in (None for the expression itself).
     """
+
+    define: str | None = None
 
 
 def format_key(path) -> str:

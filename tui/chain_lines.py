@@ -15,8 +15,8 @@ from rich.text import Text
 from gradstep.tui.format import loss_at, num, shape
 from gradstep.tui.i18n import _, ngettext
 
-__all__ = ["entry_text", "preview", "paths_table", "layers_table", "entry_sum", "chain_renderable",
-           "agrees"]
+__all__ = ["entry_text", "preview", "paths_table", "named_table", "layers_table", "entry_sum",
+           "chain_renderable", "agrees"]
 
 HEADING = "bold cyan"
 PREVIEW = 4
@@ -97,6 +97,45 @@ def paths_table(report, theta: str) -> list:
     return out
 
 
+def named_table(report, theta: str, texts=None) -> list:
+    """The paths through the scenario's named nodes (``define``), as the tutorial writes them:
+    ``∂g/∂a = ∂g/∂h1 · ∂h1/∂a``, each factor's number and ``∂g/∂node`` accumulated from the loss
+    downwards, back-propagation's order. ``texts`` maps a name to what it is defined as."""
+    texts = texts or {}
+    out = []
+    for k, path in enumerate(report.named, start=1):
+        top = path.top
+        chain = " · ".join(f"∂{f.upper}/∂{f.lower}" for f in path.factors)
+        title = Text.assemble((_("path {k} of {count}").format(k=k, count=report.named_count), "bold"),
+                              f":  ∂{top}/∂{theta} = {chain}")
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True,
+                      title=title, title_justify="left")
+        table.add_column(_("node"), ratio=4, overflow="fold")
+        table.add_column(_("value"), ratio=2, overflow="fold")
+        table.add_column(_("factor"), ratio=2, overflow="fold")
+        table.add_column(_("here"), ratio=2, overflow="fold")
+        table.add_column(_("∂{top}/∂node so far").format(top=top), ratio=2, overflow="fold")
+        defined = texts.get(top)
+        table.add_row(*_cells(f"{top} = {defined}" if defined else top, num(report.loss), "", "", num(1.0)))
+        for f in path.factors:
+            text = texts.get(f.lower, f.definition)
+            table.add_row(*_cells(f"{f.lower} = {text}" if text else f.lower, preview(f.value, 2),
+                                  f"∂{f.upper}/∂{f.lower}", preview(f.local, 2), preview(f.so_far, 2)))
+        out.append(table)
+        line = Text("  " + _("product along the path:") + " ", style="bold")
+        if all(np.ndim(f.local) == 0 for f in path.factors):
+            line.append(" · ".join(_paren(f.local) for f in path.factors) + " = ")
+        line.append(num(path.product), style=HEADING)
+        out.append(line)
+        out.append(Text())
+    if report.named_count > len(report.named):
+        more = report.named_count - len(report.named)
+        out.append(Text("  " + ngettext("… and {count} more path (the sum below covers all)",
+                                        "… and {count} more paths (the sum below covers all)",
+                                        more).format(count=more), style="dim"))
+    return out
+
+
 def layers_table(report) -> Table:
     """Back-propagation layer by layer, last to first: δ_k, dL/dW_k, dL/db_k, handed down."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True,
@@ -162,8 +201,21 @@ def entry_sum(report, theta: str) -> Text:
     return text
 
 
-def chain_renderable(report, theta: str, step_note: str):
-    """Everything, top to bottom: the loss, the paths, the layers, the batch sum."""
+def chain_renderable(report, theta: str, step_note: str, *, grouped: bool = False, texts=None):
+    """Everything, top to bottom: the loss, the paths (by the scenario's names when ``grouped``
+    and the report has them, else node by node), the layers, the batch sum."""
+    if grouped and report.named:
+        top = report.named[0].top
+        head = Text()
+        head.append(loss_at(report.step - 1), style="bold")
+        head.append(f" = {num(report.loss)}   {step_note}\n")
+        head.append(ngettext("{count} path leads from {top} down to {theta} through the scenario's named "
+                             "nodes; back-propagation multiplies the factors from {top} downwards.",
+                             "{count} paths lead from {top} down to {theta} through the scenario's named "
+                             "nodes; back-propagation multiplies the factors from {top} downwards and "
+                             "adds the paths up.", report.named_count)
+                    .format(count=report.named_count, top=top, theta=theta) + "\n")
+        return Group(head, *named_table(report, theta, texts))
     parts = []
     head = Text()
     head.append(loss_at(report.step - 1), style="bold")  # the graph of step t is built at θₜ₋₁

@@ -38,6 +38,7 @@ import numpy as np
 
 from gradstep.engine.analysis.graph_labels import ACTIVATION_OPS, node_labels
 from gradstep.engine.analysis.local_derivatives import LOSS_OPS, Local, local_derivative, push_tangent
+from gradstep.engine.analysis.named_chain import NamedPath, named_paths
 
 __all__ = ["Factor", "ChainPath", "LayerChain", "EntrySum", "ChainReport", "chain_report", "graph_chain",
            "MAX_PATHS"]
@@ -168,6 +169,9 @@ class ChainReport:
         output: The loss's local derivative dL/dŷ, or None for an objective.
         layers: Networks: one :class:`LayerChain` per layer, last layer first; else empty.
         entry: Networks: the batch sum for the chosen entry; else None.
+        named: The paths grouped by the scenario's named nodes (``define``), loss first
+            (:mod:`~gradstep.engine.analysis.named_chain`); empty when no node is named.
+        named_count: How many grouped paths there are in all.
     """
 
     name: str
@@ -181,6 +185,8 @@ class ChainReport:
     output: Local | None
     layers: tuple[LayerChain, ...]
     entry: EntrySum | None
+    named: tuple[NamedPath, ...] = ()
+    named_count: int = 0
 
 
 def chain_report(session, name, index=(), step=None):
@@ -238,11 +244,14 @@ def graph_chain(loss, param, index=(), step=None, network=False):
     grad = param.grad
     gradient = 0.0 if grad is None else float(np.asarray(grad)[index])
     output = local(loss, 0) if loss._op in LOSS_OPS else None
-    layers, entry = (), None
+    layers, entry, named = (), None, ((), 0)
     if network:
         layers, entry = _network(loss, param, index)
+    else:
+        shown = (param.name or "p") + (f"[{', '.join(map(str, index))}]" if index else "")
+        named = named_paths(loss, param, index, order, reach, labels, local, shown)
     return ChainReport(param.name or "p", index, step, float(loss.data), gradient, total, paths, count,
-                       output, layers, entry)
+                       output, layers, entry, *named)
 
 
 # -- paths ---------------------------------------------------------------------------------

@@ -30,8 +30,9 @@ class GraphNode:
     Attributes:
         key: Its position in the graph's topological order (the loss is the last).
         op: The operation that made it (``""`` for a leaf).
-        title: A short name for a box: a parameter's or constant's name, the operation's symbol,
-            a network's ``z1`` / ``a1`` / ``L``.
+        title: A short name for a box: a parameter's or constant's name, the operation's symbol
+            (after the node's name in ``[objective] define``: ``h1 tanh``), a network's ``z1`` /
+            ``a1`` / ``L``.
         label: The sub-expression it computes (``tanh(a*x1 + b)``), as the chain rule names it.
         kind: ``param`` (a parameter), ``const`` (data or a constant) or ``op``.
         param: The parameter's name for a parameter, else None.
@@ -128,6 +129,8 @@ def graph_nodes(loss, step=None, network=False) -> LossGraph:
         else:
             kind = "op"
             title = _title(node, label, network)
+            if node.name:  # a name of [objective] define: "h1 tanh"
+                title = f"{node.name} {title}"
         if node is loss and not title.startswith("L"):
             title = f"L {title}"
         grad = node.grad if node.requires_grad else None

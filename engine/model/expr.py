@@ -53,12 +53,13 @@ class Expression:
         dtype: The dtype of its literal constants.
     """
 
-    __slots__ = ("text", "names", "tree", "dtype", "_leaves", "_names", "_program", "_cols",
-                 "_result")
+    __slots__ = ("text", "names", "tree", "dtype", "define", "_leaves", "_names", "_program",
+                 "_cols", "_result", "_marks")
 
-    def __init__(self, text, tree, dtype):
+    def __init__(self, text, tree, dtype, define=()):
         self.text = text
         self.tree = tree
+        self.define = tuple(define)
         self.dtype = np.dtype(dtype)
         leaves = []      # constant nodes first, made once
         names = []       # then one register per distinct name
@@ -66,7 +67,7 @@ class Expression:
         cols = []
         const_slots = {}
         name_slots = {}
-        pending, result = _linearize(tree)
+        pending, result, marks = _linearize(tree)
         for ref in _refs(pending, result):
             # Keyed by the exact bits: 0.0 and -0.0 stay apart, and a folded NaN is findable.
             if ref[0] == "c" and ref[1].hex() not in const_slots:
@@ -99,6 +100,7 @@ class Expression:
         self._program = tuple(program)
         self._cols = tuple(cols)
         self._result = slot(result)
+        self._marks = tuple((first + k, name) for k, name in marks)
         self.names = frozenset(names)
 
     def build(self, env: Mapping[str, ad.Node]) -> ad.Node:
@@ -129,6 +131,8 @@ class Expression:
             col = self._cols[len(regs) - first]
             raise _err(_("the operation at this point cannot be computed: {reason}")
                        .format(reason=_short(exc)), col) from None
+        for k, name in self._marks:  # a defined name on the node that computes it, for views
+            regs[k].name = name
         return regs[self._result]
 
     def __repr__(self):
@@ -140,9 +144,12 @@ def _linearize(tree):
 
     Operands are references: ``("c", value)`` a literal, ``("n", name)`` a name, ``("i", k)``
     the result of instruction k. Iterative, because a long chain such as ``a + a + ... + a``
-    is a left spine far deeper than Python's recursion limit.
+    is a left spine far deeper than Python's recursion limit. A defined name (``"def"``) adds
+    no instruction: its tree is linearized in place, as if written out, and ``marks`` pairs
+    the instruction that computes it with its name.
     """
     pending = []
+    marks = []
     out = []
     stack = [(tree, False)]
     while stack:
@@ -153,6 +160,14 @@ def _linearize(tree):
             continue
         if kind == "name":
             out.append(("n", node[1]))
+            continue
+        if kind == "def":
+            if ready:
+                if out[-1][0] == "i":
+                    marks.append((out[-1][1], node[1]))
+            else:
+                stack.append((node, True))
+                stack.append((node[2], False))
             continue
         scalar_power = kind == "bin" and node[1] == "**" and node[3][0] == "num"
         if not ready:
@@ -181,7 +196,7 @@ def _linearize(tree):
             b, a = out.pop(), out.pop()
             pending.append((_CALL2, _OPS[node[1]], a, b, node[4]))
         out.append(("i", len(pending) - 1))
-    return pending, out[0]
+    return pending, out[0], marks
 
 
 def _short(exc):
@@ -203,23 +218,77 @@ def _refs(pending, result):
     yield result
 
 
-def parse_expression(text: str, known: Iterable[str], *, dtype=np.float64) -> Expression:
+def parse_expression(text: str, known: Iterable[str], *, dtype=np.float64,
+                     define=()) -> Expression:
     """Parse and validate ``text`` against the names the caller will provide.
 
     Args:
         text: The expression.
         known: Names it may use (parameters, inputs, constants).
         dtype: dtype of the constant nodes made for its numbers (the session's dtype).
+        define: ``(name, text)`` pairs, in order (``[objective] define``): named intermediate
+            nodes, each an expression over the known names and the names defined before it.
+            The expression and each definition may use them; the result computes exactly as the
+            expression with every name written out in parentheses, and each defined node built
+            carries its name (``Node.name``).
 
     Raises:
-        ExpressionError: For anything that is not a valid expression, with its column.
+        ExpressionError: For anything that is not a valid expression, with its column; for a
+            problem in a definition, with ``define`` set to its name (else None).
     """
+    known = frozenset(known)
+    defined = {}
+    sizes = {}
+    names = [name for name, _text in define]
+    for i, (name, body) in enumerate(define):
+        try:
+            parser = _parser(body, known, defined, tuple(names[i:]))
+            tree = parser.parse()
+            sizes[name] = _size(tree, sizes)
+            if sizes[name] > MAX_LENGTH:
+                raise _too_large(sizes[name])
+        except ExpressionError as exc:
+            exc.define = name
+            raise
+        defined[name] = (tree, parser.deepest)
+    parser = _parser(text, known, defined, ())
+    tree = parser.parse()
+    size = _size(tree, sizes)
+    if size > MAX_LENGTH:
+        raise _too_large(size)
+    return Expression(text, tree, dtype, define)
+
+
+def _parser(text, known, defined, later):
     if not isinstance(text, str):
         raise ExpressionError(_("an expression must be text (got {type})")
                               .format(type=type(text).__name__))
     if len(text) > MAX_LENGTH:
         raise ExpressionError(_("the expression is too long ({length} characters; the limit is "
                                 "{limit})").format(length=len(text), limit=MAX_LENGTH))
-    known = frozenset(known)
-    tree = _Parser(text, known).parse()
-    return Expression(text, tree, dtype)
+    return _Parser(text, known, defined, later)
+
+
+def _size(tree, sizes):
+    """How many nodes ``tree`` has written out (a defined name counts its whole tree)."""
+    total, stack = 0, [tree]
+    while stack:
+        node = stack.pop()
+        kind = node[0]
+        if kind == "def":
+            total += sizes[node[1]]
+            continue
+        total += 1
+        if kind == "neg":
+            stack.append(node[1])
+        elif kind == "bin":
+            stack.extend((node[2], node[3]))
+        elif kind == "call":
+            stack.extend(node[2])
+    return total
+
+
+def _too_large(size):
+    return ExpressionError(_("written out, the expression would have {size} operations and "
+                             "numbers (the limit is {limit}): a definition used many times "
+                             "counts each time").format(size=size, limit=MAX_LENGTH))

@@ -165,15 +165,20 @@ def _tokenize(text):
 
 # -- syntax tree --------------------------------------------------------------------------------
 # Nodes are tuples: ("num", value, col), ("name", name, col), ("neg", operand, col),
-# ("bin", op, left, right, col), ("call", function, args, col).
+# ("bin", op, left, right, col), ("call", function, args, col), and ("def", name, tree, col) for a
+# use of a name of ``[objective] define``: its tree, kept whole so that views can group by the
+# name, and computed exactly as the tree written out in place (the program ignores the wrapper).
 
 
 class _Parser:
-    def __init__(self, text, known):
+    def __init__(self, text, known, defined=None, later=()):
         self.tokens = _tokenize(text)
         self.pos = 0
         self.known = known
         self.depth = 0
+        self.deepest = 0
+        self.defined = defined or {}   # name -> (tree, depth) of the definitions before this one
+        self.later = later             # this definition's own name and the ones after it
 
     @property
     def tok(self):
@@ -184,8 +189,9 @@ class _Parser:
         self.pos += 1
         return tok
 
-    def enter(self, col):
-        self.depth += 1
+    def enter(self, col, extra=1):
+        self.depth += extra
+        self.deepest = max(self.deepest, self.depth)
         if self.depth > MAX_DEPTH:
             raise _err(_("the expression is nested too deeply (more than {limit} levels)")
                        .format(limit=MAX_DEPTH), col)
@@ -271,6 +277,8 @@ class _Parser:
         name = tok.text
         if self.tok.kind == "(" and name in FUNCTIONS:
             return self.call(tok)
+        if name in self.defined:
+            return self.use(name, tok.col)
         if name in self.known:
             return ("name", name, tok.col)
         if name in CONSTANTS:
@@ -280,12 +288,29 @@ class _Parser:
                        tok.col)
         if self.tok.kind == "(":
             return None  # reported by atom() as a call to a non-function
-        known = sorted(self.known)
+        if name in self.later:
+            if name == self.later[0]:
+                raise _err(_("`{name}` cannot use itself (a definition refers only to parameters, "
+                             "constants and names defined before it: no cycles)")
+                           .format(name=name), tok.col)
+            raise _err(_("`{name}` is defined after `{this}` (a definition refers only to names "
+                         "defined before it: reorder them; no cycles)")
+                       .format(name=name, this=self.later[0]), tok.col)
+        known = sorted({*self.known, *self.defined})
         hint = get_close_matches(name, [*known, *CONSTANTS], n=1)
         hint = _("; did you mean `{name}`?").format(name=hint[0]) if hint else ""
         listed = ", ".join(known) if known else _("none")
         raise _err(_("unknown name `{name}`{hint} (known names: {names}; constants: pi, e)")
                    .format(name=name, hint=hint, names=listed), tok.col)
+
+    def use(self, name, col):
+        """A defined name: its tree, as deep here as it would be written out in parentheses."""
+        tree, depth = self.defined[name]
+        self.enter(col, depth)
+        self.depth -= depth
+        if tree[0] in ("num", "name"):
+            return tree  # nothing to group; folds with its neighbours as written out would
+        return ("def", name, tree, col)
 
     def call(self, tok):
         name = tok.text

@@ -95,7 +95,8 @@ def session_bytes(scenario) -> int:
         shapes = {k: np.shape(v) for k, v in model.params.items()}
         shapes.update({k: np.shape(v) for k, v in model.constants.items()})
         shapes.update({name: (len(data.x),) for name in inputs})
-        expression = parse_expression(model.expression, shapes, dtype=scenario.dtype)
+        expression = parse_expression(model.expression, shapes, dtype=scenario.dtype,
+                                      define=tuple(model.define.items()))
         need = expression_need(expression, shapes, itemsize, inputs)
         nbytes += need[0] if need else 0
         count = sum(int(np.size(v)) for v in model.params.values())

@@ -28,6 +28,8 @@ from gradstep.engine.scenario.spec import ExpressionSpec, LayerSpec, NetworkSpec
 
 _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
 _INITS = tuple(INITS)
+MAX_DEFINITIONS = 64
+"""Most names in ``[objective] define``."""
 
 
 class _ModelReader:
@@ -35,7 +37,7 @@ class _ModelReader:
 
     # -- expressions ----------------------------------------------------------------------------
     def expression_model(self, table, *, inputs, data=None):
-        table.allow(("expression", "params", "constants"))
+        table.allow(("expression", "params", "constants", "define"))
         text = table.string("expression", max_len=10**9)
         params = self.named_arrays(table, "params", inputs, required=True)
         constants = self.named_arrays(table, "constants", inputs, required=False)
@@ -43,11 +45,14 @@ class _ModelReader:
             if name in constants:
                 raise table.fail("constants", _("`{name}` is both a parameter and a constant")
                                  .format(name=name), extra=(name,))
+        define = self.definitions(table, inputs, [*params, *constants])
         try:
-            expression = parse_expression(text, [*params, *constants, *inputs], dtype=self.dtype)
+            expression = parse_expression(text, [*params, *constants, *inputs], dtype=self.dtype,
+                                          define=tuple(define.items()))
         except ExpressionError as exc:
-            raise exc.located(file=self.shown, key=format_key(table.path + ("expression",)),
-                              line=locate_key(self.text, table.path + ("expression",))) from None
+            where = table.path + (("define", exc.define) if exc.define else ("expression",))
+            raise exc.located(file=self.shown, key=format_key(where),
+                              line=locate_key(self.text, where)) from None
         for name in params:
             if name not in expression.names:
                 raise table.fail("params", _("parameter `{name}` is not used in the expression "
@@ -60,7 +65,42 @@ class _ModelReader:
                            table.path + ("expression",))
         self.trial(table, expression, params, constants, inputs, data)
         return ExpressionSpec(expression=text, params=frozen_map(params),
-                              constants=frozen_map(constants))
+                              constants=frozen_map(constants), define=frozen_map(define))
+
+    def definitions(self, table, inputs, taken):
+        """``define = { h1 = "tanh(a*x1 + b)", ... }``: name -> text, in the file's order (the
+        texts are parsed with the expression)."""
+        sub = table.table("define", None)
+        if sub is None:
+            return {}
+        if len(sub.values) > MAX_DEFINITIONS:
+            raise table.fail("define", _("too many definitions ({count}; the limit is {limit})")
+                             .format(count=len(sub.values), limit=MAX_DEFINITIONS))
+        out = {}
+        for name in sub.values:
+            self.check_name(sub, name, inputs)
+            if name in taken:
+                raise sub.fail(name, _("`{name}` is already a parameter or a constant: a "
+                                       "definition needs a name of its own").format(name=name))
+            out[name] = sub.string(name, max_len=10**9)
+        return out
+
+    def check_name(self, sub, name, inputs):
+        """Refuse a name that expressions cannot use (not an identifier, a keyword, a function,
+        a constant such as ``pi``, an input column)."""
+        if not re.fullmatch(_IDENTIFIER, name) or keyword.iskeyword(name):
+            raise sub.fail(name, _("`{name}` cannot be a name in expressions (expected "
+                                   "letters, digits and `_`, not starting with a digit)")
+                           .format(name=printable(name)))
+        if name in FUNCTIONS:
+            raise sub.fail(name, _("`{name}` is reserved for the function `{name}`: choose "
+                                   "another name").format(name=name))
+        if name in CONSTANTS:
+            raise sub.fail(name, _("`{name}` is reserved for the constant `{name}`: choose "
+                                   "another name").format(name=name))
+        if name in inputs:
+            raise sub.fail(name, _("`{name}` is the name of an input column (inputs: "
+                                   "{inputs})").format(name=name, inputs=", ".join(inputs)))
 
     def within_budget(self, need, path):
         """Raise the memory budget's error, located at the key ``path``, when ``need`` (a
@@ -82,19 +122,7 @@ class _ModelReader:
             raise table.fail(key, _("no parameters (expected at least one, such as { a = 0.0 })"))
         out = {}
         for name in sub.values:
-            if not re.fullmatch(_IDENTIFIER, name) or keyword.iskeyword(name):
-                raise sub.fail(name, _("`{name}` cannot be a name in expressions (expected "
-                                       "letters, digits and `_`, not starting with a digit)")
-                               .format(name=printable(name)))
-            if name in FUNCTIONS:
-                raise sub.fail(name, _("`{name}` is reserved for the function `{name}`: choose "
-                                       "another name").format(name=name))
-            if name in CONSTANTS:
-                raise sub.fail(name, _("`{name}` is reserved for the constant `{name}`: choose "
-                                       "another name").format(name=name))
-            if name in inputs:
-                raise sub.fail(name, _("`{name}` is the name of an input column (inputs: "
-                                       "{inputs})").format(name=name, inputs=", ".join(inputs)))
+            self.check_name(sub, name, inputs)
             out[name] = sub.array(name, dtype=self.dtype)
         total = sum(a.size for a in out.values())
         if total > MAX_PARAMETERS:

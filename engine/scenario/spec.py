@@ -73,11 +73,22 @@ class ExpressionSpec:
         expression: The text, in the safe expression language of :mod:`gradstep.engine.model.expr`.
         params: Initial value of each parameter, scalars as 0-d arrays, in the file's order.
         constants: Named constant arrays the expression may use.
+        define: Named intermediate nodes (``h1`` -> ``tanh(a*x1 + b)``), in the file's order;
+            pass ``tuple(define.items())`` as ``parse_expression(..., define=...)``.
     """
 
     expression: str
     params: Mapping[str, np.ndarray] = field(default_factory=frozen_map)
     constants: Mapping[str, np.ndarray] = field(default_factory=frozen_map)
+    define: Mapping[str, str] = field(default_factory=frozen_map)
+
+    @property
+    def formula(self) -> str:
+        """The expression with its definitions, for a screen: ``g   (h1 = tanh(a*x1 + b); g =
+        (h1 + h2 - y)**2)``; the expression alone when nothing is defined."""
+        if not self.define:
+            return self.expression
+        return f"{self.expression}   ({'; '.join(f'{k} = {v}' for k, v in self.define.items())})"
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,8 @@ class GraphSource:
 
         constants = {k: ad.constant(v, self.dtype, name=k) for k, v in sc.model.constants.items()}
         known = [*names, *self._input_names, *constants]
-        expression = parse_expression(sc.model.expression, known, dtype=self.dtype)
+        expression = parse_expression(sc.model.expression, known, dtype=self.dtype,
+                                      define=tuple(sc.model.define.items()))
 
         def model(nodes, env):
             values = dict(constants)

@@ -162,6 +162,9 @@ def expression_code(tree, names, key) -> str:
     while stack:
         node, ready = stack.pop()
         kind = node[0]
+        if kind == "def":  # a defined name: its tree written out, as the engine computes it
+            stack.append((node[2], False))
+            continue
         if kind == "num":
             text = number(node[1])
             out.append((text, 3 if text.startswith("-") else 5))

@@ -58,7 +58,7 @@ _KNOWN = {
     Scenario: {"name", "kind", "model", "optimizer", "data", "loss", "training", "description",
                "notes", "seed", "dtype", "compare", "path", "description_pt", "notes_pt",
                "source"},  # the file's text, kept for save files: nothing to translate
-    ExpressionSpec: {"expression", "params", "constants"},
+    ExpressionSpec: {"expression", "params", "constants", "define"},
     NetworkSpec: {"inputs", "layers", "init", "init_std", "weights"},
     LayerSpec: {"units", "activation"},
     Dataset: {"x", "y", "x_val", "y_val", "input_names"},
@@ -247,7 +247,8 @@ def _expression_model(scenario, params):
     inputs = () if objective else tuple(scenario.data.input_names)
     names = [n for n, _v in params] + list(inputs) + list(spec.constants)
     py = identifiers(names, key)
-    tree = parse_expression(spec.expression, names, dtype=np.dtype(scenario.dtype)).tree
+    tree = parse_expression(spec.expression, names, dtype=np.dtype(scenario.dtype),
+                            define=tuple(spec.define.items())).tree
     code = expression_code(tree, py, key)
     lines = []
     if not objective:

@@ -68,9 +68,10 @@ def chain_rule_by_hand(record, sig):
 
     boxes = [box("x1", x1), box("x2", x2), box("y", y)]
     boxes += [box(n, before[n], record.grads[n][()]) for n in "abcd"]
-    boxes += [box("*", a * x1, ds1), box("+", s1, ds1), box("tanh", h1, de),
-              box("*", c * x2, ds2), box("+", s2, ds2), box("tanh", h2, de),
-              box("+", h1 + h2, de), box("-", e, de), box("L **2", record.loss, 1.0)]
+    # h1, h2 and g: the scenario's names ([objective] define) before their operations.
+    boxes += [box("*", a * x1, ds1), box("+", s1, ds1), box("h1 tanh", h1, de),
+              box("*", c * x2, ds2), box("+", s2, ds2), box("h2 tanh", h2, de),
+              box("+", h1 + h2, de), box("-", e, de), box("L g **2", record.loss, 1.0)]
     return Counter(boxes)
 
 
@@ -167,13 +168,13 @@ async def test_the_cursor_moves_between_nodes_and_highlights_the_chain_rule_path
         await press(pilot, "right")
         assert title() == "*" and view.graph.nodes[view.selected].label == "a*x1"
         await press(pilot, "right", "right", "right", "right", "right", "right")
-        assert title() == "L **2"
+        assert title() == "L g **2"  # g: the scenario names its loss
         detail = plain(view.query_one("#graph-detail").content)
         assert f"= {cell(view.record.loss, 8)}" in detail
         await press(pilot, "tab")
         assert title() == "a", "tab wraps around to the first node"
         await press(pilot, "shift+tab")
-        assert title() == "L **2"
+        assert title() == "L g **2"  # g: the scenario names its loss
 
 
 BIG = """

@@ -1,8 +1,10 @@
 """The chain rule for one scalar parameter: every local derivative from the loss down to it.
 
 The report is the engine's (:func:`gradstep.engine.analysis.chain.chain_report`), built from the graph behind the
-gradient of the step the dashboard stands at (step 1's before the first step). The last line
-sets the sum of the paths' products beside the gradient the engine recorded.
+gradient of the step the dashboard stands at (step 1's before the first step). When the scenario
+names nodes (``[objective] define``), the view opens grouped by those names, ``∂g/∂a = ∂g/∂h1 ·
+∂h1/∂a``; ``d`` switches to (and back from) the node-by-node paths. The last line sets the sum of
+the paths' products beside the gradient the engine recorded.
 """
 
 from __future__ import annotations
@@ -32,12 +34,17 @@ class ChainView(MathView):
     BINDINGS = MathView.STEPS_BINDINGS + [
         Binding("left", "entry(-1)", "entry", key_display="←"),
         Binding("right", "entry(1)", "entry", key_display="→", show=False),
+        Binding("d", "detail", "detail"),
     ]
 
     def __init__(self, dashboard) -> None:
         super().__init__(dashboard)
         self.param, self.index = dashboard.selected_entry()
         self.report = None
+        self.record = None
+        self.grouped = True  # by the scenario's names when it has any
+        model = self.scenario.model
+        self.texts = dict(getattr(model, "define", {}) or {})
 
     def compose(self) -> ComposeResult:
         yield Static(id="chain-head")
@@ -51,7 +58,26 @@ class ChainView(MathView):
             t = max(session.t, 1)
             record = session.record if session.t >= 1 else None
             self.report = chain_report(session, self.param, self.index, step=t)
+        self.record = record
+        self.refresh_bindings()
         self._show(self.report, record)
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        """``d`` only where the scenario names nodes on the way to the entry (else hidden)."""
+        if action == "detail":
+            return self.report is not None and bool(self.report.named)
+        return True
+
+    def action_detail(self) -> None:
+        """Switch between the paths through the named nodes and the node-by-node paths."""
+        self.grouped = not self.grouped
+        if self.report is not None:
+            self._show(self.report, self.record)
+
+    @property
+    def showing_names(self) -> bool:
+        """Whether the paths shown are grouped by the scenario's names."""
+        return self.grouped and self.report is not None and bool(self.report.named)
 
     def _show(self, report, record) -> None:
         theta = entry_text(self.param, self.index)
@@ -62,27 +88,37 @@ class ChainView(MathView):
         else:
             note = _("(step {t}'s batch, at the parameters before its update)").format(t=t)
             when = _("step {t}").format(t=t)
+        top = report.named[0].top if self.showing_names else "L"
         head = Text()
-        head.append(_("chain rule for ∂L/∂{theta}").format(theta=theta), style="bold")
+        head.append(_("chain rule for ∂{top}/∂{theta}").format(top=top, theta=theta), style="bold")
         head.append(" — " + _("{when}; ← → another entry").format(when=when))
+        if report.named:
+            head.append("; " + (_("d: node by node") if self.showing_names else _("d: by the names")))
         self.query_one("#chain-head", Static).update(head)
-        self.query_one("#chain-text", Static).update(chain_renderable(report, theta, note))
+        self.query_one("#chain-text", Static).update(
+            chain_renderable(report, theta, note, grouped=self.grouped, texts=self.texts))
         self.query_one("#chain-result", Static).update(self._result(report, record, theta))
 
     def _result(self, report, record, theta) -> Text:
         text = Text()
-        paths = (_("the path's product") if report.path_count == 1
-                 else _("Σ of the {count} paths").format(count=report.path_count))
-        text.append(f"∂L/∂{theta} = {paths} = ")
-        text.append(num(report.total), style="bold cyan")
+        if self.showing_names:
+            count, top = report.named_count, report.named[0].top
+            total = (sum(path.product for path in report.named)
+                     if count == len(report.named) else report.total)  # the listed paths, or all
+        else:
+            count, top, total = report.path_count, "L", report.total
+        paths = (_("the path's product") if count == 1
+                 else _("Σ of the {count} paths").format(count=count))
+        text.append(f"∂{top}/∂{theta} = {paths} = ")
+        text.append(num(total), style="bold cyan")
         engine = report.gradient if record is None else float(record.grads[self.param][self.index])
         source = _("the step's record") if record is not None else _("back-propagation")
         text.append("   = " + _("engine's ∂L/∂θ ({source})").format(source=source) + " = ")
         text.append(num(engine), style="bold cyan")
-        if agrees(report.total, engine):
+        if agrees(total, engine):
             text.append("  ✓", style="bold green")
         else:
-            text.append("  ✗ " + _("differs by {difference}").format(difference=num(report.total - engine)),
+            text.append("  ✗ " + _("differs by {difference}").format(difference=num(total - engine)),
                         style="bold red")
         return text
 

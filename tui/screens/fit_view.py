@@ -105,10 +105,10 @@ class FitView(MathView):
             model = " → ".join([inputs] + [f"{layer.units} {layer.activation}" for layer in sc.model.layers])
             text.append("   " + _("network {model}   loss {loss}").format(model=model, loss=sc.loss))
         elif sc.kind == "parametric":
-            text.append("   " + _("ŷ = {expression}   loss {loss}").format(expression=sc.model.expression,
+            text.append("   " + _("ŷ = {expression}   loss {loss}").format(expression=sc.model.formula,
                                                                          loss=sc.loss))
         else:
-            text.append(f"   f = {sc.model.expression}")
+            text.append(f"   f = {sc.model.formula}")
         if snap.record is not None:
             text.append("   ")
             text.append_text(styled(_("{L} = {loss} (step {t}, before its update)"), L=loss_at(snap.t - 1),

@@ -48,7 +48,8 @@ KEY_HELP = {
     "app.view('torch')": N_("the scenario as a PyTorch script (s in it saves the script)"),
     "help": N_("this help"),
     "quit": N_("quit"),
-    "view('chain')": N_("chain rule: every local derivative from the loss down to the selected θ"),
+    "view('chain')": N_("chain rule: every local derivative from the loss down to the selected θ (by the "
+                        "scenario's names where it has them; d in the view: node by node)"),
     "view('gradcheck')": N_("gradient check: the engine's ∂L/∂θ against finite differences"),
     "view('fit')": N_("model fit: the data and the model's predictions (curve or decision regions)"),
     "view('surface')": N_("loss surface: the loss over two parameters, with the path so far"),

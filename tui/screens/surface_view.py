@@ -252,10 +252,10 @@ class SurfaceView(MathView):
         text = Text()
         if self.scenario.kind == "objective":
             text.append("f = ", style="bold")
-            text.append(self.scenario.model.expression + "\n")
+            text.append(self.scenario.model.formula + "\n")
         elif self.scenario.kind == "parametric":
             text.append(_("L = {loss} of ŷ = {expression} over the data").format(
-                loss=self.scenario.loss, expression=self.scenario.model.expression) + "\n")
+                loss=self.scenario.loss, expression=self.scenario.model.formula) + "\n")
         if result.sliced:
             others = self.session.layout.size - 2
             text.append(ngettext("a slice: {x} and {y} vary (the largest |∂L/∂θ| when opened; "
