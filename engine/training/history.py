@@ -247,6 +247,16 @@ class History:
             self._cost_for, self._costs = record.hyper, costs
         return self._costs
 
+    def amend(self, record):
+        """Replace the kept copies (record, keyframe) of step ``record.step`` by ``record``'s: a
+        parameter set by hand after the step (see :meth:`TimeTravel.set_value`)."""
+        t, ring, kept = record.step, self._ring, dict(record.__dict__)
+        if ring[t % len(ring)] is not None and ring[t % len(ring)]["step"] == t:
+            ring[t % len(ring)] = kept
+        self._latest = tuple(kept if pinned["step"] == t else pinned for pinned in self._latest)
+        if t in self._keyframes:
+            self._keyframes[t] = (Keyframe(t, record.theta, record.opt_state), self._keyframes[t][1])
+
     # -- reading ---------------------------------------------------------------------------
     def cached(self, t):
         """The record of step ``t`` if the ring keeps it (a fresh copy), else None."""
