@@ -238,7 +238,7 @@ class Presenter:
             return record.update
         if key == EFFECTIVE_LR:
             return record.effective_lr
-        return {name: per[key] for name, per in record.state.items()}
+        return {name: per[key] for name, per in record.state.items()} if key in record.flat_state else None
 
     def _views(self):
         """``(view, arrays of the record to show)`` for every matrix on the screen."""
@@ -262,14 +262,15 @@ class Presenter:
         screen = self.screen
         session = screen.session
         grid = screen.grids[screen.layer_index]
+        screen.restate(record)  # another optimizer's arrays: the panel is made again
         self.table(record, grid)
         for view, arrays in self._views():
             if view.grid is not grid:
                 view.grid = grid
             # A view the layout hides gets its numbers when it is shown (a tab picked, the
             # terminal resized): at 784x128 each costs a table's worth of work every frame.
-            shown = record is not None and self._shown(view)
-            view.values = grid.values(arrays(record)) if shown else None
+            shown = arrays(record) if record is not None and self._shown(view) else None
+            view.values = None if shown is None else grid.values(shown)
             view.cursor = screen.cursor
             view.waiting = ""
         kind = session.optimizer_kind if record is None else record.optimizer
@@ -306,7 +307,8 @@ class Presenter:
             return
         columns = [("g", grid.values(record.grads)[0])] if screen.has_class("-narrow") else []
         for k in self.state_keys():
-            columns.append((STATE_LABELS.get(k, k), grid.values(self._array(record, k))[0]))
+            if self._array(record, k) is not None:
+                columns.append((STATE_LABELS.get(k, k), grid.values(self._array(record, k))[0]))
         table.columns = tuple(columns)
         table.note = f"α_eff = {effective_lr_formula(record.optimizer, record.hyper)}"
 
@@ -333,11 +335,10 @@ class Presenter:
             plot.show(np.zeros(0), {})
             return
         previous = screen.record_at(record.step - 1, fetch=True) if record.step >= 2 else None
-        if previous is not None:
-            before = previous.params[cell.param][cell.index]
+        before = (screen.history.initial if previous is None else previous.params)[cell.param][cell.index]
+        if previous is not None and record.opt_state.get("t") != 1:
             prev_state = {k: v[cell.index] for k, v in previous.state[cell.param].items()}
-        else:  # step 1: the initial parameters and the optimizer's zero state
-            before = screen.history.initial[cell.param][cell.index]
+        else:  # the first step from fresh state (step 1, or a new optimizer's first): zeros
             prev_state = {k: 0.0 for k in record.state[cell.param]}
         g, note = record.grads[cell.param][cell.index], ()
         if record.clipped_norm is not None:  # the optimizer's g is the clipped one

@@ -1,0 +1,189 @@
+"""``O``, ``y`` and ``=``: changing course by hand on the dashboard (issue 18), pressed in a
+running app (Textual's Pilot). Expected numbers are worked by hand from the scenario's function."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, OptionList, Static, Tabs
+
+from gradstep.engine import optim
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.screens.dashboard import DashboardScreen
+from gradstep.tui.screens.hyper_form import HyperForm
+from gradstep.tui.screens.optimizer_picker import OptimizerPicker
+from gradstep.tui.screens.value_dialog import ValueDialog
+from gradstep.tui.widgets.status_line import StatusLine
+
+from .conftest import settle
+
+SIZE = (120, 40)
+
+
+def status(app) -> str:
+    return app.screen.query_one(StatusLine).render().plain
+
+
+def state_tabs(screen) -> list[str]:
+    return [tab.id for tab in screen.query_one("#state-tabs", Tabs).query("Tab")]
+
+
+async def wait_for_tabs(pilot, screen, wanted) -> None:
+    """The state panel is made again by a worker: wait for it (generously), never a fixed sleep."""
+    for _try in range(200):
+        if state_tabs(screen) == wanted and screen.state_names == tuple(t[4:] for t in wanted[1:-2]):
+            return
+        await pilot.pause(0.02)
+    assert state_tabs(screen) == wanted
+
+
+async def choose(pilot, kind: str) -> None:
+    """Press ``O`` and choose ``kind`` with the arrows and enter, as a person would."""
+    await pilot.press("O")
+    await pilot.pause()
+    picker = pilot.app.screen
+    assert isinstance(picker, OptimizerPicker)
+    kinds = list(optim.OPTIMIZERS)
+    moves = kinds.index(kind) - picker.query_one(OptionList).highlighted
+    await pilot.press(*(["down"] * moves if moves > 0 else ["up"] * -moves), "enter")
+    await pilot.pause()
+
+
+async def test_o_lists_every_optimizer_of_the_registry_one_line_each():
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("O")
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert ids == list(optim.OPTIMIZERS)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert all("\n" not in p for p in prompts)
+        assert prompts[ids.index("adam")].startswith("● adam")  # the one in force
+        assert "β1 0.9" in prompts[ids.index("adam")] and "μ 0.9" in prompts[ids.index("momentum")]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen) and app.screen.session.optimizer_kind == "adam"
+
+
+async def test_o_switches_from_the_next_step_with_fresh_state_and_the_same_lr():
+    app = GradstepApp("adam-fabc")  # f = (a − 1)² + 10(b + 2)² + c², Adam α = 0.05
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("space", "space")
+        await settle(pilot)
+        await choose(pilot, "momentum")
+        session = screen.session
+        assert session.optimizer_kind == "momentum" and session.hyper["lr"] == 0.05
+        assert "momentum α 0.05" in status(app)
+        assert screen.history.lr_changes == [(2, 0.05, 0.05)]  # marked like [ / ]
+        a2 = float(session.params["a"])
+        await pilot.press("space")
+        await settle(pilot)
+        record = session.record
+        assert record.optimizer == "momentum"
+        # fresh state: V = 0.9·0 + g, a ← a − α·V, with g = 2(a − 1) at the parameters of step 2
+        g = 2 * (a2 - 1)
+        assert record.state["a"]["V"] == pytest.approx(g, abs=1e-12)
+        assert record.params["a"] == pytest.approx(a2 - 0.05 * g, abs=1e-12)
+        # the state panel follows the record: momentum keeps V alone
+        await wait_for_tabs(pilot, screen, ["tab-grad", "tab-V", "tab-update", "tab-lr_eff"])
+        await pilot.press("b")  # back at step 2, Adam's record: its four arrays again
+        await settle(pilot)
+        await wait_for_tabs(pilot, screen, ["tab-grad", "tab-V", "tab-S", "tab-V_hat", "tab-S_hat",
+                                            "tab-update", "tab-lr_eff"])
+
+
+async def test_o_in_the_past_starts_a_branch():
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("comma")  # back to step 0
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("b", "b", "b")
+        await settle(pilot)
+        await choose(pilot, "sgd")
+        assert screen.session.furthest == 7 and screen.session.history.ghost_span is not None
+        assert "⑂" in screen.query_one("#timeline").render().plain
+
+
+async def test_y_changes_a_hyperparameter_and_says_a_bad_one_in_the_form():
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("space", "y")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, HyperForm)
+        assert {i.id for i in form.query(Input)} == {"hp-lr", "hp-beta1", "hp-beta2", "hp-eps", "hp-weight_decay"}
+        form.query_one("#hp-beta1", Input).value = "1.5"  # outside [0, 1)
+        form.query_one("#hp-beta1", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        problem = form.query_one("#problem", Static)
+        assert app.screen is form and problem.has_class("-shown")
+        assert "beta1" in str(problem.render()) and "[0, 1)" in str(problem.render())
+        form.query_one("#hp-beta1", Input).value = "nine"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form and "nine" in str(problem.render())
+        assert screen.session.hyper["beta1"] == 0.9  # nothing changed meanwhile
+        form.query_one("#hp-beta1", Input).value = "0.5"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen and screen.session.hyper["beta1"] == 0.5
+        assert "β1 0.5" in status(app)
+        v1, g1 = float(screen.session.record.state["a"]["V"]), None
+        await pilot.press("space")
+        await settle(pilot)
+        record = screen.session.record
+        g1 = float(record.grads["a"])
+        # the state is kept: V = 0.5·V₁ + 0.5·g
+        assert record.state["a"]["V"] == pytest.approx(0.5 * v1 + 0.5 * g1, abs=1e-12)
+        assert record.hyper["beta1"] == 0.5
+
+
+async def test_equals_types_a_value_for_the_selected_entry_and_goes_on_from_it():
+    app = GradstepApp("gd-fabc")  # SGD α = 0.04 on f = (a − 1)² + 10(b + 2)² + c²
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("space", "space")
+        await settle(pilot)
+        await pilot.press("equals_sign")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ValueDialog) and dialog.label == "a"
+        dialog.query_one(Input).value = "not a number"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog and dialog.query_one("#problem", Static).has_class("-shown")
+        dialog.query_one(Input).value = "inf"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog and float(screen.session.params["a"]) != float("inf")
+        dialog.query_one(Input).value = "3"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen and float(screen.session.params["a"]) == 3.0
+        await pilot.press("space")
+        await settle(pilot)
+        # g = 2(3 − 1) = 4; a ← 3 − 0.04·4 = 2.84
+        assert float(screen.session.record.params["a"]) == pytest.approx(2.84, abs=1e-15)
+        assert screen.history.lr_changes == [(2, 0.04, 0.04)]
+
+
+async def test_the_course_keys_are_in_the_help_and_the_palette():
+    from gradstep.tui.screens.help import KEY_HELP
+
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for action in ("choose_optimizer", "edit_hyper", "type_value"):
+            assert action in KEY_HELP
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = str(app.screen.query_one("#keys", Static).render())
+        assert "choose the optimizer" in text and "=" in text
