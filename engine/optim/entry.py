@@ -122,6 +122,9 @@ class OptimizerEntry:
             hyperparameters (RMSprop's ``V`` with momentum), else None.
         validate: ``validate(hp)`` raises ValueError for a combination the optimizer refuses
             (Nesterov without momentum), else None.
+        switches: Hyperparameters that are on (1.0) or off (0.0), with their defaults, which
+            the hyperparameters hold only when set otherwise (so a run at the defaults has the
+            same hyperparameters, and PyTorch's): the Adam family's ``bias_correction``.
     """
 
     name: str
@@ -142,6 +145,7 @@ class OptimizerEntry:
     derive: Callable | None = None
     state_names_for: Callable | None = None
     validate: Callable | None = None
+    switches: Mapping[str, float] = field(default_factory=dict)
 
     def names(self, hp: Mapping[str, float] | None = None) -> tuple[str, ...]:
         """The state shown for hyperparameters ``hp`` (:attr:`state_names` when None)."""

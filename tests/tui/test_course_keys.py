@@ -187,3 +187,34 @@ async def test_the_course_keys_are_in_the_help_and_the_palette():
         await pilot.pause()
         text = str(app.screen.query_one("#keys", Static).render())
         assert "choose the optimizer" in text and "=" in text
+
+
+async def test_y_turns_the_bias_correction_off_and_the_panels_say_so():
+    from textual.widgets import Checkbox
+
+    from gradstep.tui.widgets.equations_view import EquationsView
+
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("y")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#hp-bias_correction", Checkbox).focus()
+        await pilot.press("space")  # untick
+        await pilot.pause()
+        form.query_one("#hp-lr", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen and screen.session.hyper["bias_correction"] == 0.0
+        assert "no bias correction" in status(app)
+        await pilot.press("space")
+        await settle(pilot)
+        # step 1 by hand: a = 0 − 0.05·(−0.2)/(√0.004 + 1e-8), V and S unhatted
+        record = screen.session.record
+        assert float(record.params["a"]) == pytest.approx(0.05 * 0.2 / (0.004 ** 0.5 + 1e-8), rel=1e-13)
+        lines = [line for line, _value in screen.query_one(EquationsView).lines]
+        assert any("bias correction off" in line for line in lines)
+        assert not any(line.startswith("V̂") for line in lines)
+        columns = [label for label, _values in screen.query_one("#state-table").columns]
+        assert "V" in columns and "V̂" not in columns and "Ŝ" not in columns

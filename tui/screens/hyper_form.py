@@ -7,16 +7,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Checkbox, Input, Label, Static
 
 from gradstep.engine import optim
 from gradstep.engine.optim import HYPER_SYMBOLS, HYPERPARAMETERS
 from gradstep.tui.faults import ContainsErrors
 from gradstep.tui.format import short
-from gradstep.tui.i18n import _, translate_bindings
+from gradstep.tui.i18n import N_, _, translate_bindings
 from gradstep.tui.screens.palette import translated
 
-__all__ = ["HyperForm", "read_hyper", "bounds_text", "exact"]
+__all__ = ["HyperForm", "read_hyper", "bounds_text", "exact", "SWITCH_LABELS"]
+
+SWITCH_LABELS = {"bias_correction": N_("bias correction V̂, Ŝ (off: V and S as they are)")}
+"""The checkbox of each on-or-off hyperparameter (English; translated where shown)."""
 
 
 def exact(x: float) -> str:
@@ -41,7 +44,12 @@ def read_hyper(kind: str, hyper: dict, typed: dict[str, str]) -> dict[str, float
             or a value the optimizer does not accept.
     """
     changed = {}
+    switches = optim.entry(kind).switches
     for key, text in typed.items():
+        if key in switches:  # a checkbox: on or off
+            if float(text) != hyper.get(key, switches[key]):
+                changed[key] = bool(text)
+            continue
         try:
             value = float(text.strip())
         except ValueError:
@@ -49,7 +57,7 @@ def read_hyper(kind: str, hyper: dict, typed: dict[str, str]) -> dict[str, float
                 symbol=HYPER_SYMBOLS.get(key, key), key=key, text=repr(text.strip()))) from None
         if value != hyper[key]:
             changed[key] = value
-    merged = {k: v for k, v in {**hyper, **changed}.items() if k != "lr"}
+    merged = {k: v for k, v in {**hyper, **changed}.items() if k != "lr"}  # checked by the engine
     optim.hyperparameters(kind, changed.get("lr", hyper["lr"]), **merged)  # raises for a bad value
     return changed
 
@@ -72,17 +80,23 @@ class HyperForm(ContainsErrors, ModalScreen[dict | None]):
         super().__init__()
         translate_bindings(self)
         self.kind, self.hyper, self.step, self.apply = kind, dict(hyper), step, apply
+        self.switches = optim.entry(kind).switches
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(_("{optimizer}, from step {step} on (the state is kept):").format(
                 optimizer=optim.optimizer_title(self.kind), step=self.step))
             for key, value in self.hyper.items():
+                if key in self.switches:
+                    continue
                 with Horizontal(classes="row"):
                     yield Label(f"{HYPER_SYMBOLS.get(key, key):>3} {key}", classes="name")
                     yield translated(Input(exact(value), id=f"hp-{key}", classes="value", compact=True))
                     yield Label(bounds_text(key), classes="bounds")
-            yield Static(_("enter applies, tab moves, escape cancels"), id="hint")
+            for key, default in optim.entry(self.kind).switches.items():
+                yield translated(Checkbox(_(SWITCH_LABELS.get(key, key)), bool(self.hyper.get(key, default)),
+                                          id=f"hp-{key}", compact=True))
+            yield Static(_("enter in a field applies, tab moves, space ticks a box, escape cancels"), id="hint")
             yield Static("", id="problem", markup=False)
 
     def on_mount(self) -> None:
@@ -90,8 +104,9 @@ class HyperForm(ContainsErrors, ModalScreen[dict | None]):
         self.query_one(Input).focus()
 
     @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        typed = {key: self.query_one(f"#hp-{key}", Input).value for key in self.hyper}
+    def _submitted(self, event: Input.Submitted | None = None) -> None:
+        typed = {key: self.query_one(f"#hp-{key}", Input).value for key in self.hyper if key not in self.switches}
+        typed.update((key, float(self.query_one(f"#hp-{key}", Checkbox).value)) for key in self.switches)
         try:
             changed = read_hyper(self.kind, self.hyper, typed)
             if changed:

@@ -90,6 +90,9 @@ class StatusLine(ContainsErrors, Widget):
         for key, value in self.hyper.items():
             if key != "lr" and value == 0 and key in ("weight_decay", "lr_decay", "momentum"):
                 continue
+            if key == "bias_correction":  # held only when off
+                hyper.append(" " + _("no bias correction"), style=bold)
+                continue
             hyper.append(f" {HYPER_SYMBOLS.get(key, key)} ")
             hyper.append(short(value), style=bold)
         parts.append(hyper)
