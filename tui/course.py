@@ -10,6 +10,10 @@ Nothing here touches a file: a served dashboard allows them all.
 
 from __future__ import annotations
 
+import math
+
+from gradstep.tui.i18n import _
+
 __all__ = ["Course"]
 
 
@@ -36,8 +40,22 @@ class Course:
     def set_value(self, name: str, index: tuple[int, ...], value: float) -> None:
         """Set entry ``index`` of parameter ``name`` to ``value`` at the step the session stands
         at; the next step starts from it, the optimizer's state kept."""
+        self.set_values([(name, index, value)])
+
+    def set_values(self, values) -> None:
+        """:meth:`set_value` for each ``(name, index, value)`` of ``values``, as one change (the
+        surface view's start point sets two). Every value is checked before any is set."""
         with self._lock:
-            self._mark(lambda session: session.set_value(name, index, value))
+            layout = self.session.layout
+            for name, index, value in values:
+                layout.flat_index(name, index)
+                if not math.isfinite(float(value)):
+                    raise ValueError(_("a parameter must be a finite number, got {value}").format(value=value))
+
+            def change(session):
+                for name, index, value in values:
+                    session.set_value(name, index, value)
+            self._mark(change)
             if self.session.t == 0:  # the "before" of step 1
                 self.history.initial = self.session.params
 

@@ -218,3 +218,59 @@ async def test_y_turns_the_bias_correction_off_and_the_panels_say_so():
         assert not any(line.startswith("V̂") for line in lines)
         columns = [label for label, _values in screen.query_one("#state-table").columns]
         assert "V" in columns and "V̂" not in columns and "Ŝ" not in columns
+
+
+async def wait_for_surface(pilot):
+    view = pilot.app.screen
+    for _try in range(400):
+        if getattr(view, "surface", None) is not None and view._drawn is not None:
+            await settle(pilot)  # and drawn again for the map's final size, if it was resized
+            return view
+        await pilot.pause(0.02)
+    raise AssertionError("the surface was never drawn")
+
+
+async def test_the_surface_view_restarts_from_the_point_under_its_cursor():
+    from gradstep.tui.screens.surface_view import SurfaceView
+    from gradstep.tui.widgets.heat_map import HeatMap
+
+    app = GradstepApp("rosenbrock")  # f = (1 − x)² + 100(y − x²)², Adam, from (−1.2, 1)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("s")
+        view = await wait_for_surface(pilot)
+        assert isinstance(view, SurfaceView)
+        here = view.surface.point
+        width, height = view.query_one(HeatMap).cell_size()
+        await pilot.press("right", "right", "up")
+        await pilot.pause()
+        assert view.start == pytest.approx((here[0] + 2 * width, here[1] + height), abs=1e-12)
+        assert "✚" in str(view.query_one("#surface-info", Static).render())
+        # a click puts the cursor on the point of the cell clicked
+        await pilot.click(HeatMap, offset=(30, 6))
+        await pilot.pause()
+        x, y = view.start
+        assert view.query_one(HeatMap).point_at(30, 6) == (x, y)
+        await pilot.press("enter")
+        await pilot.pause()
+        session = view.session
+        assert (float(session.params["x"]), float(session.params["y"])) == (x, y)
+        assert session.t == 10 and view.training.history.lr_changes == [(10, 0.1, 0.1)]
+        await pilot.press("space")  # handed to the dashboard: one step from the point chosen
+        await settle(pilot)
+        record = session.record
+        assert record.step == 11
+        assert float(record.grads["x"]) == pytest.approx(-2 * (1 - x) - 400 * x * (y - x * x), rel=1e-12)
+        assert float(record.grads["y"]) == pytest.approx(200 * (y - x * x), rel=1e-12)
+
+
+async def test_enter_on_the_surface_without_a_cursor_says_how_to_move_it():
+    app = GradstepApp("rosenbrock")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        view = await wait_for_surface(pilot)
+        theta = view.session.theta.copy()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert (view.session.theta == theta).all() and view.training.history.lr_changes == []
