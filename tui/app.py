@@ -51,6 +51,8 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         Binding("s", "view('surface')", "surface"),
         Binding("C", "view('race')", "race"),
         Binding("M", "view('lab')", "misconceptions"),
+        Binding("G", "view('graph')", "graph"),
+        Binding("h", "view('neurons')", "neurons"),
     ]
     """The views of the mathematics, over the dashboard's session (issue 6)."""
 
@@ -150,6 +152,13 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         from gradstep.tui.dashboard_pictures import save_pictures
 
         save_pictures(self)
+
+    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
+        """Textual's SVG screenshot with ``V̂`` and ``Ŝ`` one cell wide, as on the terminal
+        (:mod:`gradstep.tui.screenshot`)."""
+        from gradstep.tui.screenshot import cells_measured
+
+        return cells_measured(super().export_screenshot(title=title, simplify=simplify))
 
     # -- errors nobody expected -----------------------------------------------------------
     def _handle_exception(self, error: Exception) -> None:

@@ -1,8 +1,8 @@
 """The ``gradstep`` command line.
 
-``gradstep [SCENARIO]`` opens the dashboard; ``list``, ``run`` and ``check`` work without a
-screen and never import Textual. Invalid input exits 2 with a one-line message on stderr, never
-a traceback.
+``gradstep [SCENARIO]`` opens the dashboard; ``list``, ``run``, ``check`` and ``export`` work
+without a screen and never import Textual. Invalid input exits 2 with a one-line message on
+stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from gradstep.tui.i18n import LANGUAGES, N_, _, choose_language, install, langua
 
 EXIT_OK, EXIT_MISMATCH, EXIT_INVALID, EXIT_DIVERGED = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141  # 128 + SIGINT, SIGPIPE (a shell's numbers)
-COMMANDS = ("open", "learn", "list", "run", "check", "serve")
+COMMANDS = ("open", "learn", "list", "run", "check", "export", "serve")
 
 DESCRIPTION = N_("""\
 gradstep: watch a neural network learn, one step at a time.
@@ -29,6 +29,7 @@ gradstep: watch a neural network learn, one step at a time.
   gradstep list                 list the bundled scenarios
   gradstep run SCENARIO         train without a screen, one record per step
   gradstep check SCENARIO...    compare every gradient with finite differences
+  gradstep export --torch SCENARIO  print the scenario as a PyTorch script
   gradstep serve [SCENARIO]     serve the dashboard as a web page (textual-serve)
 
 Run 'gradstep COMMAND --help' for a command's options.
@@ -112,6 +113,19 @@ def build_parser():
                          help=_("check at most N entries per scenario, a seeded sample beyond that "
                                 "(default 2000)"))
 
+    p_export = sub.add_parser(
+        "export", parents=[language, memory], help=_("print a scenario as a PyTorch script"),
+        description=_("Print a self-contained PyTorch script that trains the scenario as gradstep "
+                      "does: the same initial values, data, loss, optimizer and batch order. Run "
+                      "with PyTorch, it prints one JSON object per step (step, loss, params) with "
+                      "the numbers of 'gradstep run SCENARIO --full'. A scenario using something "
+                      "the script cannot express yet is refused with a one-line message."))
+    p_export.add_argument("--torch", action="store_true",
+                          help=_("write PyTorch code (the only format so far)"))
+    p_export.add_argument("scenario", metavar=_("SCENARIO"), help=_("scenario file or bundled name"))
+    p_export.add_argument("--steps", type=_count, metavar="N",
+                          help=_("number of steps (default: the scenario's training.steps)"))
+
     from gradstep.tui.commands.serve import add_arguments
 
     p_serve = sub.add_parser(
@@ -194,7 +208,7 @@ def _run_command(args):
 
     # The headless commands unwind on SIGTERM and SIGHUP; the dashboard closes as on Ctrl+C
     # (cmd_open); the server answers them its own way.
-    stopping = stopping_on_signals() if args.command in ("list", "run", "check") else nullcontext()
+    stopping = stopping_on_signals() if args.command in ("list", "run", "check", "export") else nullcontext()
     try:
         with stopping:
             status = _dispatch(args)
@@ -230,6 +244,10 @@ def _dispatch(args):
         from gradstep.tui.commands.check import check_scenarios
 
         return check_scenarios(args.scenarios, args.max_entries)
+    if args.command == "export":
+        from gradstep.tui.commands.export_torch import export_scenario
+
+        return export_scenario(args)
     if args.command == "serve":
         from gradstep.tui.commands.serve import serve_dashboard
 

@@ -15,6 +15,9 @@ VIEWS = {
     "surface": ("gradstep.tui.screens.surface_view", "SurfaceView"),
     "race": ("gradstep.tui.screens.race_view", "RaceView"),
     "lab": ("gradstep.tui.screens.lab_view", "LabView"),
+    "torch": ("gradstep.tui.screens.torch_view", "TorchView"),
+    "graph": ("gradstep.tui.screens.graph_view", "GraphView"),
+    "neurons": ("gradstep.tui.screens.neurons_view", "NeuronsView"),
 }
 """Each view's module and class."""
 

@@ -20,7 +20,7 @@ from gradstep.engine.optim.optimizer import Optimizer
 from gradstep.engine.optim.registry import (
     ADAM_FAMILY, DEFAULTS, OPTIMIZER_TITLES, OPTIMIZERS, STATE_NAMES, STATE_SYMBOLS, bias_corrections,
     derived_state, effective_lr, effective_lr_formula, entry, hyperparameters, init_state,
-    optimizer_title, state_names, symbolic_lines, update, worked_lines,
+    optimizer_title, state_names, step_size_varies, symbolic_lines, update, worked_lines,
 )
 from gradstep.engine.optim.sgd import momentum_update, nesterov_update, sgd_update
 
@@ -28,7 +28,7 @@ __all__ = [
     "OPTIMIZERS", "OptimizerEntry", "entry", "DEFAULTS", "STATE_NAMES", "STATE_SYMBOLS", "ADAM_FAMILY",
     "OPTIMIZER_TITLES", "HYPERPARAMETERS", "Hyperparameter", "HYPER_SYMBOLS",
     "hyperparameters", "init_state", "update", "derived_state", "bias_corrections", "state_names",
-    "effective_lr", "effective_lr_formula", "optimizer_title", "symbolic_lines", "worked_lines",
+    "effective_lr", "effective_lr_formula", "step_size_varies", "optimizer_title", "symbolic_lines", "worked_lines",
     "Scalar", "Numbers",
     "sgd_update", "momentum_update", "nesterov_update", "rmsprop_update", "adagrad_update",
     "adam_update", "adamw_update", "amsgrad_update",

@@ -125,6 +125,8 @@ class OptimizerEntry:
         switches: Hyperparameters that are on (1.0) or off (0.0), with their defaults, which
             the hyperparameters hold only when set otherwise (so a run at the defaults has the
             same hyperparameters, and PyTorch's): the Adam family's ``bias_correction``.
+        same_step_for_all: :attr:`step_size` is α for every parameter (SGD, momentum): a table
+            of it says nothing that α does not.
     """
 
     name: str
@@ -146,6 +148,7 @@ class OptimizerEntry:
     state_names_for: Callable | None = None
     validate: Callable | None = None
     switches: Mapping[str, float] = field(default_factory=dict)
+    same_step_for_all: bool = False
 
     def names(self, hp: Mapping[str, float] | None = None) -> tuple[str, ...]:
         """The state shown for hyperparameters ``hp`` (:attr:`state_names` when None)."""

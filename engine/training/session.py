@@ -106,6 +106,12 @@ class Session:
         return self._theta
 
     @property
+    def minibatches(self):
+        """True when a step learns from a minibatch (its loss is that batch's), False when every
+        step sees the whole training set."""
+        return self._batches.per_epoch > 1
+
+    @property
     def params(self):
         """``{name: array}``: the parameters now."""
         return self.layout.views(self._theta)
@@ -252,22 +258,11 @@ class Session:
     # -- divergence ------------------------------------------------------------------------
     def _diverged(self, t, loss, theta, batch, grad=None, new_theta=None, new_state=None):
         """Raise :class:`Diverged` naming the operation and parameter where step ``t`` went
-        wrong: the forward pass (``loss``), back-propagation (``grad``) or the update (``new_theta``,
-        ``new_state``). The graph is built again to be read: the fast sources have none."""
+        wrong (:func:`~gradstep.engine.training.diagnose.step_failure`)."""
         from gradstep.engine.training import diagnose
 
-        network = self.scenario.kind == "network"
-        if not math.isfinite(loss):
-            loss_node, _nodes = self._graph.graph_at(theta, batch)
-            why = (diagnose.explain_forward(loss_node, network)
-                   or _("the loss became {loss}").format(loss=loss))
-        elif not math.isfinite(np.add.reduce(grad)):
-            loss_node, nodes = self._graph.graph_at(theta, batch)
-            why = (diagnose.explain_backward(loss_node, nodes)
-                   or _("a gradient became infinite or NaN"))
-        else:
-            why = (diagnose.explain_state(self._opt_kind, self.layout, new_theta, new_state)
-                   or _("the update overflowed"))
+        why = diagnose.step_failure(self._graph, self.scenario.kind == "network", loss, theta, batch, grad,
+                                    (self._opt_kind, self.layout, new_theta, new_state))
         raise Diverged(t, loss, _("diverged at step {step}: {why}; try a lower learning rate")
                        .format(step=t, why=why))
 
@@ -275,9 +270,7 @@ class Session:
         """Raise :class:`Diverged` for a validation loss that is not finite (the training loss is)."""
         from gradstep.engine.training import diagnose
 
-        loss_node, _nodes = self._graph.graph_at(theta, self._val, backward=False)
-        why = (diagnose.explain_forward(loss_node, self.scenario.kind == "network")
-               or _("it became {loss}").format(loss=float(loss_node.data)))
+        why = diagnose.validation_failure(self._graph, self.scenario.kind == "network", theta, self._val)
         # No learning-rate hint: the training loss is finite, so the validation data may be at fault.
         raise Diverged(t, loss, _("diverged at step {step}: the validation loss: {why}")
                        .format(step=t, why=why))

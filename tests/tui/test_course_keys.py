@@ -107,7 +107,7 @@ async def test_o_in_the_past_starts_a_branch():
         await settle(pilot)
         await choose(pilot, "sgd")
         assert screen.session.furthest == 7 and screen.session.history.ghost_span is not None
-        assert "⑂" in screen.query_one("#timeline").render().plain
+        assert "↳" in screen.query_one("#timeline").render().plain
 
 
 async def test_y_changes_a_hyperparameter_and_says_a_bad_one_in_the_form():

@@ -100,7 +100,7 @@ async def test_a_far_goto_shows_the_step_and_its_loss_at_once_then_its_arrays():
             await pilot.pause()
             assert screen.reaching is not None and screen.session.t == FURTHEST  # not moved yet
             shown = status(app)
-            assert f"step 15 of {FURTHEST}" in shown and f"loss {num(expected.loss)} " in shown
+            assert f"step 15 of {FURTHEST}" in shown and f"batch L(θ₁₄) = {num(expected.loss)} " in shown
             assert "reaching 0%" in shown
             assert "reaching step 15… 0%" in shown_grad(screen).render().plain
             layers = screen.query_one("#layers")

@@ -38,7 +38,14 @@ def footer(screen) -> list[str]:
 
 
 def text_of(screen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
+    """A Static's text (rendered wide enough that no sentence wraps: the help is a table)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=400, file=io.StringIO(), record=True)
+    console.print(screen.query_one(selector, Static).content)
+    return " ".join(line.strip() for line in console.export_text().splitlines())
 
 
 async def press(pilot, *keys: str) -> None:
@@ -104,7 +111,7 @@ async def test_the_dialogs_speak_portuguese(portuguese):
         await press(pilot, "escape", "o")
         assert app.screen.query_one("#dialog").border_title == "abrir um cenário"
         labels = [str(label.render()) for label in app.screen.query(Label)]
-        assert "ou digite um caminho e tecle enter:" in labels
+        assert "digite para filtrar a lista, ou digite um caminho, e tecle enter:" in labels
         await press(pilot, "escape", "space", "e")
         assert app.screen.query_one("#dialog").border_title == "exportar o registro"
         app.screen.query_one("#path", Input).value = "trace.txt"
@@ -157,8 +164,8 @@ def test_every_key_and_table_of_the_interface_has_a_portuguese_entry():
     the catalog must hold each of them (an entry missing here is English on a Portuguese screen)."""
     from gradstep.engine.optim import OPTIMIZER_TITLES
     from gradstep.tui.equations import TUTORIAL_CORRECTIONS
-    from gradstep.tui.screens import (chain_view, error_dialog, export_dialog, fit_view, gradcheck_view, help,
-                             jump_dialog, math_view, open_scenario, race_view, surface_view)
+    from gradstep.tui.screens import (chain_view, error_dialog, export_dialog, fit_view, gradcheck_view, graph_view,
+                             help, jump_dialog, math_view, neurons_view, open_scenario, race_view, surface_view)
     from textual.app import App
     from textual.containers import VerticalScroll
     from textual.screen import Screen
@@ -170,7 +177,8 @@ def test_every_key_and_table_of_the_interface_has_a_portuguese_entry():
     classes = [GradstepApp, help.HelpScreen, open_scenario.OpenScenarioScreen, error_dialog.ErrorDialog,
                export_dialog.ExportDialog, jump_dialog.JumpDialog, math_view.MathView,
                chain_view.ChainView, gradcheck_view.GradCheckView, fit_view.FitView,
-               surface_view.SurfaceView, race_view.RaceView, StateTable,
+               surface_view.SurfaceView, race_view.RaceView, graph_view.GraphView, neurons_view.NeuronsView,
+               StateTable,
                # Textual's, in the keys panel of gradstep's screens
                App, Screen, Input, DataTable, OptionList, VerticalScroll, Button]
     texts = set()

@@ -20,6 +20,8 @@ from gradstep.tui.screens.chain_view import ChainView
 from gradstep.tui.screens.dashboard import DashboardScreen
 from gradstep.tui.screens.fit_view import FitView
 from gradstep.tui.screens.gradcheck_view import ROUND_OFF, GradCheckView
+from gradstep.tui.screens.graph_view import GraphView
+from gradstep.tui.screens.neurons_view import NeuronsView
 from gradstep.tui.screens.race_view import RaceView, default_specs
 from gradstep.tui.screens.surface_view import SurfaceView
 from gradstep.tui.widgets.fit_plot import FitPlot
@@ -48,7 +50,8 @@ async def press(pilot, *keys):
 
 
 # -- every key opens its view, listed in the footer, help and palette; escape / q go back -----
-VIEWS = [("c", ChainView), ("k", GradCheckView), ("f", FitView), ("s", SurfaceView), ("C", RaceView)]
+VIEWS = [("c", ChainView), ("k", GradCheckView), ("f", FitView), ("s", SurfaceView), ("C", RaceView),
+         ("G", GraphView), ("h", NeuronsView)]
 
 
 @pytest.mark.parametrize("key, view", VIEWS, ids=[k for k, _ in VIEWS])
@@ -81,11 +84,12 @@ async def test_the_views_are_in_the_footer_the_help_and_the_palette():
                 if binding.show and enabled}
         assert {"c", "k", "f", "s", "C"} <= keys
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        for title in ("chain (c)", "gradcheck (k)", "fit (f)", "surface (s)", "race (C)"):
+        for title in ("chain (c)", "gradcheck (k)", "fit (f)", "surface (s)", "race (C)", "graph (G)", "neurons (h)"):
             assert title in titles
         await press(pilot, "question_mark")
         text = plain(app.screen.query_one("#keys").content)
         assert "chain rule: every local derivative" in text and "optimizer race" in text
+        assert "graph of the loss: every node's value and gradient" in text
 
 
 # -- chain rule ------------------------------------------------------------------------------
@@ -275,7 +279,7 @@ async def test_surface_of_two_parameters_is_whole_with_the_path():
         thetas = [reference.theta] + [reference.step().theta for _ in range(100)]
         np.testing.assert_array_equal(np.column_stack([path.xs, path.ys]), np.array(thetas))
         np.testing.assert_array_equal(s.point, view.session.theta)
-        assert f"L here = {num(s.loss)}" in shown(view, "#surface-info")
+        assert f"L(θ₁₀₀) = {num(s.loss)} ◆" in shown(view, "#surface-info")
         assert "path: 101 points" in shown(view, "#surface-info")
 
 
@@ -313,7 +317,7 @@ async def test_surface_of_three_parameters_is_a_slice_through_the_largest_gradie
         assert s.sliced and [s.x, s.y] == largest == ["a", "b"]
         others = view.session.theta.copy()
         np.testing.assert_array_equal(s.point, others[:2])
-        assert "the other 1 entries stay at their step-10 values" in shown(view, "#surface-info")
+        assert "the other entry stays at its step-10 value" in shown(view, "#surface-info")
 
 
 # -- optimizer race --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tab, Tabs
+from textual.widgets import Static, Tab, Tabs
 from textual.worker import get_current_worker
 
 from gradstep.engine import optim
@@ -33,6 +33,7 @@ from gradstep.tui.screens.dashboard_travel import TravelActions
 from gradstep.tui.screens.presenter import STATE_LABELS, Presenter
 from gradstep.tui.training import SPEEDS, TrainingController
 from gradstep.tui.widgets.equations_view import EquationsView
+from gradstep.tui.widgets.key_footer import KeyFooter
 from gradstep.tui.widgets.layer_list import LayerList
 from gradstep.tui.widgets.lesson_pane import LessonPane
 from gradstep.tui.widgets.loss_chart import LossChart
@@ -83,6 +84,7 @@ class DashboardScreen(ContainsErrors, CourseActions, TravelActions, DashboardLay
         Binding("equals_sign", "type_value", "type θ", key_display="=", show=False),
         Binding("colon", "jump", "go to", key_display=":"),
         Binding("e", "export", "export"),
+        Binding("t", "app.view('torch')", "PyTorch code", show=False),
         Binding("p", "app.pictures", "pictures", show=False),
         Binding("L", "lesson", "lesson", show=False),
         Binding("greater_than_sign", "lesson_page(1)", "next page", key_display=">", show=False),
@@ -100,6 +102,7 @@ class DashboardScreen(ContainsErrors, CourseActions, TravelActions, DashboardLay
         self.training = TrainingController(scenario)
         self.grids = grids_for(self.session.layout)
         self.state_names = optim.state_names(self.session.optimizer_kind, self.session.hyper)
+        self.panel_lr_eff = optim.step_size_varies(self.session.optimizer_kind)  # an α_eff tab
         self.present = Presenter(self)
         self.layer_index = 0
         self.cursor = (0, 0)
@@ -156,19 +159,19 @@ class DashboardScreen(ContainsErrors, CourseActions, TravelActions, DashboardLay
                 yield MatrixView("∂L/∂θ", id="grad")
             with Vertical(id="state"):
                 tabs = [Tab("∂L/∂θ", id="tab-grad")]
-                tabs += [Tab(STATE_LABELS.get(k, k), id=f"tab-{k}") for k in self.present.state_keys()]
+                tabs += [Tab(self.present.label(k), id=f"tab-{k}") for k in self.present.state_keys()]
                 yield Tabs(*tabs, id="state-tabs")
                 with Horizontal(id="state-views"):
                     yield MatrixView("∂L/∂θ", id="view-grad", classes="tab-view")
                     for k in self.present.state_keys():
-                        yield MatrixView(STATE_LABELS.get(k, k), id=f"view-{k}", classes="tab-view")
+                        yield MatrixView(self.present.label(k), id=f"view-{k}", classes="tab-view")
                 yield StateTable(id="state-table")
         with Horizontal(id="upclose"):
             yield EquationsView(id="equations")
             yield ParamChart(id="param-chart")
         yield TerminalTooSmall(id="too-small")
         yield LessonPane(id="lesson")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#gradient").border_title = _("gradient ∂L/∂θ")
@@ -275,7 +278,7 @@ class DashboardScreen(ContainsErrors, CourseActions, TravelActions, DashboardLay
         try:
             old, new = self.training.scale_lr(factor)
         except ValueError as exc:  # doubled past the largest float, or halved to zero
-            self.notify(str(exc), severity="warning")
+            self.notify(str(exc), severity="warning", markup=False)
             return
         self.notify(self.present.lr_note(factor, old, new), timeout=3)
         self.present.everything(self.session.record)
@@ -289,6 +292,7 @@ class DashboardScreen(ContainsErrors, CourseActions, TravelActions, DashboardLay
     def _pick_layer(self, index: int) -> None:
         self.layer_index = index
         self.cursor = (0, 0)
+        self._share_space()  # another layer's table may need other widths
         self.present.everything(self.session.record)
         self.call_after_refresh(self._ensure_focus)
 
@@ -317,7 +321,7 @@ class DashboardScreen(ContainsErrors, CourseActions, TravelActions, DashboardLay
         if result is not None:
             path, steps = result
             self.notify(ngettext("wrote {count} step to {path}", "wrote {count} steps to {path}", steps)
-                        .format(count=steps, path=path), title=_("exported"), timeout=5)
+                        .format(count=steps, path=path), title=_("exported"), timeout=5, markup=False)
 
     # -- scenarios, help, quit -------------------------------------------------------------
     def action_open(self) -> None:

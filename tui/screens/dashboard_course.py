@@ -84,33 +84,36 @@ class CourseActions:
     # -- the state panel follows the record's optimizer ------------------------------------
     def restate(self, record) -> None:
         """Make the state panel's tabs and matrices again when the optimizer of ``record`` (the
-        session's at step 0) keeps other arrays than the panel shows; the panel shows what the
-        record has meanwhile."""
+        session's at step 0) keeps other arrays than the panel shows, or an α_eff the panel
+        does not (or the other way round); the panel shows what the record has meanwhile."""
         session = self.session
         kind, hyper = (session.optimizer_kind, session.hyper) if record is None else (record.optimizer, record.hyper)
-        names = optim.state_names(kind, hyper)
-        if names != self.state_names and not self._restating:
+        names, varies = optim.state_names(kind, hyper), optim.step_size_varies(kind)
+        if (names, varies) != (self.state_names, self.panel_lr_eff) and not self._restating:
             self._restating = True
-            self.run_worker(self._restate(names), group="restate")
+            self.run_worker(self._restate(names, varies), group="restate")
 
-    async def _restate(self, names: tuple[str, ...]) -> None:
-        from gradstep.tui.screens.presenter import STATE_LABELS
+    async def _restate(self, names: tuple[str, ...], varies: bool) -> None:
+        from gradstep.tui.screens.presenter import EFFECTIVE_LR
         from gradstep.tui.widgets.matrix_view import MatrixView
 
         try:
             tabs = self.query_one("#state-tabs", Tabs)
-            old, self.state_names = self.state_names, ()
+            old = [*self.state_names, *([EFFECTIVE_LR] if self.panel_lr_eff else [])]
+            self.state_names, self.panel_lr_eff = (), False  # what the presenter shows meanwhile
             for k in old:
                 await tabs.remove_tab(f"tab-{k}")
                 await self.query_one(f"#view-{k}").remove()
             holder = self.query_one("#state-views")
-            for k in names:
-                label = STATE_LABELS.get(k, k)
-                await tabs.add_tab(Tab(label, id=f"tab-{k}"), before="tab-update")
+            for k in [*names, *([EFFECTIVE_LR] if varies else [])]:
+                label = self.present.label(k)
+                where = {"after": "tab-update"} if k == EFFECTIVE_LR else {"before": "tab-update"}
+                await tabs.add_tab(Tab(label, id=f"tab-{k}"), **where)
                 view = MatrixView(label, id=f"view-{k}", classes="tab-view")
                 view.show_caption = self.has_class("-wide")
-                await holder.mount(view, before="#view-update")
-            self.state_names = names
+                where = {"after": "#view-update"} if k == EFFECTIVE_LR else {"before": "#view-update"}
+                await holder.mount(view, **where)
+            self.state_names, self.panel_lr_eff = names, varies
         finally:
             self._restating = False
         self._show_active_view(tabs.active)

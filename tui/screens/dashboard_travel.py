@@ -59,19 +59,30 @@ class TravelActions:
         return self.session.t if reach is None else reach.target
 
     def action_back(self, count: int) -> None:
-        if self.shown_step == 0:
+        here = self._settled_step()
+        if here == 0:
             self._pause()
             self.notify(_("already at step 0"), timeout=2)
             return
-        self._travel(self.shown_step - count)
+        self._travel(here - count)
 
     def action_forward(self, count: int) -> None:
-        if self.shown_step >= self.session.furthest:
+        here = self._settled_step()
+        if here >= self.session.furthest:
             self._pause()
             self.notify(_("at the latest step ({step}): space, n or r go further").format(
                 step=self.session.furthest), timeout=3)
             return
-        self._travel(self.shown_step + count)
+        self._travel(here + count)
+
+    def _settled_step(self) -> int:
+        """The step a move goes from: a run is paused first and the step it was taking is let
+        finish (a step's time, at most a second), so that `,` while running goes back ten from
+        where the run stopped, not from the step before it."""
+        if self.training.mode == "running":
+            self._pause_run()
+            self.training.idle(1.0)
+        return self.shown_step
 
     def action_goto_start(self) -> None:
         self._travel(0)

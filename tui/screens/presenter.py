@@ -17,9 +17,8 @@ from functools import cached_property
 import numpy as np
 from textual.widgets import Static
 
-from gradstep.engine.training.clipping import gradient_clipper
-from gradstep.engine.optim import STATE_SYMBOLS, Scalar, derived_state, effective_lr_formula, optimizer_title
-from gradstep.tui.equations import worked_lines
+from gradstep.engine.errors import ScenarioError
+from gradstep.engine.optim import STATE_SYMBOLS, effective_lr_formula, optimizer_title
 from gradstep.tui.format import num, short
 from gradstep.tui.i18n import _, language
 from gradstep.tui.widgets.equations_view import EquationsView
@@ -31,19 +30,40 @@ from gradstep.tui.widgets.param_chart import ParamChart
 from gradstep.tui.widgets.state_table import StateTable
 from gradstep.tui.widgets.status_line import StatusLine
 from gradstep.tui.widgets.timeline import Timeline
+from gradstep.tui.screens.reach_shown import show_reach_progress, show_reaching
+from gradstep.tui.screens.up_close import UpClose
 
-__all__ = ["Presenter", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
+__all__ = ["Presenter", "STATE_LABELS", "EFFECTIVE_LR", "VALUES", "CONSTANT",
+           "effective_lr_formula", "paired_constants"]
 
-STATE_LABELS = {**STATE_SYMBOLS, "update": "Δθ", "lr_eff": "α_eff"}
-"""How each array of the state panel (the optimizer's state, as the registry writes it, the update
-and the effective step size) is titled on screen."""
+STATE_LABELS = {**STATE_SYMBOLS, "update": "Δθ", "lr_eff": "α_eff", "theta": "θ"}
+"""How each array of the state panel (the parameters, the optimizer's state, as the registry writes
+it, the update and the effective step size) is titled on screen."""
 
 EFFECTIVE_LR = "lr_eff"
 """The key of the effective step size among the state panel's arrays (``record.effective_lr``)."""
 
+VALUES = "theta"
+"""The key of the parameters themselves (after the step) among the state panel's arrays."""
 
-CHART_STEPS = 200
-"""How many recent steps the up-close chart shows."""
+CONSTANT = "const"
+"""The key of the first constant beside the parameter of its shape (``const1``, ``const2``, ...)."""
+
+
+def paired_constants(scenario) -> tuple[tuple[str, str], ...]:
+    """``(constant, parameter)`` for each constant of an objective that has the shape of an array
+    parameter (the 3x5 example's target ``Y`` beside its prediction ``Y_pred``): shown in that
+    parameter's table, since the gradient is read against it."""
+    model = scenario.model
+    params = getattr(model, "params", {})
+    arrays = {name: np.shape(v) for name, v in params.items() if np.ndim(v) >= 1}
+    pairs = []
+    for name, value in getattr(model, "constants", {}).items():
+        match = next((p for p, shape in arrays.items() if shape == np.shape(value)), None)
+        if match is not None:
+            pairs.append((name, match))
+    return tuple(pairs)
+
 
 CHART_INTERVAL = 0.4
 """While running, the charts (the costliest widgets to draw) are redrawn at most this often."""
@@ -55,6 +75,7 @@ class Presenter:
     def __init__(self, screen) -> None:
         self.screen = screen
         self._charts_drawn = 0.0
+        self._initial: tuple[object, float | None] = (None, None)  # (session, L(θ₀))
 
     def everything(self, record, steps_per_second: float | None = None, live: bool = False) -> None:
         """Show ``record`` (None before the first step) in every widget.
@@ -82,43 +103,11 @@ class Presenter:
             self.screen.query_one("#banner", Static).remove_class("-shown")
 
     def reaching(self, step: int, fraction: float) -> None:
-        """Show step ``step`` as far as the scalar log holds it (its loss, validation loss and
-        gradient norms: every step's are logged) while its arrays are replayed, the panels that
-        need them saying how far the replay is (``fraction``, 0 to 1)."""
-        screen = self.screen
-        history = screen.session.history
-        layout = screen.session.layout
-        loss, _val, row = history.row(step)
-        before = history.row(step - 1)[0] if step >= 2 else np.nan
-        status = screen.query_one(StatusLine)
-        status.step, status.furthest = step, screen.session.furthest
-        status.loss = None if np.isnan(loss) else loss
-        status.loss_change = None if np.isnan(loss - before) else loss - before
-        status.mode, status.progress = "reaching", fraction
-        # The loss chart (tens of milliseconds of plotting) marks the step when it arrives.
-        screen.query_one(Timeline).t = step
-        layers = screen.query_one(LayerList)
-        layers.norms = screen.history.grad_norms(step)
-        layers.param_norms = {name: float(row[j]) for j, name in enumerate(layout.names)}
-        layers.layer_norms = {layer: float(row[c]) for layer, c in zip(layout.layer_names(), layout.layer_columns)}
-        for view, _arrays in self._views():
-            view.values = None
-        screen.query_one(StateTable).columns = ()
-        screen.query_one("#state").border_subtitle = ""
-        screen.query_one(ParamChart).show(np.zeros(0), {})
-        self.reaching_progress(step, fraction)
+        """Show step ``step`` while a far goto replays it (:func:`~.reach_shown.show_reaching`)."""
+        show_reaching(self, step, fraction)
 
     def reaching_progress(self, step: int, fraction: float) -> None:
-        """Say how far the replay towards ``step`` is, where its arrays will be shown."""
-        screen = self.screen
-        screen.query_one(StatusLine).progress = fraction
-        text = _("reaching step {step}… {percent}%").format(step=step, percent=int(100 * fraction))
-        for view, _arrays in self._views():
-            view.waiting = text
-        screen.query_one(StateTable).note = text
-        screen.query_one("#state").border_title = text
-        screen.query_one(EquationsView).lines = ((text, None),)
-        screen.query_one("#upclose").border_title = text
+        show_reach_progress(self, step, fraction)
 
     def _reach_shown(self) -> bool:
         """While a far goto is on its way, show it instead of a record (True)."""
@@ -139,7 +128,11 @@ class Presenter:
         status.description = scenario.description_for(language())
         status.step = 0 if record is None else record.step
         status.furthest = session.furthest
-        status.loss = None if record is None else record.loss
+        if record is None:  # step 0: the loss at θ₀, which step 1 will report too
+            status.loss, status.loss_theta, status.loss_batch = self.initial_loss(), 0, False
+        else:
+            status.loss, status.loss_theta = record.loss, record.step - 1
+            status.loss_batch = session.minibatches
         clipped = None if record is None else record.clipped_norm
         status.clip = None if clipped is None else (record.grad_norm, clipped)
         previous = screen.record_at(record.step - 1) if record is not None and record.step >= 2 else None
@@ -152,6 +145,24 @@ class Presenter:
         status.steps_per_second = steps_per_second if screen.mode == "running" else None
         status.speed = screen.speed_label()
         status.progress = None
+
+    def initial_loss(self) -> float | None:
+        """L(θ₀) on the whole training set: step 1's loss when the history keeps step 1 with the
+        whole set as its batch, else evaluated once per session (one forward pass, under the
+        controller's lock)."""
+        session = self.screen.session
+        if self._initial[0] is not session:
+            first = None if session.minibatches else self.screen.record_at(1)
+            if first is not None:
+                value = first.loss
+            else:
+                try:
+                    with self.screen.training.reading() as held, np.errstate(all="ignore"):
+                        value = float(held.loss_at(held.step_inputs(1)[0]))
+                except (ScenarioError, MemoryError):  # over the memory budget: shown as unknown
+                    value = None
+            self._initial = (session, value)
+        return self._initial[1]
 
     def loss(self) -> None:
         """The loss curve from the engine's history: the chart asks it for as many points as it
@@ -227,26 +238,56 @@ class Presenter:
         layers.selected = screen.layer_index
 
     def state_keys(self) -> tuple[str, ...]:
-        """The arrays of the state panel, in order: the optimizer's state, the update and the
-        effective step size."""
-        return (*self.screen.state_names, "update", EFFECTIVE_LR)
+        """The arrays of the state panel, in order: the parameters and the constants beside them
+        (tables only: the scalars' table leaves them to the up-close panel), the optimizer's
+        state, the update and the effective step size where it differs between entries (for SGD
+        and momentum it is α everywhere, which the panel's subtitle says in one line)."""
+        screen = self.screen
+        keys = [VALUES, *(f"{CONSTANT}{i + 1}" for i in range(len(paired_constants(screen.scenario))))]
+        keys += [*screen.state_names, "update"]
+        if screen.panel_lr_eff:  # the step size of the optimizer whose arrays the panel shows varies
+            keys.append(EFFECTIVE_LR)
+        return tuple(keys)
 
-    @staticmethod
-    def _array(record, key: str):
-        """``{name: array}`` of the record for one of :meth:`state_keys`."""
+    def label(self, key: str) -> str:
+        """The title of one of :meth:`state_keys` on screen: the parameter's own name when the
+        scenario has only one (``Y_pred``), the constant's name (``Y``), else the symbol."""
+        if key == VALUES:
+            names = self.screen.session.layout.names
+            return names[0] if len(names) == 1 else STATE_LABELS[VALUES]
+        if key.startswith(CONSTANT):
+            return paired_constants(self.screen.scenario)[int(key.removeprefix(CONSTANT)) - 1][0]
+        return STATE_LABELS.get(key, key)
+
+    def _array(self, record, key: str):
+        """``{name: array}`` of the record for one of :meth:`state_keys` (``record`` None:
+        the parameters before step 1)."""
+        if key == VALUES:
+            return self.screen.history.initial if record is None else record.params
+        if key.startswith(CONSTANT):
+            constant, param = paired_constants(self.screen.scenario)[int(key.removeprefix(CONSTANT)) - 1]
+            return {param: self.screen.scenario.model.constants[constant]}
         if key == "update":
             return record.update
         if key == EFFECTIVE_LR:
             return record.effective_lr
         return {name: per[key] for name, per in record.state.items()} if key in record.flat_state else None
 
-    def _views(self):
-        """``(view, arrays of the record to show)`` for every matrix on the screen."""
+    def _holds(self, key: str, grid) -> bool:
+        """Whether ``key``'s arrays can be shown in ``grid`` (a constant only in its parameter's)."""
+        if not key.startswith(CONSTANT):
+            return True
+        return paired_constants(self.screen.scenario)[int(key.removeprefix(CONSTANT)) - 1][1] in grid.params
+
+    def matrix_views(self):
+        """``(view, arrays of the record to show, shown before step 1)`` for every matrix on the
+        screen (the parameters and the constants are there before the first step)."""
         screen = self.screen
-        yield screen.query_one("#grad", MatrixView), lambda r: r.grads
-        yield screen.query_one("#view-grad", MatrixView), lambda r: r.grads
+        yield screen.query_one("#grad", MatrixView), lambda r: r.grads, False
+        yield screen.query_one("#view-grad", MatrixView), lambda r: r.grads, False
         for k in self.state_keys():
-            yield screen.query_one(f"#view-{k}", MatrixView), lambda r, k=k: self._array(r, k)
+            yield (screen.query_one(f"#view-{k}", MatrixView), lambda r, k=k: self._array(r, k),
+                   k == VALUES or k.startswith(CONSTANT))
 
     def _shown(self, view: MatrixView) -> bool:
         """Whether the layout shows ``view`` (``dashboard.tcss``: the gradient panel is hidden
@@ -264,31 +305,49 @@ class Presenter:
         grid = screen.grids[screen.layer_index]
         screen.restate(record)  # another optimizer's arrays: the panel is made again
         self.table(record, grid)
-        for view, arrays in self._views():
+        tabs = screen.query_one("#state-tabs")
+        for key in self.state_keys():
+            if key.startswith(CONSTANT):  # a constant shows beside its own parameter only
+                holds = self._holds(key, grid)
+                tabs.show(f"tab-{key}") if holds else tabs.hide(f"tab-{key}")
+                screen.query_one(f"#view-{key}").set_class(not holds, "-elsewhere")
+        for view, arrays, before_step_1 in self.matrix_views():
             if view.grid is not grid:
                 view.grid = grid
             # A view the layout hides gets its numbers when it is shown (a tab picked, the
             # terminal resized): at 784x128 each costs a table's worth of work every frame.
-            shown = arrays(record) if record is not None and self._shown(view) else None
+            shown = (record is not None or before_step_1) and self._shown(view)
+            if shown and view.id.startswith(f"view-{CONSTANT}") and view.has_class("-elsewhere"):
+                shown = False
+            shown = arrays(record) if shown else None  # None too: not in this record (restate)
             view.values = None if shown is None else grid.values(shown)
             view.cursor = screen.cursor
             view.waiting = ""
         kind = session.optimizer_kind if record is None else record.optimizer
         hyper = session.hyper if record is None else record.hyper
-        screen.query_one(f"#view-{EFFECTIVE_LR}", MatrixView).caption = (
-            f"α_eff = {effective_lr_formula(kind, hyper)}")
+        formula = f"α_eff = {effective_lr_formula(kind, hyper)}"
+        varies = EFFECTIVE_LR in self.state_keys()
+        if varies:
+            screen.query_one(f"#view-{EFFECTIVE_LR}", MatrixView).caption = formula
         title = optimizer_title(kind)
         t = 0 if record is None else record.step
         state = screen.query_one("#state")
-        state.border_title = _("{optimizer} state — {layer}, t = {t}").format(optimizer=title, layer=grid.title, t=t)
+        state.border_title = self.state_title(t)
         screen.query_one("#gradient").border_title = _("gradient ∂L/∂θ — {layer}").format(layer=grid.title)
         notes = []
-        tabs = screen.query_one("#state-tabs")
-        if tabs.display and tabs.active == f"tab-{EFFECTIVE_LR}":
-            notes.append(f"α_eff = {effective_lr_formula(kind, hyper)}")
+        # α_eff as a table where it differs between entries; else one line says it is α (the
+        # scalars' table says it under its numbers).
+        if (not varies and not screen.has_class("-scalars")) or (tabs.display and tabs.active == f"tab-{EFFECTIVE_LR}"):
+            notes.append(formula)
         if record is not None and record.bias_correction1 is not None:
             notes.append(f"1−β1ᵗ = {num(record.bias_correction1)}  1−β2ᵗ = {num(record.bias_correction2)}")
         state.border_subtitle = "  ".join(notes)
+
+    def state_title(self, t: int) -> str:
+        """The state panel's title at step ``t`` (the layout gives the panel room for it)."""
+        screen = self.screen
+        return _("{optimizer} state — {layer}, t = {t}").format(
+            optimizer=optimizer_title(screen.session.optimizer_kind), layer=screen.grids[screen.layer_index].title, t=t)
 
     def table(self, record, grid) -> None:
         """The scalars' table (shown instead of the matrices when the grid is one row of them)."""
@@ -307,6 +366,8 @@ class Presenter:
             return
         columns = [("g", grid.values(record.grads)[0])] if screen.has_class("-narrow") else []
         for k in self.state_keys():
+            if k == VALUES or k.startswith(CONSTANT):  # the up-close panel shows the selected value
+                continue
             if self._array(record, k) is not None:
                 columns.append((STATE_LABELS.get(k, k), grid.values(self._array(record, k))[0]))
         table.columns = tuple(columns)
@@ -315,77 +376,14 @@ class Presenter:
     def cursor(self, record) -> None:
         if self._reach_shown():
             return
-        for view, _arrays in self._views():
+        for view, _arrays, _before in self.matrix_views():
             view.cursor = self.screen.cursor
         self.screen.query_one(StateTable).cursor_row = self.screen.cursor[1]
         self.up_close(record)
 
     def up_close(self, record, chart: bool = True) -> None:
-        screen = self.screen
-        cell = screen.grids[screen.layer_index].cell(*screen.cursor)
-        equations = screen.query_one(EquationsView)
-        plot = screen.query_one(ParamChart)
-        panel = screen.query_one("#upclose")
-        name = cell.label if len(cell.label) <= 3 else "θ"
-        if record is None:
-            start = screen.history.initial[cell.param][cell.index]
-            panel.border_title = _("{entry} up close: {value} before step 1").format(entry=cell.label,
-                                                                                       value=num(start))
-            equations.lines = ((_("press space to take step 1, n for 10, r to run"), None),)
-            plot.show(np.zeros(0), {})
-            return
-        previous = screen.record_at(record.step - 1, fetch=True) if record.step >= 2 else None
-        before = (screen.history.initial if previous is None else previous.params)[cell.param][cell.index]
-        if previous is not None and record.opt_state.get("t") != 1:
-            prev_state = {k: v[cell.index] for k, v in previous.state[cell.param].items()}
-        else:  # the first step from fresh state (step 1, or a new optimizer's first): zeros
-            prev_state = {k: 0.0 for k in record.state[cell.param]}
-        g, note = record.grads[cell.param][cell.index], ()
-        if record.clipped_norm is not None:  # the optimizer's g is the clipped one
-            used = record.layout.views(self._clip(record.grad)[0])[cell.param][cell.index]
-            if used != g:
-                note = ((_("clipped: ∂L/∂θ = {raw} → g = {clipped} (‖∂L/∂θ‖ {norm} → {clipped_norm})").format(
-                    raw=num(g), clipped=num(used), norm=num(record.grad_norm),
-                    clipped_norm=num(record.clipped_norm)), None),)
-            g = used
-        scalar = Scalar(
-            name=name, t=record.step, g=g, before=before,
-            after=record.params[cell.param][cell.index], delta=record.update[cell.param][cell.index],
-            prev=prev_state, state={k: v[cell.index] for k, v in record.state[cell.param].items()},
-            hyper=dict(record.hyper), bias1=record.bias_correction1, bias2=record.bias_correction2)
-        where = cell.label if name == cell.label else f"θ = {cell.label}"
-        panel.border_title = _("{entry} up close — step t = {t}").format(entry=where, t=record.step)
-        equations.lines = note + tuple(worked_lines(record.optimizer, scalar))
-        if chart:
-            self._chart(plot, record, cell)
+        self._up_close.show(record, chart)
 
     @cached_property
-    def _clip(self):
-        """What clips the scenario's gradients (the engine's own, so its numbers are the step's)."""
-        return gradient_clipper(self.screen.scenario.training, self.screen.session.layout)
-
-    def _chart(self, chart: ParamChart, record, cell) -> None:
-        """The cell's g, V, V̂ and value over the recent steps the history keeps, read from the
-        records' flat arrays at the cell's entry only (V̂ derived for that entry, not for the
-        whole state of every record)."""
-        first = max(1, record.step - CHART_STEPS + 1)
-        recent = [r for r in map(self.screen.record_at, range(first, record.step)) if r is not None]
-        recent.append(record)
-        layout = self.screen.session.layout
-        i = layout.slices[layout.index[cell.param]].start
-        i += int(np.ravel_multi_index(cell.index, layout.shapes[layout.index[cell.param]])) if cell.index else 0
-        steps = np.array([r.step for r in recent])
-        left = {"g": np.array([r.grad[i] for r in recent])}
-        states = [_entry_state(r, i) for r in recent]
-        for k in ("V", "V_hat"):
-            if k in states[-1]:
-                left[STATE_LABELS[k]] = np.array([state[k][0] for state in states])
-        chart.show(steps, left, (cell.label, np.array([r.theta[i] for r in recent])))
-
-
-def _entry_state(record, i):
-    """The optimizer's state of ``record`` at flat entry ``i``, its own and derived (``V_hat``),
-    as one-element arrays."""
-    state = {k: v[i:i + 1] if isinstance(v, np.ndarray) else v for k, v in record.opt_state.items()}
-    state.update(derived_state(record.optimizer, state, record.hyper))
-    return state
+    def _up_close(self) -> UpClose:
+        return UpClose(self.screen)

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from gradstep.tui.faults import ContainsErrors
+from gradstep.tui.format import num
 from gradstep.tui.i18n import _, translate_bindings
 from gradstep.tui.screens.palette import translated
 
@@ -56,7 +57,7 @@ class ValueDialog(ContainsErrors, ModalScreen["tuple[str, float] | None"]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(_("{entry} at step {step} (now {value}); the next step starts from it:").format(
-                entry=self.label, step=self.step, value=repr(self.current)))
+                entry=self.label, step=self.step, value=num(self.current)))
             yield translated(Input(repr(self.current), id="value"))
             yield Static(_("enter sets it (the optimizer's state is kept), escape cancels"), id="hint")
             yield Static("", id="problem", markup=False)

@@ -18,6 +18,7 @@ from textual_plotext import PlotextPlot
 from gradstep.engine.training.scalar_log import FLOOR
 from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.i18n import N_, _
+from gradstep.tui.widgets.chart_legend import render_with_legend
 from gradstep.tui.widgets.too_small import too_small
 
 __all__ = ["LossChart", "Curves", "Source", "EXTRA_SERIES", "VIEWS", "envelope", "plot_unit", "on_axis", "finite_points", "integer_ticks", "value_ticks", "plottable", "drawn",
@@ -59,10 +60,12 @@ def plottable(values) -> np.ndarray:
     return np.where(np.abs(values) < TINY, 0.0, values)
 
 
-def drawn(plot: PlotextPlot):
-    """The plot's rendering, or a short note when plotext cannot draw these numbers."""
+def drawn(plot: PlotextPlot, legend=()):
+    """The plot's rendering with the ``(label, colour)`` entries of ``legend`` above its plot
+    area (:mod:`~gradstep.tui.widgets.chart_legend`), or a short note when plotext cannot draw
+    these numbers."""
     try:
-        return PlotextPlot.render(plot)
+        return render_with_legend(plot, legend)
     except (ArithmeticError, ValueError, IndexError, TypeError):
         return Text(_("(these numbers cannot be charted)"), style="dim")
 
@@ -197,9 +200,13 @@ def value_ticks(low: float, high: float, log: bool, count: int = 5) -> tuple[lis
                 break
             step /= 2
         ticks = [0.0 if abs(t) < step * 1e-9 else float(t) for t in ticks]
-    for digits in range(3, 10):  # as many digits as it takes to tell the ticks apart
+    # As many digits as it takes to tell the ticks apart and to say each where it is: a tick
+    # at -1.6045 is not labelled -1.605 beside one at -1.605.
+    spacing = min((b - a for a, b in zip(ticks, ticks[1:])), default=0.0)
+    for digits in range(3, 10):
         labels = [_label(t, digits) for t in ticks]
-        if len(set(labels)) == len(labels):
+        if len(set(labels)) == len(labels) and all(
+                abs(float(label) - t) <= spacing * 1e-3 for label, t in zip(labels, ticks)):
             break
     else:  # a range at the last digit of a float: one tick per label that differs
         kept = {label: t for t, label in zip(ticks, labels)}
@@ -280,10 +287,10 @@ class LossChart(ContainsErrors, PlotextPlot):
         extras = [(curves[key], _(label), colour) for key, label, colour in EXTRA_SERIES
                   if curves.get(key) is not None]
         has_train = train is not None and train[2] <= train[3]
+        legend: list[tuple[str, str]] = []
         if has_train or self.ghost is not None or extras:
-            # A legend covers the start of the curve: for the ghost, only when there is room.
-            labelled = (val is not None or (self.ghost is not None and self.size.height >= 14)
-                        or len(extras) + (train is not None) > 1)
+            # One curve needs no legend (the panel is titled); more are named above the plot.
+            labelled = val is not None or self.ghost is not None or len(extras) + (train is not None) > 1
             series = []
             if self.ghost is not None:  # first, so that the current branch is drawn over it
                 series.append((ghost, _("abandoned"), "gray"))
@@ -301,12 +308,14 @@ class LossChart(ContainsErrors, PlotextPlot):
                 low, high = min(low, float(y.min())), max(high, float(y.max()))
                 first, last = min(first, float(start)), max(last, float(end))
             place = on_axis(low, high, self.log_scale)
+            legend = []
             for x, y, _start, _end, label, colour in series:
-                plt.plot(np.asarray(x, dtype=float).tolist(), place(y).tolist(), marker="braille", color=colour,
-                         label=label if labelled else None)
+                plt.plot(np.asarray(x, dtype=float).tolist(), place(y).tolist(), marker="braille", color=colour)
+                if labelled:
+                    legend.append((label, colour))
             if not np.isfinite(first):  # nothing that can be placed on this scale
                 plt.xlabel(_("step"))
-                return drawn(self)
+                return drawn(self, legend)
             ticks, labels = value_ticks(low, high, self.log_scale, max(2, self.size.height // 4))
             if ticks:
                 plt.yticks(place(np.array(ticks)).tolist(), labels)
@@ -320,4 +329,4 @@ class LossChart(ContainsErrors, PlotextPlot):
             ticks = integer_ticks(first, last, max(2, columns // 12))
             plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel(_("step"))
-        return drawn(self)
+        return drawn(self, legend)

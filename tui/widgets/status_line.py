@@ -9,7 +9,7 @@ from textual.widget import Widget
 
 from gradstep.engine.optim import HYPER_SYMBOLS
 from gradstep.tui.faults import ContainsErrors, guarded
-from gradstep.tui.format import num, rate, short, signed, styled
+from gradstep.tui.format import loss_at, num, rate, short, signed, styled
 from gradstep.tui.i18n import N_, _
 
 __all__ = ["StatusLine"]
@@ -31,7 +31,11 @@ class StatusLine(ContainsErrors, Widget):
         description: Its one-line description (left out when it would cost a line).
         step: The step the session stands at (t).
         furthest: The furthest step of the history (shown when t is behind it).
-        loss: The loss of step t, or None at step 0.
+        loss: The loss shown: step t's (``record.loss``, evaluated at θₜ₋₁ before the t-th
+            update), or at step 0 the loss at θ₀; None when unknown.
+        loss_theta: The step whose parameters ``loss`` was evaluated at (t - 1, or 0 at step 0):
+            the line says ``L(θ₉) = 24.76``, never a bare "loss".
+        loss_batch: ``loss`` is a minibatch's (the line says so), not the training set's.
         loss_change: Its change from the step before, or None.
         optimizer: The optimizer's kind.
         hyper: The hyperparameters in force for the next step.
@@ -55,6 +59,8 @@ class StatusLine(ContainsErrors, Widget):
     step = reactive(0)
     furthest = reactive(0)
     loss: reactive[float | None] = reactive(None)
+    loss_theta = reactive(0)
+    loss_batch = reactive(False)
     loss_change: reactive[float | None] = reactive(None)
     optimizer = reactive("")
     hyper = reactive(dict)
@@ -74,7 +80,8 @@ class StatusLine(ContainsErrors, Widget):
             where.append(" " + _("of {furthest}").format(furthest=self.furthest), style=Style(color="magenta"))
         parts.append(where)
         if self.loss is not None:
-            loss = styled(_("loss {value}"), value=(num(self.loss), bold))
+            template = _("batch {L} = {value}") if self.loss_batch else "{L} = {value}"
+            loss = styled(template, L=loss_at(self.loss_theta), value=(num(self.loss), bold))
             if self.loss_change is not None:
                 change_style = Style(color="green" if self.loss_change <= 0 else "red")
                 loss.append(f" ({signed(self.loss_change, 3)})", style=change_style)
