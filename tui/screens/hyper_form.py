@@ -18,7 +18,7 @@ from gradstep.tui.screens.palette import translated
 
 __all__ = ["HyperForm", "read_hyper", "bounds_text", "exact", "SWITCH_LABELS"]
 
-SWITCH_LABELS = {"bias_correction": N_("bias correction V̂, Ŝ (off: V and S as they are)")}
+SWITCH_LABELS = {"bias_correction": N_("bias correction: V̂, Ŝ (off: V, S)")}
 """The checkbox of each on-or-off hyperparameter (English; translated where shown)."""
 
 

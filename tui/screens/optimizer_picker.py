@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from gradstep.engine.optim import HYPER_SYMBOLS, OPTIMIZERS, optimizer_title
@@ -47,7 +47,7 @@ class OptimizerPicker(ContainsErrors, ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         kinds = list(OPTIMIZERS)  # the registry's order; a new entry appears here by itself
         with Vertical(id="dialog"):
-            yield Label(_("from step {step} on, from fresh state; α is kept:").format(step=self.step))
+            yield Static(_("from step {step} on, from fresh state; α is kept:").format(step=self.step))
             yield translated(OptionList(*[Option(("● " if k == self.current else "  ") + optimizer_line(k), id=k)
                                           for k in kinds], id="kinds"))
             yield Static(_("enter switches, escape cancels; y then edits its hyperparameters"), id="hint")

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Static
 
 from gradstep.tui.faults import ContainsErrors
 from gradstep.tui.format import num
@@ -56,7 +56,7 @@ class ValueDialog(ContainsErrors, ModalScreen["tuple[str, float] | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(_("{entry} at step {step} (now {value}); the next step starts from it:").format(
+            yield Static(_("{entry} at step {step} (now {value}); the next step starts from it:").format(
                 entry=self.label, step=self.step, value=num(self.current)))
             yield translated(Input(repr(self.current), id="value"))
             yield Static(_("enter sets it (the optimizer's state is kept), escape cancels"), id="hint")
