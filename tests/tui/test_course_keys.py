@@ -86,6 +86,11 @@ async def test_o_switches_from_the_next_step_with_fresh_state_and_the_same_lr():
         g = 2 * (a2 - 1)
         assert record.state["a"]["V"] == pytest.approx(g, abs=1e-12)
         assert record.params["a"] == pytest.approx(a2 - 0.05 * g, abs=1e-12)
+        # the up-close panel works the step from the fresh state, V = 0 before it
+        from gradstep.tui.widgets.equations_view import EquationsView
+
+        lines = [line for line, _value in screen.query_one(EquationsView).lines]
+        assert any(line.startswith("V = ") and "0.9·0 +" in line for line in lines), lines
         # the state panel follows the record: momentum keeps V alone
         # (its step size is α for every entry: no α_eff table)
         await wait_for_tabs(pilot, screen, ["tab-grad", "tab-theta", "tab-V", "tab-update"])
