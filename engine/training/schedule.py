@@ -32,6 +32,11 @@ class Schedule:
         self.values = [e for e in self.values if e[0] < t or e[0] == t and e[1] != index]
         self.values.append((int(t), int(index), float(value)))
 
+    @property
+    def entries(self):
+        """Every entry, oldest first: ``((t, kind, hyper, fresh_state), ...)``."""
+        return tuple(self._entries)
+
     def at(self, t):
         """The entry in force for step ``t + 1``."""
         i = bisect.bisect_right([e[0] for e in self._entries], t) - 1
