@@ -103,3 +103,22 @@ def test_the_travel_log_lists_the_value_as_plain_numbers():
     s.set_value("b", (), -1.5)
     assert s._travel.schedule.values == [(3, 1, -1.5)]
     assert all(type(x) in (int, float) for x in s._travel.schedule.values[0])
+
+
+def test_a_save_file_keeps_the_values_set_and_the_bias_correction_switch(tmp_path):
+    from gradstep.engine.training import save_file
+
+    s = Session(load_scenario(resolve_scenario("adam-fabc")))
+    s.run(3)
+    s.set_value("b", (), -1.5)
+    s.set_hyper(bias_correction=False)
+    s.run(4)
+    s.goto(5)
+    s.set_value("a", (), 0.25)  # in the past: a branch
+    s.run(3)
+    path = tmp_path / "s.gradstep"
+    save_file.save(s, path)
+    resumed = save_file.load(path)
+    assert resumed.t == s.t == 8 and resumed.hyper == s.hyper
+    for t in range(1, 9):
+        assert np.array_equal(resumed.goto(t).theta, s.goto(t).theta), t
