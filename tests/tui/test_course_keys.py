@@ -281,3 +281,16 @@ async def test_enter_on_the_surface_without_a_cursor_says_how_to_move_it():
         await pilot.press("enter")
         await pilot.pause()
         assert (view.session.theta == theta).all() and view.training.history.lr_changes == []
+
+
+async def test_the_up_close_chart_spans_a_switch_to_an_optimizer_with_more_state():
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        screen.training.set_hyper(bias_correction=False)  # V and S only: no V̂ in these records
+        await pilot.press("space", "space")
+        await settle(pilot)
+        screen.training.set_hyper(bias_correction=True)
+        await pilot.press("space")  # V̂ now: the chart must not ask the records before for it
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen) and screen.session.t == 3

@@ -90,7 +90,7 @@ class UpClose:
         left = {"g": np.array([r.grad[i] for r in recent])}
         states = [_entry_state(r, i) for r in recent]
         for k in ("V", "V_hat"):
-            if k in states[-1]:
+            if all(k in state for state in states):  # not across a switch to an optimizer without it
                 left[STATE_SYMBOLS[k]] = np.array([state[k][0] for state in states])
         chart.show(steps, left, (cell.label, np.array([r.theta[i] for r in recent])))
 
