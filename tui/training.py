@@ -23,6 +23,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from gradstep.engine.training.session import Diverged, Session
+from gradstep.tui.course import Course
 from gradstep.tui.history import TrainingHistory
 from gradstep.tui.i18n import _
 from gradstep.tui.pacing import BURST, SERVED, Pace, lower_thread_priority, served
@@ -236,7 +237,7 @@ class Controller:
         return latest, None
 
 
-class TrainingController(Travel, Controller):
+class TrainingController(Course, Travel, Controller):
     """Owns one scenario's session and the dashboard's :class:`~gradstep.tui.history.TrainingHistory`.
 
     Args:

@@ -28,8 +28,9 @@ def _adam_step(theta, g, state, hp, t, amsgrad):
     beta2 = hp["beta2"]
     V = lerp(state["V"], g, 1 - beta1)
     S = ema_square(state["S"], g, beta2)
-    bias_correction1 = 1 - beta1 ** t
-    bias_correction2 = 1 - beta2 ** t
+    corrected = hp.get("bias_correction", 1.0)  # off: V and S as they are (divided by 1.0)
+    bias_correction1 = 1 - beta1 ** t if corrected else 1.0
+    bias_correction2 = 1 - beta2 ** t if corrected else 1.0
     step_size = hp["lr"] / bias_correction1
     if amsgrad:
         S_max = np.maximum(state["S_max"], S)
@@ -95,35 +96,59 @@ def adamw_update(theta, grad, state, hp):
 
 
 # -- bias corrections, step size and direction ---------------------------------------------------
+def _corrected(hp):
+    """Whether the step uses the bias-corrected moments (``bias_correction``, on by default)."""
+    return bool(hp.get("bias_correction", 1.0))
+
+
 def _corrections(state, hp):
+    """``(1 - β1ᵗ, 1 - β2ᵗ)``; None with the bias correction off."""
     t = state["t"]
-    return 1 - hp["beta1"] ** t, 1 - hp["beta2"] ** t
+    return (1 - hp["beta1"] ** t, 1 - hp["beta2"] ** t) if _corrected(hp) else None
 
 
-def _corrected_moments(second):
-    """``derive(state, hp)``: ``V_hat = V / (1 - β1ᵗ)`` and ``S_hat = <second> / (1 - β2ᵗ)``
-    (``second`` is the moment the step divides by: ``S``, or AMSGrad's ``S_max``); zero before
-    the first step."""
-    def derive(state, hp):
+def _used_moments(second):
+    """``used(state, hp) -> (V_hat, S_hat)``: the moments the step divides, ``V / (1 - β1ᵗ)``
+    and ``<second> / (1 - β2ᵗ)`` (``second``: ``S``, or AMSGrad's ``S_max``), or ``V`` and
+    ``<second>`` themselves with the bias correction off; zero before the first step."""
+    def used(state, hp):
         S = state[second]
         if state["t"] == 0:
-            return {"V_hat": np.zeros_like(state["V"]), "S_hat": np.zeros_like(S)}
+            return np.zeros_like(state["V"]), np.zeros_like(S)
+        if not _corrected(hp):
+            return state["V"], S
         bc1, bc2 = _corrections(state, hp)
-        return {"V_hat": state["V"] / bc1, "S_hat": S / bc2}
+        return state["V"] / bc1, S / bc2
+    return used
+
+
+def _corrected_moments(used):
+    """``derive(state, hp)``: ``V_hat`` and ``S_hat`` (see :func:`_used_moments`); none with
+    the bias correction off, where the state shows ``V`` and ``S`` unhatted."""
+    def derive(state, hp):
+        if not _corrected(hp):
+            return {}
+        V_hat, S_hat = used(state, hp)
+        return {"V_hat": V_hat, "S_hat": S_hat}
     return derive
 
 
-def _step_size(derive):
+def _names(stored):
+    """``state_names_for(hp)``: the ``stored`` arrays, and ``V_hat``, ``S_hat`` when corrected."""
+    return lambda hp: (*stored, "V_hat", "S_hat") if _corrected(hp) else stored
+
+
+def _step_size(used):
     """``α / (√S_hat + ε)``: the direction ``V_hat`` is multiplied by (AdamW's decoupled decay
-    ``α λ θ`` comes on top)."""
+    ``α λ θ`` comes on top); ``α / (√S + ε)`` with the bias correction off."""
     def step_size(state, hp, size, dtype=np.float64):
-        return hp["lr"] / (np.sqrt(derive(state, hp)["S_hat"]) + hp["eps"])
+        return hp["lr"] / (np.sqrt(used(state, hp)[1]) + hp["eps"])
     return step_size
 
 
-def _direction(derive):
+def _direction(used):
     def direction(theta, grad, state, hp):
-        return derive(state, hp)["V_hat"]
+        return used(state, hp)[0]
     return direction
 
 
@@ -156,6 +181,8 @@ def _worked(second, decoupled):
     """The worked lines of an Adam whose step divides by ``second`` (``S`` or ``S_max``), with
     AdamW's decoupled decay when ``decoupled``."""
     def worked(s, g, numbers):
+        if not _corrected(s.hyper):
+            return _worked_uncorrected(s, g, numbers, second, decoupled)
         num, short, factor = numbers.num, numbers.short, numbers.factor
         h, n, st, pv = s.hyper, s.name, s.state, s.prev
         b1, b2, eps, lr = h["beta1"], h["beta2"], short(h["eps"]), short(h["lr"])
@@ -181,10 +208,32 @@ def _worked(second, decoupled):
     return worked
 
 
+def _worked_uncorrected(s, g, numbers, second, decoupled):
+    """The worked lines with the bias correction off: the step divides V and S as they are."""
+    num, short, factor = numbers.num, numbers.short, numbers.factor
+    h, n, st, pv = s.hyper, s.name, s.state, s.prev
+    b1, b2, eps, lr = h["beta1"], h["beta2"], short(h["eps"]), short(h["lr"])
+    lines = [(_("bias correction off: the step uses V and {second} as they are, not V̂ and Ŝ").format(
+        second=second), None),
+        (f"V = β1·V + (1−β1)·g = {short(b1)}·{factor(pv['V'])} + {numbers.one_minus(b1)}·{g}", num(st["V"])),
+        (f"S = β2·S + (1−β2)·g² = {short(b2)}·{factor(pv['S'])} + {numbers.one_minus(b2)}·{g}²", num(st["S"]))]
+    if second == "S_max":
+        lines.append((f"S_max = max(S_max, S) = max({num(pv['S_max'])}, {num(st['S'])})", num(st["S_max"])))
+    shrink, before, wd = "", num(s.before), h.get("weight_decay", 0.0)
+    if decoupled and wd:
+        shrink, before = "·(1 − α·λ)", f"{before}·(1 − {lr}·{short(wd)})"
+    lines.append((f"{n} ← {n}{shrink} − α·V/(√{second} + ε) = {before} − {lr}·{factor(st['V'])}"
+                  f"/(√{num(st[second])} + {eps})", num(s.after)))
+    return lines
+
+
 # -- the entries -------------------------------------------------------------------------------
 _DEFAULTS = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0}
-_MOMENTS = _corrected_moments("S")
-_MAX_MOMENTS = _corrected_moments("S_max")
+_USED = _used_moments("S")
+_MAX_USED = _used_moments("S_max")
+_MOMENTS = _corrected_moments(_USED)
+_MAX_MOMENTS = _corrected_moments(_MAX_USED)
+_SWITCHES = MappingProxyType({"bias_correction": 1.0})
 _TORCH_STATE = {"V": "exp_avg", "S": "exp_avg_sq"}
 
 ADAM = OptimizerEntry(
@@ -193,8 +242,8 @@ ADAM = OptimizerEntry(
     defaults=MappingProxyType(dict(_DEFAULTS)),
     state_names=("V", "S", "V_hat", "S_hat"),
     update=adam_update,
-    step_size=_step_size(_MOMENTS),
-    direction=_direction(_MOMENTS),
+    step_size=_step_size(_USED),
+    direction=_direction(_USED),
     step_size_text=lambda hp: "α/(√Ŝ+ε)",
     symbolic=_adam_symbolic,
     worked=_worked("S", decoupled=False),
@@ -202,6 +251,8 @@ ADAM = OptimizerEntry(
     torch_state=MappingProxyType(dict(_TORCH_STATE)),
     corrections=_corrections,
     derive=_MOMENTS,
+    state_names_for=_names(("V", "S")),
+    switches=_SWITCHES,
 )
 
 # AdamW and AMSGrad are Adam with what the replacements say.
@@ -224,11 +275,12 @@ AMSGRAD = replace(
     title=N_("AMSGrad (Adam with amsgrad)"),
     state_names=("V", "S", "S_max", "V_hat", "S_hat"),
     update=amsgrad_update,
-    step_size=_step_size(_MAX_MOMENTS),
-    direction=_direction(_MAX_MOMENTS),
+    step_size=_step_size(_MAX_USED),
+    direction=_direction(_MAX_USED),
     symbolic=_amsgrad_symbolic,
     worked=_worked("S_max", decoupled=False),
     torch="torch.optim.Adam(amsgrad=True)",
     torch_state=MappingProxyType({**_TORCH_STATE, "S_max": "max_exp_avg_sq"}),
     derive=_MAX_MOMENTS,
+    state_names_for=_names(("V", "S", "S_max")),
 )

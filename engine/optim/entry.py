@@ -125,6 +125,9 @@ class OptimizerEntry:
             hyperparameters (RMSprop's ``V`` with momentum), else None.
         validate: ``validate(hp)`` raises ValueError for a combination the optimizer refuses
             (Nesterov without momentum), else None.
+        switches: Hyperparameters that are on (1.0) or off (0.0), with their defaults, which
+            the hyperparameters hold only when set otherwise (so a run at the defaults has the
+            same hyperparameters, and PyTorch's): the Adam family's ``bias_correction``.
         scalar_state: Numbers the state keeps beside ``t`` for every parameter at once, with
             their values before the first step (NAdam's ``mu_product``, 1); the update returns
             them as Python floats, never as arrays.
@@ -153,6 +156,7 @@ class OptimizerEntry:
     derive: Callable | None = None
     state_names_for: Callable | None = None
     validate: Callable | None = None
+    switches: Mapping[str, float] = field(default_factory=dict)
     scalar_state: Mapping[str, float] = field(default_factory=dict)
     notes: Callable | None = None
     same_step_for_all: bool = False

@@ -174,8 +174,9 @@ def _adam(self, theta, grad, state, decoupled=False, amsgrad=False):
         g = _l2(self, theta, grad)
     _lerp(self, state["V"], g, Vn)
     _ema_square(self, state["S"], g, c["beta2"], Sn)
-    bias_correction1 = 1 - hp["beta1"] ** t
-    bias_correction2 = 1 - hp["beta2"] ** t
+    corrected = hp.get("bias_correction", 1.0)  # off: divided by 1.0, exactly as the pure update
+    bias_correction1 = 1 - hp["beta1"] ** t if corrected else 1.0
+    bias_correction2 = 1 - hp["beta2"] ** t if corrected else 1.0
     step_size, root = self._z1, self._z2
     step_size.fill(hp["lr"] / bias_correction1)
     root.fill(bias_correction2 ** 0.5)

@@ -112,9 +112,16 @@ def hyperparameters(kind: str, lr: float | None = None, **given) -> Mapping[str,
     given = dict(given, lr=lr)
     hp = dict(defaults)
     for key, value in given.items():
+        if key in optimizer.switches and value is not None:  # on (1, true) or off (0, false)
+            if value not in (0, 1):
+                raise ValueError(_("{key} of {kind} is on or off (true or false, 1 or 0), got {value}")
+                                 .format(key=key, kind=kind, value=repr(value)))
+            if float(value) != optimizer.switches[key]:
+                hp[key] = float(value)
+            continue
         if key not in defaults:
             raise ValueError(_("unknown hyperparameter {key} for {kind} (expected one of {keys})")
-                             .format(key=repr(key), kind=kind, keys=", ".join(defaults)))
+                             .format(key=repr(key), kind=kind, keys=", ".join([*defaults, *optimizer.switches])))
         if value is None:
             continue
         bounds = HYPERPARAMETERS[key]

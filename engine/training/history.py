@@ -3,11 +3,9 @@
 The one history of a run; the interface keeps none of its own. Its size is set by byte budgets,
 not by counts, so it does not grow with the network:
 
-- per-step scalars (loss, validation loss, each parameter's gradient norm, and each layer's,
-  derived from its parameters' norms) are kept in a
+- per-step scalars (loss, validation loss, each parameter's and each layer's gradient norm) in a
   :class:`~gradstep.engine.training.scalar_log.ScalarLog` of at most ``scalar_bytes``: every step
-  exactly until that is reached, then the most recent steps exactly and older ones as min/max
-  blocks whose stride doubles as the run grows;
+  exactly, then beyond that the recent ones exactly and older ones as min/max blocks;
 - whole records (parameters, gradients, update, optimizer state) are kept for the most recent
   steps, as many as ``window_bytes`` holds (by default half of ``record_bytes``, 64 MiB);
 - keyframes (the parameters and optimizer state of a step: what a replay starts from) are kept
@@ -248,6 +246,16 @@ class History:
                     self._latest = ()
             self._cost_for, self._costs = record.hyper, costs
         return self._costs
+
+    def amend(self, record):
+        """Replace the kept copies (record, keyframe) of step ``record.step`` by ``record``'s: a
+        parameter set by hand after the step (see :meth:`TimeTravel.set_value`)."""
+        t, ring, kept = record.step, self._ring, dict(record.__dict__)
+        if ring[t % len(ring)] is not None and ring[t % len(ring)]["step"] == t:
+            ring[t % len(ring)] = kept
+        self._latest = tuple(kept if pinned["step"] == t else pinned for pinned in self._latest)
+        if t in self._keyframes:
+            self._keyframes[t] = (Keyframe(t, record.theta, record.opt_state), self._keyframes[t][1])
 
     # -- reading ---------------------------------------------------------------------------
     def cached(self, t):

@@ -17,6 +17,7 @@ from typing import Mapping
 import numpy as np
 
 from gradstep.engine import optim
+from gradstep.engine.i18n import _
 
 __all__ = ["ParamLayout", "StepRecord"]
 
@@ -179,6 +180,23 @@ class ParamLayout:
         if matrix is None:
             matrix = self._by_dtype[dtype] = self._row_of_squares.astype(dtype)
         return matrix
+
+    def flat_index(self, name, index=()):
+        """Where entry ``index`` of parameter ``name`` sits in the flat vector.
+
+        Raises:
+            ValueError: For an unknown name, or an index outside the parameter's shape.
+        """
+        if name not in self.index:
+            raise ValueError(_("no parameter {name}").format(name=repr(name)))
+        j = self.index[name]
+        try:
+            if len(tuple(index)) != len(self.shapes[j]):
+                raise ValueError(index)
+            at = int(np.ravel_multi_index(tuple(index), self.shapes[j])) if self.shapes[j] else 0
+        except (ValueError, TypeError):
+            raise ValueError(_("{name} has no entry {index}").format(name=name, index=tuple(index))) from None
+        return int(self.offsets[j]) + at
 
     def layer_names(self):
         """The distinct layers, in order."""

@@ -1,4 +1,5 @@
-"""Which optimizer and hyperparameters are in force for each step of a session's history."""
+"""Which optimizer and hyperparameters are in force for each step of a session's history, and the
+parameter entries set by hand (the travel log of every change of course)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,20 @@ class Schedule:
 
     def __init__(self, kind, hyper):
         self._entries = [(0, kind, hyper, False)]
+        self.values = []
+        """``[(t, flat index, value)]``: parameter entries set by hand after step ``t`` (``=`` on
+        the dashboard), plain ints and floats in the order they were set; each step's parameters
+        are set so after its update (step 0's: the initial ones), however often it is replayed."""
+
+    def values_at(self, t):
+        """``[(flat index, value)]`` set after step ``t`` (empty for most steps)."""
+        return [(i, v) for s, i, v in self.values if s == t] if self.values else []
+
+    def set_value(self, t, index, value):
+        """After step ``t``, parameter entry ``index`` is ``value``; later entries are dropped."""
+        self.truncate(t)
+        self.values = [e for e in self.values if e[0] < t or e[0] == t and e[1] != index]
+        self.values.append((int(t), int(index), float(value)))
 
     @property
     def entries(self):
@@ -35,6 +50,7 @@ class Schedule:
         fresh state when the step is replayed, as it did when it was first taken.
         """
         keep = [e for e in self._entries if e[0] < t]
+        self.values = [e for e in self.values if e[0] <= t]
         if not keep:  # a change at t = 0 replaces the initial entry
             fresh_state = True
         fresh_state = fresh_state or any(e[0] == t and e[3] for e in self._entries)
@@ -43,3 +59,4 @@ class Schedule:
     def truncate(self, t):
         """Forget entries that start after ``t``."""
         self._entries = [e for e in self._entries if e[0] <= t] or self._entries[:1]
+        self.values = [e for e in self.values if e[0] <= t]

@@ -118,8 +118,7 @@ class Session:
         return self.layout.views(self._theta)
 
     def reset(self):
-        """Back to step 0 with a clean slate: the history and any hyperparameter changes are
-        forgotten."""
+        """Back to step 0 with a clean slate: the history and every change of course forgotten."""
         self.history = self._travel.reset()
 
     def loss_at(self, theta, batch=None):
@@ -225,6 +224,8 @@ class Session:
             new_theta, new_state, check = self._update.step(theta, used, self._state, hyper)
             if not isfinite(check):
                 self._diverged(t, loss, theta, batch, grad, new_theta, new_state)
+            if self._travel.schedule.values:  # entries set by hand after this step (=)
+                new_theta = self._travel.with_values(t, new_theta)
             val_loss = None if self._val is None else self._source.value(theta, self._val)
             if val_loss is not None and not isfinite(val_loss):
                 self._diverged_validation(t, loss, theta)
@@ -301,20 +302,21 @@ class Session:
             self._state = optim.init_state(kind, self._theta, hyper)
 
     def set_lr(self, lr):
-        """Use learning rate ``lr`` from the next step on.
-
-        Before the furthest step this starts a new branch: the old future is kept as a ghost.
-        """
+        """Use learning rate ``lr`` from the next step on; before the furthest step this starts
+        a new branch, the old future kept as a ghost."""
         self._change_course(self._opt_kind, hyper_with_lr(self._opt_kind, self._hyper, lr), False)
 
     def set_optimizer(self, kind, lr=None, **hyper):
         """Switch to optimizer ``kind`` (fresh state) from the next step on; see :meth:`set_lr`."""
-        hp = optim.hyperparameters(kind, self._hyper["lr"] if lr is None else lr, **hyper)
-        self._change_course(kind, hp, True)
+        self._change_course(kind, optim.hyperparameters(kind, self._hyper["lr"] if lr is None else lr, **hyper), True)
 
     def set_hyper(self, **changes):
         """Change some hyperparameters of the current optimizer from the next step on."""
         self._change_course(self._opt_kind, hyper_with(self._opt_kind, self._hyper, changes), False)
+
+    def set_value(self, name, index, value):
+        """Set entry ``index`` of parameter ``name`` to ``value`` here (:meth:`TimeTravel.set_value`)."""
+        self._theta, self.record = self._travel.set_value(self.t, name, index, value, self._theta, self.record)
 
     def _change_course(self, kind, hyper, fresh_state):
         if kind != self._opt_kind or dict(hyper) != dict(self._hyper) or fresh_state:

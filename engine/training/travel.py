@@ -96,6 +96,49 @@ class TimeTravel:
         self.schedule.set(t, kind, hyper, fresh_state)
         self._apply_schedule(t)
 
+    def set_value(self, t, name, index, value, theta, record):
+        """After step ``t``, entry ``index`` of parameter ``name`` is ``value`` (``=`` on the dashboard),
+        the optimizer's state kept; before the furthest step this starts a new branch. A replay
+        of step ``t`` sets it again (:meth:`with_values`), so the change is in the history like
+        any other change of course, and the record of step ``t`` shows it (its update Δθ stays
+        the optimizer's).
+
+        Args:
+            theta: The session's parameters at step ``t``.
+            record: Its record of step ``t`` (None at step 0).
+
+        Returns:
+            ``(theta, record)`` with the value set, for the session to stand on.
+
+        Raises:
+            ValueError: For an unknown parameter or entry, or a value that is not a finite
+                number; nothing changed.
+        """
+        index = self._layout.flat_index(name, index)
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(_("a parameter must be a finite number, got {value}").format(value=value))
+        self.history.branch_at(t)
+        self.schedule.set_value(t, index, value)
+        theta = self.with_values(t, theta)
+        if record is not None:
+            fields = {k: v for k, v in record.__dict__.items() if k in StepRecord.__dataclass_fields__}
+            record = StepRecord.make(**{**fields, "theta": theta})
+            self.history.amend(record)
+        return theta, record
+
+    def with_values(self, t, theta):
+        """``theta`` with the entries set by hand after step ``t`` (a new read-only array), or
+        ``theta`` itself when none was."""
+        values = self.schedule.values_at(t)
+        if not values:
+            return theta
+        theta = theta.copy()
+        for index, value in values:
+            theta[index] = value
+        theta.flags.writeable = False
+        return theta
+
     def replayed(self, t):
         """Step ``t``, already in the history, was taken again: take up the course that starts
         after it, if one does."""
@@ -167,7 +210,7 @@ class TimeTravel:
         if t == here + 1:
             return theta
         if t == 1:
-            return self._theta0
+            return self.with_values(0, self._theta0)
         theta = self.history.theta_at(t - 1)
         if theta is None:
             theta = self.goto(t - 1).theta
@@ -186,7 +229,7 @@ class TimeTravel:
         """Put the session at step ``t`` from its record or keyframe (None for step 0)."""
         if kept is None:
             kind, hyper = self.schedule.at(0)[1:3]
-            theta, state = self._theta0, optim.init_state(kind, self._theta0, hyper)
+            theta, state = self.with_values(0, self._theta0), optim.init_state(kind, self._theta0, hyper)
         else:
             theta, state = kept.theta, kept.opt_state
         record = kept if isinstance(kept, StepRecord) else None

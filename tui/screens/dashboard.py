@@ -26,6 +26,7 @@ from gradstep.tui.format import short
 from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
 from gradstep.tui.grid import grids_for
 from gradstep.tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
+from gradstep.tui.screens.dashboard_course import CourseActions
 from gradstep.tui.screens.dashboard_layout import MIN_SIZE, DashboardLayout
 from gradstep.tui.screens.dashboard_lesson import DashboardLesson
 from gradstep.tui.screens.dashboard_travel import TravelActions
@@ -51,7 +52,7 @@ SPEED = Binding.Group(N_("speed"), compact=True)
 TIME = Binding.Group("←1 ←10 →10", compact=True)
 
 
-class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, DashboardLesson, Screen):
+class DashboardScreen(ContainsErrors, CourseActions, TravelActions, DashboardLayout, DashboardLesson, Screen):
     """Trains one scenario and shows every number of every step."""
 
     CSS_PATH = "dashboard.tcss"
@@ -78,6 +79,9 @@ class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, DashboardL
         Binding("R", "reload", "reload"),
         Binding("g", "log_scale", "log"),
         Binding("A", "next_chart", "chart", show=False),
+        Binding("O", "choose_optimizer", "optimizer", show=False),
+        Binding("y", "edit_hyper", "hyperparameters", show=False),
+        Binding("equals_sign", "type_value", "type θ", key_display="=", show=False),
         Binding("colon", "jump", "go to", key_display=":"),
         Binding("e", "export", "export"),
         Binding("w", "save", "save", show=False),
@@ -99,6 +103,7 @@ class DashboardScreen(ContainsErrors, TravelActions, DashboardLayout, DashboardL
         self.training = TrainingController(scenario, session)
         self.grids = grids_for(self.session.layout)
         self.state_names = optim.state_names(self.session.optimizer_kind, self.session.hyper)
+        self.panel_lr_eff = optim.step_size_varies(self.session.optimizer_kind)  # an α_eff tab
         self.present = Presenter(self)
         self.layer_index = 0
         self.cursor = (0, 0)

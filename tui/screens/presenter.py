@@ -18,8 +18,7 @@ import numpy as np
 from textual.widgets import Static
 
 from gradstep.engine.errors import ScenarioError
-from gradstep.engine.optim import (STATE_SYMBOLS, effective_lr_formula, optimizer_title, step_notes,
-                                   step_size_varies)
+from gradstep.engine.optim import STATE_SYMBOLS, effective_lr_formula, optimizer_title, step_notes
 from gradstep.tui.format import num, short
 from gradstep.tui.i18n import _, language
 from gradstep.tui.widgets.equations_view import EquationsView
@@ -246,7 +245,7 @@ class Presenter:
         screen = self.screen
         keys = [VALUES, *(f"{CONSTANT}{i + 1}" for i in range(len(paired_constants(screen.scenario))))]
         keys += [*screen.state_names, "update"]
-        if step_size_varies(screen.session.optimizer_kind):
+        if screen.panel_lr_eff:  # the step size of the optimizer whose arrays the panel shows varies
             keys.append(EFFECTIVE_LR)
         return tuple(keys)
 
@@ -272,7 +271,7 @@ class Presenter:
             return record.update
         if key == EFFECTIVE_LR:
             return record.effective_lr
-        return {name: per[key] for name, per in record.state.items()}
+        return {name: per[key] for name, per in record.state.items()} if key in record.flat_state else None
 
     def _holds(self, key: str, grid) -> bool:
         """Whether ``key``'s arrays can be shown in ``grid`` (a constant only in its parameter's)."""
@@ -304,6 +303,7 @@ class Presenter:
         screen = self.screen
         session = screen.session
         grid = screen.grids[screen.layer_index]
+        screen.restate(record)  # another optimizer's arrays: the panel is made again
         self.table(record, grid)
         tabs = screen.query_one("#state-tabs")
         for key in self.state_keys():
@@ -319,7 +319,8 @@ class Presenter:
             shown = (record is not None or before_step_1) and self._shown(view)
             if shown and view.id.startswith(f"view-{CONSTANT}") and view.has_class("-elsewhere"):
                 shown = False
-            view.values = grid.values(arrays(record)) if shown else None
+            shown = arrays(record) if shown else None  # None too: not in this record (restate)
+            view.values = None if shown is None else grid.values(shown)
             view.cursor = screen.cursor
             view.waiting = ""
         kind = session.optimizer_kind if record is None else record.optimizer
@@ -370,7 +371,8 @@ class Presenter:
         for k in self.state_keys():
             if k == VALUES or k.startswith(CONSTANT):  # the up-close panel shows the selected value
                 continue
-            columns.append((STATE_LABELS.get(k, k), grid.values(self._array(record, k))[0]))
+            if self._array(record, k) is not None:
+                columns.append((STATE_LABELS.get(k, k), grid.values(self._array(record, k))[0]))
         table.columns = tuple(columns)
         table.note = f"α_eff = {effective_lr_formula(record.optimizer, record.hyper)}"
 

@@ -29,6 +29,7 @@ from gradstep.engine.analysis.surface import entry_label, pick_entries, surface,
 from gradstep.tui.format import loss_at, num
 from gradstep.tui.i18n import _, ngettext
 from gradstep.tui.screens.math_view import MathView
+from gradstep.tui.screens.surface_start import START_BINDINGS, StartPoint
 from gradstep.tui.widgets.heat_map import HeatMap, Overlay, colour_bar, scale_samples, sequential, skewed
 from gradstep.tui.widgets.key_footer import KeyFooter
 
@@ -116,7 +117,7 @@ class ParameterPath:
         return np.array(rows, dtype=np.float64), False
 
 
-class SurfaceView(MathView):
+class SurfaceView(StartPoint, MathView):
     """The loss over two entries: a heat map, the path so far and the current point."""
 
     CSS_PATH = "surface_view.tcss"
@@ -125,6 +126,7 @@ class SurfaceView(MathView):
         Binding("minus", "zoom(1.5)", "out", key_display="-", group=ZOOM),
         Binding("0", "fit", "refit"),
         Binding("x", "pick", "pick entries", show=False),
+        *START_BINDINGS,
     ]
 
     def __init__(self, dashboard) -> None:
@@ -231,8 +233,11 @@ class SurfaceView(MathView):
             overlays.append(Overlay(shown[:, 0], shown[:, 1], PATH, "•", joined=True))
             overlays.append(Overlay(shown[:1, 0], shown[:1, 1], PATH, "○"))
         overlays.append(Overlay(np.array([result.point[0]]), np.array([result.point[1]]), NOW, "◆"))
-        self.query_one(HeatMap).show(result.xs, result.ys, rgb, overlays, result.x, result.y)
-        self.query_one("#surface-info", Static).update(self._info(snap, result, path, replayed))
+        self._drawn = (result.xs, result.ys, rgb, overlays, result.x, result.y)
+        self.query_one(HeatMap).show(result.xs, result.ys, rgb, [*overlays, *self.start_overlays()],
+                                     result.x, result.y)
+        self._info_shown = self._info(snap, result, path, replayed)
+        self.query_one("#surface-info", Static).update(self._info_shown + self.start_text())
         legend = Text()
         if finite.size:
             limits = (float(finite.min()), float(finite.max()))

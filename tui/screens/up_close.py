@@ -46,11 +46,10 @@ class UpClose:
             plot.show(np.zeros(0), {})
             return
         previous = screen.record_at(record.step - 1, fetch=True) if record.step >= 2 else None
-        if previous is not None:
-            before = previous.params[cell.param][cell.index]
+        before = (screen.history.initial if previous is None else previous.params)[cell.param][cell.index]
+        if previous is not None and record.opt_state.get("t") != 1:
             prev_state = {k: v[cell.index] for k, v in previous.state[cell.param].items()}
-        else:  # step 1: the initial parameters and the optimizer's zero state
-            before = screen.history.initial[cell.param][cell.index]
+        else:  # the first step from fresh state (step 1, or a new optimizer's first): zeros
             prev_state = {k: 0.0 for k in record.state[cell.param]}
         g, note = record.grads[cell.param][cell.index], ()
         if record.clipped_norm is not None:  # the optimizer's g is the clipped one
@@ -91,7 +90,7 @@ class UpClose:
         left = {"g": np.array([r.grad[i] for r in recent])}
         states = [_entry_state(r, i) for r in recent]
         for k in ("V", "V_hat"):
-            if k in states[-1]:
+            if all(k in state for state in states):  # not across a switch to an optimizer without it
                 left[STATE_SYMBOLS[k]] = np.array([state[k][0] for state in states])
         chart.show(steps, left, (cell.label, np.array([r.theta[i] for r in recent])))
 

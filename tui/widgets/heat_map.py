@@ -236,6 +236,37 @@ class HeatMap(ContainsErrors, Widget):
     class Resized(Message):
         """The map's size changed: a grid of :meth:`HeatMap.grid_shape` points fits it now."""
 
+    class Clicked(Message):
+        """The map was clicked at the point ``(x, y)`` of its axes."""
+
+        def __init__(self, x: float, y: float) -> None:
+            super().__init__()
+            self.x, self.y = x, y
+
+    def point_at(self, column: int, line: int) -> tuple[float, float] | None:
+        """The point ``(x, y)`` at the middle of the cell at ``column``, ``line`` of the widget
+        (None off the map, or with no map drawn): the inverse of where a point is marked."""
+        width, height = self.size.width, self.size.height
+        cols, lines = width - self.MARGIN, height - 1
+        if self._rgb is None or not (self.MARGIN <= column < width and 0 <= line < lines) or cols < 2:
+            return None
+        (x0, x1), (y0, y1) = (self._xs[0], self._xs[-1]), (self._ys[0], self._ys[-1])
+        x = x0 + (column - self.MARGIN + 0.5) / cols * (x1 - x0)
+        y = y1 - (line + 0.5) / lines * (y1 - y0)
+        return float(x), float(y)
+
+    def cell_size(self) -> tuple[float, float]:
+        """How far one cell of the map spans along x and along y (0 with no map drawn)."""
+        if self._rgb is None:
+            return 0.0, 0.0
+        cols, lines = max(self.size.width - self.MARGIN, 1), max(self.size.height - 1, 1)
+        return (float(self._xs[-1] - self._xs[0]) / cols, float(self._ys[-1] - self._ys[0]) / lines)
+
+    def on_click(self, event) -> None:
+        point = self.point_at(event.x, event.y)
+        if point is not None:
+            self.post_message(self.Clicked(*point))
+
     def on_resize(self) -> None:
         self._lines = None
         self.post_message(self.Resized())

@@ -113,6 +113,9 @@ class StatusLine(ContainsErrors, Widget):
             if key == "decoupled_weight_decay":  # a switch, on: its name says it
                 hyper.append(f" {HYPER_SYMBOLS[key]}", style=bold)
                 continue
+            if key == "bias_correction":  # held only when off
+                hyper.append(" " + _("no bias correction"), style=bold)
+                continue
             hyper.append(f" {HYPER_SYMBOLS.get(key, key)} ")
             hyper.append(short(value), style=bold)
         parts.append(hyper)
