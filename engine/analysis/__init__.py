@@ -12,7 +12,7 @@ optimizers in lockstep on one scenario. All of them read a session; none of them
 
 
 from gradstep.engine.analysis.chain import ChainReport, chain_report
-from gradstep.engine.analysis.curvature import Curvature, curvature
+from gradstep.engine.analysis.curvature import Curvature, Stopped, curvature
 from gradstep.engine.analysis.gradcheck import GradCheck, gradient_check
 from gradstep.engine.analysis.loss_graph import LossGraph, loss_graph
 from gradstep.engine.analysis.neurons import HiddenLayer, hidden_units
@@ -20,6 +20,6 @@ from gradstep.engine.analysis.race import Race, Runner
 from gradstep.engine.analysis.surface import Surface, surface
 
 __all__ = [
-    "ChainReport", "chain_report", "Curvature", "curvature", "GradCheck", "gradient_check", "LossGraph", "loss_graph", "HiddenLayer", "hidden_units", "Race", "Runner", "Surface",
+    "ChainReport", "chain_report", "Curvature", "Stopped", "curvature", "GradCheck", "gradient_check", "LossGraph", "loss_graph", "HiddenLayer", "hidden_units", "Race", "Runner", "Surface",
     "surface"
 ]

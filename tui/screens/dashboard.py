@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 
 from gradstep.engine import optim
 from gradstep.engine.training.session import Diverged
+from gradstep.tui.curvature_watch import CurvatureKey, CurvatureWatch
 from gradstep.tui.faults import ContainsErrors, memory_message
 from gradstep.tui.format import short
 from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
@@ -47,7 +48,7 @@ SPEED = Binding.Group(N_("speed"), compact=True)
 TIME = Binding.Group("←1 ←10 →10", compact=True)
 
 
-class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
+class DashboardScreen(ContainsErrors, CurvatureKey, DashboardLayout, Screen):
     """Trains one scenario and shows every number of every step."""
 
     CSS_PATH = "dashboard.tcss"
@@ -76,6 +77,7 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
         Binding("colon", "jump", "go to", key_display=":"),
         Binding("e", "export", "export"),
         Binding("p", "app.pictures", "pictures", show=False),
+        Binding("K", "curvature", "curvature λmax", show=False),
         Binding("backspace", "back(1)", "one step back", show=False),
         Binding("home", "goto_start", "to step 0", show=False),
         Binding("end", "goto_end", "to the latest step", show=False),
@@ -89,6 +91,7 @@ class DashboardScreen(ContainsErrors, DashboardLayout, Screen):
         self.grids = grids_for(self.session.layout)
         self.state_names = optim.state_names(self.session.optimizer_kind, self.session.hyper)
         self.present = Presenter(self)
+        self.curvature = CurvatureWatch(self)
         self.layer_index = 0
         self.cursor = (0, 0)
 

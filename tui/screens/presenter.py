@@ -109,6 +109,7 @@ class Presenter:
         status.mode = screen.mode
         status.steps_per_second = steps_per_second if screen.mode == "running" else None
         status.speed = screen.speed_label()
+        status.curvature = screen.curvature.follow()
 
     def loss(self) -> None:
         """The loss curve from the engine's history: the chart asks it for as many points as it
@@ -117,7 +118,20 @@ class Presenter:
         session = screen.session
         marks = tuple(step for step, _old, _new in screen.history.lr_changes)
         current = session.t if session.t < session.furthest else None
-        screen.query_one(LossChart).show(loss_curves(session.history), marks, current=current)
+        chart = screen.query_one(LossChart)
+        chart.rates = self.rates()
+        chart.show(loss_curves(session.history), marks, current=current)
+
+    def rates(self):
+        """The learning rate along the run and 2/λ_max at the step shown, while ``K`` is on."""
+        reading = self.screen.curvature.reading
+        if reading is None:
+            return None
+        session = self.screen.session
+        changes = self.screen.history.lr_changes
+        staircase = [(0, changes[0][1] if changes else session.hyper["lr"])]
+        staircase += [(step, new) for step, _old, new in changes]
+        return staircase, reading.stable_lr
 
     def timeline(self) -> None:
         session = self.screen.session

@@ -12,7 +12,7 @@ from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.format import num, rate, short, signed, styled
 from gradstep.tui.i18n import N_, _
 
-__all__ = ["StatusLine"]
+__all__ = ["StatusLine", "curvature_text"]
 
 MODE_STYLES = {
     "paused": (N_("‖ paused"), Style(color="yellow", bold=True)),
@@ -37,6 +37,8 @@ class StatusLine(ContainsErrors, Widget):
         mode: ``paused``, ``running`` or ``diverged``.
         steps_per_second: Shown only while running.
         speed: The run-speed limit (``max``, ``30/s``), shown while running.
+        curvature: The loss's curvature at the step (``K``): a
+            :class:`~gradstep.tui.curvature_watch.CurvatureReading`, or None (not shown).
     """
 
     DEFAULT_CSS = """
@@ -57,6 +59,7 @@ class StatusLine(ContainsErrors, Widget):
     mode = reactive("paused")
     steps_per_second: reactive[float | None] = reactive(None)
     speed = reactive("max")
+    curvature = reactive(None)
 
     def _parts(self, describe: bool) -> list[Text]:
         bold = Style(bold=True)
@@ -80,6 +83,9 @@ class StatusLine(ContainsErrors, Widget):
             hyper.append(f" {HYPER_SYMBOLS.get(key, key)} ")
             hyper.append(short(value), style=bold)
         parts.append(hyper)
+        if self.curvature is not None:
+            plain = self.optimizer == "sgd" and not self.hyper.get("momentum")  # the bound is plain GD's
+            parts.append(curvature_text(self.curvature, self.hyper.get("lr") if plain else None))
         label, style = MODE_STYLES.get(self.mode, (self.mode, bold))
         mode = Text(_(label), style=style)
         if self.mode == "running":
@@ -121,3 +127,27 @@ class StatusLine(ContainsErrors, Widget):
             # Checked here rather than on every change, so that most frames skip the reflow.
             self.call_later(self.refresh, layout=True)
         return Text("\n").join(lines)
+
+
+def curvature_text(reading, lr: float | None) -> Text:
+    """``λmax 20 · α < 2/λ 0.1``: the Hessian's largest eigenvalue and the rate plain gradient
+    descent must stay under, green when the rate ``lr`` does, red when it does not; ``≈`` marks
+    an estimate stopped before it converged, ``…`` one still being computed."""
+    text = Text("λmax ")
+    if reading.state == "computing":
+        text.append("…", style=Style(dim=True))
+        return text
+    if reading.lambda_max is None:
+        text.append("?", style=Style(dim=True))
+        return text
+    about = "≈" if reading.state == "estimate" else ""
+    text.append(about + num(reading.lambda_max), style=Style(bold=True))
+    bound = reading.stable_lr
+    if lr is None:
+        text.append(" · 2/λ " + about + (num(bound) if bound != float("inf") else "∞"))
+        return text
+    under = lr < bound
+    relation = f" · α {'<' if under else '≥'} 2/λ "
+    text.append(relation + about + (num(bound) if bound != float("inf") else "∞"),
+                style=Style(color="green" if under else "red", bold=not under))
+    return text
