@@ -40,6 +40,7 @@ KEY_HELP = {
     "goto_end": N_("to the furthest step computed (end)"),
     "jump": N_("go to a step you type"),
     "export": N_("export the trace (loss, θ, g, state, Δθ of every step) as JSON lines or CSV"),
+    "curvature": N_("curvature on / off: λmax of the loss's Hessian, 2/λmax beside α (plain GD's limit)"),
     "help": N_("this help"),
     "quit": N_("quit"),
     "view('chain')": N_("chain rule: every local derivative from the loss down to the selected θ"),
