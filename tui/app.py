@@ -52,6 +52,7 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         Binding("M", "view('lab')", "misconceptions"),
         Binding("G", "view('graph')", "graph"),
         Binding("h", "view('neurons')", "neurons"),
+        Binding("H", "view('histograms')", "histograms"),
     ]
     """The views of the mathematics, over the dashboard's session (issue 6)."""
 
@@ -205,6 +206,7 @@ _VIEWS = {
     "lab": ("gradstep.tui.screens.lab_view", "LabView"),
     "graph": ("gradstep.tui.screens.graph_view", "GraphView"),
     "neurons": ("gradstep.tui.screens.neurons_view", "NeuronsView"),
+    "histograms": ("gradstep.tui.screens.histogram_view", "HistogramView"),
 }
 """Each view's module and class, imported when first opened."""
 

@@ -50,6 +50,8 @@ KEY_HELP = {
     "view('race')": N_("optimizer race: the scenario's optimizers side by side, in lockstep"),
     "view('graph')": N_("graph of the loss: every node's value and gradient at this step"),
     "view('neurons')": N_("hidden units: each unit's output over the inputs, layer by layer"),
+    "view('histograms')": N_("histograms over time: a layer's weights, gradients and updates, step against value"),
+    "next_group": N_("next layer"),
 }
 """A sentence for each key of the dashboard and of the views over it, by action (English;
 translated with ``_()`` where shown)."""
