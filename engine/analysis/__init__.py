@@ -6,6 +6,7 @@ that plain gradient descent must stay under; ``chain`` (with ``local_derivatives
 numbers, from the recorded graph; ``gradcheck`` compares the engine's gradient with finite
 differences; ``loss_graph`` hands the graph of a step's loss, each node with its value and
 gradient, to the graph view, and ``neurons`` each hidden unit's output at rows of inputs;
+``histograms`` counts each layer's weights, gradients and updates over the steps the history keeps;
 ``surface`` evaluates the loss on a grid around the path; ``race`` trains several
 optimizers in lockstep on one scenario. All of them read a session; none of them steps it.
 """
