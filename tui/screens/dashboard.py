@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 from gradstep.engine import optim
 from gradstep.engine.training.session import Diverged
 from gradstep.tui.curvature_watch import CurvatureKey, CurvatureWatch
+from gradstep.tui.phases import PhaseKey, Phases
 from gradstep.tui.faults import ContainsErrors, memory_message
 from gradstep.tui.format import short
 from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
@@ -48,7 +49,7 @@ SPEED = Binding.Group(N_("speed"), compact=True)
 TIME = Binding.Group("←1 ←10 →10", compact=True)
 
 
-class DashboardScreen(ContainsErrors, CurvatureKey, DashboardLayout, Screen):
+class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, DashboardLayout, Screen):
     """Trains one scenario and shows every number of every step."""
 
     CSS_PATH = "dashboard.tcss"
@@ -78,6 +79,7 @@ class DashboardScreen(ContainsErrors, CurvatureKey, DashboardLayout, Screen):
         Binding("e", "export", "export"),
         Binding("p", "app.pictures", "pictures", show=False),
         Binding("K", "curvature", "curvature λmax", show=False),
+        Binding("P", "phases", "phases", show=False),
         Binding("backspace", "back(1)", "one step back", show=False),
         Binding("home", "goto_start", "to step 0", show=False),
         Binding("end", "goto_end", "to the latest step", show=False),
@@ -91,7 +93,7 @@ class DashboardScreen(ContainsErrors, CurvatureKey, DashboardLayout, Screen):
         self.grids = grids_for(self.session.layout)
         self.state_names = optim.state_names(self.session.optimizer_kind, self.session.hyper)
         self.present = Presenter(self)
-        self.curvature = CurvatureWatch(self)
+        self.curvature, self.phases = CurvatureWatch(self), Phases(self)
         self.layer_index = 0
         self.cursor = (0, 0)
 
@@ -175,6 +177,8 @@ class DashboardScreen(ContainsErrors, CurvatureKey, DashboardLayout, Screen):
     def action_step(self, count: int) -> None:
         """Take ``count`` steps: one at once on this thread, more in the training worker."""
         self._pause()
+        if count == 1 and self.phases.on:
+            return self.phases.advance()
         if count == 1:
             try:
                 record = self.training.step()
@@ -186,6 +190,8 @@ class DashboardScreen(ContainsErrors, CurvatureKey, DashboardLayout, Screen):
             self._start(count)
 
     def action_toggle_run(self) -> None:
+        if self.phases.on:
+            return self.phases.toggle_slow()
         if self.mode == "running":
             self._pause()
             self.present.status(self.session.record)

@@ -41,6 +41,7 @@ KEY_HELP = {
     "jump": N_("go to a step you type"),
     "export": N_("export the trace (loss, θ, g, state, Δθ of every step) as JSON lines or CSV"),
     "curvature": N_("curvature on / off: λmax of the loss's Hessian, 2/λmax beside α (plain GD's limit)"),
+    "phases": N_("phases on / off: space shows a step's forward, loss, backward, update; r slow motion"),
     "help": N_("this help"),
     "quit": N_("quit"),
     "view('chain')": N_("chain rule: every local derivative from the loss down to the selected θ"),

@@ -110,6 +110,7 @@ class Presenter:
         status.steps_per_second = steps_per_second if screen.mode == "running" else None
         status.speed = screen.speed_label()
         status.curvature = screen.curvature.follow()
+        screen.phases.adjust(status)
 
     def loss(self) -> None:
         """The loss curve from the engine's history: the chart asks it for as many points as it
@@ -157,6 +158,14 @@ class Presenter:
         layers.param_norms = {} if record is None else dict(record.grad_norms)
         layers.layer_norms = {} if record is None else dict(record.layer_grad_norms)
         layers.selected = screen.layer_index
+
+    def gradient(self, record) -> None:
+        """Only the gradient matrices, from ``record`` (phases: the backward pass done, the
+        update not yet shown)."""
+        screen = self.screen
+        grid = screen.grids[screen.layer_index]
+        for view in (screen.query_one("#grad", MatrixView), screen.query_one("#view-grad", MatrixView)):
+            view.values = grid.values(record.grads) if self._shown(view) else None
 
     def state_keys(self) -> tuple[str, ...]:
         """The arrays of the state panel, in order: the optimizer's state, the update and the

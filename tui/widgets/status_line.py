@@ -39,6 +39,7 @@ class StatusLine(ContainsErrors, Widget):
         speed: The run-speed limit (``max``, ``30/s``), shown while running.
         curvature: The loss's curvature at the step (``K``): a
             :class:`~gradstep.tui.curvature_watch.CurvatureReading`, or None (not shown).
+        phase: The phase of the step shown (``P``, :mod:`gradstep.tui.phases`), as Text, or None.
     """
 
     DEFAULT_CSS = """
@@ -60,6 +61,7 @@ class StatusLine(ContainsErrors, Widget):
     steps_per_second: reactive[float | None] = reactive(None)
     speed = reactive("max")
     curvature = reactive(None)
+    phase = reactive(None)
 
     def _parts(self, describe: bool) -> list[Text]:
         bold = Style(bold=True)
@@ -86,6 +88,8 @@ class StatusLine(ContainsErrors, Widget):
         if self.curvature is not None:
             plain = self.optimizer == "sgd" and not self.hyper.get("momentum")  # the bound is plain GD's
             parts.append(curvature_text(self.curvature, self.hyper.get("lr") if plain else None))
+        if self.phase is not None:
+            parts.append(self.phase)
         label, style = MODE_STYLES.get(self.mode, (self.mode, bold))
         mode = Text(_(label), style=style)
         if self.mode == "running":
