@@ -31,9 +31,12 @@ def status_text(app) -> str:
 async def test_four_phases_uncover_the_records_own_numbers_and_the_engine_steps_once():
     app = GradstepApp("xor")
     async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("n")  # from step 10: the step before has gradients of its own
+        await settle(pilot)
         await pilot.press("P")
         await settle(pilot)
         dashboard = app.screen
+        before = dashboard.session.record
         taken = []
         step = dashboard.session.step
         dashboard.session.step = lambda: taken.append(step()) or taken[-1]  # count the engine's steps
@@ -43,16 +46,17 @@ async def test_four_phases_uncover_the_records_own_numbers_and_the_engine_steps_
         await pilot.press("space")  # ① forward: the step is taken, its record kept
         await settle(pilot)
         record = dashboard.phases.record
-        assert len(taken) == 1 and taken[0] is record and dashboard.session.t == 1
-        assert "① forward" in status_text(app) and status.loss is None and status.step == 1
-        assert grad.values is None  # step 0 has no gradient on screen yet
+        assert len(taken) == 1 and taken[0] is record and dashboard.session.t == 11
+        assert "① forward" in status_text(app) and status.loss is None and status.step == 11
+        step10 = dashboard.grids[dashboard.layer_index].values(before.grads)
+        np.testing.assert_array_equal(grad.values, step10)  # the panels: still step 10
         await until(pilot, lambda: dashboard.phases.fill == 1.0)
         assert "x → layer1 → layer2 → L" in status_text(app)
 
         await pilot.press("space")  # ② loss: the record's
         await settle(pilot)
         assert status.loss == record.loss and f"L = {record.loss:.4g}" in status_text(app)
-        assert grad.values is None
+        np.testing.assert_array_equal(grad.values, step10)
 
         await pilot.press("space")  # ③ backward: the gradients, from the loss down
         await until(pilot, lambda: dashboard.phases.fill == 1.0)
@@ -61,16 +65,16 @@ async def test_four_phases_uncover_the_records_own_numbers_and_the_engine_steps_
         np.testing.assert_array_equal(grad.values, shown)
         norms = dict(record.layer_grad_norms)
         assert f"layer2 ‖∇‖ {norms['layer2']:.3g}" in status_text(app)
-        assert "t = 0" in dashboard.query_one("#state").border_title  # the state: not updated yet
+        assert "t = 10" in dashboard.query_one("#state").border_title  # the state: not updated yet
 
         await pilot.press("space")  # ④ update: the whole record
         await settle(pilot)
-        assert "④ update" in status_text(app) and "t = 1" in dashboard.query_one("#state").border_title
+        assert "④ update" in status_text(app) and "t = 11" in dashboard.query_one("#state").border_title
         assert len(taken) == 1, "the phases computed nothing a second time"
 
         await pilot.press("space")  # the next step's forward pass
         await settle(pilot)
-        assert len(taken) == 2 and dashboard.session.t == 2 and dashboard.phases.index == 0
+        assert len(taken) == 2 and dashboard.session.t == 12 and dashboard.phases.index == 0
 
         await pilot.press("P")  # off: the step shown whole
         await settle(pilot)
