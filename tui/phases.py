@@ -69,8 +69,8 @@ class Phases:
     # -- what the views ask ----------------------------------------------------------------
     def phase(self, t: int | None = None) -> int | None:
         """The phase shown for step ``t`` (None: the step is shown whole)."""
-        if not self.on or self.index is None or self.record is None:
-            return None
+        if not self.on or self.index is None or self.record is not self.screen.session.record:
+            return None  # off, between steps, or the session has moved on (travel, reload)
         return self.index if t is None or t == self.record.step else None
 
     def hidden(self, graph):
@@ -125,7 +125,7 @@ class Phases:
         self._filling = screen.set_interval(TICK, self._tick, repeat=FILL_TICKS) if self.fill < 1.0 else None
 
     def _tick(self) -> None:
-        if self.index is None:
+        if self.phase() is None:  # the session moved on meanwhile (n, travel, reload)
             return
         self.fill = min(1.0, self.fill + 1.0 / FILL_TICKS)
         self.show()
@@ -151,6 +151,8 @@ class Phases:
         """The dashboard as the phase leaves it: before the update, the step before's record
         with the phase's numbers over it; at the update, the whole record."""
         present, record = self.screen.present, self.record
+        if self.phase() is None:
+            return
         if self.index == 3:
             present.everything(record)
             return
