@@ -15,6 +15,12 @@ It starts ``gradstep serve`` on a free loopback port (its own process group), th
    second: the dashboards' total is the memory the class needs, the server's own should stay flat;
 4. closes every websocket and times until no dashboard process is left (the issue: within 10 s).
 
+While every session runs it also takes, from ``/proc/PID/stat`` and ``/proc/PID/task/PID/stat``,
+the CPU the dashboards' UI threads (their main threads: keys and frames), the rest of their
+threads (the engine) and the server (relaying every frame) used, and the bytes relayed: where a
+slow key's time goes. The five slowest keys are listed with what they answered (``paused`` or
+``running``) and when.
+
 It prints a Markdown summary with the load average before and after (other work on the machine
 inflates the latencies: say so beside the figures).
 """
@@ -39,21 +45,41 @@ TOKEN = "benchmark-token"
 PAGE = 4096
 
 
+def pressure() -> str:
+    """The part of the last minute some task waited for a processor (Linux PSI), or "?"."""
+    try:
+        first = Path("/proc/pressure/cpu").read_text().split("\n")[0]
+        return dict(f.split("=") for f in first.split()[1:])["avg60"] + " %"
+    except (OSError, ValueError, KeyError):
+        return "?"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def cpu_seconds(pgid: int) -> float:
-    """User and system CPU time used so far by the dashboards of group ``pgid``."""
-    total = 0.0
+def _cpu(stat: Path) -> float:
+    """User and system CPU seconds of the process or thread whose ``stat`` file this is."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pgid: int) -> dict[str, float]:
+    """CPU seconds used so far by group ``pgid``: the dashboards' UI threads (``ui``, the main
+    thread, which draws and reads keys), their other threads (``rest``: the training worker,
+    Textual's driver threads) and the server (``server``, which relays every frame)."""
+    total = {"ui": 0.0, "rest": 0.0, "server": 0.0}
     for pid, (command, _rss) in members(pgid).items():
-        if "gradstep.tui.cli open" not in command:
-            continue
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            whole = _cpu(Path(f"/proc/{pid}/stat"))
+            if pid == pgid:
+                total["server"] += whole
+            elif "gradstep.tui.cli open" in command:
+                main = _cpu(Path(f"/proc/{pid}/task/{pid}/stat"))
+                total["ui"] += main
+                total["rest"] += whole - main
         except (OSError, ValueError, IndexError):
             pass
     return total
@@ -102,6 +128,7 @@ async def student(port: int, seconds: float, results: dict, index: int) -> None:
                     message = await asyncio.wait_for(ws.receive(), timeout=timeout - (time.monotonic() - t0))
                     if message.type == aiohttp.WSMsgType.BINARY:
                         seen.extend(message.data)
+                        results["received"] += len(message.data)
                     elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
                                           aiohttp.WSMsgType.ERROR):
                         raise ConnectionError("the session closed")
@@ -121,10 +148,11 @@ async def student(port: int, seconds: float, results: dict, index: int) -> None:
                     pass
                 if time.monotonic() >= end:
                     break
-                await ws.send_str(json.dumps(["stdin", "r"]))
-                latencies.append(await until(b"paused"))
-                await ws.send_str(json.dumps(["stdin", "r"]))
-                latencies.append(await until(b"running"))
+                for word in (b"paused", b"running"):  # r pauses, then r runs again
+                    pressed = time.monotonic()
+                    await ws.send_str(json.dumps(["stdin", "r"]))
+                    latencies.append(await until(word))
+                    results["keys"].append((latencies[-1], pressed, word.decode(), index))
             results["latencies"].extend(latencies)
             results["ready"].append(index)
             await results["close"].wait()
@@ -132,7 +160,7 @@ async def student(port: int, seconds: float, results: dict, index: int) -> None:
 
 async def classroom(args, server, port) -> dict:
     results = {"startup": [], "latencies": [], "ready": [], "close": asyncio.Event(), "samples": [],
-               "running": []}
+               "running": [], "received": 0, "keys": []}
     pgid = server.pid
 
     async def sample():
@@ -149,14 +177,19 @@ async def classroom(args, server, port) -> dict:
     while len(results["ready"]) + sum(t.done() for t in tasks) < args.sessions:
         await asyncio.sleep(0.5)
         if cpu_start is None and len(results["running"]) == args.sessions:
-            cpu_start = (time.monotonic(), cpu_seconds(pgid))  # every session is running
+            # every session is running: from here on, CPU of each part and bytes relayed
+            cpu_start = (time.monotonic(), cpu_seconds(pgid), results["received"], time.process_time())
         failed = [t for t in tasks if t.done() and t.exception()]
         if failed:
             results["close"].set()
             raise failed[0].exception()
     if cpu_start is not None:
-        results["cores"] = (cpu_seconds(pgid) - cpu_start[1]) / (time.monotonic() - cpu_start[0])
+        elapsed, now = time.monotonic() - cpu_start[0], cpu_seconds(pgid)
+        results["cores"] = {k: (now[k] - cpu_start[1][k]) / elapsed for k in now}
+        results["cores"]["clients"] = (time.process_time() - cpu_start[3]) / elapsed
+        results["relayed"] = (results["received"] - cpu_start[2]) / elapsed
     results["peak_sessions"] = max(s[2] for s in results["samples"])
+    results["all_running"] = cpu_start[0] if cpu_start else None
     results["per_session"] = sorted(dashboards(pgid).values())
     results["close"].set()
     closed = time.monotonic()
@@ -178,7 +211,7 @@ def main() -> int:
     parser.add_argument("--scenario", default="adam-fabc")
     args = parser.parse_args()
 
-    load_before = os.getloadavg()
+    load_before, pressure_before = os.getloadavg(), pressure()
     port = free_port()
     log = tempfile.TemporaryFile()
     server = subprocess.Popen(
@@ -209,7 +242,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
-    load_after = os.getloadavg()
+    load_after, pressure_after = os.getloadavg(), pressure()
 
     lat = sorted(results["latencies"])
     samples = results["samples"]
@@ -219,7 +252,9 @@ def main() -> int:
     p95 = lat[int(0.95 * (len(lat) - 1))] if lat else float("nan")
     print(f"## {args.sessions} sessions of {args.scenario}, running for {args.seconds:.0f} s each\n")
     print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
-          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; {os.cpu_count()} cores\n")
+          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; {os.cpu_count()} cores; "
+          f"processors wanted by a waiting task (PSI avg60) {pressure_before} before, {pressure_after} after "
+          f"(other work on the machine takes its share from the class)\n")
     print("| figure | measured | target |")
     print("| --- | --- | --- |")
     print(f"| sessions running at once | {results['peak_sessions']} | {args.sessions} |")
@@ -229,14 +264,27 @@ def main() -> int:
           f"{p95:.2f} s / {max(lat):.2f} s | every key within 1 s |")
     print(f"| keys answered within 1 s | {sum(x <= 1.0 for x in lat)} of {len(lat)} | all |")
     if "cores" in results:
-        print(f"| CPU the dashboards used while all ran | {results['cores']:.2f} cores "
-              f"({results['cores'] / args.sessions:.3f} each) | {os.cpu_count()} cores here |")
+        cores = results["cores"]
+        dash = cores["ui"] + cores["rest"]
+        print(f"| CPU the dashboards used while all ran | {dash:.2f} cores ({dash / args.sessions:.3f} "
+              f"each: UI threads {cores['ui']:.2f}, training and others {cores['rest']:.2f}) | "
+              f"{os.cpu_count()} cores here |")
+        print(f"| CPU the server used meanwhile (relaying the frames) | {cores['server']:.2f} cores | |")
+        print(f"| CPU this benchmark's clients used (a class's browsers are elsewhere) | "
+              f"{cores['clients']:.2f} cores | |")
+        print(f"| terminal output relayed to the clients | {results['relayed'] / 2**10:.0f} KiB/s "
+              f"({results['relayed'] / 2**10 / args.sessions:.1f} each) | |")
     print(f"| one dashboard's RSS after the run (median / max) | {mib(statistics.median(per))} / {mib(max(per))} | |")
     print(f"| all dashboards' RSS (peak) | {mib(max(totals))} | the memory a class needs |")
     print(f"| server's RSS: at start / peak / at the end | {mib(server_start)} / {mib(max(server_rss))} / "
           f"{mib(server_rss[-1])} | flat |")
     print(f"| every dashboard gone after the clients closed | {results['gone_after']:.1f} s "
           f"({results['left']} left) | within 10 s |")
+    slow = sorted(results["keys"], reverse=True)[:5]
+    if slow and results.get("all_running"):
+        print("\nslowest keys: " + ", ".join(
+            f"{latency:.2f} s ({word}, session {index}, {pressed - results['all_running']:+.0f} s)"
+            for latency, pressed, word, index in slow) + " (time since every session was running)")
     return 0
 
 

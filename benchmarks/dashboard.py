@@ -10,8 +10,12 @@ Run from the repository root, on a calm machine::
 the first frame (tmux, the default scenario), the pause key while running (tmux, worst of
 ``--presses`` presses on every bundled scenario and the 784 network), the surface view's
 redraw on every bundled network (the view's own grid at 120x40, timed in process),
-``gradstep run moons --steps 20000`` with and without ``--full``, and the CPU time of importing
-what the first frame needs.
+``gradstep run moons --steps 20000`` with and without ``--full``, the CPU time of importing
+what the first frame needs, and goto on the 784 network and adam-fabc after ``--goto-run``
+seconds of running (tmux): "goto answers", enter in the jump dialog until the status line shows
+the target step (its loss from the scalar log), and "goto arrives", until its arrays are on
+screen (a far goto replays them in a worker meanwhile), worst and median over ``--gotos``
+targets.
 
 1. Steps per second of the engine while the dashboard runs (``r``) in a headless Textual app
    (``App.run_test``), against a bare ``Session.step()`` loop measured in the same process just
@@ -170,6 +174,172 @@ def key_latency(scenario_name, presses):
     return latencies
 
 
+def _pane(name):
+    return subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
+
+
+def _until(name, test, timeout):
+    """The time at which ``test(pane)`` first holds (polled every 2 ms), or None."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if test(_pane(name)):
+            return time.perf_counter()
+        time.sleep(0.002)
+    return None
+
+
+def goto_latency(scenario_name, run_seconds, count, seed=0):
+    """In a real terminal (tmux, 120x40): run ``scenario_name`` with ``r`` for ``run_seconds``,
+    pause, then go to ``count`` far steps with the jump dialog (``:``, the number, enter).
+
+    Returns ``(furthest, [(target, answers, arrives)])``: seconds from enter until the status
+    line shows the target step ("goto answers") and until the whole screen shows its arrays,
+    no panel saying "reaching" any more ("goto arrives"); on a goto done at once both are the
+    same. None without tmux.
+    """
+    import random
+    import re
+
+    if not shutil.which("tmux"):
+        return None
+    gradstep = ROOT / ".venv" / "bin" / "gradstep"
+    name = f"gsgoto{os.getpid()}"
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    if subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
+                       f"{gradstep} {scenario_name}"], capture_output=True).returncode:
+        return None
+    results = []
+    try:
+        _wait_for(name, "step 0", timeout=20)
+        subprocess.run(["tmux", "send-keys", "-t", name, "r"])
+        time.sleep(run_seconds)
+        subprocess.run(["tmux", "send-keys", "-t", name, "r"])
+        _wait_for(name, "paused", timeout=10)
+        time.sleep(1)
+        furthest = int(re.search(r"step (\d+)", _tmux_top(name)).group(1))
+        if not furthest:
+            print("  (the run took no step)", file=sys.stderr)
+        rng = random.Random(seed)
+        for target in sorted({rng.randint(1, max(1, furthest - 20)) for _ in range(count)}, key=lambda _t: rng.random()):
+            subprocess.run(["tmux", "send-keys", "-t", name, ":"])
+            if _until(name, lambda pane: "which step?" in pane, 10) is None:
+                print("  (the jump dialog did not open)", file=sys.stderr)
+                break
+            for _attempt in range(3):  # keys typed while the dialog mounts may be lost
+                subprocess.run(["tmux", "send-keys", "-t", name, "C-u"])
+                subprocess.run(["tmux", "send-keys", "-t", name, "-l", str(target)])
+                if _until(name, lambda pane, t=str(target): f"▊  {t} " in pane, 5) is not None:
+                    break
+            else:
+                print(f"  (the jump dialog did not show {target})", file=sys.stderr)
+                break
+            pressed = time.perf_counter()
+            subprocess.run(["tmux", "send-keys", "-t", name, "Enter"])
+            answered = _until(name, lambda pane, t=target: f"step {t} of" in "\n".join(pane.splitlines()[:2]), 30)
+            arrived = _until(name, lambda pane, t=target: f"step {t} of" in pane and "reaching" not in pane
+                             and "which step?" not in pane, 120)
+            if answered is None or arrived is None:
+                print(f"  (step {target} never shown: answered {answered}, arrived {arrived})", file=sys.stderr)
+                break
+            results.append((target, answered - pressed, arrived - pressed))
+            time.sleep(0.3)
+        for _n in range(3):  # "end", then "," (ten steps back: not kept on a large network), no dialog
+            subprocess.run(["tmux", "send-keys", "-t", name, "End"])
+            if _until(name, lambda pane: f"step {furthest} " in "\n".join(pane.splitlines()[:2])
+                      and "reaching" not in pane, 60) is None:
+                break
+            time.sleep(0.5)
+            target = furthest - 10
+            pressed = time.perf_counter()
+            subprocess.run(["tmux", "send-keys", "-t", name, ","])
+            answered = _until(name, lambda pane, t=target: f"step {t} of" in "\n".join(pane.splitlines()[:2]), 30)
+            arrived = _until(name, lambda pane, t=target: f"step {t} of" in pane and "reaching" not in pane, 120)
+            if answered is None or arrived is None:
+                break
+            results.append((f"{target} (,)", answered - pressed, arrived - pressed))
+            time.sleep(0.3)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    return furthest, results
+
+
+def goto_report(scenario_name, run_seconds, count):
+    """Print "goto answers" and "goto arrives" beside the issue's 100 ms."""
+    measured = goto_latency(scenario_name, run_seconds, count)
+    if not measured or not measured[1]:
+        print(f"goto, {Path(scenario_name).stem}: not measured (no tmux, or the dashboard did not answer)")
+        return
+    furthest, results = measured
+    answers = [a for _t, a, _b in results]
+    arrives = [b for _t, _a, b in results]
+    where = f"{Path(scenario_name).stem}, {len(results)} far targets of a {furthest:,}-step run"
+    print(f"goto answers (enter -> the step on screen), {where}: worst {1e3 * max(answers):.0f} ms, median "
+          f"{1e3 * statistics.median(answers):.0f} ms (target <= 100 ms) {'PASS' if max(answers) <= 0.1 else 'MISS'}")
+    print(f"goto arrives (enter -> its arrays on screen), {where}: worst {1e3 * max(arrives):.0f} ms, median "
+          f"{1e3 * statistics.median(arrives):.0f} ms (target <= 100 ms) {'PASS' if max(arrives) <= 0.1 else 'MISS'}")
+    print("  " + ", ".join(f"{t}: {1e3 * a:.0f}/{1e3 * b:.0f} ms" for t, a, b in results)
+          + f" (load average {' '.join(f'{v:.2f}' for v in os.getloadavg())})")
+
+
+async def _goto_in_process(scenario_name, steps, count, seed=0):
+    """Headless (120x40): ``steps`` steps, then ``count`` far gotos as the jump dialog's enter
+    makes them. Returns ``[(target, answer CPU, answer wall, arrive wall)]``: the UI thread's
+    CPU time (``time.thread_time``, what a loaded machine does not inflate) and the wall time
+    until the answer is painted, and the wall time until the arrays are."""
+    import random
+
+    from gradstep.tui.app import GradstepApp
+
+    from gradstep.tui.widgets.status_line import StatusLine
+
+    app = GradstepApp(scenario_name)
+    out = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.training.step(steps)
+        screen.present.everything(screen.session.record)
+        await pilot.pause()
+        status = screen.query_one(StatusLine)
+        painted = {}
+        display = app._display
+
+        def timing(shown, update):  # each paint of the screen: the first one showing the step
+            display(shown, update)
+            if update is not None and "answer" not in painted and status.step == painted.get("target"):
+                painted["answer"] = (time.thread_time(), time.perf_counter())
+
+        app._display = timing
+        rng = random.Random(seed)
+        for _n in range(count):
+            target = rng.randint(1, steps - 20)
+            painted.clear()
+            painted["target"] = target
+            cpu, wall = time.thread_time(), time.perf_counter()
+            screen._travel(target)  # what enter in the jump dialog calls
+            while "answer" not in painted or screen.reaching is not None:
+                await pilot.pause(0.002)
+            arrived = time.perf_counter()
+            answer_cpu, answer = painted["answer"][0] - cpu, painted["answer"][1] - wall
+            out.append((target, answer_cpu, answer, arrived - wall))
+            assert screen.session.t == target
+            await pilot.pause(0.2)
+        app._display = display
+    return out
+
+
+def goto_in_process_report(scenario_name, steps, count):
+    results = asyncio.run(_goto_in_process(scenario_name, steps, count))
+    cpu = [c for _t, c, _a, _b in results]
+    answers = [a for _t, _c, a, _b in results]
+    arrives = [b for _t, _c, _a, b in results]
+    print(f"goto in process (headless), {Path(scenario_name).stem} after {steps:,} steps, {len(results)} targets: "
+          f"answers worst {1e3 * max(answers):.0f} ms, median {1e3 * statistics.median(answers):.0f} ms "
+          f"(UI thread CPU worst {1e3 * max(cpu):.0f} ms, median {1e3 * statistics.median(cpu):.0f} ms; target <= 100 ms "
+          f"{'PASS' if max(answers) <= 0.1 else 'MISS'}); arrives worst {1e3 * max(arrives):.0f} ms, median "
+          f"{1e3 * statistics.median(arrives):.0f} ms (load average {' '.join(f'{v:.2f}' for v in os.getloadavg())})")
+
+
 def compile_bytecode():
     """Write the package's bytecode beside its sources, as ``pip install`` does. An editable
     install writes it on first import, unless the environment sets PYTHONDONTWRITEBYTECODE
@@ -278,7 +448,7 @@ def issue15(args):
         return "PASS" if ok else "MISS"
 
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs")
-    parts = set(args.only.split(",")) if args.only else {"first", "pause", "surface", "full"}
+    parts = set(args.only.split(",")) if args.only else {"first", "pause", "surface", "full", "goto"}
     frames = (first_frame("", 7) or []) if "first" in parts else []
     if frames:
         median = statistics.median(frames)
@@ -308,6 +478,11 @@ def issue15(args):
         full = run_seconds(["moons", "--steps", "20000", "--full"])
         print(f"run moons --steps 20000: {plain:.2f} s, with --full {full:.2f} s: {full / plain:.2f}x "
               f"(target <= 2x) {verdict(full <= 2 * plain)}")
+    if "goto" in parts:
+        goto_in_process_report(str(LARGE), args.goto_steps, args.gotos)
+        goto_in_process_report("adam-fabc", 200_000, args.gotos)
+        goto_report(str(LARGE), args.goto_run, args.gotos)
+        goto_report("adam-fabc", args.goto_run, args.gotos)
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
@@ -320,7 +495,12 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="frame-rate runs of each scenario")
     parser.add_argument("--frames-only", action="store_true", help="measure only the frame rates")
     parser.add_argument("--issue15", action="store_true", help="issue 15's speed figures beside their targets")
-    parser.add_argument("--only", help="with --issue15, a comma-separated subset of: first, pause, surface, full")
+    parser.add_argument("--only", help="with --issue15, a comma-separated subset of: first, pause, surface, full, goto")
+    parser.add_argument("--goto-run", type=float, default=120.0,
+                        help="with --issue15, seconds of running (r) before the gotos are timed")
+    parser.add_argument("--goto-steps", type=int, default=5000,
+                        help="with --issue15, steps of the 784 network before the in-process gotos")
+    parser.add_argument("--gotos", type=int, default=8, help="with --issue15, far targets to go to")
     parser.add_argument("--pause-on", help="with --issue15, time the pause key on these scenarios only "
                         "(comma-separated file stems, e.g. moons,digits-784)")
     args = parser.parse_args()

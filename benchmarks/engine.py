@@ -24,17 +24,17 @@ timed in blocks with a pause between them, never step by step in alternation (se
 :func:`time_blocks`: the thread pools of OpenBLAS and PyTorch would fight over the cores). The garbage collector
 stays enabled (as in real use); the number of collections during timing is reported.
 
+The cases and the two steps timed beside the engine's are in ``engine_cases.py``, how they are
+timed in ``engine_timing.py`` (both beside this script).
+
 Run from the repository root (see benchmarks/README.md)::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /work/torchvenv/bin/python benchmarks/engine.py
 """
-
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
-import math
 import os
 import platform
 import statistics
@@ -48,333 +48,15 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from gradstep.engine.scenario import (  # noqa: E402
-    Dataset, ExpressionSpec, LayerSpec, NetworkSpec, OptimizerSpec, Scenario,
-)
+import engine_timing as timing  # noqa: E402  (this folder, beside the script)
+from engine_cases import CASES, DTYPES, Fused, engine_scenario, initial_params, torch_step  # noqa: E402
+from engine_timing import GCCounter, blas_report, cpu_snapshot, others_busy, time_blocks  # noqa: E402
 from gradstep.engine.training.session import Session  # noqa: E402
 
-OBJECTIVE = "(a-1)**2 + 10*(b+2)**2 + c**2"
-OBJECTIVE_LR = 0.05
-NETWORK_LR = 1e-3
-BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
 RTOL = 1e-6
 SANITY_STEPS = 3
 NOISY_IQR = 20.0  # per cent: a row whose batch times spread more than this is timed again
-
-# name -> (label, layer sizes or None for the objective, batch, torch/engine target, fused target).
-# Issue 15: on every case the engine's step, its record included, at least as fast as PyTorch
-# eager and within 1.25x of the fused floor.
-TORCH_TARGET, FUSED_TARGET = 1.0, 1.25
-CASES = {
-    "objective": ("f(a,b,c)", None, 0, TORCH_TARGET, FUSED_TARGET),
-    "1-8-1": ("1-8-1", (1, 8, 1), 32, TORCH_TARGET, FUSED_TARGET),
-    "2-16-16-1": ("2-16-16-1", (2, 16, 16, 1), 128, TORCH_TARGET, FUSED_TARGET),
-    "2-64-64-1": ("2-64-64-1", (2, 64, 64, 1), 256, TORCH_TARGET, FUSED_TARGET),
-    "784-128-10": ("784-128-10", (784, 128, 10), 128, TORCH_TARGET, FUSED_TARGET),
-}
-DTYPES = ("float64", "float32")
 IMPLS = ("engine", "torch", "fused")
-CLOCK = time.perf_counter_ns
-"""What the batches are timed with: wall time, or with ``--cpu-time`` this thread's CPU time."""
-
-
-# -- environment ---------------------------------------------------------------------------------
-def _numpy_openblas():
-    """(corename, config, threads) of the OpenBLAS numpy loaded, read with ctypes; None if unknown."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
-    except OSError:
-        return None
-    paths = sorted(paths, key=lambda p: "numpy" not in p)
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix in ("scipy_openblas_", "openblas_"):
-            for suffix in ("64_", ""):
-                try:
-                    core = getattr(lib, f"{prefix}get_corename{suffix}")
-                    config = getattr(lib, f"{prefix}get_config{suffix}")
-                    threads = getattr(lib, f"{prefix}get_num_threads{suffix}")
-                except AttributeError:
-                    continue
-                core.restype = config.restype = ctypes.c_char_p
-                return core().decode(), config().decode().strip(), int(threads())
-    return None
-
-
-def blas_report():
-    """Lines describing numpy's BLAS at run time, and its thread count (None if unknown)."""
-    try:
-        import threadpoolctl
-    except ImportError:
-        threadpoolctl = None
-    if threadpoolctl is not None:
-        infos = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
-        if infos:
-            lines = [f"{i.get('internal_api')} {i.get('version')} kernel={i.get('architecture')} "
-                     f"threads={i.get('num_threads')} ({i.get('filepath')})" for i in infos]
-            return lines, infos[0].get("num_threads")
-    found = _numpy_openblas()
-    if found is None:
-        return ["unknown (threadpoolctl not installed and no OpenBLAS found)"], None
-    core, config, threads = found
-    return [f"kernel={core} threads={threads} ({config}; read via ctypes, threadpoolctl not installed)"], threads
-
-
-def cpu_snapshot():
-    """(wall s, busy CPU-seconds of the whole machine, CPU-seconds of this process); None if unknown."""
-    try:
-        with open("/proc/stat") as stat:
-            fields = [int(v) for v in stat.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    busy = sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)  # minus idle and iowait
-    times = os.times()
-    return time.perf_counter(), busy / os.sysconf("SC_CLK_TCK"), times.user + times.system
-
-
-def others_busy(before, after):
-    """Fraction of the machine's CPUs that other processes kept busy between two snapshots."""
-    if before is None or after is None or after[0] <= before[0]:
-        return None
-    other = (after[1] - before[1]) - (after[2] - before[2])
-    return max(0.0, other / ((after[0] - before[0]) * (os.cpu_count() or 1)))
-
-
-# -- implementations -----------------------------------------------------------------------------
-def make_data(sizes, batch, dtype, seed=0):
-    rng = np.random.default_rng([seed, sizes[0], sizes[-1], batch])
-    x = rng.standard_normal((batch, sizes[0])).astype(dtype)
-    y = rng.standard_normal((batch, sizes[-1])).astype(dtype)
-    return x, y
-
-
-def engine_scenario(case, dtype):
-    label, sizes, batch, _, _ = CASES[case]
-    if sizes is None:
-        import gradstep.engine.model.expr  # noqa: F401  (raises ImportError while the expression module is missing)
-        params = {"a": np.array(0.0), "b": np.array(0.0), "c": np.array(0.0)}
-        return Scenario(name=label, kind="objective", model=ExpressionSpec(expression=OBJECTIVE, params=params),
-                        optimizer=OptimizerSpec("adam", OBJECTIVE_LR), dtype=dtype)
-    x, y = make_data(sizes, batch, dtype)
-    layers = tuple(LayerSpec(u, "tanh") for u in sizes[1:-1]) + (LayerSpec(sizes[-1]),)
-    return Scenario(name=label, kind="network", model=NetworkSpec(sizes[0], layers), data=Dataset(x, y),
-                    loss="mse", optimizer=OptimizerSpec("adam", NETWORK_LR), dtype=dtype)
-
-
-def initial_params(case, dtype, session):
-    """``[(name, array copy)]`` the three implementations start from."""
-    if session is not None:
-        return [(name, np.array(value)) for name, value in session.params.items()]
-    label, sizes, *_ = CASES[case]
-    if sizes is None:
-        return [(name, np.zeros((), dtype)) for name in "abc"]
-    from gradstep.engine.model.nn import network_parameters
-    spec = engine_scenario(case, dtype).model
-    return network_parameters(spec, np.random.default_rng(0), np.dtype(dtype))
-
-
-def adam_inplace(theta, grad, m, v, tmp, t, lr):
-    """One torch.optim.Adam step (single-tensor CPU path, defaults) in place on flat buffers."""
-    np.subtract(grad, m, out=tmp)          # exp_avg.lerp_(grad, 1 - beta1)
-    tmp *= 1 - BETA1
-    m += tmp
-    v *= BETA2                             # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
-    np.multiply(grad, grad, out=tmp)
-    tmp *= 1 - BETA2
-    v += tmp
-    step_size = lr / (1 - BETA1 ** t)
-    np.sqrt(v, out=tmp)                    # denom = exp_avg_sq.sqrt() / sqrt(bc2) + eps
-    tmp /= math.sqrt(1 - BETA2 ** t)
-    tmp += EPS
-    np.divide(m, tmp, out=tmp)             # param.addcdiv_(exp_avg, denom, value=-step_size)
-    tmp *= step_size
-    theta -= tmp
-
-
-class Fused:
-    """The floor: a hand-written NumPy step over one flat buffer (theta | grad | m | v | scratch)."""
-
-    def __init__(self, case, dtype, params):
-        dtype = np.dtype(dtype)
-        sizes = CASES[case][1]
-        n = sum(int(np.size(p)) for _, p in params)
-        self.buf = np.zeros(5 * n, dtype)
-        self.theta, self.grad, self.m, self.v, self.tmp = (self.buf[i * n:(i + 1) * n] for i in range(5))
-        self.theta[:] = np.concatenate([np.ravel(p) for _, p in params])
-        self.t = 0
-        if sizes is None:
-            self.lr = OBJECTIVE_LR
-            # f = sum_i w_i (theta_i - s_i)^2 with w = (1, 10, 1), s = (1, -2, 0); grad = 2 w (theta - s)
-            self.w = np.array([1.0, 10.0, 1.0], dtype)
-            self.w2 = 2 * self.w
-            self.s = np.array([1.0, -2.0, 0.0], dtype)
-            self.r = np.zeros(3, dtype)
-            self.step = self._objective_step
-            return
-        self.lr = NETWORK_LR
-        self.x, self.y = make_data(sizes, CASES[case][2], dtype)
-        batch = len(self.x)
-        self.layers = []
-        offset = 0
-        for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            views = []
-            for shape in ((fan_in, fan_out), (fan_out,)):
-                size = int(np.prod(shape))
-                views.append((self.theta[offset:offset + size].reshape(shape),
-                              self.grad[offset:offset + size].reshape(shape)))
-                offset += size
-            (W, dW), (b, db) = views
-            tanh = k < len(sizes) - 2
-            self.layers.append((W, b, dW, db, tanh, np.empty((batch, fan_out), dtype),
-                                np.empty((batch, fan_out), dtype), np.empty((batch, fan_out), dtype)))
-        self.scale = 2.0 / (batch * sizes[-1])
-        self.step = self._network_step
-
-    def _objective_step(self):
-        r, theta = self.r, self.theta
-        np.subtract(theta, self.s, out=r)
-        loss = np.dot(self.w * r, r)
-        np.multiply(r, self.w2, out=self.grad)
-        self.t += 1
-        adam_inplace(theta, self.grad, self.m, self.v, self.tmp, self.t, self.lr)
-        return loss
-
-    def _network_step(self):
-        layers = self.layers
-        a = self.x
-        for W, b, _, _, tanh, A, _, _ in layers:       # forward: A_k = act(A_{k-1} @ W_k + b_k)
-            np.matmul(a, W, out=A)
-            A += b
-            if tanh:
-                np.tanh(A, out=A)
-            a = A
-        D = layers[-1][6]
-        np.subtract(a, self.y, out=D)                   # MSE: L = mean(d^2), dL/dout = 2 d / N
-        flat = D.reshape(-1)
-        loss = np.dot(flat, flat) / flat.size
-        D *= self.scale
-        for k in range(len(layers) - 1, -1, -1):        # backward
-            W, _, dW, db, _, _, D, _ = layers[k]
-            a_prev = self.x if k == 0 else layers[k - 1][5]
-            np.matmul(a_prev.T, D, out=dW)
-            np.sum(D, axis=0, out=db)
-            if k:
-                _, _, _, _, tanh, A, Dp, S = layers[k - 1]
-                np.matmul(D, W.T, out=Dp)
-                if tanh:                                # tanh' = 1 - a^2
-                    np.multiply(A, A, out=S)
-                    np.subtract(1.0, S, out=S)
-                    Dp *= S
-        self.t += 1
-        adam_inplace(self.theta, self.grad, self.m, self.v, self.tmp, self.t, self.lr)
-        return loss
-
-
-def torch_step(torch, case, dtype, params):
-    """A plain PyTorch eager training step, as a closure returning the loss tensor."""
-    tdtype = getattr(torch, dtype)
-    sizes = CASES[case][1]
-    if sizes is None:
-        a, b, c = (torch.tensor(float(p), dtype=tdtype, requires_grad=True) for _, p in params)
-        opt = torch.optim.Adam([a, b, c], lr=OBJECTIVE_LR)
-
-        def step():
-            opt.zero_grad()
-            loss = (a - 1) ** 2 + 10 * (b + 2) ** 2 + c ** 2
-            loss.backward()
-            opt.step()
-            return loss
-        return step
-    x, y = (torch.from_numpy(v) for v in make_data(sizes, CASES[case][2], dtype))
-    modules = []
-    values = [p for _, p in params]
-    for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        linear = torch.nn.Linear(fan_in, fan_out, dtype=tdtype)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(values[2 * k].T)))
-            linear.bias.copy_(torch.from_numpy(values[2 * k + 1]))
-        modules.append(linear)
-        if k < len(sizes) - 2:
-            modules.append(torch.nn.Tanh())
-    model = torch.nn.Sequential(*modules)
-    loss_fn = torch.nn.MSELoss()
-    opt = torch.optim.Adam(model.parameters(), lr=NETWORK_LR)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
-
-
-# -- timing --------------------------------------------------------------------------------------
-class GCCounter:
-    """Counts garbage collections per generation while ``current`` names an implementation."""
-
-    def __init__(self):
-        self.current = None
-        self.counts = {name: [0, 0, 0] for name in IMPLS}
-
-    def __call__(self, phase, info):
-        if phase == "start" and self.current is not None:
-            self.counts[self.current][info["generation"]] += 1
-
-
-def batch_size_for(fn, target_ns):
-    """Steps per timed batch so that one batch lasts about ``target_ns`` (also warms ``fn`` up)."""
-    k = 1
-    while True:
-        start = CLOCK()
-        for _ in range(k):
-            fn()
-        elapsed = CLOCK() - start
-        if elapsed >= target_ns or k >= 1 << 16:
-            return k
-        k = min(1 << 16, max(2 * k, int(k * target_ns / max(elapsed, 1)) + 1))
-
-
-def time_blocks(fns, repeat, target_ns, warmup_ns, pause_s, gc_counter):
-    """``{name: [ns per step, one per batch]}``.
-
-    Each implementation is timed in blocks of consecutive batches; the implementations take turns
-    block by block (a few rounds, so slow drifts of the machine's load touch all of them). Before
-    each block the process sleeps ``pause_s`` and runs one untimed batch: OpenBLAS's and PyTorch's
-    OpenMP worker threads spin for a while after their last use, and on a 2-core machine the other
-    pool's spinning threads would otherwise steal the cores (measured: a 10x slowdown of the NumPy
-    steps right after a torch step).
-    """
-    ks = {}
-    for name, fn in fns.items():
-        time.sleep(pause_s)
-        ks[name] = batch_size_for(fn, target_ns)
-        end = time.perf_counter_ns() + warmup_ns
-        while time.perf_counter_ns() < end:
-            for _ in range(ks[name]):
-                fn()
-    samples = {name: [] for name in fns}
-    rounds = min(3, repeat)
-    per_block = [repeat // rounds + (1 if r < repeat % rounds else 0) for r in range(rounds)]
-    for r, count in enumerate(per_block):
-        for name, fn in fns.items():
-            k = ks[name]
-            time.sleep(pause_s)
-            for _ in range(k):
-                fn()
-            for _ in range(count):
-                gc_counter.current = name
-                start = CLOCK()
-                for _ in range(k):
-                    fn()
-                elapsed = CLOCK() - start
-                gc_counter.current = None
-                samples[name].append(elapsed / k)
-    return samples
 
 
 def relclose(a, b):
@@ -474,8 +156,7 @@ def main(argv=None):
                              "hold on a machine other processes load (set OPENBLAS_NUM_THREADS=1 too)")
     args = parser.parse_args(argv)
     if args.cpu_time:
-        global CLOCK
-        CLOCK = time.thread_time_ns
+        timing.CLOCK = time.thread_time_ns
     if args.repeat is None:
         args.repeat = 11 if args.quick else 41
     if args.repeat < 1:
@@ -522,7 +203,7 @@ def main(argv=None):
     print(f"- {args.repeat} timed batches per implementation, ~{args.batch_ms:g} ms each, in blocks taking turns, "
           f"{args.pause_ms:g} ms pause before each block; gc enabled ({gc.isenabled()})\n")
 
-    gc_counter = GCCounter()
+    gc_counter = GCCounter(IMPLS)
     gc.callbacks.append(gc_counter)
     snapshot = cpu_snapshot()
     cases = args.case or list(CASES)

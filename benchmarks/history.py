@@ -73,12 +73,16 @@ def gotos(session, count, rng):
     keys = keyframe_steps(session.history)
     targets = list(rng.integers(1, session.furthest + 1, size=count))
     targets += [k - 1 for k in keys[1:][:: max(1, len(keys) // 50)] if k > 1]
-    times = []
+    times, replays = [], []
+    travel = getattr(session, "_travel", None)
     for t in targets:
+        if hasattr(travel, "replay_steps"):  # main has none
+            replays.append(travel.replay_steps(int(t)))
         started = time.perf_counter()
         session.goto(int(t))
         times.append(time.perf_counter() - started)
         assert session.t == t
+    gotos.replays = np.array(replays)
     return np.array(times)
 
 
@@ -153,9 +157,16 @@ def network_figures(args, rows):
     print(f"  goto(t) over {len(times)} targets: median {1e3 * np.median(times):.0f} ms, "
           f"worst {1e3 * times.max():.0f} ms (replays of up to "
           f"{max(np.diff(keyframe_steps(history)), default=0)} steps at {step_ms:.1f} ms)")
-    rows.append(("784: goto anywhere, worst (ms)", f"{1e3 * times.max():.0f}", "<= 100", times.max() <= 0.1))
-    rows.append(("784: goto anywhere, median (ms)", f"{1e3 * np.median(times):.0f}", "<= 100",
-                 np.median(times) <= 0.1))
+    replays = gotos.replays
+    if len(replays):
+        print(f"  steps replayed per goto: median {np.median(replays):.0f}, mean {replays.mean():.0f}, "
+              f"worst {replays.max()} ({len(keyframe_steps(history)) - 1} keyframes)")
+    # The engine's goto is what the dashboard's far goto waits for to show the arrays ("arrives");
+    # the dashboard answers at once with the step's scalars (benchmarks/dashboard.py, "answers").
+    rows.append(("784: goto arrives (engine replay), worst (ms)", f"{1e3 * times.max():.0f}",
+                 "<= 100 (answers: dashboard.py)", times.max() <= 0.1))
+    rows.append(("784: goto arrives (engine replay), median (ms)", f"{1e3 * np.median(times):.0f}",
+                 "<= 100 (answers: dashboard.py)", np.median(times) <= 0.1))
 
 
 def rate(session, steps):
@@ -222,7 +233,9 @@ def main():
 
     times = gotos(session, args.gotos, np.random.default_rng(0))
     print(f"goto(t) over {len(times)} targets: median {1e3 * np.median(times):.1f} ms, "
-          f"worst {1e3 * times.max():.1f} ms")
+          f"worst {1e3 * times.max():.1f} ms"
+          + (f"; steps replayed: median {np.median(gotos.replays):.0f}, worst {gotos.replays.max()}"
+             if len(gotos.replays) else ""))
     scalars, records = held(session.history)
     budget = budget_of(session.history)
     rows.append((f"{scenario.name}: records + keyframes held (MiB)", f"{records:.1f}",

@@ -21,6 +21,7 @@ from textual.screen import Screen
 
 from gradstep.tui.faults import ContainsErrors, describe, logger, unwrapped
 from gradstep.tui.i18n import _, translate_bindings
+from gradstep.tui.views import VIEWS as _VIEWS
 from gradstep.tui.screens.palette import TranslatedTextualApp, translated_command
 
 __all__ = ["GradstepApp", "run_dashboard", "FLOOD"]
@@ -56,7 +57,7 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
     ]
     """The views of the mathematics, over the dashboard's session (issue 6)."""
 
-    def __init__(self, scenario_path: Path | str) -> None:
+    def __init__(self, scenario_path: Path | str, lesson=None) -> None:
         super().__init__()
         translate_bindings(self)  # Textual's "palette" binding
         self.bind("p", "pictures", show=False)  # `p` over every view too; BINDINGS lists the views
@@ -64,6 +65,8 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
 
         self.scenario = load_scenario(resolve_scenario(str(scenario_path)))
         self._errors_at: deque[float] = deque(maxlen=FLOOD[0])
+        self.lesson = None  # the LessonRun open (gradstep learn, or L on the dashboard)
+        self._first_lesson = lesson
 
     def get_driver_class(self):
         """Textual's driver, except that on a Linux terminal it is :class:`TerminalDriver`, which
@@ -86,6 +89,49 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         from gradstep.tui.screens.dashboard import DashboardScreen
 
         self.push_screen(DashboardScreen(self.scenario))
+        self.set_interval(0.25, self._lesson_tick)
+        if self._first_lesson is not None:
+            self.call_after_refresh(self.start_lesson, self._first_lesson)
+
+    # -- the lesson beside the dashboard (tui/lesson.py) ----------------------------------
+    def start_lesson(self, lesson) -> None:
+        """Open ``lesson`` at its first page, on its scenario."""
+        from gradstep.tui.lesson import LessonRun
+
+        self.lesson = LessonRun(lesson)
+        self._enter_page(lesson.scenario)
+
+    def turn_lesson(self, by: int) -> None:
+        """The lesson's next (``by`` 1) or previous (-1) page."""
+        if self.lesson is not None and self.lesson.turn(by):
+            self._enter_page(self.lesson.page.scenario)
+
+    def _enter_page(self, scenario) -> None:
+        """Show the page; open its scenario first when it names one the dashboard is not on."""
+        dashboard = self._dashboard()
+        if dashboard is None:
+            return
+        path = dashboard.scenario.path
+        if scenario is not None and (path is None or Path(path).resolve() != Path(scenario).resolve()):
+            dashboard._open_path(scenario)  # a new dashboard shows the pane when it mounts
+            return
+        if self.lesson.shown:
+            dashboard.show_pane("lesson")
+
+    def _lesson_tick(self) -> None:
+        from gradstep.tui.lesson import state_of
+
+        run, dashboard = self.lesson, self._dashboard()
+        if run is None or dashboard is None:
+            return
+        state = state_of(self)
+        turn = run.tick(state)
+        if dashboard.pane == "lesson":
+            dashboard.refresh_pane(state)
+        if turn:
+            if state is not None and state["view"] != "dashboard":
+                self.notify(_("lesson: done. The next page is on the dashboard."), timeout=3)
+            self.turn_lesson(1)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette lists every key of the screen by name, then the views of the mathematics,
@@ -107,6 +153,13 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         from gradstep.tui.dashboard_pictures import save_pictures
 
         save_pictures(self)
+
+    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
+        """Textual's SVG screenshot with ``V̂`` and ``Ŝ`` one cell wide, as on the terminal
+        (:mod:`gradstep.tui.screenshot`)."""
+        from gradstep.tui.screenshot import cells_measured
+
+        return cells_measured(super().export_screenshot(title=title, simplify=simplify))
 
     # -- errors nobody expected -----------------------------------------------------------
     def _handle_exception(self, error: Exception) -> None:
@@ -197,18 +250,7 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
             self.push_screen(view)
 
 
-_VIEWS = {
-    "chain": ("gradstep.tui.screens.chain_view", "ChainView"),
-    "gradcheck": ("gradstep.tui.screens.gradcheck_view", "GradCheckView"),
-    "fit": ("gradstep.tui.screens.fit_view", "FitView"),
-    "surface": ("gradstep.tui.screens.surface_view", "SurfaceView"),
-    "race": ("gradstep.tui.screens.race_view", "RaceView"),
-    "lab": ("gradstep.tui.screens.lab_view", "LabView"),
-    "graph": ("gradstep.tui.screens.graph_view", "GraphView"),
-    "neurons": ("gradstep.tui.screens.neurons_view", "NeuronsView"),
-    "histograms": ("gradstep.tui.screens.histogram_view", "HistogramView"),
-}
-"""Each view's module and class, imported when first opened."""
+
 
 
 def _view_class(name: str):
@@ -224,7 +266,7 @@ def _help_for(binding) -> str:
     return _(KEY_HELP.get(binding.action, binding.description))
 
 
-def run_dashboard(path: Path | str, started=None) -> int:
+def run_dashboard(path: Path | str, started=None, lesson=None) -> int:
     """Run the dashboard on scenario ``path`` (or a bundled name) until the learner quits;
     ``started(app)`` is called with the app before it runs.
 
@@ -236,7 +278,7 @@ def run_dashboard(path: Path | str, started=None) -> int:
     from gradstep.engine.errors import ScenarioError
 
     try:
-        app = GradstepApp(path)
+        app = GradstepApp(path, lesson)
     except ScenarioError as exc:
         print(f"gradstep: {exc}", file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from gradstep.tui.format import num, shape
+from gradstep.tui.format import loss_at, num, shape
 from gradstep.tui.i18n import _, ngettext
 
 __all__ = ["entry_text", "preview", "paths_table", "layers_table", "entry_sum", "chain_renderable",
@@ -91,8 +91,7 @@ def paths_table(report, theta: str) -> list:
         out.append(Text())
     if report.path_count > shown:
         more = report.path_count - shown
-        # English keeps its plural for every count (as it always read); the catalog has Portuguese's singular.
-        out.append(Text("  " + ngettext("… and {count} more paths (the sum below covers all)",
+        out.append(Text("  " + ngettext("… and {count} more path (the sum below covers all)",
                                         "… and {count} more paths (the sum below covers all)",
                                         more).format(count=more), style="dim"))
     return out
@@ -151,10 +150,10 @@ def entry_sum(report, theta: str) -> Text:
         (j,) = report.index
         text.append(f"∂L/∂{theta} = Σₙ δ{k}[n, {j}]", style="bold")
         terms = [_paren(d) for d in e.deltas[:PREVIEW]]
-    text.append("   " + ngettext("over the {count} rows of the batch", "over the {count} rows of the batch",
+    text.append("   " + ngettext("over the {count} row of the batch", "over the {count} rows of the batch",
                                  n).format(count=n) + "\n")
     rest = n - len(terms)
-    more = (" + … (" + ngettext("{count} more terms", "{count} more terms", rest).format(count=rest) + ")"
+    more = (" + … (" + ngettext("{count} more term", "{count} more terms", rest).format(count=rest) + ")"
             if rest > 0 else "")
     text.append("  = " + " + ".join(terms) + more + "\n")
     text.append("  = " + " + ".join(_paren(t) for t in e.terms[:PREVIEW]) + more + "\n")
@@ -167,7 +166,7 @@ def chain_renderable(report, theta: str, step_note: str):
     """Everything, top to bottom: the loss, the paths, the layers, the batch sum."""
     parts = []
     head = Text()
-    head.append("L", style="bold")
+    head.append(loss_at(report.step - 1), style="bold")  # the graph of step t is built at θₜ₋₁
     head.append(f" = {num(report.loss)}   {step_note}\n")
     if report.output is not None:
         head.append(_("the loss's own derivative {symbol} = {formula}:").format(

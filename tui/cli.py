@@ -1,8 +1,8 @@
 """The ``gradstep`` command line.
 
-``gradstep [SCENARIO]`` opens the dashboard; ``list``, ``run`` and ``check`` work without a
-screen and never import Textual. Invalid input exits 2 with a one-line message on stderr, never
-a traceback.
+``gradstep [SCENARIO]`` opens the dashboard; ``list``, ``run``, ``check`` and ``export`` work
+without a screen and never import Textual. Invalid input exits 2 with a one-line message on
+stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from gradstep.tui.i18n import LANGUAGES, N_, _, choose_language, install, langua
 
 EXIT_OK, EXIT_MISMATCH, EXIT_INVALID, EXIT_DIVERGED = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141  # 128 + SIGINT, SIGPIPE (a shell's numbers)
-COMMANDS = ("open", "list", "run", "check", "serve")
+COMMANDS = ("open", "learn", "list", "run", "check", "export", "serve")
 
 DESCRIPTION = N_("""\
 gradstep: watch a neural network learn, one step at a time.
@@ -29,6 +29,7 @@ gradstep: watch a neural network learn, one step at a time.
   gradstep list                 list the bundled scenarios
   gradstep run SCENARIO         train without a screen, one record per step
   gradstep check SCENARIO...    compare every gradient with finite differences
+  gradstep export --torch SCENARIO  print the scenario as a PyTorch script
   gradstep serve [SCENARIO]     serve the dashboard as a web page (textual-serve)
 
 Run 'gradstep COMMAND --help' for a command's options.
@@ -59,6 +60,15 @@ def build_parser():
                             description=_("Open the dashboard on a scenario."))
     p_open.add_argument("scenario", nargs="?", metavar=_("SCENARIO"),
                         help=_("scenario file or bundled name (default: the bundled default)"))
+
+    p_learn = sub.add_parser("learn", parents=[language, memory],
+                             help=_("open a lesson of the tutorial beside the dashboard"),
+                             description=_("Open a guided lesson beside the dashboard: the tutorial "
+                                           "chapter by chapter (1 the loss, 2 gradient descent, 3 "
+                                           "back-propagation, 4 Adam), or a lesson file (see "
+                                           "docs/lessons.md)."))
+    p_learn.add_argument("lesson", nargs="?", metavar=_("LESSON"),
+                         help=_("a chapter's number or name, or a lesson file (default: chapter 1)"))
 
     sub.add_parser("list", parents=[language], help=_("list the bundled scenarios"),
                    description=_("List the bundled scenarios: one per line, the name, then its "
@@ -102,6 +112,19 @@ def build_parser():
     p_check.add_argument("--max-entries", type=_count, default=2000, metavar="N",
                          help=_("check at most N entries per scenario, a seeded sample beyond that "
                                 "(default 2000)"))
+
+    p_export = sub.add_parser(
+        "export", parents=[language, memory], help=_("print a scenario as a PyTorch script"),
+        description=_("Print a self-contained PyTorch script that trains the scenario as gradstep "
+                      "does: the same initial values, data, loss, optimizer and batch order. Run "
+                      "with PyTorch, it prints one JSON object per step (step, loss, params) with "
+                      "the numbers of 'gradstep run SCENARIO --full'. A scenario using something "
+                      "the script cannot express yet is refused with a one-line message."))
+    p_export.add_argument("--torch", action="store_true",
+                          help=_("write PyTorch code (the only format so far)"))
+    p_export.add_argument("scenario", metavar=_("SCENARIO"), help=_("scenario file or bundled name"))
+    p_export.add_argument("--steps", type=_count, metavar="N",
+                          help=_("number of steps (default: the scenario's training.steps)"))
 
     from gradstep.tui.commands.serve import add_arguments
 
@@ -185,7 +208,7 @@ def _run_command(args):
 
     # The headless commands unwind on SIGTERM and SIGHUP; the dashboard closes as on Ctrl+C
     # (cmd_open); the server answers them its own way.
-    stopping = stopping_on_signals() if args.command in ("list", "run", "check") else nullcontext()
+    stopping = stopping_on_signals() if args.command in ("list", "run", "check", "export") else nullcontext()
     try:
         with stopping:
             status = _dispatch(args)
@@ -221,10 +244,20 @@ def _dispatch(args):
         from gradstep.tui.commands.check import check_scenarios
 
         return check_scenarios(args.scenarios, args.max_entries)
+    if args.command == "export":
+        from gradstep.tui.commands.export_torch import export_scenario
+
+        return export_scenario(args)
     if args.command == "serve":
         from gradstep.tui.commands.serve import serve_dashboard
 
         return serve_dashboard(args)
+    if args.command == "learn":
+        from gradstep.engine.scenario.lesson import load_lesson, resolve_lesson
+        from gradstep.tui.i18n import language
+
+        lesson = load_lesson(resolve_lesson(args.lesson, language()))  # a bad file: one line, exit 2
+        return cmd_open(str(lesson.scenario), lesson)
     return cmd_open(args.scenario)
 
 
@@ -257,7 +290,7 @@ def cmd_list():
     return EXIT_OK
 
 
-def cmd_open(name_or_path):
+def cmd_open(name_or_path, lesson=None):
     from gradstep.engine.scenario import DEFAULT_SCENARIO, load_scenario, resolve_scenario
 
     path = resolve_scenario(name_or_path or DEFAULT_SCENARIO)
@@ -278,7 +311,7 @@ def cmd_open(name_or_path):
 
     with stopping_like_ctrl_c(close) as caught:
         try:
-            status = run_dashboard(path, started.append)
+            status = run_dashboard(path, started.append, lesson)
         except KeyboardInterrupt:
             if not caught:
                 raise

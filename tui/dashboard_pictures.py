@@ -124,10 +124,12 @@ def _report(app, written, problem, severity) -> None:
     from gradstep.tui.classroom import served
 
     if written and served.active():  # a classroom's dashboard: downloads, no folder of the server
-        app.notify("\n".join(p.name for p in written), title=_("pictures sent to your browser"), timeout=6)
+        app.notify("\n".join(p.name for p in written), title=_("pictures sent to your browser"), timeout=6,
+                   markup=False)
     elif written:
         folder = written[0].parent
         app.notify("\n".join([_("in {folder}:").format(folder=folder), *(p.name for p in written)]),
-                   title=_("pictures saved"), timeout=6)
+                   title=_("pictures saved"), timeout=6, markup=False)
     if problem:
-        app.notify(problem, title=_("pictures"), severity=severity, timeout=8)
+        # Plain text: `pip install 'gradstep[plot]'` and a folder's name are not markup.
+        app.notify(problem, title=_("pictures"), severity=severity, timeout=8, markup=False)

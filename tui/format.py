@@ -13,14 +13,19 @@ import numpy as np
 
 from gradstep.tui.i18n import _
 
-__all__ = ["num", "fit", "short", "signed", "rate", "shape", "SUPERSCRIPTS", "superscript", "sparkline",
-           "styled"]
+__all__ = ["num", "fit", "short", "signed", "rate", "shape", "SUPERSCRIPTS", "superscript", "SUBSCRIPTS",
+           "subscript", "theta_at", "loss_at", "sparkline", "styled"]
 
 
 def num(x: float, sig: int = 4) -> str:
-    """``x`` with ``sig`` significant digits, fixed-point when readable, else scientific.
+    """``x`` with ``sig`` significant digits: the one number format of every panel.
 
-    ``0.5312``, ``41.33``, ``1903``, ``-0.001234``, ``1.234e-5``, ``2.5e12``, ``0``, ``nan``.
+    The rule (docs/keys.md, "How numbers are written"): ``sig`` significant digits, always;
+    fixed-point while they need no exponent and no rounded zeros (10⁻³ ≤ |x| < 10^sig),
+    otherwise scientific with ``sig`` digits in the mantissa, its trailing zeros kept so that
+    every number shows the same precision. With four digits: ``0.5312``, ``41.33``, ``1903``,
+    ``-0.001234``, ``1.235e4`` (not ``12346``), ``1.365e5``, ``-1.300e6`` (not ``-1.3e6``),
+    ``1.234e-5``; and ``0``, ``nan``, ``inf``, ``-inf``.
 
     Args:
         x: The value.
@@ -36,17 +41,15 @@ def num(x: float, sig: int = 4) -> str:
     # Round to `sig` digits first: 9.99996 becomes 10.00, whose exponent is 1, not 0.
     mantissa, exponent = f"{x:.{sig - 1}e}".split("e")
     exp = int(exponent)
-    if -3 <= exp < max(sig, 5):
-        decimals = sig - 1 - exp
-        if decimals <= 0:  # a whole number: show its digits rather than rounded zeros
-            return f"{x:.0f}"
-        return f"{float(mantissa + 'e' + exponent):.{decimals}f}"
-    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+    if -3 <= exp < sig:
+        return f"{float(mantissa + 'e' + exponent):.{sig - 1 - exp}f}"
     return f"{mantissa}e{exp}"
 
 
 def fit(x: float, width: int, sig: int = 4) -> str:
-    """:func:`num` with as many of ``sig`` digits as fit in ``width`` characters (at least 2).
+    """:func:`num` with as many of ``sig`` digits as fit in ``width`` characters (at least 2):
+    the panels' cells, where a number too long for its cell loses digits from the end of its
+    mantissa, never its exponent.
 
     ``-4.561e-18`` needs 10 characters; in 9 it is shown as ``-4.56e-18``.
     """
@@ -95,6 +98,30 @@ SUPERSCRIPTS = str.maketrans("0123456789-t", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵗ"
 def superscript(text: str | int) -> str:
     """``12`` -> ``¹²`` (for ``β1¹²`` in the bias corrections)."""
     return str(text).translate(SUPERSCRIPTS)
+
+
+SUBSCRIPTS = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
+
+
+def subscript(text: str | int) -> str:
+    """``12`` -> ``₁₂`` (for ``θ₁₂``, the parameters after 12 updates)."""
+    return str(text).translate(SUBSCRIPTS)
+
+
+def theta_at(t: int) -> str:
+    """``θ₉``: the parameters after ``t`` updates (``θ₀`` the initial ones)."""
+    return "θ" + subscript(t)
+
+
+def loss_at(t: int) -> str:
+    """``L(θ₉)``: the loss evaluated at the parameters after ``t`` updates.
+
+    Every loss on screen is labelled this way, so that a learner can tell which parameters it
+    was computed at: the record of step t holds ``L(θₜ₋₁)``, the loss whose gradient step t
+    follows (as PyTorch's ``loss = f(θ); loss.backward(); opt.step()`` reports it), while a view
+    of the point the session stands at (the loss surface's ◆) shows ``L(θₜ)``.
+    """
+    return f"L({theta_at(t)})"
 
 
 BARS = "▁▂▃▄▅▆▇█"

@@ -97,6 +97,8 @@ class SurfacePicture:
         paths: ``(label, points (k, 2), colour)`` for each path, from step 0.
         race: Several optimizers' paths, each ending at its own last step (else one path that
             ends at the surface's current point).
+        step: The step whose parameters θₜ the current point is (its loss is labelled
+            ``L(θₜ)``, the loss after that step's update).
     """
 
     title: str
@@ -104,6 +106,7 @@ class SurfacePicture:
     surface: Surface
     paths: tuple[tuple[str, np.ndarray, str], ...]
     race: bool = False
+    step: int = 0
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,7 @@ def surface_picture(session, entries, path=None, bounds=None, theta=None, step=N
         note = ""
     paths = () if path is None else ((_("path from step 0 to step {step}").format(step=step),
                                       np.asarray(path, dtype=float), "white"),)
-    return SurfacePicture(title, note, grid, paths)
+    return SurfacePicture(title, note, grid, paths, step=step)
 
 
 def race_surface_picture(state: RaceState) -> SurfacePicture | None:

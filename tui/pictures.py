@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from gradstep.engine.training.trace import AtomicFile
-from gradstep.tui.format import num
+from gradstep.tui.format import loss_at, num
 from gradstep.tui.i18n import N_, _
 from gradstep.tui.picture_data import LossPicture, SurfacePicture
 
@@ -109,7 +109,8 @@ def loss_figure(picture: LossPicture):
         ax.axvline(picture.current, color=CURRENT, linewidth=1.2,
                    label=_("step {step}, shown on screen").format(step=picture.current))
     ax.set_xlabel(_("step"), fontsize=12)
-    ax.set_ylabel(_("loss L (log scale)") if log else _("loss L"), fontsize=12)
+    # A step's loss is evaluated before its update, as the status line and the trace say.
+    ax.set_ylabel(_("step t's loss L(θₜ₋₁) (log scale)") if log else _("step t's loss L(θₜ₋₁)"), fontsize=12)
     ax.grid(True, which="major", color="#e5e7eb", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.margins(x=0.01)
@@ -179,7 +180,8 @@ def surface_figure(picture: SurfacePicture):
                 markeredgecolor="black", zorder=5, label=_("step 0"))
     if not race:
         ax.plot(*grid.point, linestyle="none", marker="D", markersize=7, color=NOW,
-                markeredgecolor="black", zorder=5, label=_("here: L = {loss}").format(loss=num(grid.loss)))
+                markeredgecolor="black", zorder=5, label=_("step {step}: {L} = {loss}").format(step=picture.step, L=loss_at(picture.step),
+                                                                   loss=num(grid.loss)))
     ax.set_xlim(grid.xs[0], grid.xs[-1])
     ax.set_ylim(grid.ys[0], grid.ys[-1])
     ax.set_xlabel(grid.x, fontsize=12)

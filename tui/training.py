@@ -25,6 +25,8 @@ import numpy as np
 from gradstep.engine.training.session import Diverged, Session
 from gradstep.tui.history import TrainingHistory
 from gradstep.tui.i18n import _
+from gradstep.tui.pacing import BURST, SERVED, Pace, lower_thread_priority, served
+from gradstep.tui.travel import Travel
 
 __all__ = ["Controller", "TrainingController", "ExportCancelled", "Snapshot", "SPEEDS", "YIELD", "FRAME", "DRAW_WAIT"]
 
@@ -72,6 +74,10 @@ class Controller:
         mode: ``paused``, ``running`` or ``diverged``; changed on the UI thread only.
         speed: Index into :data:`SPEEDS` (the last, as fast as the engine goes, at first).
     """
+
+    pace: Pace | None = None
+    """How a run shares the computer; None: :data:`~gradstep.tui.pacing.SERVED` in a served
+    dashboard, else :data:`FRAME` and :data:`DRAW_WAIT` (a test may set it)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()  # one thread at a time steps, travels or reads a step
@@ -168,7 +174,8 @@ class Controller:
         Called on the worker thread. Each step takes the lock; at most every :data:`FRAME`
         seconds ``frame(latest, steps per second)`` is called (the speed only when ``steps``
         is None); a run of ``steps`` None keeps to :attr:`speed`. A ``frame`` that returns True
-        holds the steps until :meth:`drawn` or :meth:`pause` (:data:`DRAW_WAIT`).
+        holds the steps until :meth:`drawn` or :meth:`pause` (:data:`DRAW_WAIT`). A served
+        dashboard keeps to :data:`~gradstep.tui.pacing.SERVED` instead (see :attr:`pace`).
 
         Returns:
             ``(latest, diverged)``: what the last step returned (None when none was taken), and
@@ -184,8 +191,11 @@ class Controller:
                 self._loops_changed.notify_all()
 
     def _loop(self, steps, stop, cancelled, frame):
-        latest, taken, posted = None, 0, 0.0
+        pace = self.pace or (SERVED if served() else Pace(FRAME, DRAW_WAIT))
+        lower_thread_priority(pace.niceness)
+        latest, taken, interval, computed = None, 0, pace.frame, 0.0
         started = window = yielded = time.perf_counter()
+        posted = 0.0 if pace.frame_at_once else started
         in_window, rate = 0, None
         while not stop.is_set() and not cancelled() and (steps is None or taken < steps):
             began = time.perf_counter()
@@ -209,10 +219,16 @@ class Controller:
                 yielded = now
             if now - window >= 0.5 or (rate is None and now - started >= 0.1):
                 rate, window, in_window = in_window / (now - window), now, 0
-            if now - posted >= FRAME:
+            if pace.duty < 1:
+                computed += now - began
+                if computed >= BURST:
+                    stop.wait(pace.rest(computed))
+                    computed, now = 0.0, time.perf_counter()
+            if now - posted >= interval:
                 self._drawn.clear()
                 if frame(latest, rate if steps is None else None) is True:
-                    self._drawn.wait(DRAW_WAIT)
+                    self._drawn.wait(pace.draw_wait)
+                    interval = pace.next_frame(time.perf_counter() - now)
                 posted = time.perf_counter()
             limit = SPEEDS[self.speed]
             if steps is None and limit is not None:
@@ -220,7 +236,7 @@ class Controller:
         return latest, None
 
 
-class TrainingController(Controller):
+class TrainingController(Travel, Controller):
     """Owns one scenario's session and the dashboard's :class:`~gradstep.tui.history.TrainingHistory`.
 
     Args:
@@ -298,37 +314,7 @@ class TrainingController(Controller):
         """The steps after which the learning rate was changed, on the current branch."""
         return tuple(step for step, _old, _new in self.history.lr_changes)
 
-    def record_at(self, step: int, fetch: bool = False):
-        """The record of ``step`` on the current branch, if the session's history keeps it (or
-        the session stands there); None for step 0.
-
-        Args:
-            fetch: When neither keeps it and no run is going, have the session replay it (from
-                its nearest keyframe; the session then comes back to where it stood).
-        """
-        if step < 1:
-            return None
-        record = self.session.record
-        if record is None or record.step != step:
-            record = self.session.history.cached(step)
-        if record is None and fetch and self.mode != "running" and step <= self.session.furthest:
-            with self._lock:
-                here = self.session.t
-                record = self.session.goto(step)
-                self.session.goto(here)
-        return record
-
-    # -- time travel, course, export -------------------------------------------------------
-    def goto(self, step: int):
-        """Stand at ``step`` (clamped to 0 ... furthest); the caller pauses a run first.
-        Returns the record there (None at step 0); the controller is paused afterwards."""
-        with self._lock:
-            session = self.session
-            step = min(max(step, 0), session.furthest)
-            record = session.goto(step)
-        self.mode = "paused"
-        return record
-
+    # -- course, export (time travel is :class:`~gradstep.tui.travel.Travel`'s) -------------
     def scale_lr(self, factor: float) -> tuple[float, float]:
         """Multiply the learning rate by ``factor`` from the next step on; before the furthest
         step this branches (the engine keeps the abandoned steps' losses as the ghost), and

@@ -139,7 +139,7 @@ class Lab:
         self.variants = {name: Variant(name, theta.copy(), zeros.copy(), zeros.copy(),
                                        zeros.copy() if name == "no_zero_grad" else None)
                          for name in VARIANTS}
-        self._adam_state = {name: self._adam.init(theta) for name in ("no_zero_grad",)}
+        self._summed_state = self._adam.init(theta)  # the engine's Adam state of no_zero_grad
 
     @property
     def t(self) -> int:
@@ -173,10 +173,9 @@ class Lab:
             grad = np.asarray(grad, dtype=variant.theta.dtype)
             if variant.name == "no_zero_grad":
                 variant.grad_sum = variant.grad_sum + grad
-                state = self._adam_state["no_zero_grad"]
-                theta, state = self._adam.update(variant.theta, variant.grad_sum, state)
-                self._adam_state["no_zero_grad"] = state
-                V, S = state["V"], state["S"]
+                theta, self._summed_state = self._adam.update(variant.theta, variant.grad_sum,
+                                                              self._summed_state)
+                V, S = self._summed_state["V"], self._summed_state["S"]
             else:
                 theta, g = _decayed(self.kind, variant.theta, grad, self.hp)
                 rule = tutorial_step if variant.name == "tutorial" else uncorrected_step

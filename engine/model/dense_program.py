@@ -34,6 +34,10 @@ class DenseProgram:
         layout: The session's :class:`~gradstep.engine.training.record.ParamLayout` (``layer1.W``, ``layer1.b``, ...).
     """
 
+    fit_output = value_output = None
+    """The network's output in the latest :meth:`value_and_grad` and :meth:`value` (arrays the
+    program never writes into again), for the step's accuracy without a second forward pass."""
+
     def __init__(self, spec, loss, layout):
         self._activations = [None if layer.activation in ("identity", "linear") else ACTIVATION_KERNELS[layer.activation]
                              for layer in spec.layers]
@@ -58,12 +62,14 @@ class DenseProgram:
         return [(theta[w].reshape(shape), theta[b]) for w, shape, b in self._cuts]
 
     def value(self, theta, x, y):
-        """The loss at flat parameters ``theta`` on inputs ``x`` and targets ``y``."""
+        """The loss at flat parameters ``theta`` on inputs ``x`` and targets ``y``; the network's
+        output stays in :attr:`value_output` (what a step's validation accuracy reads)."""
         a = x
         for (W, b), act in zip(self._weights(theta), self._activations):
             a = a @ W + b
             if act is not None:
                 a = act(a)[0]
+        self.value_output = a
         return self._loss(a, y)[0]
 
     def point_bytes(self, rows, itemsize):
@@ -137,6 +143,7 @@ class DenseProgram:
                 backwards.append(backward)
             else:
                 backwards.append(None)
+        self.fit_output = a  # the output the step's loss came from: its accuracy reads it
         loss, delta = self._loss(a, y)
         grad = np.empty(theta.shape, np.result_type(theta, delta))
         for k in range(len(weights) - 1, -1, -1):

@@ -122,6 +122,8 @@ class OptimizerEntry:
             hyperparameters (RMSprop's ``V`` with momentum), else None.
         validate: ``validate(hp)`` raises ValueError for a combination the optimizer refuses
             (Nesterov without momentum), else None.
+        same_step_for_all: :attr:`step_size` is α for every parameter (SGD, momentum): a table
+            of it says nothing that α does not.
     """
 
     name: str
@@ -142,6 +144,7 @@ class OptimizerEntry:
     derive: Callable | None = None
     state_names_for: Callable | None = None
     validate: Callable | None = None
+    same_step_for_all: bool = False
 
     def names(self, hp: Mapping[str, float] | None = None) -> tuple[str, ...]:
         """The state shown for hyperparameters ``hp`` (:attr:`state_names` when None)."""

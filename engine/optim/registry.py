@@ -37,7 +37,7 @@ from gradstep.engine.optim.sgd import MOMENTUM, NESTEROV, SGD
 __all__ = [
     "OPTIMIZERS", "DEFAULTS", "STATE_NAMES", "STATE_SYMBOLS", "ADAM_FAMILY", "OPTIMIZER_TITLES", "entry",
     "hyperparameters", "state_names", "init_state", "update", "bias_corrections", "derived_state",
-    "effective_lr", "effective_lr_formula", "optimizer_title", "symbolic_lines", "worked_lines",
+    "effective_lr", "effective_lr_formula", "step_size_varies", "optimizer_title", "symbolic_lines", "worked_lines",
 ]
 
 OPTIMIZERS: Mapping[str, OptimizerEntry] = MappingProxyType({
@@ -201,6 +201,12 @@ def effective_lr_formula(kind: str, hyper: Mapping[str, float]) -> str:
     """What the effective step size α_eff is for optimizer ``kind`` (see :func:`effective_lr`),
     in the tutorial's symbols: the number its direction (g, V or V̂) is multiplied by."""
     return entry(kind).step_size_text(hyper)
+
+
+def step_size_varies(kind: str) -> bool:
+    """Whether optimizer ``kind``'s effective step size can differ from one parameter to another
+    (RMSprop, Adagrad, the Adam family); for SGD and momentum it is α everywhere."""
+    return not entry(kind).same_step_for_all
 
 
 def optimizer_title(kind: str) -> str:

@@ -129,6 +129,7 @@ SGD = OptimizerEntry(
     worked=_sgd_worked,
     torch="torch.optim.SGD",
     torch_state=MappingProxyType({}),
+    same_step_for_all=True,
 )
 
 MOMENTUM = OptimizerEntry(
@@ -144,6 +145,7 @@ MOMENTUM = OptimizerEntry(
     worked=_momentum_worked,
     torch="torch.optim.SGD(momentum=0.9)",
     torch_state=MappingProxyType({"V": "momentum_buffer"}),
+    same_step_for_all=True,
 )
 
 # Nesterov is momentum that looks ahead along V.

@@ -16,11 +16,11 @@ from gradstep.engine.scenario.loader import (
     DEFAULT_SCENARIO, MAX_FILE_BYTES, bundled_scenarios, load_scenario, loads_scenario, resolve_scenario,
 )
 from gradstep.engine.scenario.spec import (
-    KINDS, Dataset, ExpressionSpec, LayerSpec, NetworkSpec, OptimizerSpec, Scenario, TrainingSpec,
+    KINDS, Dataset, ExpressionSpec, LayerSpec, NetworkSpec, OptimizerSpec, Scenario, ScheduleSpec, TrainingSpec,
 )
 
 __all__ = [
     "KINDS", "LayerSpec", "NetworkSpec", "ExpressionSpec", "Dataset", "OptimizerSpec",
-    "TrainingSpec", "Scenario", "load_scenario", "loads_scenario", "bundled_scenarios",
+    "TrainingSpec", "ScheduleSpec", "Scenario", "load_scenario", "loads_scenario", "bundled_scenarios",
     "resolve_scenario", "DEFAULT_SCENARIO", "MAX_FILE_BYTES", "ScenarioError", "session_bytes",
 ]

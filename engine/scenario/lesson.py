@@ -24,13 +24,12 @@ file, line and key. ``docs/lessons.md`` documents the format.
 from __future__ import annotations
 
 import importlib.resources
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from gradstep.engine.errors import ScenarioError, format_key, locate_key
 from gradstep.engine.i18n import _
-from gradstep.engine.scenario.loader import MAX_FILE_BYTES, _syntax_error, bundled_scenarios
+from gradstep.engine.scenario.loader import bundled_scenarios, parse_toml, read_text_file
 from gradstep.engine.scenario.table import _Table
 from gradstep.engine.scenario.text import printable
 
@@ -67,22 +66,24 @@ class Until:
     view: str | None = None
     diverged: bool | None = None
 
-    def holds(self, *, step: int, loss: float | None, lr: float, view: str, diverged: bool) -> bool:
-        """Whether every condition given holds for that state (``loss`` None: not known yet,
-        as at step 0 before any step; a loss condition then does not hold)."""
-        if self.step is not None and step < self.step:
-            return False
-        if self.loss_below is not None and not (loss is not None and loss < self.loss_below):
-            return False
-        if self.loss_above is not None and not (loss is not None and loss > self.loss_above):
-            return False
-        if self.lr_below is not None and not lr < self.lr_below:
-            return False
-        if self.lr_above is not None and not lr > self.lr_above:
-            return False
-        if self.view is not None and view != self.view:
-            return False
-        return self.diverged is None or diverged == self.diverged
+    def unmet(self, *, step: int, loss: float | None, lr: float, view: str, diverged: bool) -> list[str]:
+        """The names of the conditions given that do not hold for that state, in field order
+        (``loss`` None: not known yet, as at step 0 before any step; a loss condition then
+        does not hold)."""
+        met = {
+            "step": lambda: step >= self.step,
+            "loss_below": lambda: loss is not None and loss < self.loss_below,
+            "loss_above": lambda: loss is not None and loss > self.loss_above,
+            "lr_below": lambda: lr < self.lr_below,
+            "lr_above": lambda: lr > self.lr_above,
+            "view": lambda: view == self.view,
+            "diverged": lambda: diverged == self.diverged,
+        }
+        return [name for name, holds in met.items() if getattr(self, name) is not None and not holds()]
+
+    def holds(self, **state) -> bool:
+        """Whether every condition given holds for that state (see :meth:`unmet`)."""
+        return not self.unmet(**state)
 
 
 @dataclass(frozen=True)
@@ -187,17 +188,8 @@ def loads_lesson(text: str, path=None) -> Lesson:
         ScenarioError: For anything invalid, naming the line and key.
     """
     shown = printable(str(path)) if path is not None else "<text>"
-    text = text.removeprefix("\ufeff")
-    if len(text) > MAX_FILE_BYTES:
-        raise ScenarioError(_("the text is longer than {limit} characters (the limit)")
-                            .format(limit=f"{MAX_FILE_BYTES:,}"), file=shown)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _syntax_error(exc, shown) from None
-    except (ValueError, RecursionError) as exc:
-        raise ScenarioError(_("invalid TOML: {problem}").format(problem=printable(str(exc)[:80])),
-                            file=shown) from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors write: not TOML
+    doc = parse_toml(text, shown)
     base = Path(path).parent if path is not None else None
     reader = _LessonReader(text, shown, base)
     return reader.lesson(_Table(reader, doc, ()), Path(path) if path is not None else None)
@@ -209,29 +201,9 @@ def load_lesson(path) -> Lesson:
     Raises:
         ScenarioError: For a missing, unreadable or invalid file.
     """
-    from gradstep.engine.scenario.loader import _NotRegular, _read_regular_file
-
-    path = Path(path)
-    shown = printable(str(path))
-    try:
-        raw = _read_regular_file(path, MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise ScenarioError(_("file not found"), file=shown) from None
-    except IsADirectoryError:
-        raise ScenarioError(_("is a folder, not a lesson file"), file=shown) from None
-    except _NotRegular:
-        raise ScenarioError(_("is not a regular file (a named pipe, a device or a socket), not a "
-                              "lesson file"), file=shown) from None
-    except (OSError, ValueError) as exc:
-        raise ScenarioError(_("cannot read the file ({reason})")
-                            .format(reason=getattr(exc, "strerror", None) or exc), file=shown) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(_("the file is larger than {limit} bytes (the limit)")
-                            .format(limit=f"{MAX_FILE_BYTES:,}"), file=shown)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(_("not UTF-8 text"), file=shown, line=raw[:exc.start].count(b"\n") + 1) from None
+    text = read_text_file(
+        path, _("is a folder, not a lesson file"),
+        _("is not a regular file (a named pipe, a device or a socket), not a lesson file"))
     return loads_lesson(text, path)
 
 

@@ -24,8 +24,8 @@ from gradstep.engine.scenario.text import printable
 from gradstep.engine.scenario.toml_messages import translate_toml_message
 
 __all__ = [
-    "load_scenario", "loads_scenario", "bundled_scenarios", "resolve_scenario", "DEFAULT_SCENARIO",
-    "MAX_FILE_BYTES",
+    "load_scenario", "loads_scenario", "bundled_scenarios", "resolve_scenario", "read_text_file",
+    "parse_toml", "DEFAULT_SCENARIO", "MAX_FILE_BYTES",
 ]
 
 DEFAULT_SCENARIO = "adam-fabc"
@@ -42,6 +42,19 @@ def load_scenario(path) -> Scenario:
         ScenarioError: For a missing or unreadable file and for anything invalid in it; the
             message names the file, line and key.
     """
+    return loads_scenario(read_text_file(
+        path, _("is a folder, not a scenario file"),
+        _("is not a regular file (a named pipe, a device or a socket), not a scenario file")), path)
+
+
+def read_text_file(path, folder: str, irregular: str) -> str:
+    """The UTF-8 text of the regular file at ``path`` (at most :data:`MAX_FILE_BYTES`), for a
+    scenario or a lesson; ``folder`` and ``irregular`` say what the file was meant to be when
+    it is a folder, or a named pipe, a device or a socket.
+
+    Raises:
+        ScenarioError: For a missing, unreadable, too large or not UTF-8 file.
+    """
     path = Path(path)
     shown = printable(str(path))  # a file's own name may hold an escape sequence too
     try:
@@ -49,10 +62,9 @@ def load_scenario(path) -> Scenario:
     except FileNotFoundError:
         raise ScenarioError(_("file not found"), file=shown) from None
     except IsADirectoryError:
-        raise ScenarioError(_("is a folder, not a scenario file"), file=shown) from None
+        raise ScenarioError(folder, file=shown) from None
     except _NotRegular:
-        raise ScenarioError(_("is not a regular file (a named pipe, a device or a socket), not a "
-                              "scenario file"), file=shown) from None
+        raise ScenarioError(irregular, file=shown) from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         raise ScenarioError(_("cannot read the file ({reason})")
                             .format(reason=getattr(exc, "strerror", None) or exc),
@@ -61,11 +73,10 @@ def load_scenario(path) -> Scenario:
         raise ScenarioError(_("the file is larger than {limit} bytes (the limit)")
                             .format(limit=f"{MAX_FILE_BYTES:,}"), file=shown)
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise ScenarioError(_("not UTF-8 text"), file=shown, line=line) from None
-    return loads_scenario(text, path)
 
 
 class _NotRegular(Exception):
@@ -94,11 +105,23 @@ def loads_scenario(text: str, path=None) -> Scenario:
     """
     shown = printable(str(path)) if path is not None else "<text>"
     text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors write: not TOML
+    doc = parse_toml(text, shown)
+    base = Path(path).parent if path is not None else Path.cwd()
+    return read_document(doc, text, shown, base, Path(path) if path is not None else None)
+
+
+def parse_toml(text: str, shown: str) -> dict:
+    """``tomllib``'s document for ``text`` (a byte-order mark already dropped: the caller keeps
+    that text to find lines for errors), its errors in the learner's words naming ``shown``.
+
+    Raises:
+        ScenarioError: For text too long, or not TOML.
+    """
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError(_("the text is longer than {limit} characters (the limit)")
                             .format(limit=f"{MAX_FILE_BYTES:,}"), file=shown)
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, shown) from None
     except ValueError as exc:  # an integer of more than 4300 digits
@@ -108,8 +131,6 @@ def loads_scenario(text: str, path=None) -> Scenario:
         raise ScenarioError(_("invalid TOML: {problem}")
                             .format(problem=_("arrays or tables nested too deeply")),
                             file=shown) from None
-    base = Path(path).parent if path is not None else Path.cwd()
-    return read_document(doc, text, shown, base, Path(path) if path is not None else None)
 
 
 def _syntax_error(exc, shown):

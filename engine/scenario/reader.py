@@ -10,9 +10,7 @@ entry points are :func:`gradstep.engine.scenario.load_scenario` and :func:`grads
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +18,11 @@ import numpy as np
 from gradstep.engine.scenario import data as _data
 from gradstep.engine import optim
 from gradstep.engine.scenario.model_reader import _ModelReader
+from gradstep.engine.scenario.csv_source import _CsvSourceReader
+from gradstep.engine.scenario.schedule_reader import check_cycled, read_schedule
 from gradstep.engine.scenario import budget
-from gradstep.engine.scenario.csv_reader import read_csv
 from gradstep.engine.scenario.table import MAX_COMPARE, MAX_STEPS, MAX_UNITS, _readonly, _show, _Table
-from gradstep.engine.scenario.text import control_message, printable
+from gradstep.engine.scenario.text import printable
 from gradstep.engine.errors import ScenarioError, format_key, locate_key
 from gradstep.engine.i18n import _
 from gradstep.engine.model.losses import LOSSES
@@ -32,7 +31,7 @@ from gradstep.engine.scenario.spec import Dataset, OptimizerSpec, Scenario, Trai
 _NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
 _LOSSES = tuple(LOSSES)
 _TOP_KEYS = ("name", "description", "notes", "description_pt", "notes_pt", "seed", "dtype",
-             "objective", "model", "data", "loss", "optimizer", "training", "compare")
+             "objective", "model", "data", "loss", "optimizer", "training", "compare", "schedule")
 MAX_NOTES = 20_000
 
 
@@ -50,7 +49,7 @@ def read_document(doc: dict, text: str, shown: str, base: Path, path: Path | Non
     return reader.scenario(_Table(reader, doc, ()), path)
 
 
-class _Reader(_ModelReader):
+class _Reader(_ModelReader, _CsvSourceReader):
     """Reads a whole document into a :class:`Scenario`."""
 
     def __init__(self, text, shown, base, has_file):
@@ -85,7 +84,12 @@ class _Reader(_ModelReader):
             optimizer = self.optimizer(top.table("optimizer"))
         else:
             optimizer = compare[0] if compare else OptimizerSpec()
+        schedule = None
+        if "schedule" in top:
+            schedule = read_schedule(top.table("schedule"))
+            check_cycled(top.table("schedule"), schedule, (optimizer, *compare))
         data = loss = None
+        l1 = l2 = 0.0
         if kind == "objective":
             for key in ("data", "loss"):
                 if key in top:
@@ -104,8 +108,10 @@ class _Reader(_ModelReader):
             loss_table = top.table("loss", None)
             loss = "mse"
             if loss_table is not None:
-                loss_table.allow(("kind",))
+                loss_table.allow(("kind", "l1", "l2"))
                 loss = loss_table.string("kind", choices=_LOSSES)
+                l1 = loss_table.number("l1", 0.0, low=0.0)
+                l2 = loss_table.number("l2", 0.0, low=0.0)
             data = self.data(top.table("data"), loss)
             if kind == "parametric":
                 if loss == "cross_entropy":
@@ -120,7 +126,7 @@ class _Reader(_ModelReader):
         return Scenario(name=name, kind=kind, model=model, optimizer=optimizer, data=data,
                         loss=loss, training=training, description=description, notes=notes,
                         description_pt=description_pt, notes_pt=notes_pt, seed=seed,
-                        dtype=dtype, compare=compare, path=path)
+                        dtype=dtype, compare=compare, path=path, schedule=schedule, l1=l1, l2=l2)
 
     def kind(self, top):
         has_objective, has_model = "objective" in top, "model" in top
@@ -244,72 +250,6 @@ class _Reader(_ModelReader):
             raise table.fail("n", exc.message) from None
         return x.astype(self.dtype), y
 
-    def csv(self, table):
-        if "\0" in str(table.values["csv"]):  # before the control-character check: its own words
-            raise table.fail("csv", _("the file name contains a NUL character (\\0)"))
-        name = table.string("csv", max_len=400)
-        path = self.data_path(table, name)
-        columns = table.table("columns", None)
-        inputs = targets = None
-        if columns is not None:
-            columns.allow(("inputs", "targets"))
-            inputs = self.column_names(columns, "inputs")
-            targets = self.column_names(columns, "targets")
-        # Name the CSV file as the user would reach it: beside the scenario file.
-        shown = str(Path(self.shown).parent / name) if self.has_file else name
-        try:
-            x, y, _inputs, _targets = read_csv(path, inputs=inputs, targets=targets, shown=shown)
-        except ScenarioError as exc:
-            raise exc.located(key=format_key(table.path + ("csv",))) from None
-        return x.astype(self.dtype), y
-
-    def column_names(self, table, key):
-        if key not in table:
-            return None
-        value = table.values[key]
-        names = [value] if isinstance(value, str) else value
-        if not isinstance(names, list) or not names or \
-                not all(isinstance(v, str) for v in names):
-            raise table.fail(key, _("expected a column name or a list of column names, got "
-                                    "{got}").format(got=_show(value)))
-        for name in names:
-            message = control_message(name)
-            if message:
-                raise table.fail(key, message)
-        return names
-
-    def data_path(self, table, name):
-        if not name.strip():
-            raise table.fail("csv", _("empty file name"))
-        rel = Path(name)
-        if rel.is_absolute() or name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-            raise table.fail("csv", _("absolute paths are not allowed ({path}): put the file in "
-                                      "the scenario's folder and give its relative path, so the "
-                                      "scenario can be shared").format(path=name))
-        base = self.base.resolve()
-        try:
-            full = (base / rel).resolve()
-        except (OSError, RuntimeError):
-            raise table.fail("csv", _("cannot resolve the path {path}").format(path=name)) from None
-        if not full.is_relative_to(base):
-            raise table.fail("csv", _("the path {path} leaves the scenario's folder; data files "
-                                      "must sit in the scenario's folder or below it")
-                             .format(path=name))
-        try:
-            mode = os.stat(full).st_mode  # stat, never open: opening a FIFO would wait for a writer
-        except OSError:
-            raise table.fail("csv", _("file not found: {path} (looked in {folder})")
-                             .format(path=name, folder=printable(str(base)))) from None
-        if stat.S_ISDIR(mode):
-            raise table.fail("csv", _("{path} is a folder, not a CSV file").format(path=name))
-        if stat.S_ISFIFO(mode):
-            raise table.fail("csv", _("{path} is a named pipe (FIFO), not a CSV file")
-                             .format(path=name))
-        if not stat.S_ISREG(mode):
-            raise table.fail("csv", _("{path} is not a regular file (a device or a socket?), not "
-                                      "a CSV file").format(path=name))
-        return full
-
     # -- optimizers and training ----------------------------------------------------------------
     def optimizer(self, table):
         kind = table.string("kind", choices=tuple(optim.DEFAULTS))
@@ -364,17 +304,23 @@ class _Reader(_ModelReader):
     def training(self, table, kind, data):
         if table is None:
             return TrainingSpec()
-        table.allow(("steps", "batch_size", "shuffle"))
+        table.allow(("steps", "batch_size", "shuffle", "clip_norm", "clip_value"))
         steps = table.integer("steps", 100, low=1, high=MAX_STEPS)
         batch = table.integer("batch_size", 0, low=0, high=_data.MAX_ROWS)
         shuffle = table.boolean("shuffle", True)
+        clip_norm = table.number("clip_norm", None, low=0.0, low_open=True)
+        clip_value = table.number("clip_value", None, low=0.0, low_open=True)
+        if clip_norm is not None and clip_value is not None:
+            raise table.fail("clip_value", _("clip_norm and clip_value both clip the gradient: "
+                                             "choose one"))
         if kind == "objective" and batch:
             raise table.fail("batch_size", _("an objective has no data to split into batches "
                                              "(expected 0)"))
         if data is not None and batch > len(data.x):
             raise table.fail("batch_size", _("larger than the {count} training rows (use 0 for "
                                              "full batch)").format(count=len(data.x)))
-        return TrainingSpec(steps=steps, batch_size=batch, shuffle=shuffle)
+        return TrainingSpec(steps=steps, batch_size=batch, shuffle=shuffle, clip_norm=clip_norm,
+                            clip_value=clip_value)
 
 
 def _explain_top(key):
@@ -387,6 +333,6 @@ def _explain_top(key):
     if key in ("lr", "beta1", "beta2", "eps", "momentum", "rho", "weight_decay", "lr_decay"):
         return (_("`{key}` belongs in [optimizer] (or [[compare]]), not at the top level")
                 .format(key=key))
-    if key in ("steps", "batch_size", "shuffle"):
+    if key in ("steps", "batch_size", "shuffle", "clip_norm", "clip_value"):
         return _("`{key}` belongs in [training], not at the top level").format(key=key)
     return None

@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = [
     "KINDS", "LayerSpec", "NetworkSpec", "ExpressionSpec", "Dataset", "OptimizerSpec",
-    "TrainingSpec", "Scenario", "frozen_map", "in_language",
+    "TrainingSpec", "ScheduleSpec", "Scenario", "frozen_map", "in_language",
 ]
 
 KINDS = ("objective", "parametric", "network")
@@ -123,11 +123,31 @@ class TrainingSpec:
         steps: Default run length (``gradstep run`` without ``--steps``).
         batch_size: 0 for full batch; otherwise minibatches of this size.
         shuffle: Shuffle the data each epoch (seeded) when using minibatches.
+        clip_norm: Scale the gradient to this 2-norm at most before the optimizer's step
+            (``torch.nn.utils.clip_grad_norm_``), or None.
+        clip_value: Clamp each gradient entry to ``[-clip_value, clip_value]``
+            (``torch.nn.utils.clip_grad_value_``), or None.
     """
 
     steps: int = 100
     batch_size: int = 0
     shuffle: bool = True
+    clip_norm: float | None = None
+    clip_value: float | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A learning-rate schedule, as ``torch.optim.lr_scheduler`` has it.
+
+    Attributes:
+        kind: ``step``, ``exponential``, ``cosine``, ``warmup`` or ``one_cycle``.
+        args: Every argument of the kind by PyTorch's name in snake case (``step_size``,
+            ``gamma``, ``t_max``, ...), defaults filled in.
+    """
+
+    kind: str
+    args: Mapping[str, object] = field(default_factory=frozen_map)
 
 
 @dataclass(frozen=True)
@@ -150,6 +170,10 @@ class Scenario:
         seed: Seeds weight initialisation and minibatch shuffling.
         dtype: ``float64`` or ``float32``.
         compare: Optimizers to race against each other (may be empty).
+        schedule: The learning-rate schedule (:class:`ScheduleSpec`), or None for a constant
+            learning rate.
+        l1: ``[loss] l1``: the coefficient of the loss's L1 term ``l1 · Σ|θ|`` (0: none).
+        l2: ``[loss] l2``: the coefficient of the loss's L2 term ``l2 · Σθ²`` (0: none).
         path: The file it was loaded from, if any.
     """
 
@@ -168,6 +192,9 @@ class Scenario:
     path: Path | None = None
     description_pt: str = ""
     notes_pt: str = ""
+    schedule: ScheduleSpec | None = None
+    l1: float = 0.0
+    l2: float = 0.0
 
     def description_for(self, lang: str = "en") -> str:
         """The description in ``lang`` (``"en"`` or ``"pt"``); English when the file has no

@@ -45,9 +45,28 @@ def _show(value):
     return _type_name(value)
 
 
+SYNONYMS = {
+    "learning_rate": "lr", "learningrate": "lr", "alpha": "lr", "step_size": "lr", "epsilon": "eps",
+    "beta_1": "beta1", "beta_2": "beta2", "b1": "beta1", "b2": "beta2", "decay": "weight_decay",
+    "l2": "weight_decay", "mu": "momentum", "epochs": "steps", "iterations": "steps",
+}
+"""Names other libraries and papers use for a key, each with ours (``learning_rate`` is
+``lr``): a hint offers ours when it is among the choices."""
+
+
 def _did_you_mean(word, choices, **options):
-    """``"; did you mean `x`?"`` for the choice closest to ``word``, or ``""``."""
-    hint = difflib.get_close_matches(word, list(choices), n=1, **options)
+    """``"; did you mean `x`?"`` for the choice closest to ``word``, or ``""``.
+
+    A choice spelt the same but for case (``MSE`` for ``mse``) or a synonym of
+    :data:`SYNONYMS` comes first; otherwise the closest spelling, if any is close enough.
+    """
+    choices = list(choices)
+    folded = word.casefold() if isinstance(word, str) else word
+    hint = [c for c in choices if isinstance(c, str) and c.casefold() == folded]
+    if not hint and SYNONYMS.get(folded) in choices:
+        hint = [SYNONYMS[folded]]
+    if not hint:
+        hint = difflib.get_close_matches(word, choices, n=1, **options)
     return _("; did you mean `{name}`?").format(name=hint[0]) if hint else ""
 
 
@@ -140,7 +159,10 @@ class _Table:
 
     def number(self, key, default=_REQUIRED, *, low=-math.inf, high=math.inf, low_open=False,
                high_open=False):
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        # Infinities are never accepted (a value must be finite), so their ends are open:
+        # `lr = inf` reads "expected a number in (0, inf), got inf", not "(0, inf]".
+        interval = (f"{'(' if low_open or low == -math.inf else '['}{low:g}, "
+                    f"{high:g}{')' if high_open or high == math.inf else ']'}")
         if (low, high) != (-math.inf, math.inf):
             what = _("a number in {interval}").format(interval=interval)
         else:

@@ -8,11 +8,13 @@ the order the forward pass made them, whose value is not finite although its inp
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gradstep.engine.i18n import _
 
-__all__ = ["explain_forward", "explain_backward", "explain_state", "describe"]
+__all__ = ["step_failure", "validation_failure", "explain_forward", "explain_backward", "explain_state", "describe"]
 
 _FUNCTIONS = {"exp", "log", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
               "leaky_relu", "elu", "softplus", "sum", "mean", "log_softmax", "clip"}
@@ -140,3 +142,23 @@ def explain_state(kind, layout, theta, state):
             return (_("the {optimizer} state {state} of {name} overflowed")
                     .format(optimizer=kind, state=label, name=name))
     return None
+
+
+def step_failure(graph, network, loss, theta, batch, grad, update):
+    """Why a step went wrong, in a phrase: in the forward pass (``loss`` not finite), in
+    back-propagation (``grad``) or in the update (``update``: the optimizer's kind, the layout,
+    the new θ and state). ``graph`` builds the step's graph again to be read: the fast gradient
+    sources have none."""
+    if not math.isfinite(loss):
+        loss_node, _nodes = graph.graph_at(theta, batch)
+        return explain_forward(loss_node, network) or _("the loss became {loss}").format(loss=loss)
+    if not math.isfinite(np.add.reduce(grad)):
+        loss_node, nodes = graph.graph_at(theta, batch)
+        return explain_backward(loss_node, nodes) or _("a gradient became infinite or NaN")
+    return explain_state(*update) or _("the update overflowed")
+
+
+def validation_failure(graph, network, theta, val):
+    """Why the validation loss at ``theta`` is not finite (the training loss is), in a phrase."""
+    loss_node, _nodes = graph.graph_at(theta, val, backward=False)
+    return explain_forward(loss_node, network) or _("it became {loss}").format(loss=float(loss_node.data))

@@ -28,6 +28,7 @@ from gradstep.engine import autodiff as ad
 from gradstep.engine.i18n import _
 from gradstep.engine.model.losses import LOSSES
 from gradstep.engine.model.nn import network_forward
+from gradstep.engine.model.penalties import penalty
 
 __all__ = ["GraphSource", "ScalarSource", "DenseSource", "gradient_source"]
 
@@ -49,7 +50,8 @@ def gradient_source(scenario, layout, dtype):
     if scenario.kind == "network":
         from gradstep.engine.model.dense_program import DenseProgram
 
-        return DenseSource(DenseProgram(scenario.model, scenario.loss, layout), graph), graph
+        program = DenseProgram(scenario.model, scenario.loss, layout)
+        return DenseSource(program, graph, penalty(scenario.l1, scenario.l2)), graph
     if scenario.kind == "objective" and all(shape == () for shape in layout.shapes):
         from gradstep.engine.model.scalar_program import scalar_program
 
@@ -83,6 +85,7 @@ class GraphSource:
         self._input_names = tuple(scenario.data.input_names) if scenario.kind == "parametric" else ()
         self._model, self.expression = self._build_model(scenario, layout.names)
         self._loss_fn = LOSSES[scenario.loss] if scenario.loss else None
+        self._penalty = penalty(scenario.l1, scenario.l2)  # [loss] l1, l2: terms of the loss
 
     def _build_model(self, sc, names):
         """``(model, expression)``: ``model(parameter nodes, inputs)`` builds the output's graph."""
@@ -125,6 +128,8 @@ class GraphSource:
                 nodes = self._param_nodes(theta, requires_grad=backward)
                 out = self._model(nodes, batch[0])
                 loss = out if self._loss_fn is None else self._loss_fn(out, batch[1])
+                if self._penalty is not None:
+                    loss = self._penalty.graph(loss, nodes, self._all_scalar)
             if backward:
                 loss.backward(order=order)
         return loss, nodes
@@ -137,6 +142,12 @@ class GraphSource:
     def value(self, theta, batch):
         """The loss at flat parameters ``theta`` on ``batch`` (no back-propagation)."""
         return float(self.graph_at(theta, batch, backward=False)[0].data)
+
+    def output(self, theta, inputs):
+        """The model's output (an array) at flat parameters ``theta`` for ``inputs`` as
+        :meth:`inputs` makes them (a batch's first half), without back-propagation."""
+        with np.errstate(all="ignore"):
+            return np.asarray(self._model(self._param_nodes(theta, requires_grad=False), inputs).data)
 
     def predict(self, theta, x, probabilities=False):
         """The model's output for input rows ``x`` (see :meth:`Session.predict
@@ -217,25 +228,34 @@ class DenseSource:
     Args:
         program: The network's :class:`~gradstep.engine.model.dense_program.DenseProgram`.
         graph: The scenario's :class:`GraphSource`.
+        penalty: The loss's L1 and L2 terms (:class:`~gradstep.engine.model.penalties.Penalty`),
+            added to the program's data loss, or None.
 
     Attributes:
-        program: The :class:`~gradstep.engine.model.dense_program.DenseProgram`.
+        program: The :class:`~gradstep.engine.model.dense_program.DenseProgram`; None with L1
+            or L2 terms, whose points of the loss surface are then the graph's (the program's
+            vectorised pass knows the data loss only).
     """
 
-    def __init__(self, program, graph):
-        self.program = program
+    def __init__(self, program, graph, penalty=None):
+        self.program = program if penalty is None else None
+        self.fast = program  # always the program (its latest outputs give the step's accuracy)
         self._value_and_grad = program.value_and_grad
         self._value = program.value
         self._graph_value_and_grad = graph.value_and_grad
+        self._penalty = penalty
 
     def value_and_grad(self, theta, batch):
         """``(loss, flat gradient)``; the graph's when the loss is not finite."""
         loss, grad = self._value_and_grad(theta, batch[0].data, batch[1])
         loss = float(loss)
+        if self._penalty is not None:
+            loss, grad = self._penalty.add(theta, loss, grad)
         if math.isfinite(loss):
             return loss, grad
         return self._graph_value_and_grad(theta, batch)  # the graph says where it went wrong
 
     def value(self, theta, batch):
         """The loss at flat parameters ``theta`` on ``batch``."""
-        return float(self._value(theta, batch[0].data, batch[1]))
+        loss = float(self._value(theta, batch[0].data, batch[1]))
+        return loss if self._penalty is None else self._penalty.value(theta, loss)

@@ -83,6 +83,12 @@ class ParamLayout:
             layers = np.flatnonzero(self._multi)
             self._row_of_squares = np.vstack([np.eye(len(self.names)),
                                               (member[None, :] == layers[:, None]).astype(float)])
+        # The usual network: every layer a weight and a bias side by side, so a layer's square
+        # is row[2j] + row[2j + 1] (the same sum the matrix above makes: the zeros add nothing).
+        self._pairs = (len(self.names) > 0 and len(self.names) % 2 == 0 and bool(self._multi.all())
+                       and bool((counts == 2).all()))
+        self._pair_starts = np.concatenate([self.offsets[:-1], np.full(self.norm_columns - len(self.names), self.size)])
+        self._by_dtype = {}  # dtype -> (row of squares in it, reduceat's start index)
         self._each_scalar_own_layer = all(s == () for s in self.shapes) and len(starts) == len(self.names)
         # (name, where): an index for a scalar, a slice for a vector, (slice, shape) otherwise
         self._cuts = tuple((name, sl.start if shape == () else sl if len(shape) == 1 else (sl, shape))
@@ -125,11 +131,22 @@ class ParamLayout:
         if self._each_scalar_own_layer:  # an objective's scalars: each its own layer
             return np.abs(flat)
         if self._quick_norms:  # the usual case, in as few NumPy calls as it takes
-            squares = np.add.reduceat(flat * flat, self.offsets[:-1])
-            if self._row_of_squares is not None:
-                squares = self._row_of_squares.astype(squares.dtype, copy=False) @ squares
-            row = np.sqrt(squares)
-            if math.isfinite(np.add.reduce(row)):
+            if self._pairs:  # a network: each parameter's sum of squares, then each layer's
+                # The squares and one 0 after them: the row's layer places start as that 0
+                # (reduceat of an empty tail), then get each layer's two sums.
+                size, params = self.size, len(self.names)
+                dtype = flat.dtype if flat.dtype.kind == "f" else np.result_type(flat.dtype, np.float32)
+                squares = np.empty(size + 1, dtype)
+                squares[size] = 0
+                np.multiply(flat, flat, out=squares[:size])
+                row = np.add.reduceat(squares, self._pair_starts)
+                np.add(row[0:params:2], row[1:params:2], out=row[params:])
+            else:
+                row = np.add.reduceat(flat * flat, self.offsets[:-1])
+                if self._row_of_squares is not None:
+                    row = self._matrix(row.dtype) @ row
+            np.sqrt(row, out=row)
+            if math.isfinite(sum(row.tolist()) if len(row) <= 32 else np.add.reduce(row)):
                 return row
         norms = np.zeros(len(self.names), dtype=np.result_type(flat.dtype, np.float32))
         if self._filled.all():
@@ -140,6 +157,13 @@ class ParamLayout:
             return norms
         layers = np.hypot.reduceat(norms, self._layer_params)[self._multi]
         return np.concatenate((norms, layers))
+
+    def _matrix(self, dtype):
+        """The row-of-squares matrix in ``dtype``, made once per dtype."""
+        matrix = self._by_dtype.get(dtype)
+        if matrix is None:
+            matrix = self._by_dtype[dtype] = self._row_of_squares.astype(dtype)
+        return matrix
 
     def layer_names(self):
         """The distinct layers, in order."""
@@ -165,6 +189,11 @@ class StepRecord:
         batch: Index of the minibatch within its epoch, and the epoch, as ``(batch, epoch)``.
         norms: The step's norm row (:meth:`ParamLayout.norm_row` of ``grad``), computed once
             by the step for the history; None: computed when first read.
+        clipped_norm: The 2-norm of the gradient the optimizer got after ``[training]
+            clip_norm`` or ``clip_value`` (``grad`` and :attr:`grad_norm` are the raw one);
+            None without clipping.
+        metrics: What the step measured beside the loss (:mod:`~gradstep.engine.training.metrics`):
+            ``l1``, ``l2`` (the loss's terms), ``accuracy``, ``val_accuracy``; None if nothing.
     """
 
     step: int
@@ -179,6 +208,8 @@ class StepRecord:
     opt_state: Mapping[str, object]
     batch: tuple[int, int] = (0, 0)
     norms: np.ndarray | None = None
+    clipped_norm: float | None = None
+    metrics: Mapping[str, float] | None = None
 
     @classmethod
     def make(cls, **fields):

@@ -13,6 +13,7 @@ into them again. Moving through history and changing course are
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 
@@ -22,8 +23,11 @@ from gradstep.engine import optim
 from gradstep.engine.i18n import _
 from gradstep.engine.model.nn import network_parameters
 from gradstep.engine.training.batches import Batches
+from gradstep.engine.training.clipping import gradient_clipper
 from gradstep.engine.training.gradient_sources import gradient_source
+from gradstep.engine.training.metrics import step_metrics
 from gradstep.engine.training.record import ParamLayout, StepRecord
+from gradstep.engine.training.schedules import lr_schedule
 from gradstep.engine.training.travel import TimeTravel, hyper_with, hyper_with_lr
 
 __all__ = ["Session", "Diverged"]
@@ -76,8 +80,11 @@ class Session:
         # Chosen once: the step asks this source, the views and the diagnosis ask the graph.
         self._source, self._graph = gradient_source(scenario, self.layout, self.dtype)
         self._batches, self._val = self._training_data()
+        self.metrics = step_metrics(scenario, self._graph, self._val, getattr(self._source, "fast", None))
         spec = scenario.optimizer
         hyper = optim.hyperparameters(spec.kind, spec.lr, **dict(spec.hyper))
+        self.lr_schedule = lr_schedule(scenario)  # None: each step uses the hyperparameters as set
+        self._clip = gradient_clipper(scenario.training, self.layout)  # None: the raw gradient
         self._travel = TimeTravel(theta0, spec.kind, hyper, self.layout, self._val is not None,
                                   history_options, stand=self._stand, steer=self._steer, step=self.step)
         self.reset()
@@ -97,6 +104,12 @@ class Session:
     def theta(self):
         """The flat parameter vector now (read-only)."""
         return self._theta
+
+    @property
+    def minibatches(self):
+        """True when a step learns from a minibatch (its loss is that batch's), False when every
+        step sees the whole training set."""
+        return self._batches.per_epoch > 1
 
     @property
     def params(self):
@@ -203,14 +216,14 @@ class Session:
             loss, grad = self._source.value_and_grad(theta, batch)
             if not math.isfinite(loss):
                 self._diverged(t, loss, theta, batch)
-            new_theta, new_state = self._update(theta, grad, self._state, self._hyper)
+            hyper = self._hyper if self.lr_schedule is None else \
+                self.lr_schedule.hyper_for(t, self._opt_kind, self._hyper)
+            used, clipped_norm = (grad, None) if self._clip is None else self._clip(grad)
+            # check: the sum of the new parameters and second moments. A NaN or infinite
+            # gradient reaches the parameters; a second moment can overflow on its own (g**2)
+            # while the update stays finite, so it is summed too.
+            new_theta, new_state, check = self._update.step(theta, used, self._state, hyper)
             delta = new_theta - theta
-            # A NaN or infinite gradient reaches the update (and so delta); a second moment can
-            # overflow on its own (g**2) while the update stays finite, so it is checked too.
-            total = np.add.reduce
-            check = total(delta)
-            for name in self._overflow_checked:
-                check += total(new_state[name])
             if not math.isfinite(check):
                 self._diverged(t, loss, theta, batch, grad, new_theta, new_state)
             val_loss = None if self._val is None else self._source.value(theta, self._val)
@@ -219,11 +232,13 @@ class Session:
             new_step = t > self.history.furthest
             # The gradient norms, once per step: the history logs them, the record shows them.
             norms = self.layout.norm_row(grad) if new_step else None
+            metrics = None if self.metrics is None else self.metrics.measure(t, theta, batch, new_step)
         if norms is not None:
             norms.flags.writeable = False
         record = StepRecord.make(step=t, loss=loss, val_loss=val_loss, optimizer=self._opt_kind,
-                                 hyper=self._hyper, layout=self.layout, theta=new_theta, grad=grad,
-                                 delta=delta, opt_state=new_state, batch=position, norms=norms)
+                                 hyper=hyper, layout=self.layout, theta=new_theta, grad=grad,
+                                 delta=delta, opt_state=new_state, batch=position, norms=norms,
+                                 clipped_norm=clipped_norm, metrics=metrics)
         self._theta, self._state, self.t, self.record = new_theta, new_state, t, record
         if new_step:
             self.history.add(record, norms, time.perf_counter() - started)
@@ -242,22 +257,11 @@ class Session:
     # -- divergence ------------------------------------------------------------------------
     def _diverged(self, t, loss, theta, batch, grad=None, new_theta=None, new_state=None):
         """Raise :class:`Diverged` naming the operation and parameter where step ``t`` went
-        wrong: the forward pass (``loss``), back-propagation (``grad``) or the update (``new_theta``,
-        ``new_state``). The graph is built again to be read: the fast sources have none."""
+        wrong (:func:`~gradstep.engine.training.diagnose.step_failure`)."""
         from gradstep.engine.training import diagnose
 
-        network = self.scenario.kind == "network"
-        if not math.isfinite(loss):
-            loss_node, _nodes = self._graph.graph_at(theta, batch)
-            why = (diagnose.explain_forward(loss_node, network)
-                   or _("the loss became {loss}").format(loss=loss))
-        elif not math.isfinite(np.add.reduce(grad)):
-            loss_node, nodes = self._graph.graph_at(theta, batch)
-            why = (diagnose.explain_backward(loss_node, nodes)
-                   or _("a gradient became infinite or NaN"))
-        else:
-            why = (diagnose.explain_state(self._opt_kind, self.layout, new_theta, new_state)
-                   or _("the update overflowed"))
+        why = diagnose.step_failure(self._graph, self.scenario.kind == "network", loss, theta, batch, grad,
+                                    (self._opt_kind, self.layout, new_theta, new_state))
         raise Diverged(t, loss, _("diverged at step {step}: {why}; try a lower learning rate")
                        .format(step=t, why=why))
 
@@ -265,9 +269,7 @@ class Session:
         """Raise :class:`Diverged` for a validation loss that is not finite (the training loss is)."""
         from gradstep.engine.training import diagnose
 
-        loss_node, _nodes = self._graph.graph_at(theta, self._val, backward=False)
-        why = (diagnose.explain_forward(loss_node, self.scenario.kind == "network")
-               or _("it became {loss}").format(loss=float(loss_node.data)))
+        why = diagnose.validation_failure(self._graph, self.scenario.kind == "network", theta, self._val)
         # No learning-rate hint: the training loss is finite, so the validation data may be at fault.
         raise Diverged(t, loss, _("diverged at step {step}: the validation loss: {why}")
                        .format(step=t, why=why))
@@ -297,9 +299,8 @@ class Session:
         """Use optimizer ``kind`` with ``hyper`` from the next step on, from fresh state when
         ``fresh`` (for :class:`TimeTravel`, which keeps the schedule)."""
         self._opt_kind, self._hyper = kind, hyper
-        self._update = optim.entry(kind).update  # optim.update(kind, ...) without the look-up each step
-        # A second moment (g**2) can overflow while the update stays finite: step checks these.
-        self._overflow_checked = tuple(k for k in ("S", "S_max") if k in optim.state_names(kind, hyper))
+        # optim.update(kind, ...) as one kernel sequence per step, without the look-up each step
+        self._update = optim.stepper(kind)
         if fresh:
             self._state = optim.init_state(kind, self._theta, hyper)
 
@@ -323,6 +324,12 @@ class Session:
         if kind != self._opt_kind or dict(hyper) != dict(self._hyper) or fresh_state:
             self._travel.change_course(self.t, kind, hyper, fresh_state)
 
+    def alpha_at(self, t):
+        """The α step ``t`` uses on the current branch: the learning rate in force, or the
+        schedule's α scaled by it (see :mod:`~gradstep.engine.training.schedules`)."""
+        lr = self._travel.schedule.at(t - 1)[2]["lr"]
+        return lr if self.lr_schedule is None else self.lr_schedule.scaled_alpha(t, lr)
+
     @property
     def furthest(self):
         """The furthest step computed on the current branch."""
@@ -339,15 +346,21 @@ class Session:
         """
         return self._travel.goto(t)
 
-    def export(self, path, format="jsonl", full=True, encoder=None, progress=None):
-        """Write the trace of steps 1 ... furthest (loss, parameters, gradients, state, updates);
-        returns the number of steps written.
+    def replay_seconds(self, t):
+        """About how long :meth:`goto` to step ``t`` would take: the steps it replays times the
+        recent compute time of a step (0 for a kept step)."""
+        return self._travel.replay_steps(t) * self.history.step_seconds
 
-        Written to a temporary file in the same folder and renamed, so nothing partial is
-        ever left behind. ``path`` may also be a text stream, written as it comes (a served
-        dashboard's download, in memory). See :meth:`export_to` for the arguments and
-        :mod:`gradstep.engine.training.trace` for the format.
-        """
+    def reach(self, t):
+        """:meth:`goto` in slices: a :class:`~gradstep.engine.training.travel.Reach` whose
+        ``advance(seconds)`` replays for that long, the session staying where it stands until
+        the target's record is there (then it stands at ``t``). Drop it to cancel."""
+        return self._travel.reach(t, copy.copy(self))
+
+    def export(self, path, format="jsonl", full=True, encoder=None, progress=None):
+        """Write the trace of steps 1 ... furthest (see :meth:`export_to`) to a temporary file
+        in the same folder, renamed when complete (never a partial file), or to ``path`` if it
+        is a text stream (a served dashboard's download); returns the number of steps written."""
         from gradstep.engine.training.atomic_file import AtomicFile
         from gradstep.engine.training.trace import check_format
 

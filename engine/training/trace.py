@@ -41,6 +41,7 @@ def _record_object(record, full):
         out["val_loss"] = record.val_loss
     out["lr"] = record.lr
     out["grad_norm"] = record.grad_norm
+    out.update(_extras(record))
     if full:
         cut = record.layout.cut
         out["params"] = cut(_as_double(record.theta))
@@ -49,6 +50,82 @@ def _record_object(record, full):
         per_state = {k: cut(_as_double(v)) for k, v in record.flat_state.items()}
         out["state"] = {name: {k: per[name] for k, per in per_state.items()} for name in record.layout.names}
     return out
+
+
+def _extras(record):
+    """``[(name, value)]``: what a record holds only for some scenarios, after ``grad_norm``: the
+    clipped gradient's norm (``[training] clip_norm`` / ``clip_value``), the loss's L1 and L2
+    terms and the accuracy (:mod:`~gradstep.engine.training.metrics`)."""
+    extras = [] if record.clipped_norm is None else [("clipped_norm", record.clipped_norm)]
+    return extras + list((record.metrics or {}).items())
+
+
+class _Frames:
+    """The whole-array part of records, for a writer that encodes each record before it asks
+    for the next: the record's flat vectors are copied (as float64) into one buffer, whose
+    per-parameter views, and the dicts that hold them, are made once per layout and state
+    names instead of cut again for every record. The dicts are the same objects every time,
+    so they must be encoded before the next record is filled in."""
+
+    _FIELDS = ("params", "grads", "update")
+
+    def __init__(self, layout):
+        self._layout = layout
+        self._state_names = None
+
+    def _build(self, state_names):
+        layout = self._layout
+        self._state_names = state_names
+        rows = len(self._FIELDS) + len(state_names)
+        self._buffer = np.empty((rows, layout.size), np.float64)
+        self._flat = self._buffer.reshape(-1)
+        self._scalars = []  # (dict, name, row, index): NumPy scalars, taken again each record
+        fields = []
+        for i in range(rows):
+            field = {}
+            for name, sl, shape in zip(layout.names, layout.slices, layout.shapes):
+                if shape == ():
+                    self._scalars.append((field, name, i, sl.start))
+                    field[name] = None
+                else:
+                    field[name] = self._buffer[i, sl].reshape(shape)
+            fields.append(field)
+        self._fields = fields[:len(self._FIELDS)]
+        self._state = {name: {k: fields[len(self._FIELDS) + j][name] for j, k in enumerate(state_names)}
+                       for name in layout.names}
+        self._state_cells = [(self._state[name], k, fields[len(self._FIELDS) + j], name)
+                             for name in layout.names if layout.shapes[layout.index[name]] == ()
+                             for j, k in enumerate(state_names)]
+
+    def fill(self, out, record):
+        """Put ``record``'s parameters, gradients, update and state into ``out``."""
+        flat_state = record.flat_state
+        names = tuple(flat_state)
+        if names != self._state_names:
+            self._build(names)
+        np.concatenate((record.theta, record.grad, record.delta, *flat_state.values()), out=self._flat)
+        if self._scalars:
+            buffer = self._buffer
+            for field, name, row, index in self._scalars:
+                field[name] = buffer[row, index]
+            for cell, k, field, name in self._state_cells:
+                cell[k] = field[name]
+        for key, field in zip(self._FIELDS, self._fields):
+            out[key] = field
+        out["state"] = self._state
+        return out
+
+
+def _record_lines(records, layout, full):
+    """Each record as :func:`_record_object` makes it, the arrays through :class:`_Frames`
+    (valid until the next one is asked for)."""
+    if not full:
+        for record in records:
+            yield _record_object(record, False)
+        return
+    frames = _Frames(layout)
+    for record in records:
+        yield frames.fill(_record_object(record, False), record)
 
 
 def _tolist(value):
@@ -80,7 +157,8 @@ STDLIB = JsonEncoder()
 def record_to_dict(record, full=False):
     """The record as a JSON-ready dict.
 
-    Brief: ``{"step", "loss", "val_loss"?, "lr", "grad_norm"}``. Full adds ``params``, ``grads``,
+    Brief: ``{"step", "loss", "val_loss"?, "lr", "grad_norm"}``, and ``clipped_norm``, ``l1``,
+    ``l2``, ``accuracy``, ``val_accuracy`` when the scenario's records hold them. Full adds ``params``, ``grads``,
     ``update`` (``{name: value}``, nested lists for arrays) and ``state``
     (``{name: {"V": ..., "S": ..., ...}}``).
     """
@@ -108,10 +186,11 @@ def _entry_labels(layout):
     return labels
 
 
-def csv_header(layout, state_names, full=False, has_val=False):
-    """Column names: ``step, loss[, val_loss], lr, grad_norm`` then, with ``full``,
-    ``param:NAME[i,j]``, ``grad:...``, ``update:...`` and ``V:...``, ``S:...`` per entry."""
-    cols = ["step", "loss"] + (["val_loss"] if has_val else []) + ["lr", "grad_norm"]
+def csv_header(layout, state_names, full=False, has_val=False, extras=()):
+    """Column names: ``step, loss[, val_loss], lr, grad_norm``, the ``extras`` (``clipped_norm``,
+    ``l1``, ``l2``, ``accuracy``, ``val_accuracy``: what the scenario's records hold) then, with
+    ``full``, ``param:NAME[i,j]``, ``grad:...``, ``update:...`` and ``V:...``, ``S:...`` per entry."""
+    cols = ["step", "loss"] + (["val_loss"] if has_val else []) + ["lr", "grad_norm", *extras]
     if full:
         labels = _entry_labels(layout)
         for prefix in ("param", "grad", "update", *state_names):
@@ -126,6 +205,7 @@ def csv_row(record, state_names, full=False, has_val=False, encoder=None):
     if has_val:
         row.append(repr(record.val_loss))
     row += [repr(record.lr), repr(record.grad_norm)]
+    row += [repr(value) for _name, value in _extras(record)]
     if full and record.layout.size:
         numbers = (encoder or STDLIB).numbers
         flat_state = record.flat_state
@@ -159,8 +239,8 @@ def write_records(stream, records, layout, format="jsonl", full=True, has_val=Fa
             write, line = raw.write, encoder.line_bytes
         else:
             write, line = stream.write, encoder.line
-        for record in records:
-            write(line(_record_object(record, full)))
+        for obj in _record_lines(records, layout, full):
+            write(line(obj))
             written += 1
             if progress is not None:
                 progress(written)
@@ -170,7 +250,7 @@ def write_records(stream, records, layout, format="jsonl", full=True, has_val=Fa
     for record in records:
         if names is None:
             names = _state_names(record)
-            header.writerow(csv_header(layout, names, full, has_val))
+            header.writerow(csv_header(layout, names, full, has_val, [n for n, _v in _extras(record)]))
         stream.write(csv_row(record, names, full, has_val, encoder) + "\n")
         written += 1
         if progress is not None:

@@ -18,7 +18,9 @@ up to a few hundred megabytes) alive until Python's cyclic collector happens to 
 
 from __future__ import annotations
 
+import copy
 import math
+import time
 import weakref
 
 from gradstep.engine import optim
@@ -26,7 +28,7 @@ from gradstep.engine.i18n import _
 from gradstep.engine.training.history import History, Schedule
 from gradstep.engine.training.record import StepRecord
 
-__all__ = ["TimeTravel", "hyper_with_lr", "hyper_with"]
+__all__ = ["TimeTravel", "Reach", "hyper_with_lr", "hyper_with"]
 
 
 def hyper_with_lr(kind, hyper, lr):
@@ -110,20 +112,46 @@ class TimeTravel:
         """Put the session at step ``t`` (0 <= t <= furthest) exactly as the original run was
         there, replaying from the nearest keyframe before it a step whose record is no longer
         kept; returns the record there (None at 0)."""
-        if not 0 <= t <= self.history.furthest:
-            raise ValueError(_("step {step} is outside the history ({first} to {last})")
-                             .format(step=t, first=0, last=self.history.furthest))
-        record = self.history.cached(t) if t else None
+        record, start, keyframe = self._way_to(t)
         if record is not None or t == 0:
             self._restore(t, record)
             return record
-        keyframe = self.history.keyframe_before(t - 1)  # a keyframe holds no record: replay one step at least
-        start = keyframe.step if keyframe else 0
         self._restore(start, keyframe)
         step = self._step()
         for _n in range(t - start):
             record = step()
         return record
+
+    def _way_to(self, t):
+        """``(record, start, keyframe)``: step ``t``'s kept record (None when not kept or at
+        step 0), else the step a replay to it starts from and its keyframe (None for step 0)."""
+        if not 0 <= t <= self.history.furthest:
+            raise ValueError(_("step {step} is outside the history ({first} to {last})")
+                             .format(step=t, first=0, last=self.history.furthest))
+        history = self.history
+        record = history.cached(t) if t else None
+        if t == 0 or record is not None and (t == 1 or history.cached(t - 1) is not None):
+            return record, t, None  # kept, and the step before too (the up-close panel shows it)
+        keyframe = history.keyframe_before(t - 1)  # a keyframe holds no record: replay one step at least
+        if keyframe is not None and keyframe.step == t - 1 and history.cached(t - 1) is None:
+            # and the step before too: the up-close panel shows it beside step t
+            keyframe = history.keyframe_before(t - 2)
+        return None, keyframe.step if keyframe else 0, keyframe
+
+    def replay_steps(self, t):
+        """How many steps :meth:`goto` would replay to reach step ``t`` (0 when it is kept)."""
+        record, start, _keyframe = self._way_to(t)
+        return 0 if record is not None or t == 0 else t - start
+
+    def reach(self, t, shadow):
+        """A :class:`Reach` to step ``t``: :meth:`goto` in slices, replayed by ``shadow`` (a copy of
+        the session that shares its history, data and gradient source, made by the session)."""
+        record, start, keyframe = self._way_to(t)
+        travel = copy.copy(self)
+        travel._stand, travel._steer, travel._step = (
+            weakref.WeakMethod(f) for f in (shadow._stand, shadow._steer, shadow.step))
+        shadow._travel = travel
+        return Reach(self, travel, shadow, t, start, record if record is not None or t == 0 else keyframe)
 
     def theta_before(self, t, here, theta):
         """The parameters before step ``t``'s update (1 <= t <= furthest + 1).
@@ -164,3 +192,69 @@ class TimeTravel:
         record = kept if isinstance(kept, StepRecord) else None
         self._stand()(t, theta, state, record)
         self._apply_schedule(t)
+
+
+class Reach:
+    """:meth:`TimeTravel.goto` in slices, for a caller that must stay responsive meanwhile (the
+    dashboard's worker, which holds the session's lock for one slice at a time).
+
+    A copy of the session (the shadow) replays from the keyframe; the session itself stays where
+    it stood until the last slice, which puts it at the target at once. Dropping a reach half
+    way (a cancelled goto) leaves the session exactly as it was; the steps replayed so far are
+    in the history like any replay's (the ring, perhaps a keyframe). A reach that arrives keeps
+    a keyframe at its target: steps after it are then near one.
+
+    Attributes:
+        target: The step being reached.
+        start: The step the replay starts from.
+        done: Steps replayed so far (of ``target - start``).
+        record: The last record replayed (at the end, the target's; None at step 0).
+    """
+
+    def __init__(self, travel, shadow_travel, shadow, t, start, kept):
+        self.target, self.start, self.done = t, start, 0
+        self.record = kept if start == t else None
+        self._travel, self._shadow_travel, self._shadow = travel, shadow_travel, shadow
+        self._history = travel.history
+        shadow_travel._restore(start, kept)
+
+    @property
+    def total(self):
+        """Steps to replay in all."""
+        return self.target - self.start
+
+    @property
+    def fraction(self):
+        """How much of the replay is done, 0 to 1."""
+        return self.done / self.total if self.total else 1.0
+
+    @property
+    def finished(self):
+        return self.done >= self.total
+
+    def advance(self, seconds=0.02):
+        """Replay for about ``seconds`` (one step at least); once the target's record is there,
+        stand the session at the target. Call it with the session's lock held, as for any
+        change of the session. Returns True when the session stands at the target.
+
+        Raises:
+            ValueError: The history no longer holds the target (the session was reset, or a
+                branch cut it meanwhile); the session is left where it was.
+        """
+        history = self._travel.history
+        if history is not self._history or self.target > history.furthest:
+            raise ValueError(_("step {step} is outside the history ({first} to {last})")
+                             .format(step=self.target, first=0, last=history.furthest))
+        step = self._shadow_travel._step()
+        deadline = time.perf_counter() + seconds
+        while self.done < self.total:
+            self.record = step()
+            self.done += 1
+            if time.perf_counter() >= deadline:
+                break
+        if self.done < self.total:
+            return False
+        if self.total:  # a step gone to far away: the learner may look around it next
+            history.add_keyframe(self.record)
+        self._travel._restore(self.target, self.record)
+        return True

@@ -81,6 +81,22 @@ def test_the_summary_line_in_portuguese():
     assert "passos/s" in done.stderr
 
 
+def hand_sgd_loss_after_two_steps() -> float:
+    """gd-fabc by hand: SGD (α 0.04) on (a − 1)² + 10(b + 2)² + c² from (0, 0, 1), two steps."""
+    a, b, c = 0.0, 0.0, 1.0
+    for _ in range(2):
+        a, b, c = a - 0.04 * 2 * (a - 1), b - 0.04 * 20 * (b + 2), c - 0.04 * 2 * c
+    return (a - 1) ** 2 + 10 * (b + 2) ** 2 + c ** 2
+
+
+@pytest.mark.parametrize("lang, words", [("en", "3 steps, loss"), ("pt", "3 passos, perda")])
+def test_the_summary_line_says_which_parameters_its_loss_is_at(lang, words):
+    """Step 3's loss is evaluated before step 3's update, at θ₂, as the dashboard says."""
+    done = gradstep("run", "gd-fabc", "--steps", "3", "--quiet", "--lang", lang)
+    assert done.returncode == 0
+    assert done.stderr.startswith(f"gd-fabc: {words} L(θ₂) = {hand_sgd_loss_after_two_steps():.6g}, ")
+
+
 def test_an_unknown_language_is_refused():
     done = gradstep("--lang", "fr", "list")
     assert done.returncode == 2

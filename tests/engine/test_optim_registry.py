@@ -176,6 +176,22 @@ def test_effective_step_times_the_direction_is_the_update(kind):
             theta, state = new_theta, new_state
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_step_size_varies_says_whether_alpha_eff_differs_between_entries(kind):
+    """The dashboard shows α_eff as a table only where it says something: ``step_size_varies``
+    must be False exactly when, over real steps of a problem whose entries have different
+    gradients, every entry's effective step is α."""
+    hp = dict(optim.hyperparameters(kind))
+    theta, grads = problem(kind, hp)
+    state = optim.init_state(kind, theta, hp)
+    uniform = True
+    for g in grads:
+        theta, state = OPTIMIZERS[kind].update(theta, g, state, hp)
+        eff = optim.effective_lr(kind, state, hp, theta.size, theta.dtype)
+        uniform &= bool(np.all(eff == hp["lr"]))
+    assert optim.step_size_varies(kind) is (not uniform)
+
+
 # -- the equations ---------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", KINDS)
 def test_worked_lines_show_the_records_own_values(kind):

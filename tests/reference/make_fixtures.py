@@ -90,73 +90,6 @@ def _config(**values):
     return np.array(json.dumps(values, sort_keys=True))
 
 
-# -- optimizers alone ------------------------------------------------------------------------
-OPTIM_VARIANTS = {
-    # variant: (vector length, lr (None = default), {kind: hyper})
-    "default": (37, None, {}),
-    "custom": (37, 0.05, {
-        "sgd": {"weight_decay": 0.1},
-        "momentum": {"momentum": 0.7, "weight_decay": 0.05},
-        "nesterov": {"momentum": 0.8, "weight_decay": 0.05},
-        "rmsprop": {"rho": 0.9, "eps": 1e-6, "momentum": 0.6, "weight_decay": 0.05},
-        "adagrad": {"lr_decay": 0.05, "eps": 1e-8, "weight_decay": 0.05},
-        "adam": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.05},
-        "adamw": {"beta1": 0.85, "beta2": 0.95, "weight_decay": 0.2},
-        "amsgrad": {"beta1": 0.8, "beta2": 0.9, "weight_decay": 0.05},
-    }),
-    # A 3-vector (PyTorch's scalar loops), and lerp weights >= 0.5 for the Adam family.
-    "small": (3, 0.02, {
-        "momentum": {"momentum": 0.3},
-        "nesterov": {"momentum": 0.5},
-        "rmsprop": {"rho": 0.5},
-        "adam": {"beta1": 0.3, "beta2": 0.5},
-        "adamw": {"beta1": 0.4, "beta2": 0.6, "weight_decay": 0.0},
-        "amsgrad": {"beta1": 0.2, "beta2": 0.4},
-    }),
-}
-
-
-def gradient_sequence(rng, n):
-    """50 gradients whose scale shrinks and jumps (so AMSGrad's maximum matters), some zeros."""
-    scale = 2.0 * 0.9 ** np.arange(STEPS) + 0.05
-    scale[30] = 3.0
-    grads = rng.normal(size=(STEPS, n)) * scale[:, None]
-    grads[5, : n // 2] = 0.0
-    return grads
-
-
-def optimizer_cases(kind, rng):
-    cases = {}
-    for variant, (n, lr, hypers) in OPTIM_VARIANTS.items():
-        hyper = hypers.get(kind, {})
-        theta0 = rng.uniform(-1.0, 1.0, size=n)
-        grads = gradient_sequence(rng, n)
-        for dtype in ("float64", "float32"):
-            name = f"{kind}-{variant}-{dtype}"
-            th0 = theta0.astype(dtype)
-            gs = grads.astype(dtype)
-            p = torch.tensor(th0, requires_grad=True)
-            opt = torch_optimizer(kind, [p], lr, hyper)
-            params, states = [], {}
-            for g in gs:
-                p.grad = torch.tensor(g)
-                opt.step()
-                params.append(p.detach().numpy().copy())
-                for key, value in optimizer_state(opt, p).items():
-                    states.setdefault(key, []).append(value)
-            case = {
-                "config": _config(kind=kind, lr=lr, hyper=hyper, dtype=dtype,
-                                  torch=repr(opt).replace("\n", " ")),
-                "theta0": th0,
-                "grads": gs,
-                "params": np.stack(params),
-            }
-            for key, values in states.items():
-                case[f"state/{key}"] = np.stack(values)
-            cases[name] = case
-    return cases
-
-
 # -- networks --------------------------------------------------------------------------------
 NETWORKS = {
     # name: (inputs, hidden layers as (units, activation)); the last layer is added per loss.
@@ -246,7 +179,7 @@ def batch_order(n, batch_size, shuffle, seed, steps):
 
 
 def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_size=0,
-                 shuffle=False, vector_target=False):
+                 shuffle=False, vector_target=False, schedule=None, clip=None, penalty=None):
     rng = np.random.default_rng(seed)
     inputs, layers = network_layers(net, loss)
     x, y = make_data(rng, inputs, layers[-1][0], loss, n, vector_target)
@@ -260,6 +193,7 @@ def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_s
     tensors = [torch.tensor(w[p], requires_grad=True) for w in weights for p in ("W", "b")]
     lr = LR[kind]
     opt = torch_optimizer(kind, tensors, lr, hyper)
+    scheduler = None if schedule is None else torch_scheduler(opt, *schedule)
     xt, yt = torch.tensor(x), torch.tensor(y)
     acts = [TORCH_ACTIVATIONS[a] for _, a in layers]
     loss_fn = TORCH_LOSSES[loss]
@@ -275,6 +209,12 @@ def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_s
         if vector_target:
             a = a.squeeze(1)
         value = loss_fn(a, yt[ti])
+        if penalty is not None:  # L1 and L2 terms of the loss, over every parameter
+            l1_term = penalty[0] * sum(t.abs().sum() for t in tensors)
+            l2_term = penalty[1] * sum(t.pow(2).sum() for t in tensors)
+            value = value + l1_term + l2_term
+            record.setdefault("l1_term", []).append(l1_term.item())
+            record.setdefault("l2_term", []).append(l2_term.item())
         value.backward()
         with torch.no_grad():
             full = xt
@@ -286,17 +226,38 @@ def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_s
         record["batches"].append(np.pad(np.asarray(idx), (0, n - len(idx)), constant_values=-1))
         for name, t in zip(names, tensors):
             record.setdefault(f"grads/{name}", []).append(t.grad.numpy().copy())
+        if clip is not None:  # after the raw gradient is kept, before the optimizer's step
+            if clip[0] == "norm":
+                raw = torch.nn.utils.clip_grad_norm_(tensors, clip[1], foreach=False)
+                record.setdefault("raw_norm", []).append(raw.item())
+            else:
+                torch.nn.utils.clip_grad_value_(tensors, clip[1], foreach=False)
+            clipped = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(t.grad) for t in tensors]))
+            record.setdefault("clipped_norm", []).append(clipped.item())
+        if scheduler is not None:  # what this step uses, before the scheduler moves on
+            group = opt.param_groups[0]
+            record.setdefault("lr", []).append(group["lr"])
+            record.setdefault("momentum", []).append(group["betas"][0] if "betas" in group
+                                                     else group.get("momentum", 0.0))
         opt.step()
+        if scheduler is not None:
+            scheduler.step()
         for name, t in zip(names, tensors):
             record.setdefault(f"params/{name}", []).append(t.detach().numpy().copy())
             for key, value in optimizer_state(opt, t).items():
                 record.setdefault(f"state/{key}/{name}", []).append(value)
 
+    extra = {} if schedule is None else {"schedule": {"kind": schedule[0], "args": schedule[1]},
+                                         "torch_scheduler": type(scheduler).__name__}
+    if clip is not None:
+        extra[f"clip_{clip[0]}"] = clip[1]
+    if penalty is not None:
+        extra["l1"], extra["l2"] = penalty
     case = {
         "config": _config(
             inputs=inputs, layers=[[u, a] for u, a in layers], loss=loss, optimizer=kind, lr=lr,
             hyper=hyper, dtype=dtype, batch_size=batch_size, shuffle=shuffle, seed=seed,
-            steps=STEPS, torch=repr(opt).replace("\n", " ")),
+            steps=STEPS, torch=repr(opt).replace("\n", " "), **extra),
         "x": x,
         "y": y,
     }
@@ -304,7 +265,7 @@ def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_s
         case[f"init/{name}"] = w
     for key, values in record.items():
         arr = np.stack(values)
-        if key in ("loss", "full_loss"):
+        if key in ("loss", "full_loss", "lr", "momentum", "raw_norm", "clipped_norm", "l1_term", "l2_term"):
             arr = arr.astype(np.float64)
         case[key] = arr
     return case
@@ -344,16 +305,43 @@ def network_cases(kind):
     return cases
 
 
+# -- learning-rate schedules ------------------------------------------------------------------
+TORCH_SCHEDULERS = {
+    "step": "StepLR", "exponential": "ExponentialLR", "cosine": "CosineAnnealingLR",
+    "warmup": "LinearLR", "one_cycle": "OneCycleLR",
+}
+# gradstep's snake-case argument names that differ from PyTorch's
+TORCH_SCHEDULE_ARGS = {"t_max": "T_max"}
+
+def torch_scheduler(opt, kind, args):
+    """The ``torch.optim.lr_scheduler`` scheduler of a gradstep schedule, given only ``args``."""
+    cls = getattr(torch.optim.lr_scheduler, TORCH_SCHEDULERS[kind])
+    return cls(opt, **{TORCH_SCHEDULE_ARGS.get(k, k): v for k, v in args.items()})
+
+
 def save(path, cases):
     flat = {f"{case}/{key}": value for case, arrays in cases.items() for key, value in arrays.items()}
     np.savez_compressed(path, **flat)
     print(f"{path.name}: {len(cases)} cases, {path.stat().st_size / 1024:.0f} KiB")
 
 
-def main():
+def main(only=()):
+    """Write every fixture file, or only those named in ``only`` (``schedules``, ``clipping``, ``penalties``)."""
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
+    import training_fixtures  # beside this file: the schedules', clipping's and terms' cases
+
+    if not only or "schedules" in only:
+        save(HERE / "schedules.npz", training_fixtures.schedule_cases())
+    if not only or "clipping" in only:
+        save(HERE / "clipping.npz", training_fixtures.clip_cases())
+    if not only or "penalties" in only:
+        save(HERE / "penalties.npz", training_fixtures.penalty_cases())
+    if only:
+        return
+    from optimizer_fixtures import optimizer_cases  # beside this file
+
     optimizers = {}
     for kind in KINDS:
         rng = np.random.default_rng([KINDS.index(kind), 2024])
@@ -363,4 +351,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from textual.worker import WorkerCancelled
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -74,15 +75,28 @@ def controllers(app) -> list:
 
 
 async def loops_returned(app, timeout: float = 60.0) -> None:
-    """Wait until no training thread is inside a controller's loop. A cancelled worker counts as
-    done at once, while its thread may still be finishing the step it was taking."""
+    """Wait until no training thread is inside the loop of a controller that is not running (a
+    run until paused goes on by design). A cancelled worker counts as done at once, while its
+    thread may still be finishing the step it was taking."""
     for controller in controllers(app):
+        if controller.running:
+            continue
         assert await asyncio.to_thread(controller.idle, timeout), "a training loop did not return"
+
+
+async def workers_done(app) -> None:
+    """Wait until every worker of ``app`` is done. A worker cancelled meanwhile (a dialog's, when
+    it closes) is done too: Textual's ``wait_for_complete`` would raise ``WorkerCancelled`` for
+    it; a worker that failed still raises."""
+    results = await asyncio.gather(*[worker.wait() for worker in list(app.workers)], return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, WorkerCancelled):
+            raise result
 
 
 async def settle(pilot) -> None:
     """Wait until the training worker is done and the screen has caught up."""
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await loops_returned(pilot.app)
     await pilot.pause()
     await pilot.pause()

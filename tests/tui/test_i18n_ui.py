@@ -38,7 +38,14 @@ def footer(screen) -> list[str]:
 
 
 def text_of(screen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
+    """A Static's text (rendered wide enough that no sentence wraps: the help is a table)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=400, file=io.StringIO(), record=True)
+    console.print(screen.query_one(selector, Static).content)
+    return " ".join(line.strip() for line in console.export_text().splitlines())
 
 
 async def press(pilot, *keys: str) -> None:
@@ -104,7 +111,7 @@ async def test_the_dialogs_speak_portuguese(portuguese):
         await press(pilot, "escape", "o")
         assert app.screen.query_one("#dialog").border_title == "abrir um cenário"
         labels = [str(label.render()) for label in app.screen.query(Label)]
-        assert "ou digite um caminho e tecle enter:" in labels
+        assert "digite para filtrar a lista, ou digite um caminho, e tecle enter:" in labels
         await press(pilot, "escape", "space", "e")
         assert app.screen.query_one("#dialog").border_title == "exportar o registro"
         app.screen.query_one("#path", Input).value = "trace.txt"

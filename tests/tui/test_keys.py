@@ -141,13 +141,24 @@ async def test_g_toggles_the_log_scale():
         assert not chart.log_scale
 
 
+def rendered(renderable) -> str:
+    """What a Static shows, as plain text, wide enough that no line wraps."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=400, file=io.StringIO(), record=True)
+    console.print(renderable)
+    return console.export_text()
+
+
 async def test_question_mark_shows_help_with_the_corrected_adam():
     app = GradstepApp("adam-fabc")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        text = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+        text = "\n".join(rendered(w.content) for w in app.screen.query("Static"))
         assert "V = β1·V + (1−β1)·g" in text
         assert "S = β2·S + (1−β2)·g²" in text
         assert "SQUARED" in text and "second derivative" in text

@@ -12,7 +12,7 @@ from gradstep.engine.scenario import load_scenario, resolve_scenario
 from gradstep.engine.training.session import Session
 from gradstep.tui.format import sparkline
 from gradstep.tui.history import TrainingHistory
-from gradstep.tui.screens.presenter import loss_curves
+from gradstep.tui.chart_sources import loss_curves
 from gradstep.tui.widgets.loss_chart import TINY, LossChart
 
 SMALL_SCALARS = dict(scalar_window=64, scalar_blocks=32, scalar_chunk=16)

@@ -10,7 +10,7 @@ from textual.widgets import Tabs
 from gradstep.engine.scenario import load_scenario, resolve_scenario
 from gradstep.engine.training.session import Session
 from gradstep.tui.app import GradstepApp
-from gradstep.tui.format import fit, num
+from gradstep.tui.format import fit, num, subscript
 from gradstep.tui.widgets.equations_view import EquationsView
 from gradstep.tui.widgets.matrix_view import CELL, MatrixView
 from gradstep.tui.widgets.state_table import StateTable
@@ -53,7 +53,7 @@ async def test_network_numbers_equal_the_engines_record(keys, steps):
 
         status = screen.query_one(StatusLine).render().plain
         assert f"step {steps} " in status
-        assert f"loss {num(expected.loss)} " in status
+        assert f"L(θ{subscript(steps - 1)}) = {num(expected.loss)} " in status
 
         shown = table(screen.query_one("#grad", MatrixView))
         columns = len(shown["x1"])

@@ -157,7 +157,8 @@ async def quiet(pilot, timeout: float = 30.0) -> None:
         busy = [w for w in pilot.app.workers
                 if w.group == "train" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
                 and not (forever and w.description.startswith("_train(None"))]
-        if not busy and (forever or all(c.idle(0) for c in controllers(pilot.app))):
+        # A race left running until paused (r in the race view) is not waited for either.
+        if not busy and (forever or all(c.idle(0) for c in controllers(pilot.app) if not c.running)):
             break
         await asyncio.sleep(0.002)
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from gradstep.tui import i18n
 from gradstep.tui.app import GradstepApp
 
 from .conftest import keys_then_settle, settle
@@ -26,6 +27,33 @@ SCENES = {
 @pytest.mark.parametrize("name", list(SCENES))
 def test_dashboard(snap_compare, name, size):
     assert snap_compare(GradstepApp(name), terminal_size=size, run_before=keys_then_settle(SCENES[name]))
+
+
+SPACE = {  # issue 19: panels sized by their tables, legends above the plots
+    "mse-3x5": ["space"],                                   # the 3x5 gradient whole, Y_pred and Y
+    "chain-rule": ["space"],                                # a, b, c, d without scrolling
+    "xor": ["n", "n", "n", "n", "n", "right", "down"],      # the up-close legend names four lines
+    "adam-fabc": ["space", "space", "n"],                   # V̂ one cell, the legend above the chart
+}
+
+
+@pytest.fixture
+def language(request):
+    """The language of the test's parameter, English again afterwards."""
+    i18n.install(request.param)
+    yield request.param
+    i18n.install("en")
+
+
+@pytest.mark.parametrize("language", ["en", "pt"], indirect=True)
+@pytest.mark.parametrize("name", list(SPACE))
+def test_dashboard_at_120x40(snap_compare, name, language):
+    assert snap_compare(GradstepApp(name), terminal_size=(120, 40), run_before=keys_then_settle(SPACE[name]))
+
+
+@pytest.mark.parametrize("language", ["en", "pt"], indirect=True)
+def test_the_3x5_example_at_200x60(snap_compare, language):
+    assert snap_compare(GradstepApp("mse-3x5"), terminal_size=(200, 60), run_before=keys_then_settle(["space"]))
 
 
 def test_help_screen(snap_compare):

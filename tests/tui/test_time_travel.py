@@ -12,7 +12,7 @@ from textual.widgets import Input, Static, Tabs
 from gradstep.engine.scenario import load_scenario, resolve_scenario
 from gradstep.engine.training.session import Session
 from gradstep.tui.app import GradstepApp
-from gradstep.tui.format import fit, num
+from gradstep.tui.format import loss_at, fit, num
 from gradstep.tui.screens.dashboard import DashboardScreen
 from gradstep.tui.screens.export_dialog import ExportDialog, suggested_path, trace_format
 from gradstep.tui.screens.jump_dialog import JumpDialog, parse_step
@@ -243,7 +243,7 @@ async def test_objective_numbers_after_going_back_equal_a_session_stepped_there(
         screen = app.screen
         assert_at(app, 37, 100)
         assert np.array_equal(screen.session.record.theta, expected.theta)
-        assert f"loss {num(expected.loss)} " in status(app)
+        assert f"{loss_at(expected.step - 1)} = {num(expected.loss)} " in status(app)
         shown = table(screen.query_one(StateTable))
         for name in ("a", "b", "c"):
             state = expected.state[name]
@@ -264,7 +264,7 @@ async def test_network_numbers_after_going_back_equal_a_session_stepped_there():
         expected = reference("xor", 19)
         screen = app.screen
         assert_at(app, 19, 30)
-        assert f"loss {num(expected.loss)} " in status(app)
+        assert f"{loss_at(expected.step - 1)} = {num(expected.loss)} " in status(app)
         shown = table(screen.query_one("#grad", MatrixView))
         columns = len(shown["x1"])
         assert shown["x1"] == [fit(v, CELL - 1) for v in expected.grads["layer1.W"][0, :columns]]
@@ -346,7 +346,7 @@ async def test_a_branch_shows_the_ghost_and_the_timeline_marks_it():
         session.set_lr(lr / 2)
         expected = session.run(2)
         assert np.array_equal(screen.session.record.theta, expected.theta)
-        assert f"loss {num(expected.loss)} " in status(app)
+        assert f"{loss_at(expected.step - 1)} = {num(expected.loss)} " in status(app)
 
         chart = screen.query_one(LossChart)
         ghost_steps, ghost_losses = chart.ghost
@@ -356,7 +356,7 @@ async def test_a_branch_shows_the_ghost_and_the_timeline_marks_it():
 
         timeline = screen.query_one(Timeline)
         assert (timeline.branch, timeline.ghost_end) == (10, 30)
-        assert "⑂" in timeline.render().plain
+        assert "↳" in timeline.render().plain
 
         assert screen.history.lr_changes == [(10, lr, lr / 2)]
         assert len(screen.history) == 12  # the abandoned steps' rows are gone

@@ -279,7 +279,7 @@ async def test_surface_of_two_parameters_is_whole_with_the_path():
         thetas = [reference.theta] + [reference.step().theta for _ in range(100)]
         np.testing.assert_array_equal(np.column_stack([path.xs, path.ys]), np.array(thetas))
         np.testing.assert_array_equal(s.point, view.session.theta)
-        assert f"L here = {num(s.loss)}" in shown(view, "#surface-info")
+        assert f"L(θ₁₀₀) = {num(s.loss)} ◆" in shown(view, "#surface-info")
         assert "path: 101 points" in shown(view, "#surface-info")
 
 
@@ -317,7 +317,7 @@ async def test_surface_of_three_parameters_is_a_slice_through_the_largest_gradie
         assert s.sliced and [s.x, s.y] == largest == ["a", "b"]
         others = view.session.theta.copy()
         np.testing.assert_array_equal(s.point, others[:2])
-        assert "the other 1 entries stay at their step-10 values" in shown(view, "#surface-info")
+        assert "the other entry stays at its step-10 value" in shown(view, "#surface-info")
 
 
 # -- optimizer race --------------------------------------------------------------------------

@@ -28,10 +28,10 @@ def check_scenarios(names, max_entries):
         if worst is None:
             line = _("{name}: {verdict}: no smooth entry to compare").format(name=scenario.name, verdict=verdict)
         else:
-            # English keeps its plural for every count (as it always read); the catalog has Portuguese's singular.
             line = ngettext(
-                "{name}: {verdict}: worst relative error {error} at {entry} (analytic {analytic}, "
-                "finite differences {numeric}), {count} entries{sampled}, tolerance {tolerance}",
+                "{name}: {verdict}: worst relative error {error} at {entry} (analytic "
+                "{analytic}, finite differences {numeric}), {count} entry{sampled}, tolerance "
+                "{tolerance}",
                 "{name}: {verdict}: worst relative error {error} at {entry} (analytic {analytic}, "
                 "finite differences {numeric}), {count} entries{sampled}, tolerance {tolerance}",
                 count).format(name=scenario.name, verdict=verdict, error=f"{worst.error:.2e}",

@@ -16,6 +16,7 @@ from gradstep.engine.scenario import load_scenario, resolve_scenario
 from gradstep.engine.training.session import Diverged, Session
 from gradstep.engine.training.trace import AtomicFile, write_records
 from gradstep.tui.commands.termination import say
+from gradstep.tui.format import loss_at
 from gradstep.tui.i18n import _
 from gradstep.tui.trace_json import ENCODER
 
@@ -40,7 +41,7 @@ class _Progress:
         width = 30
         filled = int(width * done / self.total)
         self._write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}  "
-                    + _("loss {loss}").format(loss=f"{loss:.6g}"))
+                    + _("loss {L} = {loss}").format(L=loss_at(done - 1), loss=f"{loss:.6g}"))  # step `done`'s loss, before its update
 
     def close(self):
         if self.enabled:
@@ -140,7 +141,7 @@ def run_scenario(args):
     elapsed = time.perf_counter() - started
     if args.quiet or args.out is not None:
         rate = session.t / elapsed if elapsed > 0 else float("inf")
-        last = (_("loss {loss}").format(loss=f"{session.record.loss:.6g}") if session.record
+        last = (_("loss {L} = {loss}").format(L=loss_at(session.t - 1), loss=f"{session.record.loss:.6g}") if session.record
                 else _("no steps"))
         say(_("{name}: {steps} steps, {last}, {rate} steps/s").format(
             name=scenario.name, steps=session.t, last=last, rate=f"{rate:,.0f}"))

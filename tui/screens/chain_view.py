@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from gradstep.engine.analysis.chain import chain_report
 from gradstep.tui.chain_lines import agrees, chain_renderable, entry_text
@@ -20,6 +20,7 @@ from gradstep.tui.format import num
 from gradstep.tui.i18n import _
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.screens.palette import translated
+from gradstep.tui.widgets.key_footer import KeyFooter
 
 __all__ = ["ChainView"]
 
@@ -43,7 +44,7 @@ class ChainView(MathView):
         with translated(VerticalScroll(id="chain-body")):
             yield Static(id="chain-text")
         yield Static(id="chain-result")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def session_changed(self) -> None:
         with self.training.reading() as session:  # the graph of a step the session keeps

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tab, Tabs
+from textual.widgets import Static, Tab, Tabs
 from textual.worker import get_current_worker
 
 from gradstep.engine import optim
@@ -29,10 +29,14 @@ from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
 from gradstep.tui.grid import grids_for
 from gradstep.tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
 from gradstep.tui.screens.dashboard_layout import MIN_SIZE, DashboardLayout
+from gradstep.tui.screens.dashboard_lesson import DashboardLesson
+from gradstep.tui.screens.dashboard_travel import TravelActions
 from gradstep.tui.screens.presenter import STATE_LABELS, Presenter
 from gradstep.tui.training import SPEEDS, TrainingController
 from gradstep.tui.widgets.equations_view import EquationsView
+from gradstep.tui.widgets.key_footer import KeyFooter
 from gradstep.tui.widgets.layer_list import LayerList
+from gradstep.tui.widgets.lesson_pane import LessonPane
 from gradstep.tui.widgets.loss_chart import LossChart
 from gradstep.tui.widgets.matrix_view import MatrixView
 from gradstep.tui.widgets.param_chart import ParamChart
@@ -49,7 +53,7 @@ SPEED = Binding.Group(N_("speed"), compact=True)
 TIME = Binding.Group("←1 ←10 →10", compact=True)
 
 
-class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, DashboardLayout, Screen):
+class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, TravelActions, DashboardLayout, DashboardLesson, Screen):
     """Trains one scenario and shows every number of every step."""
 
     CSS_PATH = "dashboard.tcss"
@@ -75,14 +79,20 @@ class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, DashboardLayout, S
         Binding("o", "open", "open"),
         Binding("R", "reload", "reload"),
         Binding("g", "log_scale", "log"),
+        Binding("A", "next_chart", "chart", show=False),
         Binding("colon", "jump", "go to", key_display=":"),
         Binding("e", "export", "export"),
+        Binding("t", "app.view('torch')", "PyTorch code", show=False),
         Binding("p", "app.pictures", "pictures", show=False),
         Binding("K", "curvature", "curvature λmax", show=False),
         Binding("P", "phases", "phases", show=False),
+        Binding("L", "lesson", "lesson", show=False),
+        Binding("greater_than_sign", "lesson_page(1)", "next page", key_display=">", show=False),
+        Binding("less_than_sign", "lesson_page(-1)", "previous page", key_display="<", show=False),
         Binding("backspace", "back(1)", "one step back", show=False),
         Binding("home", "goto_start", "to step 0", show=False),
         Binding("end", "goto_end", "to the latest step", show=False),
+        Binding("escape", "stop_reaching", "stop going to a step", show=False),
     ]
 
     def __init__(self, scenario) -> None:
@@ -110,8 +120,9 @@ class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, DashboardLayout, S
 
     @property
     def mode(self) -> str:
-        """``paused``, ``running`` or ``diverged``: the controller's mode."""
-        return self.training.mode
+        """``paused``, ``running`` or ``diverged``: the controller's mode; ``reaching`` while a
+        far goto is on its way."""
+        return "reaching" if self.reaching is not None else self.training.mode
 
     @property
     def speed(self) -> int:
@@ -148,18 +159,19 @@ class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, DashboardLayout, S
                 yield MatrixView("∂L/∂θ", id="grad")
             with Vertical(id="state"):
                 tabs = [Tab("∂L/∂θ", id="tab-grad")]
-                tabs += [Tab(STATE_LABELS.get(k, k), id=f"tab-{k}") for k in self.present.state_keys()]
+                tabs += [Tab(self.present.label(k), id=f"tab-{k}") for k in self.present.state_keys()]
                 yield Tabs(*tabs, id="state-tabs")
                 with Horizontal(id="state-views"):
                     yield MatrixView("∂L/∂θ", id="view-grad", classes="tab-view")
                     for k in self.present.state_keys():
-                        yield MatrixView(STATE_LABELS.get(k, k), id=f"view-{k}", classes="tab-view")
+                        yield MatrixView(self.present.label(k), id=f"view-{k}", classes="tab-view")
                 yield StateTable(id="state-table")
         with Horizontal(id="upclose"):
             yield EquationsView(id="equations")
             yield ParamChart(id="param-chart")
         yield TerminalTooSmall(id="too-small")
-        yield Footer(compact=True)
+        yield LessonPane(id="lesson")
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#gradient").border_title = _("gradient ∂L/∂θ")
@@ -167,6 +179,8 @@ class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, DashboardLayout, S
         self.query_one("#loss-panel").border_title = _("loss")
         self._fit(self.size.width, self.size.height)
         self.set_timer(0.5, _import_dialogs)
+        if getattr(self.app, "lesson", None) is not None and self.app.lesson.shown:
+            self.call_after_refresh(self.show_pane, "lesson")
 
     @on(Tabs.TabActivated, "#state-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
@@ -190,6 +204,8 @@ class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, DashboardLayout, S
             self._start(count)
 
     def action_toggle_run(self) -> None:
+        if self._stop_reaching():  # the pause key stops a goto on its way too
+            return
         if self.phases.on:
             return self.phases.toggle_slow()
         if self.mode == "running":
@@ -208,6 +224,11 @@ class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, DashboardLayout, S
         self._train(steps, run, stop)
 
     def _pause(self) -> None:
+        """Stop a run, and a goto on its way (showing where the session stands)."""
+        self._stop_reaching()
+        self._pause_run()
+
+    def _pause_run(self) -> None:
         if self.training.pause():
             self.workers.cancel_group(self, "train")
 
@@ -257,13 +278,13 @@ class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, DashboardLayout, S
     def action_scale_lr(self, factor: float) -> None:
         """Change the learning rate from the next step on; before the furthest step this
         branches (the engine keeps the abandoned steps' losses as the ghost)."""
+        self._stop_reaching()  # the change is made at the step the session stands at
         try:
             old, new = self.training.scale_lr(factor)
         except ValueError as exc:  # doubled past the largest float, or halved to zero
-            self.notify(str(exc), severity="warning")
+            self.notify(str(exc), severity="warning", markup=False)
             return
-        self.notify(_("learning rate α {old} → {new} from step {step}").format(
-            old=short(old), new=short(new), step=self.session.t + 1), timeout=3)
+        self.notify(self.present.lr_note(factor, old, new), timeout=3)
         self.present.everything(self.session.record)
 
     def action_next_layer(self) -> None:
@@ -275,6 +296,7 @@ class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, DashboardLayout, S
     def _pick_layer(self, index: int) -> None:
         self.layer_index = index
         self.cursor = (0, 0)
+        self._share_space()  # another layer's table may need other widths
         self.present.everything(self.session.record)
         self.call_after_refresh(self._ensure_focus)
 
@@ -283,47 +305,10 @@ class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, DashboardLayout, S
         self.present.cursor(self.session.record)
 
     def action_log_scale(self) -> None:
-        chart = self.query_one(LossChart)
-        chart.log_scale = not chart.log_scale
-        self.query_one("#loss-panel").border_title = _("loss (log scale)") if chart.log_scale else _("loss")
+        self.present.toggle_log_scale()
 
-    # -- time travel -----------------------------------------------------------------------
-    def action_back(self, count: int) -> None:
-        if self.session.t == 0:
-            self._pause()
-            self.notify(_("already at step 0"), timeout=2)
-            return
-        self._travel(self.session.t - count)
-
-    def action_forward(self, count: int) -> None:
-        self._pause()
-        if self.session.t >= self.session.furthest:
-            self.notify(_("at the latest step ({step}): space, n or r go further").format(
-                step=self.session.furthest), timeout=3)
-            return
-        self._travel(self.session.t + count)
-
-    def action_goto_start(self) -> None:
-        self._travel(0)
-
-    def action_goto_end(self) -> None:
-        self._travel(self.session.furthest)
-
-    def action_jump(self) -> None:
-        from gradstep.tui.screens.jump_dialog import JumpDialog
-
-        self._pause()
-        self.app.push_screen(JumpDialog(self.session.t, self.session.furthest), self._jumped)
-
-    def _jumped(self, step: int | None) -> None:
-        if step is not None:
-            self._travel(step)
-
-    def _travel(self, step: int) -> None:
-        """Stand at ``step`` (clamped to 0 ... furthest) and show it; a run is paused first."""
-        self._pause()
-        self.training.goto(step)
-        self.present.everything(self.session.record)
+    def action_next_chart(self) -> None:  # the loss chart shows the loss, α or the accuracy
+        self.present.next_chart()
 
     def action_export(self) -> None:
         from gradstep.tui.screens.export_dialog import ExportDialog, suggested_path
@@ -340,7 +325,7 @@ class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, DashboardLayout, S
         if result is not None:
             path, steps = result
             self.notify(ngettext("wrote {count} step to {path}", "wrote {count} steps to {path}", steps)
-                        .format(count=steps, path=path), title=_("exported"), timeout=5)
+                        .format(count=steps, path=path), title=_("exported"), timeout=5, markup=False)
 
     # -- scenarios, help, quit -------------------------------------------------------------
     def action_open(self) -> None:

@@ -13,13 +13,14 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
-from gradstep.tui.format import num, styled
+from gradstep.tui.format import loss_at, num, styled
 from gradstep.tui.i18n import _, ngettext
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.widgets.fit_plot import FitPlot
 from gradstep.tui.widgets.heat_map import CLASS_COLOURS, HeatMap, Overlay, classes, colour_bar, sequential
+from gradstep.tui.widgets.key_footer import KeyFooter
 
 __all__ = ["FitView", "span"]
 
@@ -58,7 +59,7 @@ class FitView(MathView):
             else:
                 yield Static(self._nothing(), id="fit-none")
         yield Static(id="fit-legend")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         names = self.scenario.data.input_names if self.scenario.data is not None else ()
@@ -100,8 +101,7 @@ class FitView(MathView):
         text.append(_("model fit at step {t}").format(t=snap.t), style="bold")
         sc = self.scenario
         if sc.kind == "network":
-            # English keeps its plural for every count (as it always read); the catalog has Portuguese's singular.
-            inputs = ngettext("{count} inputs", "{count} inputs", sc.model.inputs).format(count=sc.model.inputs)
+            inputs = ngettext("{count} input", "{count} inputs", sc.model.inputs).format(count=sc.model.inputs)
             model = " → ".join([inputs] + [f"{layer.units} {layer.activation}" for layer in sc.model.layers])
             text.append("   " + _("network {model}   loss {loss}").format(model=model, loss=sc.loss))
         elif sc.kind == "parametric":
@@ -111,10 +111,11 @@ class FitView(MathView):
             text.append(f"   f = {sc.model.expression}")
         if snap.record is not None:
             text.append("   ")
-            text.append_text(styled(_("L = {loss} (step {t}, before its update)"),
+            text.append_text(styled(_("{L} = {loss} (step {t}, before its update)"), L=loss_at(snap.t - 1),
                                     loss=(num(snap.record.loss), "bold cyan"), t=snap.t))
             if snap.record.val_loss is not None:
-                text.append("   " + _("validation L = {loss}").format(loss=num(snap.record.val_loss)))
+                text.append("   " + _("validation {L} = {loss}").format(L=loss_at(snap.t - 1),
+                                                                          loss=num(snap.record.val_loss)))
         else:
             text.append("   " + _("(the initial parameters: press space to take a step)"))
         return text

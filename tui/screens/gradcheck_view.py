@@ -12,7 +12,7 @@ import time
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from gradstep.engine.analysis.gradcheck import TOLERANCE, gradient_check
@@ -21,6 +21,7 @@ from gradstep.tui.format import num, short, styled
 from gradstep.tui.i18n import _, ngettext
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.screens.palette import translated
+from gradstep.tui.widgets.key_footer import KeyFooter
 
 __all__ = ["GradCheckView", "MAX_ENTRIES", "ROUND_OFF", "error_text", "derivative_texts"]
 
@@ -69,7 +70,7 @@ class GradCheckView(MathView):
     def compose(self) -> ComposeResult:
         yield Static(id="check-head")
         yield translated(DataTable(id="check-table", cursor_type="row", zebra_stripes=True))
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -106,8 +107,7 @@ class GradCheckView(MathView):
                              "(f(θ+h) − f(θ−h))/2h, Richardson-extrapolated from h and h/2, "
                              "h = 1e-4·max(1, |θ|), in float64") + "\n")
         sampled = len(check.entries) < check.total
-        # English keeps its plural for every count (as it always read); the catalog has Portuguese's singular.
-        head.append(ngettext("{count} of {total} entries", "{count} of {total} entries", check.total).format(
+        head.append(ngettext("{count} of {total} entry", "{count} of {total} entries", check.total).format(
             count=len(check.entries), total=check.total)
             + (" " + _("(a random sample)") + "   " if sampled else "   "))
         if worst is not None:

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import ScrollableContainer
 from textual.geometry import Region
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from gradstep.engine.analysis.loss_graph import loss_graph
 from gradstep.tui.format import num
@@ -28,6 +28,7 @@ from gradstep.tui.graph_drawing import draw
 from gradstep.tui.i18n import _
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.screens.palette import translated
+from gradstep.tui.widgets.key_footer import KeyFooter
 
 __all__ = ["GraphView", "FORMATS"]
 
@@ -67,7 +68,7 @@ class GraphView(MathView):
         with translated(ScrollableContainer(id="graph-body", can_focus=False)):
             yield Static(id="graph-canvas")
         yield Static(id="graph-detail")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def session_changed(self) -> None:
         with self.training.reading() as session:  # the graph of a step the session keeps

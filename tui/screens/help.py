@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,17 +33,20 @@ KEY_HELP = {
     "app.focus_next": N_("next panel (the arrows then move within its matrix)"),
     "next_layer": N_("next layer (or group of parameters)"),
     "log_scale": N_("loss chart: linear / logarithmic scale"),
+    "next_chart": N_("loss chart: the loss, the learning rate α, the accuracy (classification) in turn"),
     "open": N_("open a scenario: bundled, ./scenarios, or a typed path"),
     "reload": N_("reload the scenario from its file (back to step 0)"),
-    "back(1)": N_("one step back in the history (also backspace)"),
+    "back(1)": N_("one step back in the history"),
     "back(10)": N_("ten steps back"),
     "forward(10)": N_("ten steps forward, up to the furthest step computed"),
-    "goto_start": N_("back to step 0 (home)"),
-    "goto_end": N_("to the furthest step computed (end)"),
+    "goto_start": N_("back to step 0"),
+    "goto_end": N_("to the furthest step computed"),
     "jump": N_("go to a step you type"),
+    "stop_reaching": N_("stop going to a far step: the session stays where it stood"),
     "export": N_("export the trace (loss, θ, g, state, Δθ of every step) as JSON lines or CSV"),
     "curvature": N_("curvature on / off: λmax of the loss's Hessian, 2/λmax beside α (plain GD's limit)"),
     "phases": N_("phases on / off: space shows a step's forward, loss, backward, update; r slow motion"),
+    "app.view('torch')": N_("the scenario as a PyTorch script (s in it saves the script)"),
     "help": N_("this help"),
     "quit": N_("quit"),
     "view('chain')": N_("chain rule: every local derivative from the loss down to the selected θ"),
@@ -49,6 +54,11 @@ KEY_HELP = {
     "view('fit')": N_("model fit: the data and the model's predictions (curve or decision regions)"),
     "view('surface')": N_("loss surface: the loss over two parameters, with the path so far"),
     "view('race')": N_("optimizer race: the scenario's optimizers side by side, in lockstep"),
+    "view('lab')": N_("misconception lab (Adam family): the tutorial's formulas, no bias correction and "
+                      "a forgotten zero_grad beside Adam"),
+    "lesson": N_("lesson pane: the tutorial chapter by chapter (or this scenario's notes); again hides it"),
+    "lesson_page(1)": N_("the lesson's next page"),
+    "lesson_page(-1)": N_("the lesson's previous page"),
     "view('graph')": N_("graph of the loss: every node's value and gradient at this step"),
     "view('neurons')": N_("hidden units: each unit's output over the inputs, layer by layer"),
     "view('histograms')": N_("histograms over time: a layer's weights, gradients and updates, step against value"),
@@ -72,6 +82,17 @@ SYMBOLS = [
     ("α_eff", N_("the step size θ effectively gets: Adam α/(√Ŝ+ε), RMSprop α/(√S+ε), SGD α")),
 ]
 """Each symbol on screen and what it means (the meanings translated where shown)."""
+
+
+def _grid(title: str, rows, heading: Style, justify: str) -> Group:
+    """``title``, then ``rows`` of (key or symbol, sentence) in two columns: a sentence that wraps
+    (at 80 columns) goes on under its own first word, not under the key."""
+    grid = Table.grid(padding=(0, 2, 0, 0))
+    grid.add_column(justify=justify, no_wrap=True, style=Style(bold=True))
+    grid.add_column(ratio=1)
+    for key, what in rows:
+        grid.add_row("  " + key if key else "", what)
+    return Group(Text(title, style=heading), grid)
 
 
 class HelpScreen(ContainsErrors, ModalScreen[None]):
@@ -99,15 +120,23 @@ class HelpScreen(ContainsErrors, ModalScreen[None]):
     def on_mount(self) -> None:
         self.query_one("#help").border_title = _("help — escape closes")
 
-    def _keys(self) -> Text:
+    def _keys(self) -> Table:
+        """One row per action, its keys together (``b backspace``), each sentence once."""
         heading = Style(bold=True, color="cyan")
-        text = Text()
-        text.append(_("Keys") + "\n", style=heading)
         rows = [("←↑↓→", _("move the cursor in the focused matrix; the up-close panel follows it")),
-                ("pgup pgdn ⇧←→", _("scroll a matrix bigger than its panel (the wheel too)"))]
+                ("pgup pgdn ⇧←→", _("scroll a matrix bigger than its panel (the wheel too)")),
+                ("tab ← →", _("below 120 columns the gradient and the optimizer's state share one panel: "
+                              "tab to its row of tabs (∂L/∂θ, V, S, V̂, Ŝ, Δθ, ...), then ← → picks one "
+                              "(a click too)"))]
+        keys: dict[str, list[str]] = {}
         for binding in self.bindings:
-            key = binding.key_display or {"space": "space"}.get(binding.key, binding.key)
-            rows.append((key, _(KEY_HELP.get(binding.action, binding.description))))
+            key = binding.key_display or binding.key
+            keys.setdefault(binding.action, [])
+            if key not in keys[binding.action]:
+                keys[binding.action].append(key)
+        for action, names in keys.items():
+            description = next(b.description for b in self.bindings if b.action == action)
+            rows.append((" ".join(names), _(KEY_HELP.get(action, description))))
         views = [b for b in self.app.BINDINGS if b.description]  # the views of the mathematics
         if views:
             rows.append(("", ""))
@@ -116,35 +145,30 @@ class HelpScreen(ContainsErrors, ModalScreen[None]):
                 rows.append((binding.key_display or binding.key,
                              _(KEY_HELP.get(binding.action, binding.description))))
         rows.append(("ctrl+p", _("command palette (every key above, by name)")))
-        width = max(len(key) for key, _what in rows)
-        for key, what in rows:
-            text.append(f"  {key:<{width}}  ", style=Style(bold=True))
-            text.append(what + "\n")
-        return text
+        return _grid(_("Keys"), rows, heading, justify="left")
 
-    def _equations(self) -> Text:
+    def _equations(self) -> Group:
         heading = Style(bold=True, color="cyan")
         title = optimizer_title(self.optimizer)
-        text = Text()
-        text.append("\n" + _("The equations of {optimizer}, at step t, for each parameter θ").format(
-            optimizer=title) + "\n", style=heading)
-        for line in symbolic_lines(self.optimizer):
-            text.append(f"  {line}\n")
-        text.append("\n" + _("Symbols") + "\n", style=heading)
-        for symbol, meaning in SYMBOLS:
-            text.append(f"  {symbol:>7}  ", style=Style(bold=True))
-            text.append(_(meaning) + "\n")
-        return text
+        lines = Table.grid()
+        lines.add_column(no_wrap=True)
+        lines.add_column(ratio=1)
+        for line in symbolic_lines(self.optimizer):  # a wrapped line goes on under its start
+            lines.add_row("  ", line)
+        symbols = _grid(_("Symbols"), [(symbol, _(meaning)) for symbol, meaning in SYMBOLS], heading,
+                        justify="right")
+        return Group(Text(""), Text(_("The equations of {optimizer}, at step t, for each parameter θ").format(
+            optimizer=title), style=heading), lines, Text(""), symbols)
 
-    def _corrections(self) -> Text:
+    def _corrections(self) -> Group:
         heading = Style(bold=True, color="cyan")
-        text = Text()
-        text.append("\n" + _("Where the tutorial goes wrong (and what gradstep shows instead)") + "\n",
-                    style=heading)
-        for claim, correction in TUTORIAL_CORRECTIONS:
-            text.append(f"  • {_(claim)} ", style=Style(bold=True))
-            text.append(_(correction) + "\n")
-        return text
+        grid = Table.grid(padding=(0, 1, 0, 0))
+        grid.add_column(no_wrap=True)
+        grid.add_column(ratio=1)
+        for claim, correction in TUTORIAL_CORRECTIONS:  # a wrapped line stays under its first
+            grid.add_row("  •", Text.assemble((_(claim) + " ", Style(bold=True)), _(correction)))
+        return Group(Text(""), Text(_("Where the tutorial goes wrong (and what gradstep shows instead)"),
+                                    style=heading), grid)
 
     async def action_dismiss(self, result=None) -> None:
         self.dismiss()

@@ -17,12 +17,13 @@ import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from gradstep.engine.analysis.histograms import groups, histograms
 from gradstep.tui.format import num
 from gradstep.tui.i18n import N_, _
 from gradstep.tui.screens.math_view import MathView
+from gradstep.tui.widgets.key_footer import KeyFooter
 
 __all__ = ["HistogramView", "SHADES", "LABEL", "shade", "heat_rows"]
 
@@ -68,7 +69,7 @@ class HistogramView(MathView):
     def compose(self) -> ComposeResult:
         yield Static(id="histogram-head")
         yield Static(id="histogram-canvas")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def poll_key(self):
         """The step, the layer and the screen's size (drawn again when any changes)."""

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from gradstep.engine.analysis.misconceptions import ADAM_FAMILY, VARIANTS, Lab
 from gradstep.engine.training.session import Diverged
@@ -25,6 +25,7 @@ from gradstep.tui.format import num
 from gradstep.tui.i18n import _
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.widgets.race_chart import RaceChart
+from gradstep.tui.widgets.key_footer import KeyFooter
 
 __all__ = ["LabView", "CATCH_UP", "FEW"]
 
@@ -75,7 +76,7 @@ class LabView(MathView):
         with VerticalScroll(id="lab-bottom"):  # on a small terminal, the arrows scroll the rows
             yield Static(id="race-table")
             yield Static(id="lab-notes")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -14,7 +14,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from gradstep.engine.analysis.neurons import hidden_units
 from gradstep.tui.format import num
@@ -23,6 +23,7 @@ from gradstep.tui.screens.fit_view import span
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.screens.palette import translated
 from gradstep.tui.widgets.heat_map import colour_bar, sequential
+from gradstep.tui.widgets.key_footer import KeyFooter
 
 __all__ = ["NeuronsView", "UNIT", "DIVERGING", "limits_for", "colours"]
 
@@ -68,7 +69,7 @@ class NeuronsView(MathView):
         yield Static(id="neurons-head")
         with translated(VerticalScroll(id="neurons-body", can_focus=False)):
             yield Static(id="neurons-canvas")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def poll_key(self):
         """The step, and the width the units are laid out in (drawn again when it changes)."""

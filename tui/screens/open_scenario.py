@@ -42,24 +42,61 @@ def scenario_choices(folder: Path | None = None) -> list[tuple[str, str]]:
     return choices
 
 
+def matches(label: str, text: str) -> bool:
+    """Whether a choice's ``label`` holds every word of the typed ``text`` (any case, any order):
+    ``moon`` finds ``moons``, ``net sine`` finds ``sine-net``."""
+    label = label.casefold()
+    return all(word in label for word in text.casefold().split())
+
+
 class OpenScenarioScreen(ContainsErrors, ModalScreen[str | None]):
-    """Dismisses with the chosen path (or None when cancelled); the caller loads it."""
+    """Dismisses with the chosen path (or None when cancelled); the caller loads it.
+
+    Typing filters the list as you go (a letter typed on the list goes to the box below it):
+    enter opens the highlighted choice, or the typed path when no choice holds the text or the
+    text names a file (``./my.toml``). Down moves from the box to the list.
+    """
 
     CSS_PATH = "open_scenario.tcss"
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    BINDINGS = [Binding("escape", "cancel", "cancel"),
+                Binding("down", "to_list", "choices", show=False)]
 
     def __init__(self) -> None:
         super().__init__()
         translate_bindings(self)
+        self._choices = served.choices() if served.active() else scenario_choices()
 
     def compose(self) -> ComposeResult:
-        choices = served.choices() if served.active() else scenario_choices()
         with Vertical(id="dialog"):
             yield Label(_("bundled, and the scenarios of {folder}:").format(folder=served.folder().name)
                         if served.active() else _("bundled, and ./scenarios of the working folder:"))
-            yield translated(OptionList(*[Option(label, id=path) for label, path in choices], id="choices"))
-            yield Label(_("or type a path and press enter:"))
-            yield translated(Input(placeholder=_("path/to/scenario.toml"), id="path"))
+            yield translated(OptionList(*self._options(""), id="choices"))
+            yield Label(_("type to filter the list, or type a path, and press enter:"))
+            yield translated(Input(placeholder=_("path/to/scenario.toml"), id="path", select_on_focus=False))
+
+    def _options(self, text: str) -> list[Option]:
+        return [Option(label, id=path) for label, path in self._choices if matches(label, text)]
+
+    def on_key(self, event) -> None:
+        """A letter typed on the list starts the filter in the box below it."""
+        box = self.query_one("#path", Input)
+        if self.focused is self.query_one("#choices", OptionList) and event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            box.focus()
+            box.insert_text_at_cursor(event.character)
+
+    @on(Input.Changed, "#path")
+    def _filter(self, event: Input.Changed) -> None:
+        choices = self.query_one("#choices", OptionList)
+        choices.set_options(self._options(event.value))
+        if choices.option_count:
+            choices.highlighted = 0
+
+    def action_to_list(self) -> None:
+        choices = self.query_one("#choices", OptionList)
+        if choices.option_count:
+            choices.focus()
 
     def on_mount(self) -> None:
         self.query_one("#dialog").border_title = _("open a scenario")
@@ -72,11 +109,15 @@ class OpenScenarioScreen(ContainsErrors, ModalScreen[str | None]):
     @on(Input.Submitted, "#path")
     def _typed(self, event: Input.Submitted) -> None:
         text = event.value.strip()
-        if text and served.active():  # a classroom's dashboard: only what the list offers
+        choices = self.query_one("#choices", OptionList)
+        names_a_file = "/" in text or "\\" in text or text.endswith(".toml")
+        if text and not names_a_file and choices.highlighted is not None:
+            self.dismiss(choices.get_option_at_index(choices.highlighted).id)
+        elif text and served.active():  # a classroom's dashboard: only what the list offers
             try:
                 self.dismiss(str(served.confine(text)))
             except ValueError as exc:
-                self.app.notify(str(exc), severity="error")
+                self.app.notify(str(exc), severity="error", markup=False)
         elif text:
             self.dismiss(str(Path(text).expanduser()))
 

@@ -12,54 +12,61 @@ back in time is not the latest: the charts then show the whole history with that
 from __future__ import annotations
 
 import time
+from functools import cached_property
 
 import numpy as np
 from textual.widgets import Static
 
-from gradstep.engine.optim import STATE_SYMBOLS, Scalar, derived_state, effective_lr_formula, optimizer_title
-from gradstep.tui.equations import worked_lines
-from gradstep.tui.format import num
+from gradstep.engine.errors import ScenarioError
+from gradstep.engine.optim import STATE_SYMBOLS, effective_lr_formula, optimizer_title, step_size_varies
+from gradstep.tui.format import num, short
 from gradstep.tui.i18n import _, language
 from gradstep.tui.widgets.equations_view import EquationsView
 from gradstep.tui.widgets.layer_list import LayerList
-from gradstep.tui.widgets.loss_chart import LossChart, Source
+from gradstep.tui.chart_sources import chart_curves
+from gradstep.tui.widgets.loss_chart import VIEWS, LossChart
 from gradstep.tui.widgets.matrix_view import MatrixView
 from gradstep.tui.widgets.param_chart import ParamChart
 from gradstep.tui.widgets.state_table import StateTable
 from gradstep.tui.widgets.status_line import StatusLine
 from gradstep.tui.widgets.timeline import Timeline
+from gradstep.tui.screens.reach_shown import show_reach_progress, show_reaching
+from gradstep.tui.screens.up_close import UpClose
 
-__all__ = ["Presenter", "loss_curves", "CHART_STEPS", "STATE_LABELS", "EFFECTIVE_LR", "effective_lr_formula"]
+__all__ = ["Presenter", "STATE_LABELS", "EFFECTIVE_LR", "VALUES", "CONSTANT",
+           "effective_lr_formula", "paired_constants"]
 
-STATE_LABELS = {**STATE_SYMBOLS, "update": "Δθ", "lr_eff": "α_eff"}
-"""How each array of the state panel (the optimizer's state, as the registry writes it, the update
-and the effective step size) is titled on screen."""
+STATE_LABELS = {**STATE_SYMBOLS, "update": "Δθ", "lr_eff": "α_eff", "theta": "θ"}
+"""How each array of the state panel (the parameters, the optimizer's state, as the registry writes
+it, the update and the effective step size) is titled on screen."""
 
 EFFECTIVE_LR = "lr_eff"
 """The key of the effective step size among the state panel's arrays (``record.effective_lr``)."""
 
+VALUES = "theta"
+"""The key of the parameters themselves (after the step) among the state panel's arrays."""
 
-CHART_STEPS = 200
-"""How many recent steps the up-close chart shows."""
+CONSTANT = "const"
+"""The key of the first constant beside the parameter of its shape (``const1``, ``const2``, ...)."""
+
+
+def paired_constants(scenario) -> tuple[tuple[str, str], ...]:
+    """``(constant, parameter)`` for each constant of an objective that has the shape of an array
+    parameter (the 3x5 example's target ``Y`` beside its prediction ``Y_pred``): shown in that
+    parameter's table, since the gradient is read against it."""
+    model = scenario.model
+    params = getattr(model, "params", {})
+    arrays = {name: np.shape(v) for name, v in params.items() if np.ndim(v) >= 1}
+    pairs = []
+    for name, value in getattr(model, "constants", {}).items():
+        match = next((p for p, shape in arrays.items() if shape == np.shape(value)), None)
+        if match is not None:
+            pairs.append((name, match))
+    return tuple(pairs)
+
 
 CHART_INTERVAL = 0.4
 """While running, the charts (the costliest widgets to draw) are redrawn at most this often."""
-
-
-def loss_curves(history) -> Source:
-    """The loss chart's :data:`~gradstep.tui.widgets.loss_chart.Source` over the engine's ``history``:
-    the training and validation loss of steps 1 ... furthest and the abandoned branch's loss,
-    each downsampled by the history to the chart's width (read when the chart draws: the
-    training thread may be adding steps meanwhile, which the history allows)."""
-    def curves(columns: int, low: float | None):
-        n = len(history.scalars)  # one count for both curves of the current branch
-        ghost = history.ghost_span
-        return {
-            "train": (*history.envelope("loss", columns, low, stop=n), 1, n),
-            "validation": (*history.envelope("val", columns, low, stop=n), 1, n) if history.has_val else None,
-            "ghost": None if ghost is None else (*history.envelope("ghost", columns, low), ghost[0] + 1, ghost[1]),
-        }
-    return curves
 
 
 class Presenter:
@@ -68,6 +75,7 @@ class Presenter:
     def __init__(self, screen) -> None:
         self.screen = screen
         self._charts_drawn = 0.0
+        self._initial: tuple[object, float | None] = (None, None)  # (session, L(θ₀))
 
     def everything(self, record, steps_per_second: float | None = None, live: bool = False) -> None:
         """Show ``record`` (None before the first step) in every widget.
@@ -78,6 +86,8 @@ class Presenter:
             live: A frame of a continuous run: the charts may skip it (they are redrawn at
                 most every :data:`CHART_INTERVAL` seconds) to leave the engine its time.
         """
+        if self._reach_shown():
+            return
         now = time.monotonic()
         charts = not live or now - self._charts_drawn >= CHART_INTERVAL
         if charts:
@@ -92,7 +102,24 @@ class Presenter:
         if self.screen.mode != "diverged":
             self.screen.query_one("#banner", Static).remove_class("-shown")
 
+    def reaching(self, step: int, fraction: float) -> None:
+        """Show step ``step`` while a far goto replays it (:func:`~.reach_shown.show_reaching`)."""
+        show_reaching(self, step, fraction)
+
+    def reaching_progress(self, step: int, fraction: float) -> None:
+        show_reach_progress(self, step, fraction)
+
+    def _reach_shown(self) -> bool:
+        """While a far goto is on its way, show it instead of a record (True)."""
+        reach = getattr(self.screen, "reaching", None)
+        if reach is None:
+            return False
+        self.reaching(reach.target, reach.fraction)
+        return True
+
     def status(self, record, steps_per_second: float | None = None) -> None:
+        if self._reach_shown():
+            return
         screen = self.screen
         status = screen.query_one(StatusLine)
         session = screen.session
@@ -101,16 +128,43 @@ class Presenter:
         status.description = scenario.description_for(language())
         status.step = 0 if record is None else record.step
         status.furthest = session.furthest
-        status.loss = None if record is None else record.loss
+        if record is None:  # step 0: the loss at θ₀, which step 1 will report too
+            status.loss, status.loss_theta, status.loss_batch = self.initial_loss(), 0, False
+        else:
+            status.loss, status.loss_theta = record.loss, record.step - 1
+            status.loss_batch = session.minibatches
+        clipped = None if record is None else record.clipped_norm
+        status.clip = None if clipped is None else (record.grad_norm, clipped)
         previous = screen.record_at(record.step - 1) if record is not None and record.step >= 2 else None
         status.loss_change = None if previous is None else record.loss - previous.loss
         status.optimizer = session.optimizer_kind
-        status.hyper = dict(session.hyper)
+        schedule = session.lr_schedule  # the next step's α (and one-cycle's momentum) under a schedule
+        status.hyper = dict(session.hyper if schedule is None else
+                            schedule.hyper_for(session.t + 1, session.optimizer_kind, session.hyper))
         status.mode = screen.mode
         status.steps_per_second = steps_per_second if screen.mode == "running" else None
         status.speed = screen.speed_label()
         status.curvature = screen.curvature.follow()
         screen.phases.adjust(status)
+        status.progress = None
+
+    def initial_loss(self) -> float | None:
+        """L(θ₀) on the whole training set: step 1's loss when the history keeps step 1 with the
+        whole set as its batch, else evaluated once per session (one forward pass, under the
+        controller's lock)."""
+        session = self.screen.session
+        if self._initial[0] is not session:
+            first = None if session.minibatches else self.screen.record_at(1)
+            if first is not None:
+                value = first.loss
+            else:
+                try:
+                    with self.screen.training.reading() as held, np.errstate(all="ignore"):
+                        value = float(held.loss_at(held.step_inputs(1)[0]))
+                except (ScenarioError, MemoryError):  # over the memory budget: shown as unknown
+                    value = None
+            self._initial = (session, value)
+        return self._initial[1]
 
     def loss(self) -> None:
         """The loss curve from the engine's history: the chart asks it for as many points as it
@@ -121,7 +175,7 @@ class Presenter:
         current = session.t if session.t < session.furthest else None
         chart = screen.query_one(LossChart)
         chart.rates = self.rates()
-        chart.show(loss_curves(session.history), marks, current=current)
+        chart.show(chart_curves(session, chart.shows), marks, current=current)
 
     def rates(self):
         """The learning rate along the run and 2/λ_max at the step shown, while ``K`` is on."""
@@ -133,6 +187,44 @@ class Presenter:
         staircase = [(0, changes[0][1] if changes else session.hyper["lr"])]
         staircase += [(step, new) for step, _old, new in changes]
         return staircase, reading.stable_lr
+
+    def loss_title(self) -> None:
+        """The loss panel's title: what the chart shows (the loss or α), and on what scale."""
+        chart = self.screen.query_one(LossChart)
+        if chart.shows == "alpha":
+            title = _("learning rate α (log scale)") if chart.log_scale else _("learning rate α")
+        elif chart.shows == "accuracy":
+            title = _("accuracy (log scale)") if chart.log_scale else _("accuracy")
+        else:
+            title = _("loss (log scale)") if chart.log_scale else _("loss")
+        self.screen.query_one("#loss-panel").border_title = title
+
+    def next_chart(self) -> None:
+        """The loss chart's next view: loss, α, accuracy (when the scenario classifies), loss."""
+        chart = self.screen.query_one(LossChart)
+        metrics = self.screen.session.metrics
+        views = [v for v in VIEWS if v != "accuracy" or (metrics is not None and "accuracy" in metrics.names)]
+        chart.shows = views[(views.index(chart.shows) + 1) % len(views)]
+        self.loss_title()
+        self.loss()
+
+    def lr_note(self, factor: float, old: float, new: float) -> str:
+        """The note after ``[`` / ``]`` changed the learning rate ``old`` → ``new``: under a
+        schedule, what that makes of the next step's α."""
+        session = self.screen.session
+        step, schedule = session.t + 1, session.lr_schedule
+        if schedule is None:
+            return _("learning rate α {old} → {new} from step {step}").format(
+                old=short(old), new=short(new), step=step)
+        return _("the α schedule ×{factor} from step {step}: α {old} → {new}").format(
+            factor=short(factor), old=short(schedule.scaled_alpha(step, old)),
+            new=short(schedule.scaled_alpha(step, new)), step=step)
+
+    def toggle_log_scale(self) -> None:
+        """The loss chart: a linear or a logarithmic scale."""
+        chart = self.screen.query_one(LossChart)
+        chart.log_scale = not chart.log_scale
+        self.loss_title()
 
     def timeline(self) -> None:
         session = self.screen.session
@@ -168,26 +260,56 @@ class Presenter:
             view.values = grid.values(record.grads) if self._shown(view) else None
 
     def state_keys(self) -> tuple[str, ...]:
-        """The arrays of the state panel, in order: the optimizer's state, the update and the
-        effective step size."""
-        return (*self.screen.state_names, "update", EFFECTIVE_LR)
+        """The arrays of the state panel, in order: the parameters and the constants beside them
+        (tables only: the scalars' table leaves them to the up-close panel), the optimizer's
+        state, the update and the effective step size where it differs between entries (for SGD
+        and momentum it is α everywhere, which the panel's subtitle says in one line)."""
+        screen = self.screen
+        keys = [VALUES, *(f"{CONSTANT}{i + 1}" for i in range(len(paired_constants(screen.scenario))))]
+        keys += [*screen.state_names, "update"]
+        if step_size_varies(screen.session.optimizer_kind):
+            keys.append(EFFECTIVE_LR)
+        return tuple(keys)
 
-    @staticmethod
-    def _array(record, key: str):
-        """``{name: array}`` of the record for one of :meth:`state_keys`."""
+    def label(self, key: str) -> str:
+        """The title of one of :meth:`state_keys` on screen: the parameter's own name when the
+        scenario has only one (``Y_pred``), the constant's name (``Y``), else the symbol."""
+        if key == VALUES:
+            names = self.screen.session.layout.names
+            return names[0] if len(names) == 1 else STATE_LABELS[VALUES]
+        if key.startswith(CONSTANT):
+            return paired_constants(self.screen.scenario)[int(key.removeprefix(CONSTANT)) - 1][0]
+        return STATE_LABELS.get(key, key)
+
+    def _array(self, record, key: str):
+        """``{name: array}`` of the record for one of :meth:`state_keys` (``record`` None:
+        the parameters before step 1)."""
+        if key == VALUES:
+            return self.screen.history.initial if record is None else record.params
+        if key.startswith(CONSTANT):
+            constant, param = paired_constants(self.screen.scenario)[int(key.removeprefix(CONSTANT)) - 1]
+            return {param: self.screen.scenario.model.constants[constant]}
         if key == "update":
             return record.update
         if key == EFFECTIVE_LR:
             return record.effective_lr
         return {name: per[key] for name, per in record.state.items()}
 
-    def _views(self):
-        """``(view, arrays of the record to show)`` for every matrix on the screen."""
+    def _holds(self, key: str, grid) -> bool:
+        """Whether ``key``'s arrays can be shown in ``grid`` (a constant only in its parameter's)."""
+        if not key.startswith(CONSTANT):
+            return True
+        return paired_constants(self.screen.scenario)[int(key.removeprefix(CONSTANT)) - 1][1] in grid.params
+
+    def matrix_views(self):
+        """``(view, arrays of the record to show, shown before step 1)`` for every matrix on the
+        screen (the parameters and the constants are there before the first step)."""
         screen = self.screen
-        yield screen.query_one("#grad", MatrixView), lambda r: r.grads
-        yield screen.query_one("#view-grad", MatrixView), lambda r: r.grads
+        yield screen.query_one("#grad", MatrixView), lambda r: r.grads, False
+        yield screen.query_one("#view-grad", MatrixView), lambda r: r.grads, False
         for k in self.state_keys():
-            yield screen.query_one(f"#view-{k}", MatrixView), lambda r, k=k: self._array(r, k)
+            yield (screen.query_one(f"#view-{k}", MatrixView), lambda r, k=k: self._array(r, k),
+                   k == VALUES or k.startswith(CONSTANT))
 
     def _shown(self, view: MatrixView) -> bool:
         """Whether the layout shows ``view`` (``dashboard.tcss``: the gradient panel is hidden
@@ -198,34 +320,54 @@ class Presenter:
         return screen.has_class("-wide") or view.has_class("-active")
 
     def matrices(self, record) -> None:
+        if self._reach_shown():
+            return
         screen = self.screen
         session = screen.session
         grid = screen.grids[screen.layer_index]
         self.table(record, grid)
-        for view, arrays in self._views():
+        tabs = screen.query_one("#state-tabs")
+        for key in self.state_keys():
+            if key.startswith(CONSTANT):  # a constant shows beside its own parameter only
+                holds = self._holds(key, grid)
+                tabs.show(f"tab-{key}") if holds else tabs.hide(f"tab-{key}")
+                screen.query_one(f"#view-{key}").set_class(not holds, "-elsewhere")
+        for view, arrays, before_step_1 in self.matrix_views():
             if view.grid is not grid:
                 view.grid = grid
             # A view the layout hides gets its numbers when it is shown (a tab picked, the
             # terminal resized): at 784x128 each costs a table's worth of work every frame.
-            shown = record is not None and self._shown(view)
+            shown = (record is not None or before_step_1) and self._shown(view)
+            if shown and view.id.startswith(f"view-{CONSTANT}") and view.has_class("-elsewhere"):
+                shown = False
             view.values = grid.values(arrays(record)) if shown else None
             view.cursor = screen.cursor
+            view.waiting = ""
         kind = session.optimizer_kind if record is None else record.optimizer
         hyper = session.hyper if record is None else record.hyper
-        screen.query_one(f"#view-{EFFECTIVE_LR}", MatrixView).caption = (
-            f"α_eff = {effective_lr_formula(kind, hyper)}")
+        formula = f"α_eff = {effective_lr_formula(kind, hyper)}"
+        varies = EFFECTIVE_LR in self.state_keys()
+        if varies:
+            screen.query_one(f"#view-{EFFECTIVE_LR}", MatrixView).caption = formula
         title = optimizer_title(kind)
         t = 0 if record is None else record.step
         state = screen.query_one("#state")
-        state.border_title = _("{optimizer} state — {layer}, t = {t}").format(optimizer=title, layer=grid.title, t=t)
+        state.border_title = self.state_title(t)
         screen.query_one("#gradient").border_title = _("gradient ∂L/∂θ — {layer}").format(layer=grid.title)
         notes = []
-        tabs = screen.query_one("#state-tabs")
-        if tabs.display and tabs.active == f"tab-{EFFECTIVE_LR}":
-            notes.append(f"α_eff = {effective_lr_formula(kind, hyper)}")
+        # α_eff as a table where it differs between entries; else one line says it is α (the
+        # scalars' table says it under its numbers).
+        if (not varies and not screen.has_class("-scalars")) or (tabs.display and tabs.active == f"tab-{EFFECTIVE_LR}"):
+            notes.append(formula)
         if record is not None and record.bias_correction1 is not None:
             notes.append(f"1−β1ᵗ = {num(record.bias_correction1)}  1−β2ᵗ = {num(record.bias_correction2)}")
         state.border_subtitle = "  ".join(notes)
+
+    def state_title(self, t: int) -> str:
+        """The state panel's title at step ``t`` (the layout gives the panel room for it)."""
+        screen = self.screen
+        return _("{optimizer} state — {layer}, t = {t}").format(
+            optimizer=optimizer_title(screen.session.optimizer_kind), layer=screen.grids[screen.layer_index].title, t=t)
 
     def table(self, record, grid) -> None:
         """The scalars' table (shown instead of the matrices when the grid is one row of them)."""
@@ -244,70 +386,23 @@ class Presenter:
             return
         columns = [("g", grid.values(record.grads)[0])] if screen.has_class("-narrow") else []
         for k in self.state_keys():
+            if k == VALUES or k.startswith(CONSTANT):  # the up-close panel shows the selected value
+                continue
             columns.append((STATE_LABELS.get(k, k), grid.values(self._array(record, k))[0]))
         table.columns = tuple(columns)
         table.note = f"α_eff = {effective_lr_formula(record.optimizer, record.hyper)}"
 
     def cursor(self, record) -> None:
-        for view, _arrays in self._views():
+        if self._reach_shown():
+            return
+        for view, _arrays, _before in self.matrix_views():
             view.cursor = self.screen.cursor
         self.screen.query_one(StateTable).cursor_row = self.screen.cursor[1]
         self.up_close(record)
 
     def up_close(self, record, chart: bool = True) -> None:
-        screen = self.screen
-        cell = screen.grids[screen.layer_index].cell(*screen.cursor)
-        equations = screen.query_one(EquationsView)
-        plot = screen.query_one(ParamChart)
-        panel = screen.query_one("#upclose")
-        name = cell.label if len(cell.label) <= 3 else "θ"
-        if record is None:
-            start = screen.history.initial[cell.param][cell.index]
-            panel.border_title = _("{entry} up close: {value} before step 1").format(entry=cell.label,
-                                                                                       value=num(start))
-            equations.lines = ((_("press space to take step 1, n for 10, r to run"), None),)
-            plot.show(np.zeros(0), {})
-            return
-        previous = screen.record_at(record.step - 1, fetch=True) if record.step >= 2 else None
-        if previous is not None:
-            before = previous.params[cell.param][cell.index]
-            prev_state = {k: v[cell.index] for k, v in previous.state[cell.param].items()}
-        else:  # step 1: the initial parameters and the optimizer's zero state
-            before = screen.history.initial[cell.param][cell.index]
-            prev_state = {k: 0.0 for k in record.state[cell.param]}
-        scalar = Scalar(
-            name=name, t=record.step, g=record.grads[cell.param][cell.index], before=before,
-            after=record.params[cell.param][cell.index], delta=record.update[cell.param][cell.index],
-            prev=prev_state, state={k: v[cell.index] for k, v in record.state[cell.param].items()},
-            hyper=dict(record.hyper), bias1=record.bias_correction1, bias2=record.bias_correction2)
-        where = cell.label if name == cell.label else f"θ = {cell.label}"
-        panel.border_title = _("{entry} up close — step t = {t}").format(entry=where, t=record.step)
-        equations.lines = tuple(worked_lines(record.optimizer, scalar))
-        if chart:
-            self._chart(plot, record, cell)
+        self._up_close.show(record, chart)
 
-    def _chart(self, chart: ParamChart, record, cell) -> None:
-        """The cell's g, V, V̂ and value over the recent steps the history keeps, read from the
-        records' flat arrays at the cell's entry only (V̂ derived for that entry, not for the
-        whole state of every record)."""
-        first = max(1, record.step - CHART_STEPS + 1)
-        recent = [r for r in map(self.screen.record_at, range(first, record.step)) if r is not None]
-        recent.append(record)
-        layout = self.screen.session.layout
-        i = layout.slices[layout.index[cell.param]].start
-        i += int(np.ravel_multi_index(cell.index, layout.shapes[layout.index[cell.param]])) if cell.index else 0
-        steps = np.array([r.step for r in recent])
-        left = {"g": np.array([r.grad[i] for r in recent])}
-        states = [_entry_state(r, i) for r in recent]
-        for k in ("V", "V_hat"):
-            if k in states[-1]:
-                left[STATE_LABELS[k]] = np.array([state[k][0] for state in states])
-        chart.show(steps, left, (cell.label, np.array([r.theta[i] for r in recent])))
-
-
-def _entry_state(record, i):
-    """The optimizer's state of ``record`` at flat entry ``i``, its own and derived (``V_hat``),
-    as one-element arrays."""
-    state = {k: v[i:i + 1] if isinstance(v, np.ndarray) else v for k, v in record.opt_state.items()}
-    state.update(derived_state(record.optimizer, state, record.hyper))
-    return state
+    @cached_property
+    def _up_close(self) -> UpClose:
+        return UpClose(self.screen)

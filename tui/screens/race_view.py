@@ -19,7 +19,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from gradstep.engine.analysis.race import Race
@@ -33,6 +33,7 @@ from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.screens.surface_view import MAX_SLOW_POINTS, thinned
 from gradstep.tui.race_controller import RaceController
 from gradstep.tui.widgets.heat_map import GREYS, HeatMap, Overlay, sequential, skewed
+from gradstep.tui.widgets.key_footer import KeyFooter
 from gradstep.tui.widgets.race_chart import RaceChart
 
 __all__ = ["RaceView", "default_specs", "THRESHOLD"]
@@ -99,7 +100,7 @@ class RaceView(MathView):
                 with Vertical(id="race-paths"):
                     yield HeatMap(id="race-map")
         yield Static(id="race-table")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#race-chart").border_title = _("loss")

@@ -21,15 +21,16 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from gradstep.engine.training.session import Diverged, Session
 from gradstep.engine.analysis.surface import entry_label, pick_entries, surface, window
-from gradstep.tui.format import num
+from gradstep.tui.format import loss_at, num
 from gradstep.tui.i18n import _, ngettext
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.widgets.heat_map import HeatMap, Overlay, colour_bar, scale_samples, sequential, skewed
+from gradstep.tui.widgets.key_footer import KeyFooter
 
 __all__ = ["SurfaceView", "ParameterPath", "MAX_PATH_POINTS", "grid_limit"]
 
@@ -146,7 +147,7 @@ class SurfaceView(MathView):
         with Vertical(id="surface-box"):
             yield HeatMap(id="surface-map")
         yield Static(id="surface-legend")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         box = self.query_one("#surface-box")
@@ -257,20 +258,22 @@ class SurfaceView(MathView):
                 loss=self.scenario.loss, expression=self.scenario.model.expression) + "\n")
         if result.sliced:
             others = self.session.layout.size - 2
-            # English keeps its plural for every count (as it always read); the catalog has Portuguese's singular.
-            text.append(ngettext("a slice: {x} and {y} vary (the largest |∂L/∂θ| when opened; x picks "
-                                 "again), the other {count} entries stay at their step-{t} values",
+            text.append(ngettext("a slice: {x} and {y} vary (the largest |∂L/∂θ| when opened; "
+                                 "x picks again), the other entry stays at its step-{t} value",
                                  "a slice: {x} and {y} vary (the largest |∂L/∂θ| when opened; x picks "
                                  "again), the other {count} entries stay at their step-{t} values",
                                  others).format(x=result.x, y=result.y, count=others, t=snap.t) + "\n")
         text.append(_("step {t}").format(t=snap.t), style="bold")
         text.append(" ")
         text.append(f"  {result.x} = {num(result.point[0])}   {result.y} = {num(result.point[1])}   ")
-        text.append(_("L here = {loss}").format(loss=num(result.loss)), style="bold cyan")
+        # The loss at the point ◆ marks, the parameters after step t's update: θₜ, not θₜ₋₁,
+        # the point step t's own loss (the status line's) was evaluated at.
+        text.append(f"{loss_at(snap.t)} = {num(result.loss)}", style="bold cyan")
+        text.append(" ◆")
         text.append(" ")
         if path is not None:
             how = "" if replayed else " " + _("(the steps the history keeps: the course was changed)")
-            text.append("   " + ngettext("path: {count} points", "path: {count} points", len(path)).format(
+            text.append("   " + ngettext("path: {count} point", "path: {count} points", len(path)).format(
                 count=len(path)) + how)
         return text
 

@@ -17,10 +17,11 @@ from textual_plotext import PlotextPlot
 
 from gradstep.engine.training.scalar_log import FLOOR
 from gradstep.tui.faults import ContainsErrors, guarded
-from gradstep.tui.i18n import _
+from gradstep.tui.i18n import N_, _
+from gradstep.tui.widgets.chart_legend import render_with_legend
 from gradstep.tui.widgets.too_small import too_small
 
-__all__ = ["LossChart", "Curves", "Source", "envelope", "plot_unit", "on_axis", "finite_points", "integer_ticks", "value_ticks", "plottable", "drawn",
+__all__ = ["LossChart", "Curves", "Source", "EXTRA_SERIES", "VIEWS", "envelope", "plot_unit", "on_axis", "finite_points", "integer_ticks", "value_ticks", "plottable", "drawn",
            "Rates", "rate_points", "draw_rates",
            "TINY"]
 
@@ -31,7 +32,23 @@ engine's history keeps, for each summarised block of steps, its least loss at or
 Curves = dict[str, Optional[tuple[np.ndarray, np.ndarray, int, int]]]
 """What a source gives: for ``"train"``, ``"validation"`` and ``"ghost"`` (the abandoned branch)
 the points to draw and the steps the curve spans, ``(steps, values, first step, last step)``, or
-None (no such curve). Values are the loss as recorded (:func:`plottable` is applied here)."""
+None (no such curve). Values are the loss as recorded (:func:`plottable` is applied here). A
+source may add the loss's terms ``"l1"`` and ``"l2"``; the chart's other views get a source of
+``"alpha"`` (each step's learning rate) or ``"accuracy"`` and ``"val_accuracy"`` instead
+(:data:`EXTRA_SERIES`)."""
+
+EXTRA_SERIES = (
+    ("l1", N_("L1 term"), "green"),
+    ("l2", N_("L2 term"), "magenta"),
+    ("alpha", "α", "green"),
+    ("accuracy", N_("train"), "cyan"),
+    ("val_accuracy", N_("validation"), "orange"),
+)
+"""The curves beside the loss a source may give: key, label (English; translated where drawn)
+and colour, in the order they are drawn."""
+
+VIEWS = ("loss", "alpha", "accuracy")
+"""What the chart can show: the loss (with its terms), the learning rate α, the accuracy."""
 
 Source = Callable[[int, Optional[float]], Curves]
 """``source(columns, low)``: the curves for a chart ``columns`` wide, leaving out values below
@@ -44,10 +61,12 @@ def plottable(values) -> np.ndarray:
     return np.where(np.abs(values) < TINY, 0.0, values)
 
 
-def drawn(plot: PlotextPlot):
-    """The plot's rendering, or a short note when plotext cannot draw these numbers."""
+def drawn(plot: PlotextPlot, legend=()):
+    """The plot's rendering with the ``(label, colour)`` entries of ``legend`` above its plot
+    area (:mod:`~gradstep.tui.widgets.chart_legend`), or a short note when plotext cannot draw
+    these numbers."""
     try:
-        return PlotextPlot.render(plot)
+        return render_with_legend(plot, legend)
     except (ArithmeticError, ValueError, IndexError, TypeError):
         return Text(_("(these numbers cannot be charted)"), style="dim")
 
@@ -225,9 +244,13 @@ def value_ticks(low: float, high: float, log: bool, count: int = 5) -> tuple[lis
                 break
             step /= 2
         ticks = [0.0 if abs(t) < step * 1e-9 else float(t) for t in ticks]
-    for digits in range(3, 10):  # as many digits as it takes to tell the ticks apart
+    # As many digits as it takes to tell the ticks apart and to say each where it is: a tick
+    # at -1.6045 is not labelled -1.605 beside one at -1.605.
+    spacing = min((b - a for a, b in zip(ticks, ticks[1:])), default=0.0)
+    for digits in range(3, 10):
         labels = [_label(t, digits) for t in ticks]
-        if len(set(labels)) == len(labels):
+        if len(set(labels)) == len(labels) and all(
+                abs(float(label) - t) <= spacing * 1e-3 for label, t in zip(labels, ticks)):
             break
     else:  # a range at the last digit of a float: one tick per label that differs
         kept = {label: t for t, label in zip(ticks, labels)}
@@ -243,9 +266,12 @@ class LossChart(ContainsErrors, PlotextPlot):
 
     Attributes:
         log_scale: Plot the loss on a logarithmic axis (non-positive losses are left out).
+        shows: One of :data:`VIEWS`: the loss, or the learning rate α or the accuracy of every
+            step instead (the screen gives the chart a source of those curves).
     """
 
     log_scale = reactive(False)
+    shows = reactive("loss")
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
@@ -305,10 +331,13 @@ class LossChart(ContainsErrors, PlotextPlot):
         columns = self._columns()
         curves = self._curves
         train, val, ghost = curves.get("train"), curves.get("validation"), curves.get("ghost")
+        extras = [(curves[key], _(label), colour) for key, label, colour in EXTRA_SERIES
+                  if curves.get(key) is not None]
         has_train = train is not None and train[2] <= train[3]
-        if has_train or self.ghost is not None:
-            # A legend covers the start of the curve: for the ghost, only when there is room.
-            labelled = val is not None or (self.ghost is not None and self.size.height >= 14)
+        legend: list[tuple[str, str]] = []
+        if has_train or self.ghost is not None or extras:
+            # One curve needs no legend (the panel is titled); more are named above the plot.
+            labelled = val is not None or self.ghost is not None or len(extras) + (train is not None) > 1
             series = []
             if self.ghost is not None:  # first, so that the current branch is drawn over it
                 series.append((ghost, _("abandoned"), "gray"))
@@ -316,6 +345,7 @@ class LossChart(ContainsErrors, PlotextPlot):
                 series.append((train, _("train"), "cyan"))
             if val is not None:
                 series.append((val, _("validation"), "orange"))
+            series += extras
             low, high = np.inf, -np.inf
             first, last = np.inf, -np.inf
             series = [(*finite_points(x, plottable(values), positive=self.log_scale), start, end, label, colour)
@@ -325,12 +355,14 @@ class LossChart(ContainsErrors, PlotextPlot):
                 low, high = min(low, float(y.min())), max(high, float(y.max()))
                 first, last = min(first, float(start)), max(last, float(end))
             place = on_axis(low, high, self.log_scale)
+            legend = []
             for x, y, _start, _end, label, colour in series:
-                plt.plot(np.asarray(x, dtype=float).tolist(), place(y).tolist(), marker="braille", color=colour,
-                         label=label if labelled else None)
+                plt.plot(np.asarray(x, dtype=float).tolist(), place(y).tolist(), marker="braille", color=colour)
+                if labelled:
+                    legend.append((label, colour))
             if not np.isfinite(first):  # nothing that can be placed on this scale
                 plt.xlabel(_("step"))
-                return drawn(self)
+                return drawn(self, legend)
             ticks, labels = value_ticks(low, high, self.log_scale, max(2, self.size.height // 4))
             if ticks:
                 plt.yticks(place(np.array(ticks)).tolist(), labels)
@@ -346,4 +378,4 @@ class LossChart(ContainsErrors, PlotextPlot):
             ticks = integer_ticks(first, last, max(2, columns // 12))
             plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel(_("step"))
-        return drawn(self)
+        return drawn(self, legend)

@@ -22,7 +22,7 @@ from gradstep.tui.i18n import _, translate_bindings
 from gradstep.tui.messages import CursorMoved
 from gradstep.tui.widgets.too_small import too_small
 
-__all__ = ["MatrixView", "cell_style", "CELL", "WHEEL_ROWS"]
+__all__ = ["MatrixView", "cell_style", "table_size", "CELL", "WHEEL_ROWS"]
 
 NEGATIVE = Color(59, 130, 246)   # blue
 POSITIVE = Color(234, 88, 12)    # orange: distinct from blue for red-green colour blindness
@@ -42,6 +42,15 @@ def cell_style(value: float, scale: float, base: Color) -> Style:
     hue = POSITIVE if value > 0 else NEGATIVE
     background = base.blend(hue, strength)
     return Style(bgcolor=background.rich_color, color=background.get_contrast_text(1.0).rich_color)
+
+
+def table_size(grid, caption: bool = False) -> tuple[int, int]:
+    """``(columns, lines)`` a view needs to show ``grid`` whole: its row labels and every cell
+    (the last without the space after it); the caption, the column labels, every row and the
+    colour key."""
+    labels = max((len(label) for label in grid.row_labels), default=0)
+    rows, cols = grid.shape
+    return (labels + 1 if labels else 0) + cols * CELL - 1, caption + 1 + rows + 1
 
 
 def _clamp(value: int, low: int, high: int) -> int:
@@ -93,6 +102,7 @@ class MatrixView(ContainsErrors, Widget, can_focus=True):
     cursor: reactive[tuple[int, int]] = reactive((0, 0))
     caption = reactive("")
     show_caption = reactive(True, layout=True)
+    waiting = reactive("")  # said instead of the numbers while they are on their way (a far goto)
 
     def __init__(self, caption: str = "", *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
@@ -269,7 +279,7 @@ class MatrixView(ContainsErrors, Widget, can_focus=True):
         if self.show_caption:
             text.append(self.caption + "\n", style="bold")
         if self.grid is None or self.values is None:
-            text.append(_("no step yet: press space"), style="dim")
+            text.append(self.waiting or _("no step yet: press space"), style="dim")
             return text
         fit_rows, fit_cols, position_line, key = self._fits()
         if fit_rows < 1 or fit_cols < 1:

@@ -15,7 +15,14 @@ COLOURS = ("cyan", "orange", "magenta", "green", "yellow", "blue")
 
 
 class ParamChart(ContainsErrors, PlotextPlot):
-    """Series on the left axis (``g``, ``V``, ``V̂``) and the value itself on the right one."""
+    """Series on the left axis (``g``, ``V``, ``V̂``) and the value itself on the right one.
+
+    Every series is named in a legend above the plot area (never over the curves). Both axes
+    are labelled by one rule, :func:`~gradstep.tui.widgets.loss_chart.value_ticks`: round values
+    (1, 2 or 5 times a power of ten) written with three significant digits (more only where
+    three would not tell two ticks apart), in Python's ``g`` format with a short exponent
+    (``0.25``, ``1.18e6``, ``5e-10``), never plotext's own labels with every digit
+    (``1181598.7``). The loss and race charts label their axes by the same rule."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
@@ -34,48 +41,41 @@ class ParamChart(ContainsErrors, PlotextPlot):
         plt = self.plt
         plt.clear_figure()
         steps = np.asarray(self._steps, dtype=float)
+        legend = []
         if len(steps):
             left = [(label, plottable(v), colour) for (label, v), colour in zip(self._left.items(), COLOURS)]
             sides = [("left", left)]
             if self._right is not None:
                 label, values = self._right
                 sides.append(("right", [(_("{label} (right)").format(label=label), plottable(values), "white")]))
-            plotted = False
+            lines = max(self.size.height - 1 - 3, 2)  # the legend's line, the frame and the step axis
             for side, series in sides:
-                unit = _side(plt, [values for _label, values, _colour in series], side, self.size.height)
+                unit = _side(plt, [values for _label, values, _colour in series], side, lines)
                 for label, values, colour in series:
                     x, y = finite_points(steps, values)
                     if len(x):
-                        plt.plot(x.tolist(), (y / unit).tolist(), marker="braille", color=colour, yside=side,
-                                 label=label)
-                        plotted = True
-            if plotted:
+                        plt.plot(x.tolist(), (y / unit).tolist(), marker="braille", color=colour, yside=side)
+                        legend.append((label, colour))
+            if legend:
                 ticks = integer_ticks(steps[0], steps[-1], max(2, (self.size.width - 16) // 12))
                 plt.xticks(ticks, [str(t) for t in ticks])
-        return drawn(self)
+        return drawn(self, legend)
 
 
-def _side(plt, series, side: str, height: int) -> float:
-    """Ticks and limits of one y axis for ``series``; returns what its values are divided by
-    before plotting (:func:`~gradstep.tui.widgets.loss_chart.plot_unit`)."""
+def _side(plt, series, side: str, lines: int) -> float:
+    """Limits and ticks of one y axis for ``series`` (ticks labelled by
+    :func:`~gradstep.tui.widgets.loss_chart.value_ticks`, about two per three lines); returns what
+    its values are divided by before plotting (:func:`~gradstep.tui.widgets.loss_chart.plot_unit`)."""
     values = np.concatenate([v[np.isfinite(v)] for v in series]) if series else np.zeros(0)
     if values.size == 0:
         return 1.0
     low, high = float(values.min()), float(values.max())
-    unit = plot_unit(low, high)
-    if unit != 1:  # plotext's own labels would say the divided values
-        ticks, labels = value_ticks(low, high, False, max(2, height // 4))
-        plt.yticks([t / unit for t in ticks], labels, yside=side)
-    _pad_limits(plt, [values / unit], side)
-    return unit
-
-
-def _pad_limits(plt, series, side: str) -> None:
-    """Give a flat series a little height: plotext draws nothing for a zero-height range."""
-    values = np.concatenate([v[np.isfinite(v)] for v in series]) if series else np.zeros(0)
-    if values.size == 0:
-        return
-    low, high = float(values.min()), float(values.max())
-    if high - low <= 1e-9 * max(abs(low), abs(high)):
+    if high - low <= 1e-9 * max(abs(low), abs(high)):  # flat: plotext draws nothing for no height
         pad = abs(low) * 1e-3 if low else 1.0
-        plt.ylim(low - pad, high + pad, yside=side)
+        low, high = low - pad, high + pad
+    unit = plot_unit(low, high)
+    plt.ylim(low / unit, high / unit, yside=side)
+    ticks, labels = value_ticks(low, high, False, max(2, 2 * lines // 3))
+    if ticks:
+        plt.yticks([t / unit for t in ticks], labels, yside=side)
+    return unit

@@ -1,4 +1,4 @@
-"""The loss curves of an optimizer race, one colour per optimizer, with a legend."""
+"""The loss curves of an optimizer race, one colour per optimizer, with a legend above them."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ class RaceChart(ContainsErrors, PlotextPlot):
         log = self.log_scale and shown.size > 0 and bool(np.all(shown > 0))
         self.border_title = _("loss (log scale)") if log else _("loss")
         last = 0
+        legend = []  # above the plot area, never over the curves' start
         if shown.size:
             place = on_axis(float(shown.min()), float(shown.max()), log)
             for (label, _losses, colour), v in zip(self._series, values):
@@ -61,7 +62,8 @@ class RaceChart(ContainsErrors, PlotextPlot):
                 if not keep.any():
                     continue
                 x, y = envelope(steps[keep], v[keep], columns)
-                plt.plot(x.tolist(), place(y).tolist(), marker="braille", color=colour, label=label)
+                plt.plot(x.tolist(), place(y).tolist(), marker="braille", color=colour)
+                legend.append((label, colour))
                 last = max(last, len(v))
             if self._threshold is not None and (not log or self._threshold > 0):
                 plt.horizontal_line(float(place(self._threshold)), color="gray")
@@ -72,4 +74,4 @@ class RaceChart(ContainsErrors, PlotextPlot):
             ticks = integer_ticks(1, max(last, 2), max(2, columns // 12))
             plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel(_("step"))
-        return drawn(self)
+        return drawn(self, legend)

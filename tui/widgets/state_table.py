@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -15,10 +18,16 @@ from gradstep.tui.i18n import _, translate_bindings
 from gradstep.tui.messages import CursorMoved
 from gradstep.tui.widgets.matrix_view import cell_style
 
-__all__ = ["StateTable", "CELL"]
+__all__ = ["StateTable", "CELL", "table_width"]
 
 CELL = 10
 """Columns per number: ``-1.234e-5`` and a space."""
+
+
+def table_width(rows, columns: int) -> int:
+    """The columns a block of ``columns`` arrays side by side needs, with the scalars' names
+    ``rows`` before them (the last number without the space after it)."""
+    return max((len(r) for r in rows), default=0) + 1 + columns * CELL - 1
 
 
 class StateTable(ContainsErrors, Widget, can_focus=True):
@@ -53,7 +62,7 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
     rows: reactive[tuple[str, ...]] = reactive(tuple, layout=True)
     columns = reactive((), always_update=True)
     cursor_row = reactive(0)
-    note = reactive("")
+    note = reactive("", layout=True)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -64,7 +73,7 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
             self.refresh(layout=True)
 
     def _label_width(self) -> int:
-        return max((len(r) for r in self.rows), default=0) + 1
+        return table_width(self.rows, 0) + 1
 
     def _per_block(self, width: int) -> int:
         """How many columns fit side by side (the last one needs no space after it)."""
@@ -72,7 +81,12 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
 
     def get_content_height(self, container, viewport, width: int) -> int:
         blocks = -(-len(self.columns) // self._per_block(width)) if self.columns else 1
-        return blocks * (len(self.rows) + 1) + 1  # a header per block, and the note
+        return blocks * (len(self.rows) + 1) + len(self._note_lines(width))  # a header per block, the note
+
+    def _note_lines(self, width: int) -> list[str]:
+        """The note, wrapped at word boundaries to ``width`` (at 120 columns the step-0 hint
+        needs two lines; cropped, it ended in "the state come")."""
+        return textwrap.wrap(self.note, max(width, 10)) or [""]
 
     def action_move(self, change: int) -> None:
         row = min(max(self.cursor_row + change, 0), max(len(self.rows) - 1, 0))
@@ -83,8 +97,8 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
     @guarded
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="crop")
-        if not self.columns:
-            text.append(_("no step yet: press space"), style="dim")
+        if not self.columns:  # the note says why when there is one (a far goto on its way)
+            text.append(self.note or _("no step yet: press space"), style="dim")
             return text
         label_width = self._label_width()
         per_block = self._per_block(self.size.width)
@@ -94,7 +108,8 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
             lines.append(self._block(self.columns[first:first + per_block], label_width, base))
         text.append_text(Text("\n").join(lines))
         if self.note:
-            text.append(f"\n{self.note}", style=Style(dim=True))
+            for line in self._note_lines(self.size.width):
+                text.append(f"\n{line}", style=Style(dim=True))
         return text
 
     def _block(self, columns, label_width: int, base) -> Text:
@@ -102,7 +117,8 @@ class StateTable(ContainsErrors, Widget, can_focus=True):
         text = Text(no_wrap=True, overflow="crop")
         text.append(" " * label_width)
         for label, _values in columns:
-            text.append(label.rjust(CELL - 1) + " ", style=Style(bold=True))
+            # by cells, not characters: V̂ and Ŝ are two characters in one cell
+            text.append(" " * max(CELL - 1 - cell_len(label), 0) + label + " ", style=Style(bold=True))
         for r, name in enumerate(self.rows):
             text.append("\n")
             text.append(name.ljust(label_width), style=Style(bold=True, reverse=r == self.cursor_row))

@@ -9,7 +9,7 @@ from textual.widget import Widget
 
 from gradstep.engine.optim import HYPER_SYMBOLS
 from gradstep.tui.faults import ContainsErrors, guarded
-from gradstep.tui.format import num, rate, short, signed, styled
+from gradstep.tui.format import loss_at, num, rate, short, signed, styled
 from gradstep.tui.i18n import N_, _
 
 __all__ = ["StatusLine", "curvature_text"]
@@ -18,6 +18,7 @@ MODE_STYLES = {
     "paused": (N_("‖ paused"), Style(color="yellow", bold=True)),
     "running": (N_("▶ running"), Style(color="green", bold=True)),
     "diverged": (N_("✗ diverged"), Style(color="red", bold=True)),
+    "reaching": (N_("… reaching"), Style(color="cyan", bold=True)),
 }
 """Each mode's label (English; translated where drawn) and style."""
 
@@ -30,16 +31,23 @@ class StatusLine(ContainsErrors, Widget):
         description: Its one-line description (left out when it would cost a line).
         step: The step the session stands at (t).
         furthest: The furthest step of the history (shown when t is behind it).
-        loss: The loss of step t, or None at step 0.
+        loss: The loss shown: step t's (``record.loss``, evaluated at θₜ₋₁ before the t-th
+            update), or at step 0 the loss at θ₀; None when unknown.
+        loss_theta: The step whose parameters ``loss`` was evaluated at (t - 1, or 0 at step 0):
+            the line says ``L(θ₉) = 24.76``, never a bare "loss".
+        loss_batch: ``loss`` is a minibatch's (the line says so), not the training set's.
         loss_change: Its change from the step before, or None.
         optimizer: The optimizer's kind.
         hyper: The hyperparameters in force for the next step.
-        mode: ``paused``, ``running`` or ``diverged``.
+        mode: ``paused``, ``running``, ``diverged`` or ``reaching`` (a far goto on its way).
+        progress: How far the replay of a far goto is, 0 to 1 (shown while reaching).
         steps_per_second: Shown only while running.
         speed: The run-speed limit (``max``, ``30/s``), shown while running.
         curvature: The loss's curvature at the step (``K``): a
             :class:`~gradstep.tui.curvature_watch.CurvatureReading`, or None (not shown).
         phase: The phase of the step shown (``P``, :mod:`gradstep.tui.phases`), as Text, or None.
+        clip: ``(raw, clipped)``: the 2-norm of step t's gradient and of what the optimizer
+            got after ``[training] clip_norm`` / ``clip_value``; None without clipping.
     """
 
     DEFAULT_CSS = """
@@ -54,6 +62,8 @@ class StatusLine(ContainsErrors, Widget):
     step = reactive(0)
     furthest = reactive(0)
     loss: reactive[float | None] = reactive(None)
+    loss_theta = reactive(0)
+    loss_batch = reactive(False)
     loss_change: reactive[float | None] = reactive(None)
     optimizer = reactive("")
     hyper = reactive(dict)
@@ -62,6 +72,8 @@ class StatusLine(ContainsErrors, Widget):
     speed = reactive("max")
     curvature = reactive(None)
     phase = reactive(None)
+    clip: reactive[tuple[float, float] | None] = reactive(None)
+    progress: reactive[float | None] = reactive(None)  # while reaching a far step: 0 to 1
 
     def _parts(self, describe: bool) -> list[Text]:
         bold = Style(bold=True)
@@ -73,11 +85,19 @@ class StatusLine(ContainsErrors, Widget):
             where.append(" " + _("of {furthest}").format(furthest=self.furthest), style=Style(color="magenta"))
         parts.append(where)
         if self.loss is not None:
-            loss = styled(_("loss {value}"), value=(num(self.loss), bold))
+            template = _("batch {L} = {value}") if self.loss_batch else "{L} = {value}"
+            loss = styled(template, L=loss_at(self.loss_theta), value=(num(self.loss), bold))
             if self.loss_change is not None:
                 change_style = Style(color="green" if self.loss_change <= 0 else "red")
                 loss.append(f" ({signed(self.loss_change, 3)})", style=change_style)
             parts.append(loss)
+        if self.clip is not None:
+            raw, clipped = self.clip
+            if clipped < raw * (1 - 1e-12):
+                parts.append(styled(_("‖g‖ {raw} → {clipped} clipped"), raw=(num(raw), bold),
+                                    clipped=(num(clipped), bold)))
+            else:
+                parts.append(styled(_("‖g‖ {raw} not clipped"), raw=(num(raw), bold)))
         hyper = Text.assemble((self.optimizer, bold))
         for key, value in self.hyper.items():
             if key != "lr" and value == 0 and key in ("weight_decay", "lr_decay", "momentum"):
@@ -96,6 +116,8 @@ class StatusLine(ContainsErrors, Widget):
             if self.steps_per_second is not None:
                 mode.append(f" {rate(self.steps_per_second)}")
             mode.append(" " + _("(speed {speed})").format(speed=self.speed), style=Style(dim=True))
+        elif self.mode == "reaching" and self.progress is not None:
+            mode.append(f" {int(100 * self.progress)}%")
         parts.append(mode)
         return parts
 

@@ -12,7 +12,9 @@ from gradstep.tui.faults import ContainsErrors, guarded
 __all__ = ["Timeline", "bar_position"]
 
 MARKER = "●"
-BRANCH = "⑂"
+BRANCH = "↳"
+"""The branch point's mark: a glyph of Fira Code (the font of exported SVGs) and of DejaVu Sans
+Mono (a common terminal font); ⑂ was in neither and came out as a missing glyph."""
 
 
 def bar_position(step: int, span: int, width: int) -> int:
@@ -23,7 +25,7 @@ def bar_position(step: int, span: int, width: int) -> int:
 
 
 class Timeline(ContainsErrors, Widget):
-    """``━━━━●────⑂┄┄┄  t = 412 / 1000``: the steps behind t drawn heavy, the ones ahead (still
+    """``━━━━●────↳┄┄┄  t = 412 / 1000``: the steps behind t drawn heavy, the ones ahead (still
     in the history) light, and after a branch the abandoned steps dotted past the branch point.
 
     Attributes:
@@ -46,7 +48,7 @@ class Timeline(ContainsErrors, Widget):
     ghost_end: reactive[int | None] = reactive(None)
 
     def label(self, width: int) -> str:
-        """``t = 412 / 1000`` (and ``⑂ 300`` after a branch) or, with little room, ``412/1000``."""
+        """``t = 412 / 1000`` (and ``↳ 300`` after a branch) or, with little room, ``412/1000``."""
         base = f"t = {self.t} / {self.furthest}"
         candidates = [base]
         if self.branch is not None:

@@ -1,0 +1,255 @@
+"""The optimizers' updates as one kernel sequence per step: what the training loop runs.
+
+:class:`FusedUpdate` is a drop-in for an entry's pure update (``update(theta, grad, state, hp)
+-> (new_theta, new_state)``) that computes the same numbers bit for bit: every formula runs the
+same NumPy operations in the same order as the pure functions of the family modules (which stay
+the reference, and what the registry, the views and the tests call). What it saves is the
+Python around them, which dominates on small networks, where one NumPy call costs more than its
+arithmetic:
+
+- temporaries (the squared gradient, the denominator, the step) are written with ``out=`` into
+  scratch arrays kept between steps; only the arrays the step hands out (the new parameters and
+  state, which a :class:`~gradstep.engine.training.record.StepRecord` keeps) are new;
+- hyperparameters are 0-d arrays of the parameters' dtype, made once per set of hyperparameters
+  (a Python float costs NumPy a conversion at every call; NumPy rounds it to the array's dtype
+  either way, so the numbers are the same), and the factors that depend on ``t`` are written
+  into 0-d arrays each step.
+
+Like the pure updates it never writes into its inputs, so records and history snapshots may keep
+references to them. The arrays a step hands out are views of one new block (``V``, then the
+second moments, then the parameters), so that :meth:`FusedUpdate.step` can tell whether the
+parameters and the second moments stayed finite with one sum over the end of it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradstep.engine.optim.registry import entry
+
+__all__ = ["FusedUpdate", "FUSED_KINDS", "stepper"]
+
+
+def stepper(kind: str):
+    """What a training loop steps optimizer ``kind`` with: a new :class:`FusedUpdate` (one per
+    loop: it keeps scratch). Every optimizer of the registry has kernels here."""
+    if kind not in FUSED_KINDS:
+        entry(kind)  # the registry's message for an unknown name
+    return FusedUpdate(kind)
+
+
+_FIRST = np.zeros(1, np.intp)
+
+
+class FusedUpdate:
+    """``update(theta, grad, state, hp) -> (new_theta, new_state)`` for optimizer ``kind``.
+
+    One instance serves one session (its scratch arrays are reused from step to step, so two
+    threads must not call one instance at once). It follows ``hp`` and the parameters' size and
+    dtype: its constants and scratch are made again when they change.
+    """
+
+    __slots__ = ("kind", "_kernel", "_hp", "_key", "_c", "_tmp", "_tmp2", "_g", "_z1", "_z2", "_n")
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._kernel = _KERNELS[kind]
+        self._hp = self._key = None
+
+    def __call__(self, theta, grad, state, hp):
+        if hp is not self._hp or theta.shape != self._key[0] or theta.dtype != self._key[1]:
+            self._prepare(theta, hp)
+        return self._kernel(self, theta, grad, state)[:2]
+
+    def step(self, theta, grad, state, hp):
+        """``(new_theta, new_state, total)``: the update, and the sum of the new parameters and
+        second moments (``S``, ``S_max``), which is finite when they all are (a second moment,
+        g², can overflow while the update stays finite)."""
+        if hp is not self._hp or theta.shape != self._key[0] or theta.dtype != self._key[1]:
+            self._prepare(theta, hp)
+        new_theta, new_state, checked = self._kernel(self, theta, grad, state)
+        # reduceat over one segment: the sum, with less of np.add.reduce's set-up
+        return new_theta, new_state, float(np.add.reduceat(checked, _FIRST)[0]) if checked.size else 0.0
+
+    def _prepare(self, theta, hp):
+        dtype = theta.dtype
+        self._hp, self._key, self._n = hp, (theta.shape, dtype), theta.size
+        # Each hyperparameter, and the Python-float expressions of them the formulas use, as
+        # 0-d arrays of the parameters' dtype: rounded as NumPy rounds a Python float operand.
+        c = {k: np.array(v, dtype) for k, v in hp.items()}
+        if "beta1" in hp:
+            weight = 1 - hp["beta1"]
+            c["lerp_small"] = abs(weight) < 0.5
+            c["lerp_w"] = np.array(weight, dtype)
+            # lerp's second formula: 1 - weight formed in the array's precision, as ATen does
+            c["lerp_1mw"] = np.array(float(dtype.type(1) - dtype.type(weight)), dtype)
+        if "beta2" in hp:
+            c["one_minus_rho"] = np.array(1 - hp["beta2"], dtype)
+        elif "rho" in hp:
+            c["one_minus_rho"] = np.array(1 - hp["rho"], dtype)
+        if self.kind == "adamw":
+            c["decay"] = np.array(1 - hp["lr"] * hp["weight_decay"], dtype)
+        self._c = c
+        self._tmp = np.empty(theta.shape, dtype)
+        self._tmp2 = np.empty(theta.shape, dtype)
+        self._g = np.empty(theta.shape, dtype)
+        self._z1 = np.empty((), dtype)  # factors that change with t
+        self._z2 = np.empty((), dtype)
+
+    def _block(self, count):
+        """A new block of ``count`` arrays shaped like the parameters, and the arrays."""
+        n = self._n
+        block = np.empty(count * n, self._key[1])
+        return block, [block[i * n:(i + 1) * n] for i in range(count)]
+
+
+def _l2(self, theta, grad):
+    """``grad + weight_decay θ`` (``add_l2``) into scratch, or ``grad`` itself without decay."""
+    wd = self._hp["weight_decay"]
+    if wd == 0:
+        return grad
+    g = np.multiply(theta, self._c["weight_decay"], out=self._g)
+    return np.add(grad, g, out=g)
+
+
+def _ema_square(self, S, g, rho, out):
+    """``ema_square``: ``sq = g (1 - rho); sq *= g; out = S rho; out += sq``."""
+    tmp = self._tmp
+    np.multiply(g, self._c["one_minus_rho"], out=tmp)
+    np.multiply(tmp, g, out=tmp)
+    np.multiply(S, rho, out=out)
+    return np.add(out, tmp, out=out)
+
+
+def _adam(self, theta, grad, state, decoupled=False, amsgrad=False):
+    hp, c, tmp = self._hp, self._c, self._tmp
+    t = state["t"] + 1
+    block, arrays = self._block(4 if amsgrad else 3)
+    Vn, Sn, new_theta = arrays[0], arrays[1], arrays[-1]
+    if decoupled:  # AdamW: theta (1 - lr wd) before the step, from the raw gradient
+        g = grad
+        if hp["weight_decay"] != 0:
+            theta = np.multiply(theta, c["decay"], out=self._tmp2)
+    else:
+        g = _l2(self, theta, grad)
+    V = state["V"]
+    np.subtract(g, V, out=Vn)  # lerp(V, g, 1 - beta1)
+    if c["lerp_small"]:
+        np.multiply(Vn, c["lerp_w"], out=Vn)
+        np.add(Vn, V, out=Vn)
+    else:
+        np.multiply(Vn, c["lerp_1mw"], out=Vn)
+        np.subtract(g, Vn, out=Vn)
+    _ema_square(self, state["S"], g, c["beta2"], Sn)
+    bias_correction1 = 1 - hp["beta1"] ** t
+    bias_correction2 = 1 - hp["beta2"] ** t
+    step_size, root = self._z1, self._z2
+    step_size.fill(hp["lr"] / bias_correction1)
+    root.fill(bias_correction2 ** 0.5)
+    new_state = {"t": t, "V": Vn, "S": Sn}
+    if amsgrad:
+        S_max = new_state["S_max"] = np.maximum(state["S_max"], Sn, out=arrays[2])
+        np.sqrt(S_max, out=tmp)
+    else:
+        np.sqrt(Sn, out=tmp)
+    np.divide(tmp, root, out=tmp)
+    np.add(tmp, c["eps"], out=tmp)
+    np.divide(Vn, tmp, out=tmp)
+    np.multiply(tmp, step_size, out=tmp)
+    np.subtract(theta, tmp, out=new_theta)
+    return new_theta, new_state, block[self._n:]
+
+
+def _adamw(self, theta, grad, state):
+    return _adam(self, theta, grad, state, decoupled=True)
+
+
+def _amsgrad(self, theta, grad, state):
+    return _adam(self, theta, grad, state, amsgrad=True)
+
+
+def _sgd(self, theta, grad, state):
+    g = _l2(self, theta, grad)
+    step = np.multiply(g, self._c["lr"], out=self._tmp)
+    new_theta = np.subtract(theta, step)
+    return new_theta, {"t": state["t"] + 1}, new_theta
+
+
+def _velocity(self, theta, grad, state, V):
+    """``g`` (L2 added) and ``V = g.copy()`` at the first step, else ``V m + g``, into ``V``."""
+    g = _l2(self, theta, grad)
+    if state["t"] == 0:
+        np.copyto(V, g)
+        return g
+    np.multiply(state["V"], self._c["momentum"], out=V)
+    np.add(V, g, out=V)
+    return g
+
+
+def _momentum(self, theta, grad, state):
+    _block, (V, new_theta) = self._block(2)
+    _velocity(self, theta, grad, state, V)
+    step = np.multiply(V, self._c["lr"], out=self._tmp)
+    np.subtract(theta, step, out=new_theta)
+    return new_theta, {"t": state["t"] + 1, "V": V}, new_theta
+
+
+def _nesterov(self, theta, grad, state):
+    _block, (V, new_theta) = self._block(2)
+    g = _velocity(self, theta, grad, state, V)
+    step = np.multiply(V, self._c["momentum"], out=self._tmp)  # g + m V
+    np.add(g, step, out=step)
+    np.multiply(step, self._c["lr"], out=step)
+    np.subtract(theta, step, out=new_theta)
+    return new_theta, {"t": state["t"] + 1, "V": V}, new_theta
+
+
+def _rmsprop(self, theta, grad, state):
+    c, tmp2 = self._c, self._tmp2
+    momentum = self._hp["momentum"] > 0
+    block, arrays = self._block(3 if momentum else 2)
+    S, new_theta = arrays[-2], arrays[-1]
+    g = _l2(self, theta, grad)
+    _ema_square(self, state["S"], g, c["rho"], S)
+    np.sqrt(S, out=tmp2)
+    np.add(tmp2, c["eps"], out=tmp2)
+    new_state = {"t": state["t"] + 1, "S": S}
+    if momentum:
+        V = state.get("V")
+        step = arrays[0]
+        if V is None:
+            np.divide(g, tmp2, out=step)
+        else:
+            np.divide(g, tmp2, out=tmp2)
+            np.multiply(V, c["momentum"], out=step)
+            np.add(step, tmp2, out=step)
+        new_state["V"] = step
+    else:
+        step = np.divide(g, tmp2, out=tmp2)
+    lr_step = np.multiply(step, c["lr"], out=self._tmp)
+    np.subtract(theta, lr_step, out=new_theta)
+    return new_theta, new_state, block[self._n:] if momentum else block
+
+
+def _adagrad(self, theta, grad, state):
+    hp, tmp = self._hp, self._tmp
+    t = state["t"] + 1
+    block, (S, new_theta) = self._block(2)
+    g = _l2(self, theta, grad)
+    clr = self._z1
+    clr.fill(hp["lr"] / (1 + (t - 1) * hp["lr_decay"]))
+    np.multiply(g, g, out=S)
+    np.add(S, state["S"], out=S)
+    np.sqrt(S, out=tmp)
+    np.add(tmp, self._c["eps"], out=tmp)
+    np.divide(g, tmp, out=tmp)
+    np.multiply(tmp, clr, out=tmp)
+    np.subtract(theta, tmp, out=new_theta)
+    return new_theta, {"t": t, "S": S}, block
+
+
+_KERNELS = {"sgd": _sgd, "momentum": _momentum, "nesterov": _nesterov, "rmsprop": _rmsprop,
+            "adagrad": _adagrad, "adam": _adam, "adamw": _adamw, "amsgrad": _amsgrad}
+
+FUSED_KINDS = frozenset(_KERNELS)
+"""The optimizers :class:`FusedUpdate` has kernels for (every one of the registry's)."""
