@@ -116,6 +116,17 @@ class CurvatureWatch:
             self.reading = message.reading
         return self.reading
 
+    def rates(self):
+        """For the loss chart: the learning rate along the run and 2/λ_max at the step shown
+        (:data:`~gradstep.tui.widgets.loss_chart.Rates`), or None while the watch is off."""
+        if self.reading is None:
+            return None
+        session = self.screen.session
+        changes = self.screen.history.lr_changes
+        staircase = [(0, changes[0][1] if changes else session.hyper["lr"])]
+        staircase += [(step, new) for step, _old, new in changes]
+        return staircase, self.reading.stable_lr
+
     def close(self) -> None:
         """Abandon any computation (the screen goes away)."""
         self._cancel()

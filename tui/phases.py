@@ -159,7 +159,9 @@ class Phases:
         present.everything(self.before)
         if self.index == 2 and self.fill >= 1.0:  # the gradients: the record's own
             present.layers(record, sparklines=False)
-            present.gradient(record)
+            grid = self.screen.grids[self.screen.layer_index]
+            for view in self.screen.query("#grad, #view-grad"):  # the gradient matrices only
+                view.values = grid.values(record.grads) if present.shown(view) else None
         present.status(self.before)
 
     def adjust(self, status) -> None:
@@ -172,9 +174,9 @@ class Phases:
             status.phase = Text(_("phases") + (" ▶" if self.slow else ""), style=Style(color="cyan"))
             return
         record = self.record
-        status.step = record.step
+        status.step, status.loss_theta = record.step, record.step - 1
         status.loss = record.loss if index >= 1 else None
-        status.loss_change = None
+        status.loss_change = status.clip = None
         status.phase = self.text(index)
 
     def text(self, index: int) -> Text:

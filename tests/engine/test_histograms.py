@@ -81,14 +81,21 @@ def test_an_objective_is_one_group_of_its_scalars():
 
 
 def test_the_gradients_reach_back_as_far_as_the_ring_and_the_weights_to_the_keyframes():
-    # A ring of 4 records and a keyframe every 3 steps: after 10 steps the ring holds 7 ... 10
-    # and the keyframes 3, 6, 9.
+    # A ring of a few records and a keyframe every 3 steps: after 10 steps the gradients reach
+    # back over the last few steps only, the weights also to every keyframe and step 0.
     session = Session(loads_scenario(TINY), history_options=dict(max_window=4, keyframe_seconds=1e9,
                                                                  max_interval=3))
-    for _ in range(10):
-        session.step()
-    assert histograms(session, "grad", 0, bins=3).steps.tolist() == [7, 8, 9, 10]
-    assert histograms(session, "theta", 0, bins=3).steps.tolist() == [0, 3, 6, 7, 8, 9, 10]
-    assert histograms(session, "theta", 0, bins=3, most=3).steps.tolist() == [0, 7, 10]
-    session.goto(8)  # back in time: only what is at or before the step shown
-    assert histograms(session, "delta", 0, bins=3).steps.tolist() == [7, 8]
+    records = [session.step() for _ in range(10)]
+    grads = histograms(session, "grad", 0, bins=3).steps.tolist()
+    assert 2 <= len(grads) < 10 and grads == list(range(11 - len(grads), 11))  # the latest, in a run
+    keyframes = [k for k in session.history.keyframe_steps if 1 <= k <= 10]
+    assert keyframes and min(keyframes) < grads[0]  # the keyframes reach further back
+    theta = histograms(session, "theta", 0, bins=3)
+    assert theta.steps.tolist() == sorted({0, *grads, *keyframes})
+    # Each kept step counted from that step's own parameters (a keyframe's are the record's).
+    rows = [session.step_inputs(1)[0][:4]] + [records[t - 1].theta[:4] for t in theta.steps[1:]]
+    assert theta.counts.tolist() == by_hand([list(r) for r in rows], 3)
+    assert histograms(session, "theta", 0, bins=3, most=3).steps.tolist() == [
+        0, theta.steps[len(theta.steps) // 2], 10]
+    session.goto(10 - len(grads) + 1)  # back in time: only what is at or before the step shown
+    assert histograms(session, "delta", 0, bins=3).steps.tolist()[-1] == 10 - len(grads) + 1

@@ -174,19 +174,8 @@ class Presenter:
         marks = tuple(step for step, _old, _new in screen.history.lr_changes)
         current = session.t if session.t < session.furthest else None
         chart = screen.query_one(LossChart)
-        chart.rates = self.rates()
+        chart.rates = screen.curvature.rates()
         chart.show(chart_curves(session, chart.shows), marks, current=current)
-
-    def rates(self):
-        """The learning rate along the run and 2/λ_max at the step shown, while ``K`` is on."""
-        reading = self.screen.curvature.reading
-        if reading is None:
-            return None
-        session = self.screen.session
-        changes = self.screen.history.lr_changes
-        staircase = [(0, changes[0][1] if changes else session.hyper["lr"])]
-        staircase += [(step, new) for step, _old, new in changes]
-        return staircase, reading.stable_lr
 
     def loss_title(self) -> None:
         """The loss panel's title: what the chart shows (the loss or α), and on what scale."""
@@ -251,14 +240,6 @@ class Presenter:
         layers.layer_norms = {} if record is None else dict(record.layer_grad_norms)
         layers.selected = screen.layer_index
 
-    def gradient(self, record) -> None:
-        """Only the gradient matrices, from ``record`` (phases: the backward pass done, the
-        update not yet shown)."""
-        screen = self.screen
-        grid = screen.grids[screen.layer_index]
-        for view in (screen.query_one("#grad", MatrixView), screen.query_one("#view-grad", MatrixView)):
-            view.values = grid.values(record.grads) if self._shown(view) else None
-
     def state_keys(self) -> tuple[str, ...]:
         """The arrays of the state panel, in order: the parameters and the constants beside them
         (tables only: the scalars' table leaves them to the up-close panel), the optimizer's
@@ -318,6 +299,8 @@ class Presenter:
         if view.id == "grad":
             return not screen.has_class("-narrow")
         return screen.has_class("-wide") or view.has_class("-active")
+
+    shown = _shown  # (public: the phases update the gradient matrices alone)
 
     def matrices(self, record) -> None:
         if self._reach_shown():
