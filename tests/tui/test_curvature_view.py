@@ -150,3 +150,19 @@ async def test_in_portuguese_the_key_and_its_help_are_translated_and_the_line_ha
             assert "passo 0" in status_text(app)
     finally:
         i18n.install("en")
+
+
+async def test_on_the_alpha_chart_the_bound_is_a_line_beside_alpha():
+    app = GradstepApp("gd-fabc-large-lr")  # α = 0.105 drawn against 2/λ = 0.1
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("n", "K")
+        await until(pilot, lambda: computed(app, 10))
+        await pilot.press("A")  # the chart of α
+        await settle(pilot)
+        chart = app.screen.query_one("#loss")
+        assert chart.shows == "alpha"
+        text = chart_text(app)
+        assert "2/λmax" in text and "α≈2/λ" not in text  # on the chart's own axis, no right axis
+        await pilot.press("K")
+        await settle(pilot)
+        assert "2/λmax" not in chart_text(app)

@@ -354,12 +354,19 @@ class LossChart(ContainsErrors, PlotextPlot):
             for _x, y, start, end, _label, _colour in series:
                 low, high = min(low, float(y.min())), max(high, float(y.max()))
                 first, last = min(first, float(start)), max(last, float(end))
+            bound = self.rates[1] if self.rates is not None and self.shows == "alpha" else None
+            bound = bound if bound is not None and np.isfinite(bound) and bound > 0 and series else None
+            if bound is not None:  # the α chart: 2/λ_max on its own axis, beside α (K)
+                low, high = min(low, bound), max(high, bound)
             place = on_axis(low, high, self.log_scale)
             legend = []
             for x, y, _start, _end, label, colour in series:
                 plt.plot(np.asarray(x, dtype=float).tolist(), place(y).tolist(), marker="braille", color=colour)
-                if labelled:
+                if labelled or bound is not None:
                     legend.append((label, colour))
+            if bound is not None:
+                plt.plot([first, last], place(np.array([bound, bound])).tolist(), marker="braille", color="red")
+                legend.append(("2/λmax", "red"))
             if not np.isfinite(first):  # nothing that can be placed on this scale
                 plt.xlabel(_("step"))
                 return drawn(self, legend)
@@ -373,7 +380,7 @@ class LossChart(ContainsErrors, PlotextPlot):
                 plt.vertical_line(self.current, color="magenta")
             if last > first:
                 plt.xlim(first, last)
-            if self.rates is not None:
+            if self.rates is not None and self.shows == "loss":
                 draw_rates(plt, self.rates, first, last, self.size.height)
             ticks = integer_ticks(first, last, max(2, columns // 12))
             plt.xticks(ticks, [str(t) for t in ticks])
