@@ -37,6 +37,9 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
 
     Args:
         scenario_path: A path to a scenario file, or the name of a bundled scenario.
+        lesson: A lesson to open beside the dashboard.
+        resumed: A session to go on with (read from a save file): its scenario is shown,
+            standing at its step; ``scenario_path`` is then the save file.
 
     Raises:
         gradstep.engine.errors.ScenarioError: When the scenario cannot be read (before any screen shows).
@@ -57,13 +60,15 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
     ]
     """The views of the mathematics, over the dashboard's session (issue 6)."""
 
-    def __init__(self, scenario_path: Path | str, lesson=None) -> None:
+    def __init__(self, scenario_path: Path | str, lesson=None, resumed=None) -> None:
         super().__init__()
         translate_bindings(self)  # Textual's "palette" binding
         self.bind("p", "pictures", show=False)  # `p` over every view too; BINDINGS lists the views
         from gradstep.engine.scenario import load_scenario, resolve_scenario
 
-        self.scenario = load_scenario(resolve_scenario(str(scenario_path)))
+        self._resumed = resumed
+        self.scenario = (resumed.scenario if resumed is not None
+                         else load_scenario(resolve_scenario(str(scenario_path))))
         self._errors_at: deque[float] = deque(maxlen=FLOOD[0])
         self.lesson = None  # the LessonRun open (gradstep learn, or L on the dashboard)
         self._first_lesson = lesson
@@ -88,7 +93,8 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
     def on_mount(self) -> None:
         from gradstep.tui.screens.dashboard import DashboardScreen
 
-        self.push_screen(DashboardScreen(self.scenario))
+        resumed, self._resumed = self._resumed, None
+        self.push_screen(DashboardScreen(self.scenario, resumed))
         self.set_interval(0.25, self._lesson_tick)
         if self._first_lesson is not None:
             self.call_after_refresh(self.start_lesson, self._first_lesson)
@@ -266,9 +272,10 @@ def _help_for(binding) -> str:
     return _(KEY_HELP.get(binding.action, binding.description))
 
 
-def run_dashboard(path: Path | str, started=None, lesson=None) -> int:
+def run_dashboard(path: Path | str, started=None, lesson=None, resumed=None) -> int:
     """Run the dashboard on scenario ``path`` (or a bundled name) until the learner quits;
-    ``started(app)`` is called with the app before it runs.
+    ``started(app)`` is called with the app before it runs; ``resumed``: a session read from
+    the save file ``path``, to go on with.
 
     Returns:
         The exit status: 0, or 2 when the scenario cannot be read (the reason goes to stderr).
@@ -278,7 +285,7 @@ def run_dashboard(path: Path | str, started=None, lesson=None) -> int:
     from gradstep.engine.errors import ScenarioError
 
     try:
-        app = GradstepApp(path, lesson)
+        app = GradstepApp(path, lesson, resumed)
     except ScenarioError as exc:
         print(f"gradstep: {exc}", file=sys.stderr)
         return 2

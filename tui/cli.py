@@ -26,8 +26,10 @@ gradstep: watch a neural network learn, one step at a time.
 
   gradstep                      open the dashboard on the bundled default scenario
   gradstep SCENARIO             open the dashboard on a scenario file or bundled name
+  gradstep FILE.gradstep        open a saved session (w on the dashboard) at its step
   gradstep list                 list the bundled scenarios
   gradstep run SCENARIO         train without a screen, one record per step
+  gradstep run --resume FILE.gradstep   go on with a saved session without a screen
   gradstep check SCENARIO...    compare every gradient with finite differences
   gradstep export --torch SCENARIO  print the scenario as a PyTorch script
   gradstep serve [SCENARIO]     serve the dashboard as a web page (textual-serve)
@@ -59,7 +61,8 @@ def build_parser():
     p_open = sub.add_parser("open", parents=[language, memory], help=_("open the dashboard (the default command)"),
                             description=_("Open the dashboard on a scenario."))
     p_open.add_argument("scenario", nargs="?", metavar=_("SCENARIO"),
-                        help=_("scenario file or bundled name (default: the bundled default)"))
+                        help=_("scenario file or bundled name (default: the bundled default), or a "
+                               "session saved with w (FILE.gradstep), opened at its step"))
 
     p_learn = sub.add_parser("learn", parents=[language, memory],
                              help=_("open a lesson of the tutorial beside the dashboard"),
@@ -79,9 +82,14 @@ def build_parser():
         description=_("Train a scenario without a screen and write one record per step. "
                       "A run whose loss becomes NaN or infinite stops at that step, says why on "
                       "stderr and exits 3; the records before it are kept."))
-    p_run.add_argument("scenario", metavar=_("SCENARIO"), help=_("scenario file or bundled name"))
+    p_run.add_argument("scenario", nargs="?", metavar=_("SCENARIO"), help=_("scenario file or bundled name"))
+    p_run.add_argument("--resume", metavar="FILE.gradstep", type=Path,
+                       help=_("go on with a session saved with w (instead of a SCENARIO): from its "
+                              "step, on its branch; the records are numbered on from there"))
     p_run.add_argument("--steps", type=_count, metavar="N",
-                       help=_("number of steps (default: the scenario's training.steps)"))
+                       help=_("number of steps (default: the scenario's training.steps; with "
+                              "--resume, the steps left until then)"))
+    p_run.set_defaults(parser=p_run)  # a SCENARIO or --resume: checked once parsed
     p_run.add_argument("--format", choices=("jsonl", "csv"),
                        help=_("jsonl: one JSON object per line; csv: a header row, then one row "
                               "per step (default: from the name given to --out, .csv or .jsonl; "
@@ -183,6 +191,10 @@ def main(argv=None):
             or rest[0].split("=", 1)[0] == "--memory-limit":
         argv.insert(head, "open")
     args = build_parser().parse_args(argv)
+    if args.command == "run" and (args.scenario is None) == (args.resume is None):
+        if args.scenario is None:  # argparse's own words, as when SCENARIO was required
+            args.parser.error(_("the following arguments are required: %s") % _("SCENARIO"))
+        args.parser.error(_("give a SCENARIO or --resume FILE.gradstep, not both"))
     from gradstep.engine import memory
 
     asked = getattr(args, "memory_limit", None)  # list has no such option
@@ -292,9 +304,15 @@ def cmd_list():
 
 def cmd_open(name_or_path, lesson=None):
     from gradstep.engine.scenario import DEFAULT_SCENARIO, load_scenario, resolve_scenario
+    from gradstep.engine.training.save_file import is_save_file, load
 
-    path = resolve_scenario(name_or_path or DEFAULT_SCENARIO)
-    load_scenario(path)  # a broken file is reported here, before any screen starts
+    resumed = None
+    if name_or_path and is_save_file(name_or_path):
+        path = Path(name_or_path)
+        resumed = load(path)  # a damaged file is reported here in one line, before any screen
+    else:
+        path = resolve_scenario(name_or_path or DEFAULT_SCENARIO)
+        load_scenario(path)  # a broken file is reported here, before any screen starts
     from gradstep.tui.app import run_dashboard
     from gradstep.tui.commands.termination import Stopped, stopping_like_ctrl_c
 
@@ -311,7 +329,7 @@ def cmd_open(name_or_path, lesson=None):
 
     with stopping_like_ctrl_c(close) as caught:
         try:
-            status = run_dashboard(path, started.append, lesson)
+            status = run_dashboard(path, started.append, lesson, resumed)
         except KeyboardInterrupt:
             if not caught:
                 raise

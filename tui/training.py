@@ -241,6 +241,8 @@ class TrainingController(Travel, Controller):
 
     Args:
         scenario: The scenario to train.
+        session: A session of it to go on with (one resumed from a save file), instead of a
+            new one at step 0.
 
     Attributes:
         session: The session. Read through it only what does not move while it steps (its
@@ -252,10 +254,14 @@ class TrainingController(Travel, Controller):
             the sparklines) and its learning-rate marks; it keeps no records of its own.
     """
 
-    def __init__(self, scenario) -> None:
+    def __init__(self, scenario, session=None) -> None:
         super().__init__()
-        self.session = Session(scenario)
+        self.session = Session(scenario) if session is None else session
         self.history = TrainingHistory(self.session)
+        if session is not None:  # the marks of a resumed session's changes of the rate
+            from gradstep.engine.training.save_file import lr_changes
+
+            self.history.lr_changes = lr_changes(session)
 
     def _subject(self):
         return self.session
@@ -352,6 +358,19 @@ class TrainingController(Travel, Controller):
             steps = self.session.furthest
             report = None if progress is None else (lambda done: progress(done, steps))
             return self.session.export(path, format, encoder=ENCODER, progress=report)
+
+
+    def save(self, target) -> int:
+        """Write the session's save file (``w``) to ``target``, a path (atomically) or a binary
+        stream, under the lock; returns the bytes written.
+
+        Raises:
+            gradstep.engine.training.trace.ExportError: The file cannot be written.
+        """
+        from gradstep.engine.training import save_file
+
+        with self._lock:
+            return save_file.save(self.session, target)
 
 
 class ExportCancelled(Exception):

@@ -30,10 +30,12 @@ batches), so a learner sees where and how much each departs.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradstep.engine.analysis.surface import flat_position, pick_entries
 from gradstep.engine.i18n import N_
 
 __all__ = ["Lab", "Variant", "VARIANTS", "ADAM_FAMILY", "DEPARTURE"]
@@ -67,6 +69,8 @@ class Variant:
             engine's records).
         departed_at: The first step whose parameters differ from the correct run's, or None.
         diverged_at: The step whose loss or update was not finite (the variant stops), or None.
+        path: The lab's two traced entries at step 0 and after each step, x and y in turn (8 bytes
+            each: a long lab keeps 16 bytes a step per run).
     """
 
     name: str
@@ -77,6 +81,7 @@ class Variant:
     losses: list = field(default_factory=list)
     departed_at: int | None = None
     diverged_at: int | None = None
+    path: array = field(default_factory=lambda: array("d"))
 
 
 def _decayed(kind, theta, g, hp):
@@ -117,6 +122,9 @@ class Lab:
             lab (its records are the dashboard's, bit for bit).
         correct_losses: Its loss before each step's update, step by step.
         variants: ``{name: Variant}``.
+        traced: The two entries every run's path is traced through, ``((name, index), (name,
+            index))``, those the surface view shows by default; None with fewer than two entries.
+        correct_path: The correct run's path through them (each variant has its own ``path``).
 
     Raises:
         ValueError: When the scenario's optimizer is not of the Adam family.
@@ -140,6 +148,23 @@ class Lab:
                                        zeros.copy() if name == "no_zero_grad" else None)
                          for name in VARIANTS}
         self._summed_state = self._adam.init(theta)  # the engine's Adam state of no_zero_grad
+        layout = self.correct.layout
+        self.traced = pick_entries(self.correct) if layout.size >= 2 else None
+        self._flats = [] if self.traced is None else [flat_position(layout, e) for e in self.traced]
+        self.correct_path = array("d", self._traced(theta))
+        for variant in self.variants.values():
+            variant.path.extend(self._traced(theta))
+
+    def _traced(self, theta) -> tuple[float, ...]:
+        return tuple(float(theta[i]) for i in self._flats)
+
+    def paths(self) -> dict:
+        """``{"correct" or a variant's name: array (k + 1, 2)}``: each run's path through the
+        traced entries from step 0, for drawing over the loss surface (empty without them)."""
+        if self.traced is None:
+            return {}
+        runs = {"correct": self.correct_path, **{n: v.path for n, v in self.variants.items()}}
+        return {name: np.frombuffer(path, dtype=np.float64).reshape(-1, 2).copy() for name, path in runs.items()}
 
     @property
     def t(self) -> int:
@@ -159,6 +184,7 @@ class Lab:
                 self._advance(variant, t, batch)
         record = self.correct.step()
         self.correct_losses.append(float(record.loss))
+        self.correct_path.extend(self._traced(record.theta))
         reference = self.correct.theta
         scale = max(1.0, float(np.max(np.abs(reference)))) if reference.size else 1.0
         for variant in self.variants.values():
@@ -185,3 +211,4 @@ class Lab:
             variant.diverged_at = t
             return
         variant.theta, variant.V, variant.S = theta, V, S
+        variant.path.extend(self._traced(theta))

@@ -26,7 +26,7 @@ import numpy as np
 
 from gradstep.engine.analysis.local_derivatives import ELEMENTWISE
 
-__all__ = ["Surface", "surface", "loss_grid", "pick_entries", "entry_label", "window"]
+__all__ = ["Surface", "surface", "loss_grid", "pick_entries", "entry_label", "flat_position", "window"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def entry_label(name, index):
     return name if not index else f"{name}[{', '.join(map(str, index))}]"
 
 
-def _flat(layout, entry):
+def flat_position(layout, entry):
     """Position in the flat parameter vector of ``(name, index)`` (or of a flat position)."""
     if isinstance(entry, (int, np.integer)):
         if not 0 <= entry < layout.size:
@@ -127,7 +127,7 @@ def loss_grid(session, xs, ys, x=None, y=None, theta=None):
     layout = session.layout
     if x is None or y is None:
         x, y = pick_entries(session)
-    fx, fy = _flat(layout, x), _flat(layout, y)
+    fx, fy = flat_position(layout, x), flat_position(layout, y)
     if fx == fy:
         raise ValueError("the two entries of a surface must differ")
     theta = np.asarray(session.theta if theta is None else theta)
@@ -214,7 +214,7 @@ def surface(session, trajectory=None, x=None, y=None, shape=(40, 80), margin=0.1
     layout = session.layout
     if x is None or y is None:
         x, y = pick_entries(session)
-    fx, fy = _flat(layout, x), _flat(layout, y)
+    fx, fy = flat_position(layout, x), flat_position(layout, y)
     theta = np.asarray(session.theta if theta is None else theta)
     point = (float(theta[fx]), float(theta[fy]))
     if bounds is None:

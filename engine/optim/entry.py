@@ -44,6 +44,8 @@ class Scalar:
         hyper: The hyperparameters in force at step t.
         bias1: ``1 - β1^t`` from the record (Adam family), else None.
         bias2: ``1 - β2^t`` from the record, else None.
+        step: The step-wide numbers of the optimizer's :attr:`OptimizerEntry.notes` at step t
+            by their label (NAdam's ``Πₜ``, RAdam's ``ρₜ``), else empty.
     """
 
     name: str
@@ -57,6 +59,7 @@ class Scalar:
     hyper: dict = field(default_factory=dict)
     bias1: float | None = None
     bias2: float | None = None
+    step: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,12 @@ class OptimizerEntry:
             hyperparameters (RMSprop's ``V`` with momentum), else None.
         validate: ``validate(hp)`` raises ValueError for a combination the optimizer refuses
             (Nesterov without momentum), else None.
+        scalar_state: Numbers the state keeps beside ``t`` for every parameter at once, with
+            their values before the first step (NAdam's ``mu_product``, 1); the update returns
+            them as Python floats, never as arrays.
+        notes: ``notes(state, hp) -> [(label, value)]``, the step-wide numbers the dashboard
+            shows beside the state (Adamax's ``1−β1ᵗ``, NAdam's ``μₜ`` and ``Πₜ``, RAdam's
+            ``ρₜ`` and ``rₜ``; a value may be None), else None.
         same_step_for_all: :attr:`step_size` is α for every parameter (SGD, momentum): a table
             of it says nothing that α does not.
     """
@@ -144,6 +153,8 @@ class OptimizerEntry:
     derive: Callable | None = None
     state_names_for: Callable | None = None
     validate: Callable | None = None
+    scalar_state: Mapping[str, float] = field(default_factory=dict)
+    notes: Callable | None = None
     same_step_for_all: bool = False
 
     def names(self, hp: Mapping[str, float] | None = None) -> tuple[str, ...]:
@@ -199,6 +210,10 @@ class OptimizerEntry:
         """Display-only arrays computed from the state (the update never needs them); ``{}``
         for an optimizer without :attr:`derive`."""
         return {} if self.derive is None else self.derive(state, hp)
+
+    def step_notes(self, state: dict, hp: Mapping[str, float]) -> list[tuple[str, "float | None"]]:
+        """The step-wide numbers shown beside the state (:attr:`notes`); ``[]`` without them."""
+        return [] if self.notes is None else self.notes(state, hp)
 
     def bias_corrections(self, state: dict, hp: Mapping[str, float]) -> tuple[float, float] | None:
         """``(1 - β1ᵗ, 1 - β2ᵗ)`` at the state's ``t`` for the Adam family, else None."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradstep.engine.optim.adam_variants import mu_product_times, nadam_momentum, radam_rectification
 from gradstep.engine.optim.registry import entry
 
 __all__ = ["FusedUpdate", "FUSED_KINDS", "stepper"]
@@ -49,7 +50,7 @@ class FusedUpdate:
     dtype: its constants and scratch are made again when they change.
     """
 
-    __slots__ = ("kind", "_kernel", "_hp", "_key", "_c", "_tmp", "_tmp2", "_g", "_z1", "_z2", "_n")
+    __slots__ = ("kind", "_kernel", "_hp", "_key", "_c", "_tmp", "_tmp2", "_tmp3", "_g", "_z1", "_z2", "_n")
 
     def __init__(self, kind: str):
         self.kind = kind
@@ -87,11 +88,12 @@ class FusedUpdate:
             c["one_minus_rho"] = np.array(1 - hp["beta2"], dtype)
         elif "rho" in hp:
             c["one_minus_rho"] = np.array(1 - hp["rho"], dtype)
-        if self.kind == "adamw":
+        if self.kind == "adamw" or hp.get("decoupled_weight_decay"):
             c["decay"] = np.array(1 - hp["lr"] * hp["weight_decay"], dtype)
         self._c = c
         self._tmp = np.empty(theta.shape, dtype)
         self._tmp2 = np.empty(theta.shape, dtype)
+        self._tmp3 = np.empty(theta.shape, dtype)
         self._g = np.empty(theta.shape, dtype)
         self._z1 = np.empty((), dtype)  # factors that change with t
         self._z2 = np.empty((), dtype)
@@ -121,6 +123,17 @@ def _ema_square(self, S, g, rho, out):
     return np.add(out, tmp, out=out)
 
 
+def _lerp(self, V, g, out):
+    """``lerp(V, g, 1 - beta1)`` into ``out``, with its two formulas."""
+    c = self._c
+    np.subtract(g, V, out=out)
+    if c["lerp_small"]:
+        np.multiply(out, c["lerp_w"], out=out)
+        return np.add(out, V, out=out)
+    np.multiply(out, c["lerp_1mw"], out=out)
+    return np.subtract(g, out, out=out)
+
+
 def _adam(self, theta, grad, state, decoupled=False, amsgrad=False):
     hp, c, tmp = self._hp, self._c, self._tmp
     t = state["t"] + 1
@@ -132,14 +145,7 @@ def _adam(self, theta, grad, state, decoupled=False, amsgrad=False):
             theta = np.multiply(theta, c["decay"], out=self._tmp2)
     else:
         g = _l2(self, theta, grad)
-    V = state["V"]
-    np.subtract(g, V, out=Vn)  # lerp(V, g, 1 - beta1)
-    if c["lerp_small"]:
-        np.multiply(Vn, c["lerp_w"], out=Vn)
-        np.add(Vn, V, out=Vn)
-    else:
-        np.multiply(Vn, c["lerp_1mw"], out=Vn)
-        np.subtract(g, Vn, out=Vn)
+    _lerp(self, state["V"], g, Vn)
     _ema_square(self, state["S"], g, c["beta2"], Sn)
     bias_correction1 = 1 - hp["beta1"] ** t
     bias_correction2 = 1 - hp["beta2"] ** t
@@ -248,8 +254,104 @@ def _adagrad(self, theta, grad, state):
     return new_theta, {"t": t, "S": S}, block
 
 
+def _adadelta(self, theta, grad, state):
+    c, tmp2, delta = self._c, self._tmp2, self._tmp3
+    block, (S, D, new_theta) = self._block(3)
+    g = _l2(self, theta, grad)
+    _ema_square(self, state["S"], g, c["rho"], S)
+    np.add(S, c["eps"], out=tmp2)  # std
+    np.sqrt(tmp2, out=tmp2)
+    np.add(state["D"], c["eps"], out=delta)
+    np.sqrt(delta, out=delta)
+    np.divide(delta, tmp2, out=delta)
+    np.multiply(delta, g, out=delta)
+    _ema_square(self, state["D"], delta, c["rho"], D)
+    np.multiply(delta, c["lr"], out=tmp2)
+    np.subtract(theta, tmp2, out=new_theta)
+    return new_theta, {"t": state["t"] + 1, "S": S, "D": D}, block
+
+
+def _adamax(self, theta, grad, state):
+    hp, c, tmp = self._hp, self._c, self._tmp
+    t = state["t"] + 1
+    block, (Vn, Un, new_theta) = self._block(3)
+    g = _l2(self, theta, grad)
+    _lerp(self, state["V"], g, Vn)
+    np.abs(g, out=tmp)
+    np.add(tmp, c["eps"], out=tmp)
+    np.multiply(state["U"], c["beta2"], out=Un)
+    np.maximum(Un, tmp, out=Un)
+    clr = self._z1
+    clr.fill(hp["lr"] / (1 - hp["beta1"] ** t))
+    np.multiply(Vn, clr, out=tmp)
+    np.divide(tmp, Un, out=tmp)
+    np.subtract(theta, tmp, out=new_theta)
+    return new_theta, {"t": t, "V": Vn, "U": Un}, block[self._n:]
+
+
+def _decayed(self, theta, grad):
+    """NAdam's and RAdam's ``(θ, g)`` after weight decay, decoupled or L2 (``_decay``)."""
+    if self._hp["weight_decay"] == 0:
+        return theta, grad
+    if self._hp["decoupled_weight_decay"]:
+        return np.multiply(theta, self._c["decay"], out=self._tmp2), grad
+    return theta, _l2(self, theta, grad)
+
+
+def _nadam(self, theta, grad, state):
+    hp, c, tmp, denom = self._hp, self._c, self._tmp, self._tmp3
+    t = state["t"] + 1
+    lr = hp["lr"]
+    block, (Vn, Sn, new_theta) = self._block(3)
+    theta, g = _decayed(self, theta, grad)
+    mu = nadam_momentum(t, hp)
+    mu_next = nadam_momentum(t + 1, hp)
+    product = mu_product_times(state["mu_product"], mu, self._key[1])
+    _lerp(self, state["V"], g, Vn)
+    _ema_square(self, state["S"], g, c["beta2"], Sn)
+    factor = self._z1
+    factor.fill(1 - hp["beta2"] ** t)
+    np.divide(Sn, factor, out=denom)
+    np.sqrt(denom, out=denom)
+    np.add(denom, c["eps"], out=denom)
+    factor.fill(-lr * (1.0 - mu) / (1.0 - product))
+    np.multiply(g, factor, out=tmp)
+    np.divide(tmp, denom, out=tmp)
+    np.add(theta, tmp, out=new_theta)
+    factor.fill((-lr * mu_next) / (1.0 - product * mu_next))
+    np.multiply(Vn, factor, out=tmp)
+    np.divide(tmp, denom, out=tmp)
+    np.add(new_theta, tmp, out=new_theta)
+    return new_theta, {"t": t, "V": Vn, "S": Sn, "mu_product": product}, block[self._n:]
+
+
+def _radam(self, theta, grad, state):
+    hp, c, tmp, adaptive = self._hp, self._c, self._tmp, self._tmp3
+    t = state["t"] + 1
+    block, (Vn, Sn, new_theta) = self._block(3)
+    theta, g = _decayed(self, theta, grad)
+    _lerp(self, state["V"], g, Vn)
+    _ema_square(self, state["S"], g, c["beta2"], Sn)
+    factor = self._z1
+    factor.fill(1 - hp["beta1"] ** t)
+    np.divide(Vn, factor, out=tmp)
+    np.multiply(tmp, c["lr"], out=tmp)
+    _rho, rect = radam_rectification(t, hp)
+    if rect is not None:
+        np.sqrt(Sn, out=adaptive)
+        np.add(adaptive, c["eps"], out=adaptive)
+        factor.fill((1 - hp["beta2"] ** t) ** 0.5)
+        np.divide(factor, adaptive, out=adaptive)
+        np.multiply(tmp, adaptive, out=tmp)
+        factor.fill(rect)
+        np.multiply(tmp, factor, out=tmp)
+    np.subtract(theta, tmp, out=new_theta)
+    return new_theta, {"t": t, "V": Vn, "S": Sn}, block[self._n:]
+
+
 _KERNELS = {"sgd": _sgd, "momentum": _momentum, "nesterov": _nesterov, "rmsprop": _rmsprop,
-            "adagrad": _adagrad, "adam": _adam, "adamw": _adamw, "amsgrad": _amsgrad}
+            "adagrad": _adagrad, "adam": _adam, "adamw": _adamw, "amsgrad": _amsgrad,
+            "adadelta": _adadelta, "adamax": _adamax, "nadam": _nadam, "radam": _radam}
 
 FUSED_KINDS = frozenset(_KERNELS)
 """The optimizers :class:`FusedUpdate` has kernels for (every one of the registry's)."""

@@ -24,12 +24,15 @@ class Hyperparameter:
         low: The least value PyTorch's constructors accept.
         high: The largest.
         high_ok: Whether ``high`` itself is accepted.
+        flag: A switch rather than a number: 0 (off) or 1 (on), and true or false in a scenario
+            file (NAdam's and RAdam's ``decoupled_weight_decay``).
     """
 
     symbol: str
     low: float = 0.0
     high: float = math.inf
     high_ok: bool = True
+    flag: bool = False
 
 
 HYPERPARAMETERS: Mapping[str, Hyperparameter] = MappingProxyType({
@@ -41,6 +44,8 @@ HYPERPARAMETERS: Mapping[str, Hyperparameter] = MappingProxyType({
     "rho": Hyperparameter("ρ"),
     "weight_decay": Hyperparameter("λ"),
     "lr_decay": Hyperparameter("lr_decay"),
+    "momentum_decay": Hyperparameter("ψ"),
+    "decoupled_weight_decay": Hyperparameter("decoupled", 0.0, 1.0, True, flag=True),
 })
 """Every hyperparameter an optimizer of the registry takes, by the engine's name."""
 

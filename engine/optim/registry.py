@@ -29,7 +29,8 @@ import numpy as np
 
 from gradstep.engine.i18n import _
 from gradstep.engine.optim.adam import ADAM, ADAMW, AMSGRAD
-from gradstep.engine.optim.adaptive import ADAGRAD, RMSPROP
+from gradstep.engine.optim.adam_variants import ADAMAX, NADAM, RADAM
+from gradstep.engine.optim.adaptive import ADADELTA, ADAGRAD, RMSPROP
 from gradstep.engine.optim.entry import Numbers, OptimizerEntry, Scalar, WorkedLine
 from gradstep.engine.optim.hyper import HYPERPARAMETERS
 from gradstep.engine.optim.sgd import MOMENTUM, NESTEROV, SGD
@@ -38,10 +39,12 @@ __all__ = [
     "OPTIMIZERS", "DEFAULTS", "STATE_NAMES", "STATE_SYMBOLS", "ADAM_FAMILY", "OPTIMIZER_TITLES", "entry",
     "hyperparameters", "state_names", "init_state", "update", "bias_corrections", "derived_state",
     "effective_lr", "effective_lr_formula", "step_size_varies", "optimizer_title", "symbolic_lines", "worked_lines",
+    "step_notes",
 ]
 
 OPTIMIZERS: Mapping[str, OptimizerEntry] = MappingProxyType({
-    e.name: e for e in (SGD, MOMENTUM, NESTEROV, RMSPROP, ADAGRAD, ADAM, ADAMW, AMSGRAD)})
+    e.name: e for e in (SGD, MOMENTUM, NESTEROV, RMSPROP, ADAGRAD, ADADELTA, ADAM, ADAMW, AMSGRAD,
+                        ADAMAX, NADAM, RADAM)})
 """Every optimizer's entry by the name a scenario file uses, in display order."""
 
 DEFAULTS: Mapping[str, Mapping[str, float]] = MappingProxyType(
@@ -50,8 +53,9 @@ DEFAULTS: Mapping[str, Mapping[str, float]] = MappingProxyType(
 
 ``momentum`` and ``nesterov`` are ``torch.optim.SGD`` with ``momentum=0.9`` (PyTorch's own
 default is 0, i.e. plain SGD) and dampening 0; ``rho`` is RMSprop's ``alpha``; ``beta1`` and
-``beta2`` are Adam's ``betas``; ``amsgrad`` is ``Adam(amsgrad=True)``. Adagrad's initial
-accumulator is always 0.
+``beta2`` are Adam's ``betas`` (and Adamax's, NAdam's, RAdam's); ``amsgrad`` is
+``Adam(amsgrad=True)``; ``momentum_decay`` is NAdam's ψ; ``decoupled_weight_decay`` (NAdam, RAdam)
+is 0 or 1 for PyTorch's False or True. Adagrad's initial accumulator is always 0.
 """
 
 STATE_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -63,7 +67,7 @@ RMSprop with ``momentum > 0`` also keeps a velocity ``V``, shown after ``S``: us
 """
 
 STATE_SYMBOLS: Mapping[str, str] = MappingProxyType(
-    {"V": "V", "S": "S", "S_max": "S_max", "V_hat": "V̂", "S_hat": "Ŝ"})
+    {"V": "V", "S": "S", "S_max": "S_max", "V_hat": "V̂", "S_hat": "Ŝ", "U": "U", "D": "D"})
 """How each state array of any entry is written on screen (``V_hat`` is ``V̂``)."""
 
 ADAM_FAMILY = frozenset(name for name, e in OPTIMIZERS.items() if e.bias_corrected)
@@ -113,10 +117,16 @@ def hyperparameters(kind: str, lr: float | None = None, **given) -> Mapping[str,
                              .format(key=repr(key), kind=kind, keys=", ".join(defaults)))
         if value is None:
             continue
+        bounds = HYPERPARAMETERS[key]
+        if bounds.flag and value in (True, False):  # True, False, 1, 0, 1.0, 0.0
+            hp[key] = float(value)
+            continue
+        if bounds.flag:
+            raise ValueError(_("hyperparameter {key} of {kind} is a switch: true or false (1 or 0), "
+                               "got {value}").format(key=key, kind=kind, value=repr(value)))
         if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
             raise ValueError(_("hyperparameter {key} of {kind} must be a finite number, got "
                                "{value}").format(key=key, kind=kind, value=repr(value)))
-        bounds = HYPERPARAMETERS[key]
         low, high, high_ok = bounds.low, bounds.high, bounds.high_ok
         value = float(value)
         if value < low or value > high or (value == high and not high_ok):
@@ -143,8 +153,9 @@ def init_state(kind: str, theta: np.ndarray, hp: Mapping[str, float] | None = No
         hp: The hyperparameters; needed only to give RMSprop with momentum its ``V`` (without
             them, RMSprop's update starts ``V`` at zero on its first use).
     """
-    state = {"t": 0}
-    for name in entry(kind).names(hp):
+    optimizer = entry(kind)
+    state = {"t": 0, **optimizer.scalar_state}
+    for name in optimizer.names(hp):
         if not name.endswith("_hat"):
             state[name] = np.zeros_like(theta)
     return state
@@ -178,6 +189,12 @@ def derived_state(kind: str, state: dict, hp: Mapping[str, float]) -> dict:
     return entry(kind).derived(state, hp)
 
 
+def step_notes(kind: str, state: dict, hp: Mapping[str, float]) -> list[tuple[str, "float | None"]]:
+    """The step-wide numbers of optimizer ``kind`` at the state's step, ``[(label, value)]``
+    (Adamax's ``1−β1ᵗ``, NAdam's ``μₜ`` and ``Πₜ``, RAdam's ``ρₜ`` and ``rₜ``); ``[]`` for others."""
+    return entry(kind).step_notes(state, hp)
+
+
 def effective_lr(kind: str, state: dict, hp: Mapping[str, float], size: int, dtype=np.float64) -> np.ndarray:
     """The step size each parameter effectively gets, for display.
 
@@ -188,7 +205,12 @@ def effective_lr(kind: str, state: dict, hp: Mapping[str, float], size: int, dty
       carried from the step before, ``lr * momentum * V``, comes on top);
     - adagrad: ``clr / (sqrt(S) + eps)`` with ``clr = lr / (1 + (t - 1) lr_decay)``;
     - adam, adamw, amsgrad: ``lr / (sqrt(S_hat) + eps)``, the direction being ``V_hat``
-      (AdamW's decoupled decay ``lr * weight_decay * theta`` comes on top).
+      (AdamW's decoupled decay ``lr * weight_decay * theta`` comes on top);
+    - adadelta: ``lr``, the direction being its step ``δ = sqrt(D + eps) / sqrt(S + eps) g``;
+    - adamax: ``lr / ((1 - beta1^t) U)``, the direction ``V``;
+    - nadam: ``lr / (sqrt(S_hat) + eps)``, the direction Dozat's Nesterov-corrected momentum;
+    - radam: ``lr r_t sqrt(1 - beta2^t) / (sqrt(S) + eps)`` once rectified, else ``lr``; the
+      direction ``V_hat``.
 
     Args:
         size: Number of parameters (for the optimizers whose step size is one number).

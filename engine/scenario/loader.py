@@ -8,6 +8,7 @@ errors are put in the learner's words by :mod:`~gradstep.engine.scenario.toml_me
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib.resources
 import os
@@ -107,7 +108,8 @@ def loads_scenario(text: str, path=None) -> Scenario:
     text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors write: not TOML
     doc = parse_toml(text, shown)
     base = Path(path).parent if path is not None else Path.cwd()
-    return read_document(doc, text, shown, base, Path(path) if path is not None else None)
+    scenario = read_document(doc, text, shown, base, Path(path) if path is not None else None)
+    return dataclasses.replace(scenario, source=text)  # what a save file keeps
 
 
 def parse_toml(text: str, shown: str) -> dict:

@@ -268,7 +268,9 @@ class _Reader(_ModelReader, _CsvSourceReader):
         for key in own:
             if key not in table:
                 continue
-            if key in ("beta1", "beta2", "rho"):
+            if optim.HYPERPARAMETERS[key].flag:  # NAdam's, RAdam's decoupled_weight_decay
+                hyper[key] = 1.0 if table.boolean(key) else 0.0
+            elif key in ("beta1", "beta2", "rho"):
                 hyper[key] = table.number(key, low=0.0, high=1.0, high_open=True)
             elif key == "eps":
                 hyper[key] = table.number(key, low=0.0, low_open=True)

@@ -129,6 +129,7 @@ def check_cycled(table, schedule, optimizers):
     for spec in optimizers:
         if cycled_key(spec.kind) is None:
             key = "cycle_momentum" if "cycle_momentum" in table else "kind"
-            raise table.fail(key, _("cycle_momentum cycles beta1 (adam, adamw, amsgrad) or "
-                                    "momentum (momentum, nesterov), and {kind} has neither: set "
-                                    "cycle_momentum = false").format(kind=spec.kind))
+            betas = ", ".join(k for k in optim.DEFAULTS if cycled_key(k) == "beta1")
+            raise table.fail(key, _("cycle_momentum cycles beta1 ({betas}) or momentum (momentum, "
+                                    "nesterov), and {kind} has neither: set cycle_momentum = false")
+                             .format(betas=betas, kind=spec.kind))

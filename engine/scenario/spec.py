@@ -15,6 +15,8 @@ from typing import Mapping
 
 import numpy as np
 
+from gradstep.engine.i18n import _
+
 
 __all__ = [
     "KINDS", "LayerSpec", "NetworkSpec", "ExpressionSpec", "Dataset", "OptimizerSpec",
@@ -175,6 +177,8 @@ class Scenario:
         l1: ``[loss] l1``: the coefficient of the loss's L1 term ``l1 · Σ|θ|`` (0: none).
         l2: ``[loss] l2``: the coefficient of the loss's L2 term ``l2 · Σθ²`` (0: none).
         path: The file it was loaded from, if any.
+        source: The text it was read from ("" when built in Python): what a save file keeps
+            (:mod:`gradstep.engine.training.save_file`).
     """
 
     name: str
@@ -195,11 +199,23 @@ class Scenario:
     schedule: ScheduleSpec | None = None
     l1: float = 0.0
     l2: float = 0.0
+    source: str = field(default="", repr=False, compare=False)
 
     def description_for(self, lang: str = "en") -> str:
         """The description in ``lang`` (``"en"`` or ``"pt"``); English when the file has no
         text in that language."""
         return in_language(lang, self.description, self.description_pt)
+
+    def headline(self) -> str:
+        """What this scenario trains, in a phrase (for a file without a description): the
+        function it minimises, the model it fits, or its network's sizes; in the installed
+        language."""
+        if self.kind == "objective":
+            return _("minimise {f}").format(f=self.model.expression)
+        if self.kind == "parametric":
+            return _("fit ŷ = {f}").format(f=self.model.expression)
+        sizes = "-".join(str(n) for n in (self.model.inputs, *(layer.units for layer in self.model.layers)))
+        return _("a {sizes} network").format(sizes=sizes)
 
     def notes_for(self, lang: str = "en") -> str:
         """The notes in ``lang`` (``"en"`` or ``"pt"``); English when the file has no text in

@@ -17,6 +17,11 @@ class Schedule:
     def __init__(self, kind, hyper):
         self._entries = [(0, kind, hyper, False)]
 
+    @property
+    def entries(self):
+        """Every entry, oldest first: ``((t, kind, hyper, fresh_state), ...)``."""
+        return tuple(self._entries)
+
     def at(self, t):
         """The entry in force for step ``t + 1``."""
         i = bisect.bisect_right([e[0] for e in self._entries], t) - 1

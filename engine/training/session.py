@@ -331,6 +331,12 @@ class Session:
         return lr if self.lr_schedule is None else self.lr_schedule.scaled_alpha(t, lr)
 
     @property
+    def course_log(self):
+        """The current branch's :class:`~gradstep.engine.training.schedule.Schedule`: every change
+        of course, what a save file records (read it; change course through the setters)."""
+        return self._travel.schedule
+
+    @property
     def furthest(self):
         """The furthest step computed on the current branch."""
         return self.history.furthest

@@ -47,6 +47,8 @@ TORCH_OPTIMIZERS = {
     "sgd": "torch.optim.SGD", "momentum": "torch.optim.SGD", "nesterov": "torch.optim.SGD",
     "rmsprop": "torch.optim.RMSprop", "adagrad": "torch.optim.Adagrad",
     "adam": "torch.optim.Adam", "adamw": "torch.optim.AdamW", "amsgrad": "torch.optim.Adam",
+    "adadelta": "torch.optim.Adadelta", "adamax": "torch.optim.Adamax", "nadam": "torch.optim.NAdam",
+    "radam": "torch.optim.RAdam",
 }
 """Each optimizer kind's ``torch.optim`` class (see tests/reference/README.md)."""
 
@@ -54,7 +56,8 @@ TORCH_OPTIMIZERS = {
 # regulariser, named sub-expressions) is refused unless it holds its default.
 _KNOWN = {
     Scenario: {"name", "kind", "model", "optimizer", "data", "loss", "training", "description",
-               "notes", "seed", "dtype", "compare", "path", "description_pt", "notes_pt"},
+               "notes", "seed", "dtype", "compare", "path", "description_pt", "notes_pt",
+               "source"},  # the file's text, kept for save files: nothing to translate
     ExpressionSpec: {"expression", "params", "constants"},
     NetworkSpec: {"inputs", "layers", "init", "init_std", "weights"},
     LayerSpec: {"units", "activation"},
@@ -62,7 +65,8 @@ _KNOWN = {
     OptimizerSpec: {"kind", "lr", "hyper", "label"},
     TrainingSpec: {"steps", "batch_size", "shuffle"},
 }
-_HYPER_NAMES = {"momentum", "rho", "beta1", "beta2", "eps", "weight_decay", "lr_decay"}
+_HYPER_NAMES = {"momentum", "rho", "beta1", "beta2", "eps", "weight_decay", "lr_decay", "momentum_decay",
+                "decoupled_weight_decay"}
 _DTYPES = {"float64": "torch.float64", "float32": "torch.float32"}
 _MAX_FILE = 5_000_000  # a scenario file's limit: only read again to find a key's line
 _BYTES_PER_NUMBER = 96  # a float's repr while the text is built: a str object and its place in a list
@@ -294,10 +298,16 @@ def _optimizer(spec, param_refs):
                  f"momentum={number(hyper['momentum'])}"]
     if kind == "adagrad":
         args += [f"lr_decay={number(hyper['lr_decay'])}", f"eps={number(hyper['eps'])}"]
-    if kind in ("adam", "adamw", "amsgrad"):
+    if kind == "adadelta":
+        args += [f"rho={number(hyper['rho'])}", f"eps={number(hyper['eps'])}"]
+    if kind in ("adam", "adamw", "amsgrad", "adamax", "nadam", "radam"):
         args += [f"betas=({number(hyper['beta1'])}, {number(hyper['beta2'])})",
                  f"eps={number(hyper['eps'])}"]
     args.append(f"weight_decay={number(hyper['weight_decay'])}")
+    if kind == "nadam":
+        args.append(f"momentum_decay={number(hyper['momentum_decay'])}")
+    if "decoupled_weight_decay" in hyper:  # NAdam, RAdam: a switch, 0 or 1 in gradstep
+        args.append(f"decoupled_weight_decay={bool(hyper['decoupled_weight_decay'])}")
     if kind == "nesterov":
         args.append("nesterov=True")
     if kind == "amsgrad":

@@ -116,3 +116,28 @@ def test_losses_are_taken_before_each_update():
 def test_only_the_adam_family_enters_the_lab():
     with pytest.raises(ValueError):
         Lab(scenario(kind="sgd"))
+
+
+def test_each_run_leaves_a_path_through_the_two_traced_entries():
+    # f(a, b) = a**2 + b**2 from (1, 1): two entries, traced in order. Hand-worked steps above
+    # give a; by symmetry b is the same for every run.
+    lab = Lab(scenario(expression="a**2 + b**2", params="a = 1.0, b = 1.0"))
+    assert lab.traced == (("a", ()), ("b", ()))
+    lab.step()
+    lab.step()
+    paths = lab.paths()
+    assert set(paths) == {"correct", "tutorial", "no_bias_correction", "no_zero_grad"}
+    g1 = 2 * 1.0
+    V1, S1 = (1 - B1) * g1, (1 - B2) * g1 ** 2
+    a1 = 1.0 - LR * (V1 / (1 - B1)) / (math.sqrt(S1 / (1 - B2)) + EPS)
+    correct = paths["correct"]
+    assert correct.shape == (3, 2) and tuple(correct[0]) == (1.0, 1.0)
+    assert correct[1] == pytest.approx([a1, a1], rel=1e-14)
+    for name, variant in lab.variants.items():  # each path ends where its run stands
+        assert tuple(paths[name][-1]) == tuple(float(x) for x in variant.theta)
+
+
+def test_a_single_entry_has_no_path():
+    lab = Lab(scenario())
+    lab.step()
+    assert lab.traced is None and lab.paths() == {}

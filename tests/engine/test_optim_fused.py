@@ -26,11 +26,35 @@ SETTINGS = [
     ("adam", {}), ("adam", {"weight_decay": 0.1}), ("adam", {"beta1": 0.3}),
     ("adamw", {}), ("adamw", {"weight_decay": 0.0}),
     ("amsgrad", {}), ("amsgrad", {"weight_decay": 0.1}),
+    # issue 18's: L2 and decoupled decay, lerp's second formula, RAdam never rectified (β2 = 0.5)
+    ("adadelta", {}), ("adadelta", {"rho": 0.5, "weight_decay": 0.1}),
+    ("adamax", {}), ("adamax", {"beta1": 0.3, "weight_decay": 0.1}),
+    ("nadam", {}), ("nadam", {"weight_decay": 0.1}), ("nadam", {"beta1": 0.4}),
+    ("nadam", {"weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("radam", {}), ("radam", {"beta2": 0.5, "weight_decay": 0.1}),
+    ("radam", {"weight_decay": 0.1, "decoupled_weight_decay": True}),
 ]
 
 
 def test_every_optimizer_has_kernels():
     assert optim.FUSED_KINDS == set(optim.OPTIMIZERS)
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        optim.stepper("adamx")
+
+
+@pytest.mark.parametrize("kind", ["adadelta", "nadam", "radam"])
+def test_step_checks_the_second_moments(kind):
+    """A second moment that overflows (g² of a huge g) makes the step's check sum infinite,
+    as the kernels' does, so the session calls it a divergence (Adamax's U is |g| + ε: it
+    overflows only with g itself)."""
+    hp = optim.hyperparameters(kind, 1e-3)
+    theta = np.ones(3)
+    state = optim.init_state(kind, theta, hp)
+    _theta, _state, total = optim.FusedUpdate(kind).step(theta, np.array([1.0, 2.0, 3.0]), state, hp)
+    assert math.isfinite(total)
+    with np.errstate(all="ignore"):
+        _theta, _state, total = optim.FusedUpdate(kind).step(theta, np.array([1e200, 2.0, 3.0]), state, hp)
+    assert not math.isfinite(total)
 
 
 def test_adam_two_steps_by_hand():
@@ -84,7 +108,9 @@ def test_equals_the_pure_update_bit_for_bit(kind, hyper, dtype):
         assert theta.dtype == pure_theta.dtype and np.array_equal(theta, pure_theta)
         assert state.keys() == pure_state.keys() and state["t"] == pure_state["t"]
         for name, value in pure_state.items():
-            if name != "t":
+            if not isinstance(value, np.ndarray):  # t, NAdam's mu_product
+                assert state[name] == value, name
+            else:
                 assert state[name].dtype == value.dtype and np.array_equal(state[name], value), name
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from gradstep.engine import Session
 from gradstep.engine import memory
-from gradstep.engine.analysis.surface import _flat, loss_grid
+from gradstep.engine.analysis.surface import flat_position, loss_grid
 from gradstep.engine.scenario import Dataset, LayerSpec, NetworkSpec, OptimizerSpec, Scenario
 
 LOSSES = {
@@ -55,7 +55,7 @@ def test_batches_equal_the_loss_point_by_point(loss, pair):
     session = Session(network(loss))
     session.run(3)
     x, y = PAIRS[pair]
-    fx, fy = _flat(session.layout, x), _flat(session.layout, y)
+    fx, fy = flat_position(session.layout, x), flat_position(session.layout, y)
     xs = session.theta[fx] + np.linspace(-2, 2, 7)
     ys = session.theta[fy] + np.linspace(-1.5, 1.5, 5)
     Z = loss_grid(session, xs, ys, x, y)
@@ -65,7 +65,7 @@ def test_batches_equal_the_loss_point_by_point(loss, pair):
 def test_chunks_give_the_same_losses_and_a_tiny_budget_is_refused():
     session = Session(network("cross_entropy", "relu"))
     session.run(2)
-    fx, fy = _flat(session.layout, ("layer1.W", (0, 0))), _flat(session.layout, ("layer3.b", (1,)))
+    fx, fy = flat_position(session.layout, ("layer1.W", (0, 0))), flat_position(session.layout, ("layer3.b", (1,)))
     values = np.linspace(-1, 1, 50)
     changes = [(fx, values), (fy, values[::-1].copy())]
     whole = session.losses_along(session.theta, changes)

@@ -21,6 +21,7 @@ script again writes the same numbers (with the same PyTorch build).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 from pathlib import Path
@@ -31,11 +32,15 @@ import torch.nn.functional as F
 
 HERE = Path(__file__).resolve().parent
 STEPS = 50
-KINDS = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw", "amsgrad")
+KINDS = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw", "amsgrad",
+         "adadelta", "adamax", "nadam", "radam")
+# The kinds issue 18 added: ``make_fixtures.py optimizers4`` writes their network files and
+# optimizers.npz (every kind's cases) without touching the other network files.
+NEW_KINDS = ("adadelta", "adamax", "nadam", "radam")
 TORCH_STATE_NAMES = {
     "exp_avg": "V", "momentum_buffer": "V",
     "exp_avg_sq": "S", "square_avg": "S", "sum": "S",
-    "max_exp_avg_sq": "S_max",
+    "max_exp_avg_sq": "S_max", "exp_inf": "U", "acc_delta": "D",
 }
 # gradstep's own default for the momentum kinds (torch.optim.SGD's default momentum is 0).
 GRADSTEP_MOMENTUM = 0.9
@@ -66,6 +71,19 @@ def torch_optimizer(kind, params, lr, hyper):
         if "momentum" in hyper:
             kw["momentum"] = hyper["momentum"]
         return torch.optim.RMSprop(params, foreach=False, **kw)
+    if kind == "adadelta":
+        if "rho" in hyper:
+            kw["rho"] = hyper["rho"]
+        return torch.optim.Adadelta(params, foreach=False, **kw)
+    if kind in ("adamax", "nadam", "radam"):
+        cls = {"adamax": torch.optim.Adamax, "nadam": torch.optim.NAdam, "radam": torch.optim.RAdam}[kind]
+        betas = _default(cls, "betas")
+        kw["betas"] = (hyper.get("beta1", betas[0]), hyper.get("beta2", betas[1]))
+        if "momentum_decay" in hyper:
+            kw["momentum_decay"] = hyper["momentum_decay"]
+        if "decoupled_weight_decay" in hyper:
+            kw["decoupled_weight_decay"] = bool(hyper["decoupled_weight_decay"])
+        return cls(params, foreach=False, **kw)
     if kind == "adagrad":
         if "lr_decay" in hyper:
             kw["lr_decay"] = hyper["lr_decay"]
@@ -74,6 +92,22 @@ def torch_optimizer(kind, params, lr, hyper):
     betas = _default(cls, "betas")
     kw["betas"] = (hyper.get("beta1", betas[0]), hyper.get("beta2", betas[1]))
     return cls(params, amsgrad=kind == "amsgrad", foreach=False, **kw)
+
+
+@contextlib.contextmanager
+def default_dtype(kind, dtype):
+    """Issue 18's kinds run with PyTorch's default dtype set to the case's, as the scripts of
+    ``gradstep export --torch`` do (only NAdam's ``mu_product``, a scalar tensor of the default
+    dtype, depends on it); the earlier kinds' cases are made as they always were."""
+    if kind not in NEW_KINDS:
+        yield
+        return
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, dtype))
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
 
 
 def optimizer_state(opt, param):
@@ -118,7 +152,8 @@ TORCH_LOSSES = {
     "cross_entropy": F.cross_entropy,
 }
 LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "rmsprop": 0.005, "adagrad": 0.05,
-      "adam": 0.01, "adamw": 0.01, "amsgrad": 0.01}
+      "adam": 0.01, "adamw": 0.01, "amsgrad": 0.01,
+      "adadelta": 1.0, "adamax": 0.01, "nadam": 0.01, "radam": 0.01}
 # Hyperparameters per network: the first network uses the defaults, the others change them
 # (every kind has weight decay on the second network).
 NETWORK_HYPER = {
@@ -130,6 +165,12 @@ NETWORK_HYPER = {
     "adam": ({}, {"beta1": 0.8, "beta2": 0.99, "weight_decay": 1e-3}, {"eps": 1e-6, "beta1": 0.3}),
     "adamw": ({}, {"beta2": 0.99, "weight_decay": 0.1}, {"weight_decay": 0.0}),
     "amsgrad": ({}, {"beta1": 0.8, "beta2": 0.95, "weight_decay": 1e-3}, {"eps": 1e-7}),
+    "adadelta": ({}, {"rho": 0.95, "eps": 1e-5, "weight_decay": 1e-3}, {"rho": 0.5}),
+    "adamax": ({}, {"beta1": 0.8, "beta2": 0.99, "weight_decay": 1e-3}, {"eps": 1e-6, "beta1": 0.3}),
+    "nadam": ({}, {"beta2": 0.99, "momentum_decay": 0.01, "weight_decay": 1e-3},
+              {"weight_decay": 0.05, "decoupled_weight_decay": True}),
+    "radam": ({}, {"beta1": 0.8, "beta2": 0.95, "weight_decay": 1e-3},
+              {"beta2": 0.9, "weight_decay": 0.05, "decoupled_weight_decay": True}),
 }
 
 
@@ -178,8 +219,14 @@ def batch_order(n, batch_size, shuffle, seed, steps):
     return batches[:steps]
 
 
-def network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_size=0,
-                 shuffle=False, vector_target=False, schedule=None, clip=None, penalty=None):
+def network_case(kind, net, loss, *, dtype="float64", **options):
+    """One dense network trained 50 steps by PyTorch (see :func:`_network_case`)."""
+    with default_dtype(kind, dtype):
+        return _network_case(kind, net, loss, dtype=dtype, **options)
+
+
+def _network_case(kind, net, loss, *, seed, hyper, dtype="float64", n=24, batch_size=0,
+                  shuffle=False, vector_target=False, schedule=None, clip=None, penalty=None):
     rng = np.random.default_rng(seed)
     inputs, layers = network_layers(net, loss)
     x, y = make_data(rng, inputs, layers[-1][0], loss, n, vector_target)
@@ -326,7 +373,8 @@ def save(path, cases):
 
 
 def main(only=()):
-    """Write every fixture file, or only those named in ``only`` (``schedules``, ``clipping``, ``penalties``)."""
+    """Write every fixture file, or only those named in ``only`` (``schedules``, ``clipping``,
+    ``penalties``; ``optimizers4``: the network files of :data:`NEW_KINDS` and ``optimizers.npz``)."""
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
@@ -338,7 +386,7 @@ def main(only=()):
         save(HERE / "clipping.npz", training_fixtures.clip_cases())
     if not only or "penalties" in only:
         save(HERE / "penalties.npz", training_fixtures.penalty_cases())
-    if only:
+    if only and "optimizers4" not in only:
         return
     from optimizer_fixtures import optimizer_cases  # beside this file
 
@@ -346,7 +394,8 @@ def main(only=()):
     for kind in KINDS:
         rng = np.random.default_rng([KINDS.index(kind), 2024])
         optimizers.update(optimizer_cases(kind, rng))
-        save(HERE / f"network_{kind}.npz", network_cases(kind))
+        if not only or kind in NEW_KINDS:
+            save(HERE / f"network_{kind}.npz", network_cases(kind))
     save(HERE / "optimizers.npz", optimizers)
 
 

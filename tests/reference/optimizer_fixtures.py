@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from make_fixtures import STEPS, _config, optimizer_state, torch_optimizer
+from make_fixtures import STEPS, _config, default_dtype, optimizer_state, torch_optimizer
 
 # -- optimizers alone ------------------------------------------------------------------------
 OPTIM_VARIANTS = {
@@ -23,6 +23,10 @@ OPTIM_VARIANTS = {
         "adam": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.05},
         "adamw": {"beta1": 0.85, "beta2": 0.95, "weight_decay": 0.2},
         "amsgrad": {"beta1": 0.8, "beta2": 0.9, "weight_decay": 0.05},
+        "adadelta": {"rho": 0.8, "eps": 1e-5, "weight_decay": 0.05},
+        "adamax": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.05},
+        "nadam": {"beta1": 0.85, "beta2": 0.95, "momentum_decay": 0.01, "weight_decay": 0.05},
+        "radam": {"beta1": 0.8, "beta2": 0.9, "weight_decay": 0.1, "decoupled_weight_decay": True},
     }),
     # A 3-vector (PyTorch's scalar loops), and lerp weights >= 0.5 for the Adam family.
     "small": (3, 0.02, {
@@ -32,6 +36,10 @@ OPTIM_VARIANTS = {
         "adam": {"beta1": 0.3, "beta2": 0.5},
         "adamw": {"beta1": 0.4, "beta2": 0.6, "weight_decay": 0.0},
         "amsgrad": {"beta1": 0.2, "beta2": 0.4},
+        "adadelta": {"rho": 0.4},
+        "adamax": {"beta1": 0.3, "beta2": 0.5},
+        "nadam": {"beta1": 0.4, "beta2": 0.6, "weight_decay": 0.1, "decoupled_weight_decay": True},
+        "radam": {"beta1": 0.3, "beta2": 0.5},  # rho_inf = 3: never rectified
     }),
 }
 
@@ -43,6 +51,18 @@ def gradient_sequence(rng, n):
     grads = rng.normal(size=(STEPS, n)) * scale[:, None]
     grads[5, : n // 2] = 0.0
     return grads
+
+
+def _steps(opt, p, gs, params, states, products):
+    """Feed the gradients ``gs`` to ``opt`` one step at a time, keeping what each step leaves."""
+    for g in gs:
+        p.grad = torch.tensor(g)
+        opt.step()
+        params.append(p.detach().numpy().copy())
+        if "mu_product" in opt.state[p]:  # NAdam's, a scalar tensor of the default dtype
+            products.append(opt.state[p]["mu_product"].item())
+        for key, value in optimizer_state(opt, p).items():
+            states.setdefault(key, []).append(value)
 
 
 def optimizer_cases(kind, rng):
@@ -57,13 +77,9 @@ def optimizer_cases(kind, rng):
             gs = grads.astype(dtype)
             p = torch.tensor(th0, requires_grad=True)
             opt = torch_optimizer(kind, [p], lr, hyper)
-            params, states = [], {}
-            for g in gs:
-                p.grad = torch.tensor(g)
-                opt.step()
-                params.append(p.detach().numpy().copy())
-                for key, value in optimizer_state(opt, p).items():
-                    states.setdefault(key, []).append(value)
+            params, states, products = [], {}, []
+            with default_dtype(kind, dtype):
+                _steps(opt, p, gs, params, states, products)
             case = {
                 "config": _config(kind=kind, lr=lr, hyper=hyper, dtype=dtype,
                                   torch=repr(opt).replace("\n", " ")),
@@ -73,5 +89,7 @@ def optimizer_cases(kind, rng):
             }
             for key, values in states.items():
                 case[f"state/{key}"] = np.stack(values)
+            if products:
+                case["mu_product"] = np.array(products, np.float64)
             cases[name] = case
     return cases

@@ -32,6 +32,12 @@ SCHEDULE_CASES = {
                                ("one_cycle", {"max_lr": 0.5, "total_steps": 50, "cycle_momentum": False})),
     "one_cycle-amsgrad-minibatch": ("amsgrad", "tanh", "mse", ("one_cycle", {"max_lr": 0.02, "total_steps": 50,
                                                                             "pct_start": 0.1})),
+    # issue 18's optimizers: one-cycle moves NAdam's and RAdam's beta1 (NAdam's mu_t follows it)
+    "one_cycle-nadam": ("nadam", "mixed", "mse", ("one_cycle", {"max_lr": 0.02, "total_steps": 50})),
+    "one_cycle-radam-three_phase": ("radam", "relu_sigmoid", "huber",
+                                    ("one_cycle", {"max_lr": 0.03, "total_steps": 50, "three_phase": True})),
+    "cosine-adadelta": ("adadelta", "tanh", "cross_entropy", ("cosine", {"t_max": 30})),
+    "step-adamax": ("adamax", "tanh", "bce_logits", ("step", {"step_size": 10, "gamma": 0.5})),
 }
 
 
@@ -50,6 +56,12 @@ CLIP_CASES = {
                                                  ("value", 0.02), "float64", None),
     "norm-adam-relu_sigmoid-mse-float32": ("adam", "relu_sigmoid", "mse", ("norm", 0.2), "float32", None),
     "value-sgd-tanh-cross_entropy-float32": ("sgd", "tanh", "cross_entropy", ("value", 0.05), "float32", None),
+    # issue 18's optimizers
+    "norm-nadam-tanh-mse": ("nadam", "tanh", "mse", ("norm", 0.2), "float64", None),
+    "value-adadelta-mixed-huber": ("adadelta", "mixed", "huber", ("value", 0.05), "float64", None),
+    "norm-radam-relu_sigmoid-cross_entropy": ("radam", "relu_sigmoid", "cross_entropy", ("norm", 0.3), "float64",
+                                              None),
+    "value-adamax-tanh-mse": ("adamax", "tanh", "mse", ("value", 0.01), "float64", None),
 }
 
 

@@ -73,3 +73,23 @@ async def test_the_lab_needs_the_adam_family():
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
         assert heard and "Adam-family" in heard[0] and "sgd" in heard[0]
+
+
+async def test_the_lab_draws_every_runs_path_over_the_loss_surface():
+    from gradstep.tui.widgets.heat_map import HeatMap
+
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("M")
+        await settle(pilot)
+        for _ in range(3):
+            await pilot.press("space")
+            await settle(pilot)
+        view = app.screen
+        heat = view.query_one(HeatMap)
+        paths = view.lab.paths()
+        assert len(heat.overlays) == 4
+        correct = heat.overlays[-1]  # Adam drawn last, over the mistakes
+        assert list(correct.xs) == list(paths["correct"][:, 0]) and list(correct.ys) == list(paths["correct"][:, 1])
+        assert "paths over L(" in str(view.query_one("#race-paths").border_title)

@@ -17,6 +17,7 @@ from gradstep.tui.screens.help import HelpScreen
 from gradstep.tui.screens.torch_view import TorchView
 
 from .conftest import settle
+from .test_keys import rendered
 
 SIZE = (120, 40)
 BUNDLED = Path(resolve_scenario("adam-fabc")).parent
@@ -140,6 +141,6 @@ async def test_t_is_in_the_help_and_the_palette():
         await pilot.press("question_mark")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
-        keys = app.screen.query_one("#keys").content  # the help's list of keys (a rich Text)
-        assert any(line.startswith("  t ") and "the scenario as a PyTorch script" in line
-                   for line in keys.plain.splitlines()), keys.plain
+        text = "\n".join(rendered(w.content) for w in app.screen.query("Static"))  # the help's tables
+        assert any(line.strip().startswith("t ") and "the scenario as a PyTorch script" in line
+                   for line in text.splitlines()), text

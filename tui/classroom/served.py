@@ -30,7 +30,7 @@ FOLDER_VARIABLE = "GRADSTEP_SERVED_FOLDER"
 """The environment variable ``gradstep serve`` sets for its dashboards: the folder they offer."""
 
 MIME_TYPES = {".jsonl": "application/x-ndjson", ".csv": "text/csv", ".png": "image/png",
-              ".svg": "image/svg+xml"}
+              ".svg": "image/svg+xml", ".gradstep": "application/zip"}
 
 
 def active() -> bool:

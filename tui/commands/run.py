@@ -84,13 +84,13 @@ def _output(out_path):
 def _steps(session, steps, progress, diverged):
     """Step ``session`` up to ``steps`` times, yielding each record; a divergence ends the
     run and is left in ``diverged``."""
-    for _count in range(steps):
+    for done in range(1, steps + 1):
         try:
             record = session.step()
         except Diverged as exc:
             diverged.append(exc)
             return
-        progress.update(session.t, record.loss, force=session.t == steps)
+        progress.update(done, record.loss, force=done == steps)
         yield record
 
 
@@ -107,9 +107,18 @@ def run_scenario(args):
     except ValueError as exc:
         say(f"gradstep: {exc}")
         return EXIT_INVALID
-    scenario = load_scenario(resolve_scenario(args.scenario))
-    session = Session(scenario)
-    steps = scenario.training.steps if args.steps is None else args.steps
+    resume = getattr(args, "resume", None)  # the command line makes sure there is one or the other
+    if resume is not None:
+        from gradstep.engine.training.save_file import load
+
+        session = load(resume)  # a damaged file: one line, exit 2
+        scenario = session.scenario
+        left = max(0, scenario.training.steps - session.t)
+    else:
+        scenario = load_scenario(resolve_scenario(args.scenario))
+        session = Session(scenario)
+        left = scenario.training.steps
+    steps = left if args.steps is None else args.steps
     plot = getattr(args, "plot", None)
     if plot is not None:
         problem = _plot_problem(plot)
@@ -120,6 +129,7 @@ def run_scenario(args):
     progress = _Progress(steps, not args.quiet and sys.stderr.isatty())
     has_val = scenario.data is not None and scenario.data.x_val is not None and len(scenario.data.x_val) > 0
     diverged = []
+    first = session.t  # 0, or the step a resumed session stands at
     started = time.perf_counter()
     records = _steps(session, steps, progress, diverged)
     path = None
@@ -140,11 +150,11 @@ def run_scenario(args):
         status = EXIT_DIVERGED
     elapsed = time.perf_counter() - started
     if args.quiet or args.out is not None:
-        rate = session.t / elapsed if elapsed > 0 else float("inf")
+        rate = (session.t - first) / elapsed if elapsed > 0 else float("inf")
         last = (_("loss {L} = {loss}").format(L=loss_at(session.t - 1), loss=f"{session.record.loss:.6g}") if session.record
                 else _("no steps"))
         say(_("{name}: {steps} steps, {last}, {rate} steps/s").format(
-            name=scenario.name, steps=session.t, last=last, rate=f"{rate:,.0f}"))
+            name=scenario.name, steps=session.t - first, last=last, rate=f"{rate:,.0f}"))
     if plot is not None:
         written = _draw(session, path, steps, plot)
         if not written:

@@ -82,6 +82,7 @@ class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, TravelActions, Das
         Binding("A", "next_chart", "chart", show=False),
         Binding("colon", "jump", "go to", key_display=":"),
         Binding("e", "export", "export"),
+        Binding("w", "save", "save", show=False),
         Binding("t", "app.view('torch')", "PyTorch code", show=False),
         Binding("p", "app.pictures", "pictures", show=False),
         Binding("K", "curvature", "curvature λmax", show=False),
@@ -95,11 +96,11 @@ class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, TravelActions, Das
         Binding("escape", "stop_reaching", "stop going to a step", show=False),
     ]
 
-    def __init__(self, scenario) -> None:
+    def __init__(self, scenario, session=None) -> None:
         super().__init__()
         translate_bindings(self)
         self.scenario = scenario
-        self.training = TrainingController(scenario)
+        self.training = TrainingController(scenario, session)
         self.grids = grids_for(self.session.layout)
         self.state_names = optim.state_names(self.session.optimizer_kind, self.session.hyper)
         self.present = Presenter(self)
@@ -327,6 +328,18 @@ class DashboardScreen(ContainsErrors, CurvatureKey, PhaseKey, TravelActions, Das
             self.notify(ngettext("wrote {count} step to {path}", "wrote {count} steps to {path}", steps)
                         .format(count=steps, path=path), title=_("exported"), timeout=5, markup=False)
 
+    def action_save(self) -> None:
+        from gradstep.tui.screens.save_dialog import SaveDialog
+
+        self._pause()
+        self.app.push_screen(SaveDialog(self.training), self._saved)
+
+    def _saved(self, result: tuple[str, int] | None) -> None:
+        if result is not None:
+            path, step = result
+            self.notify(_("saved step {step} to {path}").format(step=step, path=path), title=_("saved"),
+                        timeout=5, markup=False)
+
     # -- scenarios, help, quit -------------------------------------------------------------
     def action_open(self) -> None:
         from gradstep.tui.screens.open_scenario import OpenScenarioScreen
@@ -382,3 +395,4 @@ def _import_dialogs() -> None:
     import gradstep.tui.screens.help  # noqa: F401
     import gradstep.tui.screens.jump_dialog  # noqa: F401
     import gradstep.tui.screens.open_scenario  # noqa: F401
+    import gradstep.tui.screens.save_dialog  # noqa: F401

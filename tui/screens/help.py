@@ -46,6 +46,7 @@ KEY_HELP = {
     "export": N_("export the trace (loss, θ, g, state, Δθ of every step) as JSON lines or CSV"),
     "curvature": N_("curvature on / off: λmax of the loss's Hessian, 2/λmax beside α (plain GD's limit)"),
     "phases": N_("phases on / off: space shows a step's forward, loss, backward, update; r slow motion"),
+    "save": N_("save the session to a .gradstep file (gradstep FILE.gradstep opens it at this step)"),
     "app.view('torch')": N_("the scenario as a PyTorch script (s in it saves the script)"),
     "help": N_("this help"),
     "quit": N_("quit"),
@@ -82,6 +83,16 @@ SYMBOLS = [
     ("α_eff", N_("the step size θ effectively gets: Adam α/(√Ŝ+ε), RMSprop α/(√S+ε), SGD α")),
 ]
 """Each symbol on screen and what it means (the meanings translated where shown)."""
+
+OPTIMIZER_SYMBOLS = {
+    "adadelta": [("D", N_("Adadelta's running mean of its squared steps δ²")),
+                 ("δ", N_("Adadelta's step before α: √(D + ε)/√(S + ε)·g"))],
+    "adamax": [("U", N_("Adamax's infinity norm: a decaying maximum of |g|"))],
+    "nadam": [("μₜ, Πₜ", N_("NAdam's momentum at step t, and the product μ₁·…·μₜ")),
+              ("ψ", N_("momentum_decay: how fast μₜ warms up to β1"))],
+    "radam": [("ρₜ, rₜ", N_("RAdam: the length of S's average, and the rectification once ρₜ > 5"))],
+}
+"""Symbols only some optimizers use, listed in help when that optimizer is on screen."""
 
 
 def _grid(title: str, rows, heading: Style, justify: str) -> Group:
@@ -155,7 +166,8 @@ class HelpScreen(ContainsErrors, ModalScreen[None]):
         lines.add_column(ratio=1)
         for line in symbolic_lines(self.optimizer):  # a wrapped line goes on under its start
             lines.add_row("  ", line)
-        symbols = _grid(_("Symbols"), [(symbol, _(meaning)) for symbol, meaning in SYMBOLS], heading,
+        rows = [*SYMBOLS, *OPTIMIZER_SYMBOLS.get(self.optimizer, ())]
+        symbols = _grid(_("Symbols"), [(symbol, _(meaning)) for symbol, meaning in rows], heading,
                         justify="right")
         return Group(Text(""), Text(_("The equations of {optimizer}, at step t, for each parameter θ").format(
             optimizer=title), style=heading), lines, Text(""), symbols)

@@ -5,7 +5,7 @@ The view follows the dashboard: ``space`` and ``r`` step the dashboard's session
 (:class:`~gradstep.engine.analysis.misconceptions.Lab`, its own correct run and the three
 mistaken ones, from the scenario's start with the same batches) catches up to the dashboard's
 step. Going back in time rebuilds the lab and replays it. The loss chart shows the correct run
-bright and the mistakes dimmed; the table gives each run's loss, parameters and moments at the
+bright and the mistakes dimmed, and beside it every run's path over the loss surface; the table gives each run's loss, parameters and moments at the
 step, and the first step where it departed from Adam.
 """
 
@@ -16,14 +16,17 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
 from gradstep.engine.analysis.misconceptions import ADAM_FAMILY, VARIANTS, Lab
+from gradstep.engine.analysis.surface import entry_label, surface, window
 from gradstep.engine.training.session import Diverged
 from gradstep.tui.format import num
 from gradstep.tui.i18n import _
 from gradstep.tui.screens.math_view import MathView
+from gradstep.tui.screens.surface_view import MAX_SLOW_POINTS, thinned
+from gradstep.tui.widgets.heat_map import GREYS, HeatMap, Overlay, sequential, skewed
 from gradstep.tui.widgets.race_chart import RaceChart
 from gradstep.tui.widgets.key_footer import KeyFooter
 
@@ -72,7 +75,11 @@ class LabView(MathView):
 
     def compose(self) -> ComposeResult:
         yield Static(id="race-head")
-        yield RaceChart(id="race-chart")
+        with Horizontal(id="race-top"):
+            yield RaceChart(id="race-chart")
+            if self.lab.traced is not None:
+                with Vertical(id="race-paths"):
+                    yield HeatMap(id="race-map")
         with VerticalScroll(id="lab-bottom"):  # on a small terminal, the arrows scroll the rows
             yield Static(id="race-table")
             yield Static(id="lab-notes")
@@ -81,6 +88,7 @@ class LabView(MathView):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#race-chart").border_title = _("loss")
+        self._surface = self._bounds = self._kept = None
 
     def on_resize(self, event) -> None:
         # Below 30 lines the chart needs the room: the notes go, the head keeps one line.
@@ -119,6 +127,8 @@ class LabView(MathView):
         start = lab.correct_losses[0] if lab.correct_losses else np.nan
         ceiling = CEILING * abs(start) if np.isfinite(start) and start else np.inf
         self.query_one(RaceChart).show(series, None, ceiling)
+        if lab.traced is not None:
+            self._paths(lab.paths())
         self.query_one("#race-table", Static).update(self._table())
         self.query_one("#lab-notes", Static).update(self._notes())
 
@@ -175,6 +185,49 @@ class LabView(MathView):
             table.add_row(Text(f"━━ {label}", style=f"bold rgb({r},{g},{b})"), when, loss, *cells)
         return table
 
+
+    def _paths(self, paths) -> None:
+        """Every run's path over the loss surface of the two traced entries, the mistakes dimmed
+        as on the loss chart; beyond two entries the surface is a slice through Adam's other
+        entries at the step it was drawn for (drawn again when a path leaves its window)."""
+        lab = self.lab
+        heat = self.query_one(HeatMap)
+        # The window frames the runs the loss chart keeps (not left far above the start): one
+        # that blows up (the tutorial's formulas do) runs out of the picture instead of
+        # shrinking the others to a dot.
+        start = lab.correct_losses[0] if lab.correct_losses else np.nan
+        ceiling = CEILING * abs(start) if np.isfinite(start) and start else np.inf
+        losses = {"correct": lab.correct_losses, **{n: v.losses for n, v in lab.variants.items()}}
+        kept = tuple(name for name in paths if not losses[name] or abs(losses[name][-1]) <= ceiling)
+        points = np.vstack([paths[name] for name in kept or paths])
+        points = points[np.all(np.isfinite(points), axis=1)]
+        if not len(points):
+            return
+        (x0, x1), (y0, y1) = self._bounds or ((np.inf, -np.inf), (np.inf, -np.inf))
+        inside = bool(np.all((points[:, 0] >= x0) & (points[:, 0] <= x1)
+                             & (points[:, 1] >= y0) & (points[:, 1] <= y1)))
+        if self._surface is None or not inside or kept != self._kept:
+            self._kept = kept
+            self._bounds = window(points)
+            rows, cols = heat.grid_shape()
+            if self.scenario.kind != "objective":
+                while rows * cols > MAX_SLOW_POINTS:
+                    rows, cols = max(rows // 2, 2), max(cols * 3 // 4, 2)
+            x, y = lab.traced
+            self._surface = surface(lab.correct, x=x, y=y, shape=(rows, cols), bounds=self._bounds)
+            title = _("paths over L({x}, {y})").format(x=entry_label(*x), y=entry_label(*y))
+            if lab.correct.layout.size > 2:
+                title += " " + _("(other entries: Adam's at step {t})").format(t=lab.t)
+            self.query_one("#race-paths").border_title = title
+        s = self._surface
+        overlays = []
+        for name, path in paths.items():
+            r, g, b = CORRECT if name == "correct" else MISTAKES[name]
+            colour = (r, g, b) if name == "correct" else (r * 2 // 3, g * 2 // 3, b * 2 // 3)
+            shown = thinned(path[np.all(np.isfinite(path), axis=1)], 1500)
+            overlays.append(Overlay(shown[:, 0], shown[:, 1], colour, "•", joined=True, last="◆"))
+        overlays.append(overlays.pop(0))  # Adam last, over the mistakes where they agree
+        heat.show(s.xs, s.ys, sequential(s.Z, log=skewed(s.Z), bands=10, anchors=GREYS), overlays, s.x, s.y)
 
     def _notes(self) -> Text:
         text = Text(style="dim")

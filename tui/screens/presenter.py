@@ -18,7 +18,8 @@ import numpy as np
 from textual.widgets import Static
 
 from gradstep.engine.errors import ScenarioError
-from gradstep.engine.optim import STATE_SYMBOLS, effective_lr_formula, optimizer_title, step_size_varies
+from gradstep.engine.optim import (STATE_SYMBOLS, effective_lr_formula, optimizer_title, step_notes,
+                                   step_size_varies)
 from gradstep.tui.format import num, short
 from gradstep.tui.i18n import _, language
 from gradstep.tui.widgets.equations_view import EquationsView
@@ -125,7 +126,7 @@ class Presenter:
         session = screen.session
         scenario = screen.scenario
         status.scenario = scenario.name
-        status.description = scenario.description_for(language())
+        status.description = scenario.description_for(language()) or scenario.headline()
         status.step = 0 if record is None else record.step
         status.furthest = session.furthest
         if record is None:  # step 0: the loss at θ₀, which step 1 will report too
@@ -344,6 +345,9 @@ class Presenter:
             notes.append(formula)
         if record is not None and record.bias_correction1 is not None:
             notes.append(f"1−β1ᵗ = {num(record.bias_correction1)}  1−β2ᵗ = {num(record.bias_correction2)}")
+        if record is not None:  # the optimizer's own step-wide numbers (NAdam's Πₜ, RAdam's ρₜ)
+            notes += [f"{label} = {num(value)}" for label, value in
+                      step_notes(record.optimizer, record.opt_state, record.hyper) if value is not None]
         state.border_subtitle = "  ".join(notes)
 
     def state_title(self, t: int) -> str:

@@ -11,7 +11,7 @@ from functools import cached_property
 
 import numpy as np
 
-from gradstep.engine.optim import STATE_SYMBOLS, Scalar, derived_state
+from gradstep.engine.optim import STATE_SYMBOLS, Scalar, derived_state, step_notes
 from gradstep.engine.training.clipping import gradient_clipper
 from gradstep.tui.equations import worked_lines
 from gradstep.tui.format import num
@@ -64,7 +64,8 @@ class UpClose:
             name=name, t=record.step, g=g, before=before,
             after=record.params[cell.param][cell.index], delta=record.update[cell.param][cell.index],
             prev=prev_state, state={k: v[cell.index] for k, v in record.state[cell.param].items()},
-            hyper=dict(record.hyper), bias1=record.bias_correction1, bias2=record.bias_correction2)
+            hyper=dict(record.hyper), bias1=record.bias_correction1, bias2=record.bias_correction2,
+            step=dict(step_notes(record.optimizer, record.opt_state, record.hyper)))
         where = cell.label if name == cell.label else f"θ = {cell.label}"
         panel.border_title = _("{entry} up close — step t = {t}").format(entry=where, t=record.step)
         equations.lines = note + tuple(worked_lines(record.optimizer, scalar))

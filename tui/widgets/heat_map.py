@@ -206,6 +206,11 @@ class HeatMap(ContainsErrors, Widget):
         self._message = ""
         self._lines: list[Strip] | None = None
 
+    @property
+    def overlays(self) -> tuple[Overlay, ...]:
+        """What is drawn over the map now, in drawing order."""
+        return self._overlays
+
     def grid_shape(self, size: Size | None = None) -> tuple[int, int]:
         """``(rows, columns)`` of grid points that fill the widget at ``size`` (its own)."""
         size = size or self.size

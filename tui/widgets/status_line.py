@@ -1,4 +1,7 @@
-"""The line at the top: scenario, step, loss, optimizer and its hyperparameters, and the mode."""
+"""The dashboard's header, two lines at every width: what is trained (the scenario and its
+description, or its objective), then where it stands (step, loss, optimizer and its
+hyperparameters, mode). Its height never changes, so no panel moves as a run starts or a
+number grows; what does not fit the second line is left out, least needed first."""
 
 from __future__ import annotations
 
@@ -24,11 +27,12 @@ MODE_STYLES = {
 
 
 class StatusLine(ContainsErrors, Widget):
-    """What is being trained and where it stands; wraps onto a second line when narrow.
+    """What is being trained and where it stands, in two lines.
 
     Attributes:
         scenario: The scenario's name.
-        description: Its one-line description (left out when it would cost a line).
+        description: Its one-line description, or the function it minimises (the first line,
+            cut with … when longer than the screen is wide).
         step: The step the session stands at (t).
         furthest: The furthest step of the history (shown when t is behind it).
         loss: The loss shown: step t's (``record.loss``, evaluated at θₜ₋₁ before the t-th
@@ -53,7 +57,7 @@ class StatusLine(ContainsErrors, Widget):
     DEFAULT_CSS = """
     StatusLine {
         width: 1fr;
-        height: auto;
+        height: 2;
     }
     """
 
@@ -75,23 +79,34 @@ class StatusLine(ContainsErrors, Widget):
     clip: reactive[tuple[float, float] | None] = reactive(None)
     progress: reactive[float | None] = reactive(None)  # while reaching a far step: 0 to 1
 
-    def _parts(self, describe: bool) -> list[Text]:
+    def _title(self, width: int) -> Text:
+        title = Text.assemble(("gradstep ", Style(bold=True, color="cyan")), (self.scenario, Style(bold=True)))
+        if self.description:
+            title.append(f" — {self.description}")
+        title.truncate(width, overflow="ellipsis")
+        return title
+
+    def _parts(self, drop: int) -> list[Text]:
+        """The second line's parts; ``drop`` leaves out, in this order, the hyperparameters
+        after α one by one from the last, the run-speed limit, the loss's change, the clipping."""
         bold = Style(bold=True)
-        parts = [Text.assemble(("gradstep ", Style(bold=True, color="cyan")), (self.scenario, bold))]
-        if describe and self.description:
-            parts[0].append(f" — {self.description}")
+        hypers = [(k, v) for k, v in self.hyper.items()
+                  if k == "lr" or not (v == 0 and k in ("weight_decay", "lr_decay", "momentum",
+                                                         "decoupled_weight_decay"))]
+        extra = max(0, len(hypers) - 1)  # all but α may go
+        shown, drop = hypers[:len(hypers) - min(drop, extra)], max(0, drop - extra)
         where = styled(_("step {t}"), t=(str(self.step), bold))
         if self.step < self.furthest:
             where.append(" " + _("of {furthest}").format(furthest=self.furthest), style=Style(color="magenta"))
-        parts.append(where)
+        parts = [where]
         if self.loss is not None:
             template = _("batch {L} = {value}") if self.loss_batch else "{L} = {value}"
             loss = styled(template, L=loss_at(self.loss_theta), value=(num(self.loss), bold))
-            if self.loss_change is not None:
+            if self.loss_change is not None and drop < 2:
                 change_style = Style(color="green" if self.loss_change <= 0 else "red")
                 loss.append(f" ({signed(self.loss_change, 3)})", style=change_style)
             parts.append(loss)
-        if self.clip is not None:
+        if self.clip is not None and drop < 3:
             raw, clipped = self.clip
             if clipped < raw * (1 - 1e-12):
                 parts.append(styled(_("‖g‖ {raw} → {clipped} clipped"), raw=(num(raw), bold),
@@ -99,8 +114,9 @@ class StatusLine(ContainsErrors, Widget):
             else:
                 parts.append(styled(_("‖g‖ {raw} not clipped"), raw=(num(raw), bold)))
         hyper = Text.assemble((self.optimizer, bold))
-        for key, value in self.hyper.items():
-            if key != "lr" and value == 0 and key in ("weight_decay", "lr_decay", "momentum"):
+        for key, value in shown:
+            if key == "decoupled_weight_decay":  # a switch, on: its name says it
+                hyper.append(f" {HYPER_SYMBOLS[key]}", style=bold)
                 continue
             hyper.append(f" {HYPER_SYMBOLS.get(key, key)} ")
             hyper.append(short(value), style=bold)
@@ -115,44 +131,33 @@ class StatusLine(ContainsErrors, Widget):
         if self.mode == "running":
             if self.steps_per_second is not None:
                 mode.append(f" {rate(self.steps_per_second)}")
-            mode.append(" " + _("(speed {speed})").format(speed=self.speed), style=Style(dim=True))
+            if drop < 1:
+                mode.append(" " + _("(speed {speed})").format(speed=self.speed), style=Style(dim=True))
         elif self.mode == "reaching" and self.progress is not None:
             mode.append(f" {int(100 * self.progress)}%")
         parts.append(mode)
         return parts
 
-    def _lines(self, width: int) -> list[Text]:
-        short = self._pack(self._parts(describe=False), width)
-        long = self._pack(self._parts(describe=True), width)
-        # A description wider than the line would wrap and push the step out of sight.
-        fits = all(len(line.plain) <= width for line in long)
-        return long if fits and len(long) == len(short) else short
+    def _state(self, width: int) -> Text:
+        """The second line: the first of ever shorter versions that fits ``width``."""
+        drop = 0
+        while True:
+            parts = self._parts(drop)
+            line = Text("   ").join(parts)
+            if line.cell_len <= width or drop > len(self.hyper) + 3:
+                line.truncate(width, overflow="ellipsis")
+                return line
+            drop += 1
 
-    @staticmethod
-    def _pack(parts: list[Text], width: int) -> list[Text]:
-        lines: list[Text] = []
-        line = Text()
-        for part in parts:
-            gap = 3 if line.plain else 0
-            if line.plain and len(line.plain) + gap + len(part.plain) > width:
-                lines.append(line)
-                line, gap = Text(), 0
-            line.append(" " * gap)
-            line.append_text(part)
-        lines.append(line)
-        return lines
+    def _lines(self, width: int) -> list[Text]:
+        return [self._title(width), self._state(width)]
 
     def get_content_height(self, container, viewport, width: int) -> int:
-        return len(self._lines(width))
+        return 2
 
     @guarded
     def render(self) -> Text:
-        lines = self._lines(self.size.width or 80)
-        if len(lines) != self.size.height:
-            # The text wraps onto more (or fewer) lines than before: lay the screen out again.
-            # Checked here rather than on every change, so that most frames skip the reflow.
-            self.call_later(self.refresh, layout=True)
-        return Text("\n").join(lines)
+        return Text("\n").join(self._lines(self.size.width or 80))
 
 
 def curvature_text(reading, lr: float | None) -> Text:
