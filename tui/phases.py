@@ -188,10 +188,10 @@ class Phases:
             text.append(f"{NUMBERS[i]} {_(name)}" if i == index else NUMBERS[i], style=style)
             text.append(" ")
         layers = list(record.layer_grad_norms.items())
-        if index == 0:
-            shown = int(round(self.fill * len(layers)))
-            text.append(" → ".join(["x"] + [name for name, _norm in layers[:shown]]
-                                  + (["L"] if shown == len(layers) else [])))
+        if index == 0:  # a network's layers in turn; an objective is one expression of θ
+            names = [name for name, _norm in layers] if self.screen.scenario.kind == "network" else ["f(θ)"]
+            shown = int(round(self.fill * len(names)))
+            text.append(" → ".join(["x"] + names[:shown] + (["L"] if shown == len(names) else [])))
         elif index == 1:
             text.append("L = " + num(record.loss), style=Style(bold=True))
         elif index == 2:
