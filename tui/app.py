@@ -56,6 +56,7 @@ class GradstepApp(ContainsErrors, TranslatedTextualApp, App[int]):
         Binding("M", "view('lab')", "misconceptions"),
         Binding("G", "view('graph')", "graph"),
         Binding("h", "view('neurons')", "neurons"),
+        Binding("H", "view('histograms')", "histograms"),
     ]
     """The views of the mathematics, over the dashboard's session (issue 6)."""
 

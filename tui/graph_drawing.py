@@ -87,12 +87,25 @@ def box_lines(node, sig: int) -> tuple[str, str, str]:
     return title, value, grad
 
 
-def draw(graph, selected: int, sig: int = 4, margin: int = 1, gap: int = 1) -> GraphDrawing:
+def _dotted(text: str, *prefixes: str) -> str:
+    """``text`` with its number replaced by dots (its prefix, ``∇`` or ``‖v‖``, kept)."""
+    prefix = next((p for p in prefixes if text.startswith(p)), "")
+    return prefix + "·" * (len(text) - len(prefix))
+
+
+def draw(graph, selected: int, sig: int = 4, margin: int = 1, gap: int = 1, hidden=None) -> GraphDrawing:
     """Draw ``graph`` with node ``selected`` (a key) and its chain-rule paths highlighted,
     numbers to ``sig`` significant digits, ``margin`` columns of line out of a box before a bend, ``gap``
-    rows between two boxes of a layer."""
+    rows between two boxes of a layer. ``hidden(key)`` (phases, ``P``) says whether a node's value
+    and its gradient are not computed yet: each is then drawn as dots, in a box as wide as its
+    numbers will need (the drawing does not move as they fill in)."""
     contents = {n.key: box_lines(n, sig) for n in graph.nodes}
     sizes = {k: (max(map(len, c)) + 2, BOX_HEIGHT, 1) for k, c in contents.items()}
+    if hidden is not None:
+        for key, (title, value, grad) in contents.items():
+            no_value, no_grad = hidden(key)
+            contents[key] = (title, _dotted(value, NORM) if no_value else value,
+                             _dotted(grad, GRAD_NORM, GRAD) if no_grad else grad)
     layout = layered_layout([n.key for n in graph.nodes], {n.key: n.inputs for n in graph.nodes},
                             sizes, graph.loss.key, gap=gap, margin=margin)
     path = graph.chain_path(selected)

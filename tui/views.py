@@ -18,6 +18,7 @@ VIEWS = {
     "torch": ("gradstep.tui.screens.torch_view", "TorchView"),
     "graph": ("gradstep.tui.screens.graph_view", "GraphView"),
     "neurons": ("gradstep.tui.screens.neurons_view", "NeuronsView"),
+    "histograms": ("gradstep.tui.screens.histogram_view", "HistogramView"),
 }
 """Each view's module and class."""
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["Curvature", "curvature", "hessian_vector", "hessian", "EXACT_UP_TO"]
+__all__ = ["Curvature", "Stopped", "curvature", "hessian_vector", "hessian", "EXACT_UP_TO"]
 
 EXACT_UP_TO = 64
 """Models with at most this many parameters get their whole Hessian (2 gradients a column)."""
@@ -59,6 +59,10 @@ class Curvature:
         return 2.0 / self.lambda_max if self.lambda_max > 0 else float("inf")
 
 
+class Stopped(Exception):
+    """The whole Hessian was not finished: ``stop()`` said so between two columns."""
+
+
 def _step_size(theta, v) -> float:
     """The difference step for direction ``v``: the cube root of float64's epsilon (the best
     balance of truncation and rounding for a central difference), scaled by the parameters."""
@@ -77,26 +81,32 @@ def hessian_vector(session, theta, v, batch=None) -> np.ndarray:
     return (np.asarray(up, dtype=np.float64) - np.asarray(down, dtype=np.float64)) / (2 * h)
 
 
-def hessian(session, theta, batch=None) -> np.ndarray:
+def hessian(session, theta, batch=None, stop=None) -> np.ndarray:
     """The whole Hessian at ``theta``, column by column from :func:`hessian_vector`, made
-    symmetric (the differences' rounding is not)."""
+    symmetric (the differences' rounding is not). Raises :class:`Stopped` when ``stop()`` turns
+    true between two columns."""
     theta = np.asarray(theta, dtype=np.float64)
     n = theta.size
     columns = np.empty((n, n))
     for i in range(n):
+        if stop is not None and stop():
+            raise Stopped()
         e = np.zeros(n)
         e[i] = 1.0
         columns[:, i] = hessian_vector(session, theta, e, batch)
     return (columns + columns.T) / 2
 
 
-def _power(product, n, rng, shift=0.0, iterations=ITERATIONS):
+def _power(product, n, rng, shift=0.0, iterations=ITERATIONS, stop=None):
     """Power iteration on ``product(v) - shift v``: ``(Rayleigh quotient, vector, products,
-    converged)`` for its eigenvalue of largest magnitude."""
+    converged)`` for its eigenvalue of largest magnitude; unconverged when ``stop()`` turns true
+    (checked before each product after the first)."""
     v = rng.standard_normal(n)
     v /= np.linalg.norm(v)
     quotient = 0.0
     for k in range(1, iterations + 1):
+        if k > 1 and stop is not None and stop():
+            return quotient, v, k - 1, False
         w = product(v) - shift * v
         quotient = float(v @ w)
         norm = float(np.linalg.norm(w))
@@ -109,7 +119,7 @@ def _power(product, n, rng, shift=0.0, iterations=ITERATIONS):
     return quotient, v, iterations, False
 
 
-def curvature(session, theta=None, batch=None, seed=0, iterations=ITERATIONS) -> Curvature:
+def curvature(session, theta=None, batch=None, seed=0, iterations=ITERATIONS, stop=None) -> Curvature:
     """The largest eigenvalue of the loss's Hessian at ``theta`` (the session's parameters by
     default) on ``batch`` (the full training set by default).
 
@@ -118,6 +128,10 @@ def curvature(session, theta=None, batch=None, seed=0, iterations=ITERATIONS) ->
     eigenvalue is ``lambda_max - mu``. Each product costs two gradients over ``batch``: on a
     large network and data set, bound ``iterations`` (or pass a smaller batch) and read
     :attr:`Curvature.converged`.
+
+    ``stop`` (a function of no arguments) bounds the work from outside, e.g. by a clock: power
+    iteration then ends with its estimate so far (``converged`` False); the whole Hessian, which
+    has no estimate before its last column, raises :class:`Stopped`.
     """
     theta = np.array(session.theta if theta is None else theta, dtype=np.float64)
     if session.dtype != np.float64:  # differences of a float32 gradient are mostly rounding
@@ -126,15 +140,15 @@ def curvature(session, theta=None, batch=None, seed=0, iterations=ITERATIONS) ->
         session = Session(replace(session.scenario, dtype="float64"))
     n = theta.size
     if n <= EXACT_UP_TO:
-        values, vectors = np.linalg.eigh(hessian(session, theta, batch))
+        values, vectors = np.linalg.eigh(hessian(session, theta, batch, stop))
         return Curvature(float(values[-1]), vectors[:, -1], exact=True, iterations=n)
     rng = np.random.default_rng(seed)
 
     def product(v):
         return hessian_vector(session, theta, v, batch)
 
-    mu, v, taken, converged = _power(product, n, rng, iterations=iterations)
+    mu, v, taken, converged = _power(product, n, rng, iterations=iterations, stop=stop)
     if mu < 0:
-        shifted, v, more, again = _power(product, n, rng, shift=mu, iterations=iterations)
+        shifted, v, more, again = _power(product, n, rng, shift=mu, iterations=iterations, stop=stop)
         mu, taken, converged = shifted + mu, taken + more, converged and again
     return Curvature(mu, v, exact=False, iterations=taken, converged=converged)

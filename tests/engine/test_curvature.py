@@ -100,3 +100,24 @@ def test_the_oscillating_scenario_swings_around_the_minimum_and_converges():
         distance.append(float(session.params["b"]) + 2)
     for before, after in zip(distance, distance[1:]):
         assert after == pytest.approx(-0.9 * before, rel=1e-12)
+
+
+def test_a_stop_bounds_the_work_from_outside():
+    # The dashboard bounds the computation by a clock: told to stop, power iteration ends with
+    # the estimate it has (unconverged) and the whole Hessian, which has none, says so.
+    from gradstep.engine.analysis.curvature import Stopped
+
+    session = objective("3*a**2 + 2*a*b + 3*b**2", a=0.3, b=-1.2)
+    products = []
+    power = curvature_module._power(lambda v: products.append(1) or np.array([[6.0, 2.0], [2.0, 6.0]]) @ v,
+                                    2, np.random.default_rng(0), stop=lambda: len(products) >= 2)
+    assert len(products) == 2 and power[2] == 2 and power[3] is False
+    with pytest.raises(Stopped):
+        curvature(session, stop=lambda: True)
+    curvature_module_exact = curvature_module.EXACT_UP_TO
+    try:
+        curvature_module.EXACT_UP_TO = 0
+        found = curvature(session, stop=lambda: True)
+    finally:
+        curvature_module.EXACT_UP_TO = curvature_module_exact
+    assert not found.converged and found.iterations <= 2

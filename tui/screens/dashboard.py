@@ -13,7 +13,6 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Static, Tab, Tabs
@@ -21,12 +20,15 @@ from textual.worker import get_current_worker
 
 from gradstep.engine import optim
 from gradstep.engine.training.session import Diverged
+from gradstep.tui.curvature_watch import CurvatureKey, CurvatureWatch
+from gradstep.tui.phases import PhaseKey, Phases
 from gradstep.tui.faults import ContainsErrors, memory_message
 from gradstep.tui.format import short
-from gradstep.tui.i18n import N_, _, ngettext, translate_bindings
+from gradstep.tui.i18n import _, ngettext, translate_bindings
 from gradstep.tui.grid import grids_for
 from gradstep.tui.messages import CursorMoved, LayerPicked, RunEnded, StepsTaken, TrainingDiverged
 from gradstep.tui.screens.dashboard_course import CourseActions
+from gradstep.tui.screens.dashboard_keys import DASHBOARD_KEYS
 from gradstep.tui.screens.dashboard_layout import MIN_SIZE, DashboardLayout
 from gradstep.tui.screens.dashboard_lesson import DashboardLesson
 from gradstep.tui.screens.dashboard_travel import TravelActions
@@ -46,55 +48,13 @@ from gradstep.tui.widgets.too_small import TerminalTooSmall
 
 __all__ = ["DashboardScreen", "MIN_SIZE", "SPEEDS"]
 
-STEPS = Binding.Group(N_("step"))
-RATE = Binding.Group("α÷2 ×2", compact=True)
-SPEED = Binding.Group(N_("speed"), compact=True)
-TIME = Binding.Group("←1 ←10 →10", compact=True)
-
-
-class DashboardScreen(ContainsErrors, CourseActions, TravelActions, DashboardLayout, DashboardLesson, Screen):
+class DashboardScreen(ContainsErrors, CourseActions, CurvatureKey, PhaseKey, TravelActions, DashboardLayout,
+                      DashboardLesson, Screen):
     """Trains one scenario and shows every number of every step."""
 
     CSS_PATH = "dashboard.tcss"
 
-    # Footer order is priority order: what fits at 80 columns comes first; everything is also
-    # in the help screen and the command palette.
-    BINDINGS = [
-        Binding("space", "step(1)", "step", group=STEPS),
-        Binding("n", "step(10)", "×10", group=STEPS),
-        Binding("N", "step(100)", "×100", group=STEPS),
-        Binding("r", "toggle_run", "run"),
-        Binding("left_square_bracket", "scale_lr(0.5)", "α÷2", key_display="[", group=RATE),
-        Binding("right_square_bracket", "scale_lr(2)", "α×2", key_display="]", group=RATE),
-        Binding("b", "back(1)", "back 1", group=TIME),
-        Binding("comma", "back(10)", "back 10", key_display=",", group=TIME),
-        Binding("full_stop", "forward(10)", "forward 10", key_display=".", group=TIME),
-        Binding("question_mark", "help", "help", key_display="?"),
-        Binding("q", "quit", "quit"),
-        Binding("l", "next_layer", "layer"),
-        Binding("tab", "app.focus_next", "panel"),
-        Binding("plus", "speed(1)", "faster", key_display="+", group=SPEED),
-        Binding("minus", "speed(-1)", "slower", key_display="-", group=SPEED),
-        Binding("o", "open", "open"),
-        Binding("R", "reload", "reload"),
-        Binding("g", "log_scale", "log"),
-        Binding("A", "next_chart", "chart", show=False),
-        Binding("O", "choose_optimizer", "optimizer", show=False),
-        Binding("y", "edit_hyper", "hyperparameters", show=False),
-        Binding("equals_sign", "type_value", "type θ", key_display="=", show=False),
-        Binding("colon", "jump", "go to", key_display=":"),
-        Binding("e", "export", "export"),
-        Binding("w", "save", "save", show=False),
-        Binding("t", "app.view('torch')", "PyTorch code", show=False),
-        Binding("p", "app.pictures", "pictures", show=False),
-        Binding("L", "lesson", "lesson", show=False),
-        Binding("greater_than_sign", "lesson_page(1)", "next page", key_display=">", show=False),
-        Binding("less_than_sign", "lesson_page(-1)", "previous page", key_display="<", show=False),
-        Binding("backspace", "back(1)", "one step back", show=False),
-        Binding("home", "goto_start", "to step 0", show=False),
-        Binding("end", "goto_end", "to the latest step", show=False),
-        Binding("escape", "stop_reaching", "stop going to a step", show=False),
-    ]
+    BINDINGS = DASHBOARD_KEYS  # footer order is priority order (dashboard_keys.py)
 
     def __init__(self, scenario, session=None) -> None:
         super().__init__()
@@ -105,6 +65,7 @@ class DashboardScreen(ContainsErrors, CourseActions, TravelActions, DashboardLay
         self.state_names = optim.state_names(self.session.optimizer_kind, self.session.hyper)
         self.panel_lr_eff = optim.step_size_varies(self.session.optimizer_kind)  # an α_eff tab
         self.present = Presenter(self)
+        self.curvature, self.phases = CurvatureWatch(self), Phases(self)
         self.layer_index = 0
         self.cursor = (0, 0)
 
@@ -192,6 +153,8 @@ class DashboardScreen(ContainsErrors, CourseActions, TravelActions, DashboardLay
     def action_step(self, count: int) -> None:
         """Take ``count`` steps: one at once on this thread, more in the training worker."""
         self._pause()
+        if count == 1 and self.phases.on:
+            return self.phases.advance()
         if count == 1:
             try:
                 record = self.training.step()
@@ -205,6 +168,8 @@ class DashboardScreen(ContainsErrors, CourseActions, TravelActions, DashboardLay
     def action_toggle_run(self) -> None:
         if self._stop_reaching():  # the pause key stops a goto on its way too
             return
+        if self.phases.on:
+            return self.phases.toggle_slow()
         if self.mode == "running":
             self._pause()
             self.present.status(self.session.record)

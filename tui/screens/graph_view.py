@@ -81,6 +81,11 @@ class GraphView(MathView):
             self.selected = node.key if node is not None else graph.loss.key
         self._show()
 
+    def poll_key(self):
+        """The step, and the phase shown and how far it has filled in (``P``)."""
+        phases = self.dashboard.phases
+        return super().poll_key() + (phases.on, phases.index, phases.fill)
+
     def on_resize(self) -> None:
         if self.graph is not None:
             self.call_after_refresh(self._show)
@@ -92,8 +97,9 @@ class GraphView(MathView):
         room = body.scrollable_content_region.size
         width, height = (room.width, room.height) if room.width else self.app.size
         first = narrow = None
+        hidden = self.dashboard.phases.hidden(graph)  # phases (P): what the step has not computed yet
         for sig, margin, gap in FORMATS:  # the first that fits, else the first as wide as the screen
-            drawing = draw(graph, self.selected, sig, margin, gap)
+            drawing = draw(graph, self.selected, sig, margin, gap, hidden=hidden)
             first = first or drawing
             if drawing.width <= width and drawing.height <= height:
                 break
@@ -122,6 +128,11 @@ class GraphView(MathView):
         text = Text(no_wrap=True, overflow="ellipsis")
         name = node.label if node.label == node.title or node.kind != "op" else f"{node.title}: {node.label}"
         text.append(name, style="bold")
+        hidden = self.dashboard.phases.hidden(self.graph)
+        if hidden is not None and any(hidden(node.key)):  # phases: not computed yet
+            no_value, no_grad = hidden(node.key)
+            text.append("  " + ("·" if no_value else _("value computed")) + "  " + ("∇ ·" if no_grad else ""))
+            return text
         if node.shape:
             text.append("  " + "×".join(map(str, node.shape)))
             text.append("  ‖v‖ = " + num(np.linalg.norm(node.value), DETAIL_DIGITS))

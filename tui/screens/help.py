@@ -47,6 +47,8 @@ KEY_HELP = {
     "type_value": N_("type a value for the selected θ and go on from there (the optimizer's state kept)"),
     "stop_reaching": N_("stop going to a far step: the session stays where it stood"),
     "export": N_("export the trace (loss, θ, g, state, Δθ of every step) as JSON lines or CSV"),
+    "curvature": N_("curvature on / off: λmax of the loss's Hessian, 2/λmax beside α (plain GD's limit)"),
+    "phases": N_("phases on / off: space shows a step's forward, loss, backward, update; r slow motion"),
     "save": N_("save the session to a .gradstep file (gradstep FILE.gradstep opens it at this step)"),
     "app.view('torch')": N_("the scenario as a PyTorch script (s in it saves the script)"),
     "help": N_("this help"),
@@ -64,6 +66,8 @@ KEY_HELP = {
     "lesson_page(-1)": N_("the lesson's previous page"),
     "view('graph')": N_("graph of the loss: every node's value and gradient at this step"),
     "view('neurons')": N_("hidden units: each unit's output over the inputs, layer by layer"),
+    "view('histograms')": N_("histograms over time: a layer's weights, gradients and updates, step against value"),
+    "next_group": N_("next layer"),
 }
 """A sentence for each key of the dashboard and of the views over it, by action (English;
 translated with ``_()`` where shown)."""

@@ -144,6 +144,8 @@ class Presenter:
         status.mode = screen.mode
         status.steps_per_second = steps_per_second if screen.mode == "running" else None
         status.speed = screen.speed_label()
+        status.curvature = screen.curvature.follow()
+        screen.phases.adjust(status)
         status.progress = None
 
     def initial_loss(self) -> float | None:
@@ -172,6 +174,7 @@ class Presenter:
         marks = tuple(step for step, _old, _new in screen.history.lr_changes)
         current = session.t if session.t < session.furthest else None
         chart = screen.query_one(LossChart)
+        chart.rates = screen.curvature.rates()
         chart.show(chart_curves(session, chart.shows), marks, current=current)
 
     def loss_title(self) -> None:
@@ -296,6 +299,8 @@ class Presenter:
         if view.id == "grad":
             return not screen.has_class("-narrow")
         return screen.has_class("-wide") or view.has_class("-active")
+
+    shown = _shown  # (public: the phases update the gradient matrices alone)
 
     def matrices(self, record) -> None:
         if self._reach_shown():

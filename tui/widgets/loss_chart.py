@@ -22,6 +22,7 @@ from gradstep.tui.widgets.chart_legend import render_with_legend
 from gradstep.tui.widgets.too_small import too_small
 
 __all__ = ["LossChart", "Curves", "Source", "EXTRA_SERIES", "VIEWS", "envelope", "plot_unit", "on_axis", "finite_points", "integer_ticks", "value_ticks", "plottable", "drawn",
+           "Rates", "rate_points", "draw_rates",
            "TINY"]
 
 TINY = FLOOR
@@ -120,6 +121,49 @@ def envelope(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np
     ys[0::2], ys[1::2] = lows, highs
     ys[2::4], ys[3::4] = highs[1::2], lows[1::2]  # zigzag, so each segment stays in its column
     return xs, ys
+
+
+Rates = tuple[list[tuple[int, float]], Optional[float]]
+"""``([(step, lr from this step on), ...], 2 / lambda_max or None)``: the rate in force along
+the run, from its first step, and the bound beside it."""
+
+
+def rate_points(rates: Rates, first: float, last: float) -> tuple[list[float], list[float]]:
+    """The learning rate as a staircase over ``[first, last]``: the points of its line."""
+    xs: list[float] = []
+    ys: list[float] = []
+    changes = rates[0]
+    for i, (start, lr) in enumerate(changes):
+        end = changes[i + 1][0] if i + 1 < len(changes) else last
+        start, end = max(float(start), first), min(float(end), last)
+        if end < start:
+            continue
+        xs += [start, end]
+        ys += [lr, lr]
+    return xs, ys
+
+
+def draw_rates(plt, rates: Rates, first: float, last: float, height: int) -> None:
+    """The rate (yellow) and 2/λ_max (red) on the right-hand axis, from 0 to a little above the
+    larger; the axis marks them ``α`` and ``2/λ`` (the status line says their values)."""
+    xs, ys = rate_points(rates, first, last)
+    bound = rates[1]
+    finite = bound is not None and np.isfinite(bound) and bound > 0
+    values = [y for y in ys if np.isfinite(y) and y > 0] + ([bound] if finite else [])
+    if not values or last <= first:
+        return
+    high = 1.15 * max(values)
+    unit = plot_unit(0.0, high)
+    plt.plot(xs, [y / unit for y in ys], marker="braille", color="yellow", yside="right")
+    ticks, labels = [ys[-1] / unit], ["α"]
+    if finite:
+        plt.plot([first, last], [bound / unit, bound / unit], marker="braille", color="red", yside="right")
+        if abs(bound - ys[-1]) < high / max(height - 3, 1):  # the same row: one label says both
+            ticks, labels = [bound / unit], ["α≈2/λ"]
+        else:
+            ticks, labels = ticks + [bound / unit], labels + ["2/λ"]
+    plt.ylim(0.0, high / unit, yside="right")
+    plt.yticks(ticks, labels, yside="right")
 
 
 def integer_ticks(first: float, last: float, count: int) -> list[int]:
@@ -242,6 +286,9 @@ class LossChart(ContainsErrors, PlotextPlot):
         """The step marked as where the session stands, or None (at the latest step)."""
         self.ghost: tuple[np.ndarray, np.ndarray] | None = None
         """``(steps, losses)`` drawn for the abandoned branch, or None."""
+        self.rates: Rates | None = None
+        """The learning rate over the steps and the bound 2/λ_max beside it (``K``), drawn on
+        a right-hand axis of their own; None for neither."""
 
     def show(self, source: Source, marks: tuple[int, ...] = (), current: int | None = None) -> None:
         """Plot the curves of ``source`` at the next refresh.
@@ -307,12 +354,19 @@ class LossChart(ContainsErrors, PlotextPlot):
             for _x, y, start, end, _label, _colour in series:
                 low, high = min(low, float(y.min())), max(high, float(y.max()))
                 first, last = min(first, float(start)), max(last, float(end))
+            bound = self.rates[1] if self.rates is not None and self.shows == "alpha" else None
+            bound = bound if bound is not None and np.isfinite(bound) and bound > 0 and series else None
+            if bound is not None:  # the α chart: 2/λ_max on its own axis, beside α (K)
+                low, high = min(low, bound), max(high, bound)
             place = on_axis(low, high, self.log_scale)
             legend = []
             for x, y, _start, _end, label, colour in series:
                 plt.plot(np.asarray(x, dtype=float).tolist(), place(y).tolist(), marker="braille", color=colour)
-                if labelled:
+                if labelled or bound is not None:
                     legend.append((label, colour))
+            if bound is not None:
+                plt.plot([first, last], place(np.array([bound, bound])).tolist(), marker="braille", color="red")
+                legend.append(("2/λmax", "red"))
             if not np.isfinite(first):  # nothing that can be placed on this scale
                 plt.xlabel(_("step"))
                 return drawn(self, legend)
@@ -326,6 +380,8 @@ class LossChart(ContainsErrors, PlotextPlot):
                 plt.vertical_line(self.current, color="magenta")
             if last > first:
                 plt.xlim(first, last)
+            if self.rates is not None and self.shows == "loss":
+                draw_rates(plt, self.rates, first, last, self.size.height)
             ticks = integer_ticks(first, last, max(2, columns // 12))
             plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel(_("step"))

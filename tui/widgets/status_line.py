@@ -15,7 +15,7 @@ from gradstep.tui.faults import ContainsErrors, guarded
 from gradstep.tui.format import loss_at, num, rate, short, signed, styled
 from gradstep.tui.i18n import N_, _
 
-__all__ = ["StatusLine"]
+__all__ = ["StatusLine", "curvature_text"]
 
 MODE_STYLES = {
     "paused": (N_("‖ paused"), Style(color="yellow", bold=True)),
@@ -47,6 +47,9 @@ class StatusLine(ContainsErrors, Widget):
         progress: How far the replay of a far goto is, 0 to 1 (shown while reaching).
         steps_per_second: Shown only while running.
         speed: The run-speed limit (``max``, ``30/s``), shown while running.
+        curvature: The loss's curvature at the step (``K``): a
+            :class:`~gradstep.tui.curvature_watch.CurvatureReading`, or None (not shown).
+        phase: The phase of the step shown (``P``, :mod:`gradstep.tui.phases`), as Text, or None.
         clip: ``(raw, clipped)``: the 2-norm of step t's gradient and of what the optimizer
             got after ``[training] clip_norm`` / ``clip_value``; None without clipping.
     """
@@ -71,6 +74,8 @@ class StatusLine(ContainsErrors, Widget):
     mode = reactive("paused")
     steps_per_second: reactive[float | None] = reactive(None)
     speed = reactive("max")
+    curvature = reactive(None)
+    phase = reactive(None)
     clip: reactive[tuple[float, float] | None] = reactive(None)
     progress: reactive[float | None] = reactive(None)  # while reaching a far step: 0 to 1
 
@@ -119,6 +124,11 @@ class StatusLine(ContainsErrors, Widget):
             hyper.append(f" {HYPER_SYMBOLS.get(key, key)} ")
             hyper.append(short(value), style=bold)
         parts.append(hyper)
+        if self.curvature is not None:
+            plain = self.optimizer == "sgd" and not self.hyper.get("momentum")  # the bound is plain GD's
+            parts.append(curvature_text(self.curvature, self.hyper.get("lr") if plain else None))
+        if self.phase is not None:
+            parts.append(self.phase)
         label, style = MODE_STYLES.get(self.mode, (self.mode, bold))
         mode = Text(_(label), style=style)
         if self.mode == "running":
@@ -151,3 +161,27 @@ class StatusLine(ContainsErrors, Widget):
     @guarded
     def render(self) -> Text:
         return Text("\n").join(self._lines(self.size.width or 80))
+
+
+def curvature_text(reading, lr: float | None) -> Text:
+    """``λmax 20 · α < 2/λ 0.1``: the Hessian's largest eigenvalue and the rate plain gradient
+    descent must stay under, green when the rate ``lr`` does, red when it does not; ``≈`` marks
+    an estimate stopped before it converged, ``…`` one still being computed."""
+    text = Text("λmax ")
+    if reading.state == "computing":
+        text.append("…", style=Style(dim=True))
+        return text
+    if reading.lambda_max is None:
+        text.append("?", style=Style(dim=True))
+        return text
+    about = "≈" if reading.state == "estimate" else ""
+    text.append(about + num(reading.lambda_max), style=Style(bold=True))
+    bound = reading.stable_lr
+    if lr is None:
+        text.append(" · 2/λ " + about + (num(bound) if bound != float("inf") else "∞"))
+        return text
+    under = lr < bound
+    relation = f" · α {'<' if under else '≥'} 2/λ "
+    text.append(relation + about + (num(bound) if bound != float("inf") else "∞"),
+                style=Style(color="green" if under else "red", bold=not under))
+    return text
