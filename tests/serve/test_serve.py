@@ -55,12 +55,12 @@ def test_served_dashboard_takes_three_steps_in_chromium(tmp_path, lang, step):
                 assert elsewhere == []
                 assert page.evaluate("() => !!window.__gradstepTerminal"), \
                     "KEEP_TERMINAL no longer finds textual-serve's terminal: its page has changed"
-                # The status line: the scenario, then the step the session stands at.
-                page.wait_for_function(shows(rf"gradstep adam-fabc\b.*\b{step} 0\b"), timeout=30_000)
+                # The header: the scenario on its first line, the step the session stands at on its second.
+                page.wait_for_function(shows(rf"gradstep adam-fabc\b.*\n\s*{step} 0\b"), timeout=30_000)
                 page.locator(".xterm-screen").click()
                 for _press in range(3):
                     page.keyboard.press("Space")
-                page.wait_for_function(shows(rf"gradstep adam-fabc\b.*\b{step} 3\b"), timeout=15_000)
+                page.wait_for_function(shows(rf"gradstep adam-fabc\b.*\n\s*{step} 3\b"), timeout=15_000)
                 # Ctrl+C with the page still open: the page is told, its dashboard ends.
                 stop_and_check_clean(server, tmp_path)
                 page.wait_for_selector("body.-closed", state="attached", timeout=5_000)
