@@ -50,6 +50,11 @@ SHOTS = {
     "dashboard-branch-120x40": ("adam-fabc", (120, 40), ["n", "n", "b", "b", "right_square_bracket", "space"]),
     "help-120x40": ("adam-fabc", (120, 40), ["question_mark"]),
     "open-scenario-120x40": ("adam-fabc", (120, 40), ["o", "m", "o"]),
+    "dashboard-curvature-120x40": ("gd-fabc-oscillating", (120, 40), ["n", "K"]),
+    "dashboard-phases-120x40": ("xor", (120, 40), ["n", "P", "space", "space"]),
+    "optimizer-picker-120x40": ("adam-fabc", (120, 40), ["n", "O"]),
+    "hyper-form-120x40": ("adam-fabc", (120, 40), ["n", "y"]),
+    "save-dialog-120x40": ("adam-fabc", (120, 40), ["n", "w"]),
     "scenario-error-120x40": (BROKEN, (120, 40), ["n", "R"]),
     # the views of the mathematics
     "view-chain-120x40": ("xor", (120, 40), ["n", "c"]),
@@ -63,6 +68,8 @@ SHOTS = {
     "view-graph-xor-120x40": ("xor", (120, 40), ["n", "G"]),
     "view-neurons-120x40": ("moons", (120, 40), ["N", "h"]),
     "view-torch-120x40": ("adam-fabc", (120, 40), ["t"]),
+    "view-histograms-120x40": ("xor", (120, 40), ["N", "H"]),
+    "view-graph-phases-120x40": ("chain-rule", (120, 40), ["space", "P", "space", "G"]),
 }
 """name: (scenario, (columns, rows), keys pressed, each followed by a settle)."""
 

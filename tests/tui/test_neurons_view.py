@@ -50,6 +50,31 @@ async def test_two_inputs_each_unit_is_a_map_of_its_output_over_the_plane_and_fo
         assert isinstance(app.screen, DashboardScreen)
 
 
+async def test_the_arrows_select_a_unit_whose_connections_in_are_shown():
+    from gradstep.tui.format import num
+
+    app = GradstepApp("moons")  # 2-16-16-2: two hidden layers
+    async with app.run_test(size=(120, 40)) as pilot:
+        await press(pilot, "n", "h")
+        view = app.screen
+        await press(pilot, "right", "right", "down")  # unit 2, then the second hidden layer
+        assert view.selected == (2, 2)
+        text = plain(view.query_one("#neurons-selected").content, width=400)
+        snap = view.training.snapshot()
+        layout = view.session.layout
+        k = layout.index["layer2.W"]
+        W = snap.theta[layout.slices[k]].reshape(layout.shapes[k])  # (16 in, 16 units): W[i, j] is i -> j
+        G = snap.record.grad[layout.slices[k]].reshape(layout.shapes[k])
+        assert text.startswith("a2[2] at step 10: its connections in")
+        for i in (0, 5, 15):
+            assert f"a1[{i}] → w = {num(float(W[i, 2]))} ({num(float(G[i, 2]))})" in text
+        b = snap.theta[layout.slices[layout.index["layer2.b"]]]
+        assert f"b = {num(float(b[2]))}" in text
+        await press(pilot, "up", "left", "left", "left")  # back to layer 1; unit 0 at the least
+        assert view.selected == (1, 0)
+        assert "x1 → w = " in plain(view.query_one("#neurons-selected").content, width=400)
+
+
 async def test_one_input_each_unit_is_a_curve():
     app = GradstepApp("sine-net")
     async with app.run_test(size=(120, 40)) as pilot:

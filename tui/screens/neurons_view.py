@@ -2,7 +2,8 @@
 
 With two inputs each unit is a small heat map of its output over the input plane (the span of
 the data), orange where it is negative, blue where positive; with one input, its curve over the
-input's span. Units are laid out by layer. The outputs are the network's own graph evaluated at
+input's span. Units are laid out by layer; the arrows select a unit, whose connections in (each
+weight and its gradient, and the bias) are shown under the units. The outputs are the network's own graph evaluated at
 a grid of inputs (:func:`~gradstep.engine.analysis.neurons.hidden_units`) with the parameters of
 the step the dashboard stands at; the view follows the training as it runs.
 """
@@ -13,12 +14,13 @@ import numpy as np
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from gradstep.engine.analysis.neurons import hidden_units
 from gradstep.tui.format import num
-from gradstep.tui.i18n import _, ngettext
+from gradstep.tui.i18n import N_, _, ngettext
 from gradstep.tui.screens.fit_view import span
 from gradstep.tui.screens.math_view import MathView
 from gradstep.tui.screens.palette import translated
@@ -34,6 +36,9 @@ DIVERGING = np.array([(234, 88, 12), (44, 44, 52), (59, 130, 246)], dtype=float)
 """Negative (orange), zero (dark), positive (blue), as TensorFlow Playground colours a neuron."""
 
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
+
+UNIT_KEYS = Binding.Group(N_("unit"), compact=True)
+LAYER_KEYS = Binding.Group(N_("layer"), compact=True)
 
 
 def limits_for(activation: str, values: np.ndarray) -> tuple[float, float]:
@@ -57,18 +62,26 @@ class NeuronsView(MathView):
     """Each hidden unit's output over the inputs, layer by layer."""
 
     CSS_PATH = "neurons_view.tcss"
-    BINDINGS = MathView.STEPS_BINDINGS
+    BINDINGS = [
+        *MathView.STEPS_BINDINGS,
+        Binding("left", "select(0, -1)", "previous unit", key_display="←", group=UNIT_KEYS),
+        Binding("right", "select(0, 1)", "next unit", key_display="→", group=UNIT_KEYS),
+        Binding("up", "select(-1, 0)", "layer above", key_display="↑", group=LAYER_KEYS),
+        Binding("down", "select(1, 0)", "layer below", key_display="↓", group=LAYER_KEYS),
+    ]
 
     def __init__(self, dashboard) -> None:
         super().__init__(dashboard)
         sc = self.scenario
         self.inputs = sc.model.inputs if sc.kind == "network" else 0
         self.maps = []  # (layer, activation, grid inputs, (rows, units) outputs), for the tests
+        self.selected = (1, 0)  # (layer, unit): its connections in are shown under the units
 
     def compose(self) -> ComposeResult:
         yield Static(id="neurons-head")
         with translated(VerticalScroll(id="neurons-body", can_focus=False)):
             yield Static(id="neurons-canvas")
+        yield Static(id="neurons-selected")
         yield KeyFooter(compact=True)
 
     def poll_key(self):
@@ -103,6 +116,44 @@ class NeuronsView(MathView):
         for layer in layers:
             self._layer(text, layer, shape, width)
         canvas.update(text)
+        self.query_one("#neurons-selected", Static).update(self._connections(snap))
+
+    def action_select(self, layers: int, units: int) -> None:
+        """Move the selection to the next (or previous) unit, or to the same place a layer
+        down (or up), within the hidden layers."""
+        hidden = len(self.scenario.model.layers) - 1
+        if self.inputs not in (1, 2) or hidden < 1:
+            return
+        k = min(max(1, self.selected[0] + layers), hidden)
+        count = self.scenario.model.layers[k - 1].units
+        self.selected = (k, min(max(0, self.selected[1] + units), count - 1))
+        self._seen = None
+        self.session_changed()
+
+    def _connections(self, snap) -> Text:
+        """The selected unit's connections in: each weight and its gradient, and the bias."""
+        k, j = self.selected
+        layout = self.session.layout
+        params = layout.views(snap.theta)
+        W, b = params.get(f"layer{k}.W"), params.get(f"layer{k}.b")
+        if W is None:
+            return Text()
+        grads = None if snap.record is None else snap.record.grads
+        sources = list(self.scenario.data.input_names) if k == 1 else [f"a{k - 1}[{i}]" for i in range(W.shape[0])]
+        text = Text()
+        text.append(_("a{k}[{j}] at step {t}: its connections in").format(k=k, j=j, t=snap.t), style="bold")
+        text.append(" " + _("(weight w, and ∂L/∂w of step {t})").format(t=snap.t) if grads is not None else "",
+                    style="dim")
+        text.append("\n")
+        parts = []
+        for i, source in enumerate(sources):
+            part = f"{source} → w = {num(float(W[i, j]))}"
+            if grads is not None:
+                part += f" ({num(float(grads[f'layer{k}.W'][i, j]))})"
+            parts.append(part)
+        bias = f"b = {num(float(b[j]))}" + ("" if grads is None else f" ({num(float(grads[f'layer{k}.b'][j]))})")
+        text.append("   ".join(parts + [bias]))
+        return text
 
     def _grid(self):
         data = self.scenario.data
@@ -131,7 +182,10 @@ class NeuronsView(MathView):
         per_row = max(1, (width + 2) // (UNIT[0] + 2))
         for first in range(0, units, per_row):
             chunk = range(first, min(units, first + per_row))
-            text.append("  ".join(f"a{layer.layer}[{j}]".ljust(UNIT[0]) for j in chunk) + "\n", style="dim")
+            for j in chunk:
+                picked = (layer.layer, j) == self.selected
+                text.append(f"a{layer.layer}[{j}]".ljust(UNIT[0]), style="bold reverse" if picked else "dim")
+                text.append("  " if j != chunk[-1] else "\n")
             pictures = [self._map(layer.values[:, j], shape, limits) if self.inputs == 2
                         else self._curve(layer.values[:, j], layer.activation) for j in chunk]
             for row in range(UNIT[1]):
