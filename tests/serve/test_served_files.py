@@ -66,7 +66,7 @@ def test_served_dashboard_opens_only_its_folder_and_delivers_downloads(tmp_path)
             page = context.new_page()
             page.add_init_script(KEEP_TERMINAL)
             page.goto(link)
-            page.wait_for_function(shows(r"gradstep inside-room\b.*\bstep 0\b"), timeout=60_000)
+            page.wait_for_function(shows(r"gradstep inside-room\b.*\n\s*step 0\b"), timeout=60_000)
             page.locator(".xterm-screen").click()
 
             def screen() -> str:
@@ -138,13 +138,13 @@ def test_served_dashboard_opens_only_its_folder_and_delivers_downloads(tmp_path)
             # A bundled scenario typed by its name is opened: typing is read, only confined.
             page.keyboard.press("o")
             type_path("adam-fabc")
-            expect(r"gradstep adam-fabc\b.*\bstep 0\b")
+            expect(r"gradstep adam-fabc\b.*\n\s*step 0\b")
             nothing_leaked()
 
             # e: three steps, then the trace as a download.
             for _press in range(3):
                 page.keyboard.press("Space")
-            expect(r"gradstep adam-fabc\b.*\bstep 3\b")
+            expect(r"gradstep adam-fabc\b.*\n\s*step 3\b")
             page.keyboard.press("e")
             expect(r"adam-fabc-trace\.jsonl")
             page.keyboard.press("Enter")

@@ -19,11 +19,11 @@ def test_keys_reach_the_served_dashboard_without_a_click(tmp_path):
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 page.add_init_script(KEEP_TERMINAL)
                 page.goto(f"http://127.0.0.1:{port}/?token={TOKEN}")
-                page.wait_for_function(shows(r"gradstep adam-fabc\b.*\bstep 0\b"), timeout=30_000)
+                page.wait_for_function(shows(r"gradstep adam-fabc\b.*\n\s*step 0\b"), timeout=30_000)
                 assert page.evaluate("() => !!document.activeElement && "
                                      "document.getElementById('terminal').contains(document.activeElement)")
                 page.keyboard.press("Space")  # no click on the terminal first
-                page.wait_for_function(shows(r"gradstep adam-fabc\b.*\bstep 1\b"), timeout=15_000)
+                page.wait_for_function(shows(r"gradstep adam-fabc\b.*\n\s*step 1\b"), timeout=15_000)
             finally:
                 browser.close()
         stop_and_check_clean(server, tmp_path)
