@@ -36,6 +36,10 @@ class Pace:
         frame_at_once: Whether a run hands its first step over at once; when not, the first
             frame comes ``frame`` after the run starts, and the key that started it is answered
             (the status line says ``running``) without waiting for a whole frame to be drawn.
+        paused_redraw: Seconds between a run's end and the redraw of every panel at the step it
+            stopped at (the status line says ``paused`` at once); a key that starts another run
+            meanwhile skips it. Thirty served dashboards paused together would otherwise all
+            redraw everything at the same moment, and the next key would wait behind them.
     """
 
     frame: float
@@ -45,6 +49,7 @@ class Pace:
     duty: float = 1.0
     niceness: int = 0
     frame_at_once: bool = True
+    paused_redraw: float = 0.0
 
     def next_frame(self, drawing: float) -> float:
         """The least time before the next frame, the last one having taken ``drawing`` seconds
@@ -60,7 +65,7 @@ class Pace:
 
 
 SERVED = Pace(frame=0.5, draw_wait=2.0, frame_factor=8.0, frame_most=4.0, duty=0.5, niceness=19,
-              frame_at_once=False)
+              frame_at_once=False, paused_redraw=0.3)
 """A dashboard served to a classroom. Measured with ``benchmarks/classroom.py`` (30 sessions
 running on 2 cores, ``docs/classroom.md``), a key waited on the UI threads: drawing ten frames a
 second each, they took 1.47 of the 1.66 cores the 30 dashboards got, the engines 0.19 and the

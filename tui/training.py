@@ -167,6 +167,10 @@ class Controller:
             self.mode = "paused"
         return True
 
+    def current_pace(self) -> Pace:
+        """The :class:`~gradstep.tui.pacing.Pace` a run keeps to (see :attr:`pace`)."""
+        return self.pace or (SERVED if served() else Pace(FRAME, DRAW_WAIT))
+
     def run(self, steps: int | None, stop: threading.Event, cancelled: Callable[[], bool],
             frame: Callable[[object, float | None], None]):
         """The worker's loop: step until ``stop`` is set, ``cancelled()`` says so, ``steps``
@@ -192,7 +196,7 @@ class Controller:
                 self._loops_changed.notify_all()
 
     def _loop(self, steps, stop, cancelled, frame):
-        pace = self.pace or (SERVED if served() else Pace(FRAME, DRAW_WAIT))
+        pace = self.current_pace()
         lower_thread_priority(pace.niceness)
         latest, taken, interval, computed = None, 0, pace.frame, 0.0
         started = window = yielded = time.perf_counter()

@@ -147,3 +147,32 @@ def test_a_served_dashboard_whose_frames_are_slow_to_draw_draws_fewer(drawing, e
 
     assert SERVED.next_frame(drawing) == pytest.approx(expected)
     assert Pace(frame=0.1, draw_wait=0.25).next_frame(drawing) == 0.1  # a terminal's: always
+
+
+async def test_a_served_dashboard_paused_shows_the_step_it_stopped_at(monkeypatch, tmp_path):
+    """Served, the pause's full redraw comes a moment after the key (Pace.paused_redraw, so
+    that a key starting another run meanwhile does not wait behind it); it does come: every
+    panel then shows the step the run stopped at, not the last frame's."""
+    from gradstep.tui.app import GradstepApp
+    from gradstep.tui.widgets.status_line import StatusLine
+
+    from .conftest import settle
+
+    monkeypatch.setenv(FOLDER_VARIABLE, str(tmp_path))
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("r")
+        deadline = time.monotonic() + DEADLINE
+        while screen.session.t < 50:
+            assert time.monotonic() < deadline
+            await pilot.pause(0.05)
+        await pilot.press("r")
+        assert "paused" in screen.query_one(StatusLine).render().plain  # answered at once
+        await settle(pilot)
+        t = screen.session.t
+        while f"t = {t}" not in str(screen.query_one("#state").border_title):
+            assert time.monotonic() < deadline, screen.query_one("#state").border_title
+            await pilot.pause(0.05)
+        assert f"step {t}" in screen.query_one(StatusLine).render().plain

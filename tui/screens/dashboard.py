@@ -68,6 +68,7 @@ class DashboardScreen(ContainsErrors, CourseActions, CurvatureKey, PhaseKey, Tra
         self.curvature, self.phases = CurvatureWatch(self), Phases(self)
         self.layer_index = 0
         self.cursor = (0, 0)
+        self._redraw = None  # the timer of a paused redraw (a served dashboard's; see Pace)
 
     # -- what the controller owns, as the presenter and the tests read it ------------------
     @property
@@ -181,6 +182,8 @@ class DashboardScreen(ContainsErrors, CourseActions, CurvatureKey, PhaseKey, Tra
         self.present.status(self.session.record)
 
     def _start(self, steps: int | None) -> None:
+        if self._redraw is not None:  # a run's end not yet drawn: the new run draws instead
+            self._redraw.stop()
         run, stop = self.training.start()
         self.present.status(self.session.record)
         self._train(steps, run, stop)
@@ -223,7 +226,15 @@ class DashboardScreen(ContainsErrors, CourseActions, CurvatureKey, PhaseKey, Tra
 
     def on_run_ended(self, message: RunEnded) -> None:
         self.training.ended(message.run)
-        self.present.everything(self.session.record)
+        delay = self.training.current_pace().paused_redraw
+        if delay and self.mode == "paused":
+            self._redraw = self.set_timer(delay, self._paused_redraw)
+        else:
+            self.present.everything(self.session.record)
+
+    def _paused_redraw(self) -> None:
+        if self.mode == "paused":  # not running again, nor reaching a step, nor diverged
+            self.present.everything(self.session.record)
 
     def on_training_diverged(self, message: TrainingDiverged) -> None:
         self._diverged(message.step, message.text)
