@@ -10,15 +10,13 @@ from typing import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from gradstep.tui.faults import ContainsErrors
 from gradstep.tui.classroom import served
-from gradstep.tui.i18n import _, translate_bindings
+from gradstep.tui.i18n import N_, _, translate_bindings
 from gradstep.tui.screens.palette import translated
+from gradstep.tui.screens.path_dialog import PathDialog
 
 __all__ = ["ExportDialog", "suggested_path", "trace_format"]
 
@@ -45,7 +43,7 @@ def trace_format(path: str) -> str:
     return FORMATS[suffix]
 
 
-class ExportDialog(ContainsErrors, ModalScreen[tuple[str, int] | None]):
+class ExportDialog(PathDialog):
     """Asks for a path, writes the trace there, and dismisses with ``(path, steps written)``;
     a path that cannot be written is explained in the dialog, which stays open. While it writes,
     the dialog counts the steps written; escape stops it (nothing is left on disk) and
@@ -59,19 +57,15 @@ class ExportDialog(ContainsErrors, ModalScreen[tuple[str, int] | None]):
             Called on a worker thread (a long history takes seconds to write).
     """
 
-    CSS_PATH = "export_dialog.tcss"
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    TITLE_TEXT = N_("export the trace")
 
     PROGRESS_EVERY = 0.1
     """Seconds between two updates of the count of steps written."""
 
     def __init__(self, suggestion: str, export: Callable[..., int]) -> None:
-        super().__init__()
+        super().__init__(suggestion)
         translate_bindings(self)
-        self.suggestion = suggestion
         self._export = export
-        self._confirmed: str | None = None  # an existing file the learner agreed to replace
-        self.writing = False
         self._stop = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -81,38 +75,12 @@ class ExportDialog(ContainsErrors, ModalScreen[tuple[str, int] | None]):
             yield Static(_("ending in .jsonl (JSON lines) or .csv; enter writes, escape cancels"), id="hint")
             yield Static("", id="problem", markup=False)
 
-    def on_mount(self) -> None:
-        self.query_one("#dialog").border_title = _("export the trace")
-        self.query_one("#path", Input).focus()
-
-    def _say(self, text: str) -> None:
-        problem = self.query_one("#problem", Static)
-        problem.update(text)
-        problem.set_class(bool(text), "-shown")
-
     @on(Input.Submitted, "#path")
     def _typed(self, event: Input.Submitted) -> None:
-        if self.writing:
-            return
-        text = event.value.strip()
-        if not text:
-            self._say(_("type a path, such as {path}").format(path=self.suggestion))
-            return
-        path = served.download_name(text) if served.active() else str(Path(text).expanduser())
-        try:
-            format = trace_format(path)
-        except ValueError as exc:
-            self._say(str(exc))
-            return
-        if not served.active() and Path(path).is_file() and self._confirmed != path:
-            self._confirmed = path
-            self._say(_("{path} exists: press enter again to replace it").format(path=path))
-            return
-        self.writing = True
-        self.query_one("#path", Input).disabled = True
-        self._say("")
-        self.query_one("#hint", Static).update(_("writing {path} …").format(path=path))
-        self._write(path, format)
+        formats = {}
+        path = self._chosen(event.value, ".jsonl", lambda p: formats.setdefault("format", trace_format(p)))
+        if path is not None:
+            self._write(path, formats["format"])
 
     @work(thread=True, exclusive=True, group="export")
     def _write(self, path: str, format: str) -> None:
@@ -148,13 +116,8 @@ class ExportDialog(ContainsErrors, ModalScreen[tuple[str, int] | None]):
                 _("writing {path}: step {done} of {total} (escape stops)").format(path=path, done=done, total=total))
 
     def _failed(self, text: str) -> None:
-        self.writing = False
         self._stop = threading.Event()
-        path = self.query_one("#path", Input)
-        path.disabled = False
-        path.focus()
-        self.query_one("#hint", Static).update(_("fix the path and press enter, or escape to cancel"))
-        self._say(text)
+        super()._failed(text)
 
     def action_cancel(self) -> None:
         if not self.writing:

@@ -13,15 +13,13 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from gradstep.tui.classroom import served
-from gradstep.tui.faults import ContainsErrors
-from gradstep.tui.i18n import _, translate_bindings
+from gradstep.tui.i18n import N_, _, translate_bindings
 from gradstep.tui.screens.palette import translated
+from gradstep.tui.screens.path_dialog import PathDialog
 
 __all__ = ["SaveDialog", "suggested_path"]
 
@@ -43,7 +41,7 @@ def suggested_path(session) -> str:
     return str(folder / name)
 
 
-class SaveDialog(ContainsErrors, ModalScreen[tuple[str, int] | None]):
+class SaveDialog(PathDialog):
     """Asks for a path, saves the session there, and dismisses with ``(path, step saved)``; a
     path that cannot be written is explained in the dialog, which stays open.
 
@@ -52,17 +50,13 @@ class SaveDialog(ContainsErrors, ModalScreen[tuple[str, int] | None]):
             ``save`` takes the lock; it is called on a worker thread).
     """
 
-    CSS_PATH = "export_dialog.tcss"
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    TITLE_TEXT = N_("save the session")
 
     def __init__(self, training) -> None:
-        super().__init__()
+        super().__init__(suggested_path(training.session))
         translate_bindings(self)
         self._training = training
         self.step = training.t
-        self.suggestion = suggested_path(training.session)
-        self._confirmed: str | None = None  # an existing file the learner agreed to replace
-        self.writing = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -73,38 +67,17 @@ class SaveDialog(ContainsErrors, ModalScreen[tuple[str, int] | None]):
                            "opens it again"), id="hint")
             yield Static("", id="problem", markup=False)
 
-    def on_mount(self) -> None:
-        self.query_one("#dialog").border_title = _("save the session")
-        self.query_one("#path", Input).focus()
-
-    def _say(self, text: str) -> None:
-        problem = self.query_one("#problem", Static)
-        problem.update(text)
-        problem.set_class(bool(text), "-shown")
-
     @on(Input.Submitted, "#path")
     def _typed(self, event: Input.Submitted) -> None:
         from gradstep.engine.training.save_file import SUFFIX
 
-        if self.writing:
-            return
-        text = event.value.strip()
-        if not text:
-            self._say(_("type a path, such as {path}").format(path=self.suggestion))
-            return
-        path = served.download_name(text, SUFFIX) if served.active() else str(Path(text).expanduser())
-        if not path.lower().endswith(SUFFIX):
-            self._say(_("the file name must end in {suffix}").format(suffix=SUFFIX))
-            return
-        if not served.active() and Path(path).is_file() and self._confirmed != path:
-            self._confirmed = path
-            self._say(_("{path} exists: press enter again to replace it").format(path=path))
-            return
-        self.writing = True
-        self.query_one("#path", Input).disabled = True
-        self._say("")
-        self.query_one("#hint", Static).update(_("writing {path} …").format(path=path))
-        self._write(path)
+        def check(path: str) -> None:
+            if not path.lower().endswith(SUFFIX):
+                raise ValueError(_("the file name must end in {suffix}").format(suffix=SUFFIX))
+
+        path = self._chosen(event.value, SUFFIX, check)
+        if path is not None:
+            self._write(path)
 
     @work(thread=True, exclusive=True, group="save")
     def _write(self, path: str) -> None:
@@ -125,15 +98,3 @@ class SaveDialog(ContainsErrors, ModalScreen[tuple[str, int] | None]):
             self.app.call_from_thread(self._failed, str(exc))
         else:
             self.app.call_from_thread(self.dismiss, (path, self.step))
-
-    def _failed(self, text: str) -> None:
-        self.writing = False
-        path = self.query_one("#path", Input)
-        path.disabled = False
-        path.focus()
-        self.query_one("#hint", Static).update(_("fix the path and press enter, or escape to cancel"))
-        self._say(text)
-
-    def action_cancel(self) -> None:
-        if not self.writing:
-            self.dismiss(None)
