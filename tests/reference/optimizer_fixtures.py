@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from make_fixtures import STEPS, _config, default_dtype, optimizer_state, torch_optimizer
+from make_fixtures import STEPS, _config
+from torch_objects import default_dtype, optimizer_state, torch_optimizer
 
 # -- optimizers alone ------------------------------------------------------------------------
 OPTIM_VARIANTS = {
