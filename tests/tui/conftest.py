@@ -94,6 +94,15 @@ async def workers_done(app) -> None:
             raise result
 
 
+async def until(pilot, condition, timeout: float = 120.0) -> None:
+    """Let the app run until ``condition()`` holds (generous: a busy machine)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition():
+        assert loop.time() < end, "condition not met in time"
+        await pilot.pause(0.02)
+
+
 async def settle(pilot) -> None:
     """Wait until the training worker is done and the screen has caught up."""
     await workers_done(pilot.app)

@@ -8,23 +8,12 @@ bundled scenarios set α = 0.001, 0.04, 0.095 (below) and 0.105 (above).
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from gradstep.tui.app import GradstepApp
 
-from .conftest import settle
+from .conftest import settle, until
 from .test_views import plain
-
-
-async def until(pilot, condition, timeout=120.0):
-    """Let the app run until ``condition()`` holds (generous: a busy machine)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not condition():
-        assert loop.time() < end, "condition not met in time"
-        await pilot.pause(0.02)
 
 
 def status_text(app) -> str:

@@ -3,24 +3,14 @@ backward, update, on the dashboard and in the graph view; r is the slow motion."
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 
 from gradstep.tui import i18n
 from gradstep.tui.app import GradstepApp
 from gradstep.tui.screens.graph_view import GraphView
 
-from .conftest import settle
+from .conftest import settle, until
 from .test_views import plain
-
-
-async def until(pilot, condition, timeout=120.0):
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not condition():
-        assert loop.time() < end, "condition not met in time"
-        await pilot.pause(0.02)
 
 
 def status_text(app) -> str:
