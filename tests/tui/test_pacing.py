@@ -176,3 +176,57 @@ async def test_a_served_dashboard_paused_shows_the_step_it_stopped_at(monkeypatc
             assert time.monotonic() < deadline, screen.query_one("#state").border_title
             await pilot.pause(0.05)
         assert f"step {t}" in screen.query_one(StatusLine).render().plain
+
+
+@pytest.mark.parametrize("served, frames_with_charts", [
+    (True, [0.0, 2.0, 4.0]),                    # classroom: the charts every 2 s
+    (False, [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]),  # terminal: every frame 0.4 s apart
+])
+async def test_a_served_run_redraws_its_charts_every_two_seconds_and_the_rest_every_frame(
+        monkeypatch, tmp_path, served, frames_with_charts):
+    """Served, a live frame every half second redraws the status and the panels, and the loss
+    chart only when 2 s have passed since it was last drawn: the charts are two thirds of a
+    frame's drawing, and 30 dashboards drawing them every frame left a paused class's keys
+    waiting. The clock is the presenter's, set by the test: frames at 0, 0.5, ... 4 s."""
+    from gradstep.tui.app import GradstepApp
+    from gradstep.tui.screens import presenter
+    from gradstep.tui.widgets.loss_chart import LossChart
+
+    from .conftest import settle
+
+    if served:
+        monkeypatch.setenv(FOLDER_VARIABLE, str(tmp_path))
+    app = GradstepApp("adam-fabc")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        chart = screen.query_one(LossChart)
+        start = time.monotonic() + 10.0  # after the first screen's charts, drawn on the real clock
+        clock = [start]
+        real = presenter.time.monotonic
+        presenter.time.monotonic = lambda: clock[0]  # the whole process's clock: put back at once
+        redrawn, shown = [], []
+        try:
+            for k in range(9):  # frames at 0, 0.5, ..., 4 s, each a step later
+                clock[0] = start + 0.5 * k
+                record = screen.training.step()
+                screen.present.everything(record, 10.0, live=True)
+                shown.append(f"step {record.step}" in screen.query_one("StatusLine").render().plain)
+                if chart.last_step == record.step:
+                    redrawn.append(0.5 * k)
+        finally:
+            presenter.time.monotonic = real
+        assert all(shown)
+        assert redrawn == frames_with_charts
+
+
+def test_a_served_class_pausing_together_spreads_its_full_redraws():
+    """Each pause's full redraw comes 0.3 to 1 s after the key, drawn at random: thirty
+    dashboards paused within the same second do not all redraw every panel at the same moment
+    (a terminal's dashboard redraws at once)."""
+    from gradstep.tui.pacing import SERVED
+
+    delays = [SERVED.redraw_delay() for _ in range(200)]
+    assert all(0.3 <= d <= 1.0 for d in delays)
+    assert max(delays) - min(delays) > 0.5  # 200 draws all within 0.5 s of each other: ~(5/7)^200
+    assert Pace(frame=0.1, draw_wait=0.25).redraw_delay() == 0.0

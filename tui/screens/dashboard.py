@@ -226,7 +226,7 @@ class DashboardScreen(ContainsErrors, CourseActions, CurvatureKey, PhaseKey, Tra
 
     def on_run_ended(self, message: RunEnded) -> None:
         self.training.ended(message.run)
-        delay = self.training.current_pace().paused_redraw
+        delay = self.training.current_pace().redraw_delay()
         if delay and self.mode == "paused":
             self._redraw = self.set_timer(delay, self._paused_redraw)
         else:

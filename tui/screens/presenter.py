@@ -65,10 +65,6 @@ def paired_constants(scenario) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-CHART_INTERVAL = 0.4
-"""While running, the charts (the costliest widgets to draw) are redrawn at most this often."""
-
-
 class Presenter:
     """Writes the dashboard's widgets from the screen's session, history and selection."""
 
@@ -84,12 +80,13 @@ class Presenter:
             record: The step record to show.
             steps_per_second: The training thread's speed, shown while running.
             live: A frame of a continuous run: the charts may skip it (they are redrawn at
-                most every :data:`CHART_INTERVAL` seconds) to leave the engine its time.
+                most every :attr:`~gradstep.tui.pacing.Pace.charts` seconds) to leave the
+                engine and the other dashboards of a classroom their time.
         """
         if self._reach_shown():
             return
         now = time.monotonic()
-        charts = not live or now - self._charts_drawn >= CHART_INTERVAL
+        charts = not live or now - self._charts_drawn >= self.screen.training.current_pace().charts
         if charts:
             self._charts_drawn = now
         self.status(record, steps_per_second)

@@ -304,6 +304,12 @@ class LossChart(ContainsErrors, PlotextPlot):
         self._fetch()
         self.refresh()
 
+    @property
+    def last_step(self) -> int | None:
+        """The last step of the curve as plotted now (None before the first): the step the
+        chart was last drawn up to, which may lag the session's while a run skips chart frames."""
+        return int(self._steps[-1]) if len(self._steps) else None
+
     def _columns(self) -> int:
         return max(self.size.width - 10, 8)
 
