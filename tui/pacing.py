@@ -82,18 +82,18 @@ class Pace:
 
 SERVED = Pace(frame=0.5, draw_wait=2.0, frame_factor=8.0, frame_most=4.0, duty=0.5, niceness=19,
               frame_at_once=False, paused_redraw=0.3, paused_spread=0.7, charts=2.0)
-"""A dashboard served to a classroom. Measured with ``benchmarks/classroom.py`` (30 sessions
-running on 2 cores, ``docs/classroom.md``), a key waited on the UI threads: drawing ten frames a
-second each, they took 1.47 of the 1.66 cores the 30 dashboards got, the engines 0.19 and the
-server relaying the frames 0.01. So a served dashboard draws two frames a second at most, fewer
-when its frames take long to reach the screen (8 times that time apart, at most 4 s); its engine
-computes half of the time at most, leaving the interpreter free in between for a key; and its
-training thread runs at the lowest priority, so that the processor serves the UI threads first.
-The key that starts a run is answered before the run's first frame is drawn. Its charts follow a
-run every 2 s rather than at every frame: drawn at every frame, they kept the 30 UI threads
-busy 1.45 of the 1.96 cores the dashboards got, and a key pressed as the class paused together
-waited up to 0.9 s. A pause's full redraw comes 0.3 to 1 s after the key, at random, so that a
-class pausing together does not redraw all at once."""
+"""A dashboard served to a classroom. Measured with ``benchmarks/classroom.py`` (30 sessions running
+on 2 cores, ``docs/classroom.md``), a key waited on the UI threads: drawing ten frames a second
+each, they took 1.47 of the 1.66 cores the 30 dashboards got, the engines 0.19 and the server
+relaying the frames 0.01. So a served dashboard draws two frames a second at most, fewer when its
+frames take long to reach the screen (8 times that time apart, at most 4 s); its engine computes
+half of the time at most, leaving the interpreter free in between for a key; and its training
+thread runs at the lowest priority, so that the processor serves the UI threads first. The key that
+starts a run is answered before the run's first frame is drawn (and, on every dashboard, before its
+training thread starts). Its charts follow a run every 2 s rather than at every frame: drawn at
+every frame, they kept the 30 UI threads busy 1.45 of the 1.96 cores the dashboards got, and a key
+pressed as the class paused together waited up to 0.9 s. A pause's full redraw comes 0.3 to 1 s
+after the key, at random, so that a class pausing together does not redraw all at once."""
 
 BURST = 0.01
 """An engine whose :attr:`Pace.duty` is below 1 computes this long (seconds) before it rests."""

@@ -186,7 +186,9 @@ class DashboardScreen(ContainsErrors, CourseActions, CurvatureKey, PhaseKey, Tra
             self._redraw.stop()
         run, stop = self.training.start()
         self.present.status(self.session.record)
-        self._train(steps, run, stop)
+        # The worker starts once the status line saying so is on screen: the key is answered
+        # before the training thread (at a lower priority when served) holds the interpreter.
+        self.call_after_refresh(self._train, steps, run, stop)
 
     def _pause(self) -> None:
         """Stop a run, and a goto on its way (showing where the session stands)."""
@@ -225,7 +227,8 @@ class DashboardScreen(ContainsErrors, CourseActions, CurvatureKey, PhaseKey, Tra
         self.call_after_refresh(self.training.drawn)
 
     def on_run_ended(self, message: RunEnded) -> None:
-        self.training.ended(message.run)
+        if not self.training.ended(message.run):
+            return  # a run started since (a pause, then a run again): its frames draw
         delay = self.training.current_pace().redraw_delay()
         if delay and self.mode == "paused":
             self._redraw = self.set_timer(delay, self._paused_redraw)
