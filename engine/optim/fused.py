@@ -18,16 +18,22 @@ arithmetic:
 Like the pure updates it never writes into its inputs, so records and history snapshots may keep
 references to them. The arrays a step hands out are views of one new block (``V``, then the
 second moments, then the parameters), so that :meth:`FusedUpdate.step` can tell whether the
-parameters and the second moments stayed finite with one sum over the end of it.
+parameters and the second moments stayed finite with one pass over the end of it: its dot
+product with zeros for a short block (0 times a finite number is 0, times inf or NaN is NaN,
+and sums of zeros cannot overflow: one quick BLAS call), ``np.isfinite(...).all()`` for a long
+one (a sum would be quicker to write but calls a block of finite values diverged when it
+overflows). Adam on a handful of parameters runs on scalars instead
+(:mod:`~gradstep.engine.optim.fused_small`), with the same numbers.
 """
 
 from __future__ import annotations
 
-from math import copysign
+from math import copysign, isfinite
 
 import numpy as np
 
 from gradstep.engine.optim.adam_variants import mu_product_times, nadam_momentum, radam_rectification
+from gradstep.engine.optim.fused_small import SmallAdam
 from gradstep.engine.optim.registry import entry
 
 __all__ = ["FusedUpdate", "FUSED_KINDS", "stepper"]
@@ -41,7 +47,9 @@ def stepper(kind: str):
     return FusedUpdate(kind)
 
 
-_FIRST = np.zeros(1, np.intp)
+_DOT_CHECK = 1 << 14
+"""Blocks up to this many entries are checked by a dot product with zeros (0.3 µs at 50 entries
+against 1.0 for ``isfinite().all()``); longer ones by ``isfinite`` (one array read, not two)."""
 
 
 class FusedUpdate:
@@ -53,28 +61,32 @@ class FusedUpdate:
     """
 
     __slots__ = ("kind", "_kernel", "_hp", "_key", "_c", "_kept", "_tmp", "_tmp2", "_tmp3", "_g", "_z1", "_z2",
-                 "_n", "_cuts")
+                 "_n", "_cuts", "_small", "_zeros")
 
     def __init__(self, kind: str):
         self.kind = kind
         self._kernel = _KERNELS[kind]
-        self._hp = self._key = None
+        self._hp = self._key = self._small = None
         self._kept = {}
 
     def __call__(self, theta, grad, state, hp):
-        if hp is not self._hp or theta.shape != self._key[0] or theta.dtype != self._key[1]:
-            self._prepare(theta, hp)
-        return self._kernel(self, theta, grad, state)[:2]
+        return self.step(theta, grad, state, hp)[:2]
 
     def step(self, theta, grad, state, hp):
-        """``(new_theta, new_state, total)``: the update, and the sum of the new parameters and
-        second moments (``S``, ``S_max``), which is finite when they all are (a second moment,
-        g², can overflow while the update stays finite)."""
+        """``(new_theta, new_state, finite)``: the update, and whether the new parameters and
+        second moments (``S``, ``S_max``) are all finite (a second moment, g², can overflow
+        while the update stays finite). Call it with NumPy's errors ignored (the session's
+        ``quiet``): a check that finds inf or NaN makes NaN on purpose."""
         if hp is not self._hp or theta.shape != self._key[0] or theta.dtype != self._key[1]:
             self._prepare(theta, hp)
+        if self._small is not None:
+            out = self._small(theta, grad, state)
+            if out is not None:  # finite: checked on its scalars
+                return out[0], out[1], True
         new_theta, new_state, checked = self._kernel(self, theta, grad, state)
-        # reduceat over one segment: the sum, with less of np.add.reduce's set-up
-        return new_theta, new_state, float(np.add.reduceat(checked, _FIRST)[0]) if checked.size else 0.0
+        if checked.size <= _DOT_CHECK:
+            return new_theta, new_state, isfinite(checked.dot(self._zeros[:checked.size]))
+        return new_theta, new_state, bool(np.isfinite(checked).all())
 
     def _prepare(self, theta, hp):
         """Constants for ``hp`` (a new mapping: a schedule hands one each step, with a new α);
@@ -91,6 +103,7 @@ class FusedUpdate:
             self._z2 = np.empty((), dtype)
             n = self._n
             self._cuts = tuple(slice(i * n, (i + 1) * n) for i in range(4))  # a block's arrays
+            self._zeros = np.zeros(min(3 * n, _DOT_CHECK), dtype)  # the finite check's (3n: AMSGrad's)
         self._hp = hp
         # Each hyperparameter, and the Python-float expressions of them the formulas use, as
         # 0-d arrays of the parameters' dtype: rounded as NumPy rounds a Python float operand.
@@ -109,6 +122,7 @@ class FusedUpdate:
         if self.kind == "adamw" or hp.get("decoupled_weight_decay"):
             c["decay"] = const("decay", 1 - hp["lr"] * hp["weight_decay"])
         self._c = c
+        self._small = SmallAdam(hp, c) if SmallAdam.serves(self.kind, hp, self._n, dtype) else None
 
     def _constant(self, name, value, formula=None):
         """The 0-d array of constant ``name`` for ``value`` (of ``formula()`` when given):

@@ -219,10 +219,10 @@ class Session:
             hyper = self._hyper if self.lr_schedule is None else \
                 self.lr_schedule.hyper_for(t, self._opt_kind, self._hyper)
             used, clipped_norm = (grad, None) if self._clip is None else self._clip(grad)
-            # check: the sum of the new parameters and second moments (a NaN or infinite gradient
+            # finite: the new parameters and second moments are (a NaN or infinite gradient
             # reaches the parameters; a second moment can overflow alone, g**2, the update finite)
-            new_theta, new_state, check = self._update.step(theta, used, self._state, hyper)
-            if not isfinite(check):
+            new_theta, new_state, finite = self._update.step(theta, used, self._state, hyper)
+            if not finite:
                 self._diverged(t, loss, theta, batch, grad, new_theta, new_state)
             if self._travel.schedule.values:  # entries set by hand after this step (=)
                 new_theta = self._travel.with_values(t, new_theta)
