@@ -66,7 +66,8 @@ class FusedUpdate:
     def __init__(self, kind: str):
         self.kind = kind
         self._kernel = _KERNELS[kind]
-        self._hp = self._key = self._small = None
+        self._hp = self._small = None
+        self._key = ((), None)
         self._kept = {}
 
     def __call__(self, theta, grad, state, hp):
@@ -77,22 +78,26 @@ class FusedUpdate:
         second moments (``S``, ``S_max``) are all finite (a second moment, g², can overflow
         while the update stays finite). Call it with NumPy's errors ignored (the session's
         ``quiet``): a check that finds inf or NaN makes NaN on purpose."""
-        if hp is not self._hp or theta.shape != self._key[0] or theta.dtype != self._key[1]:
+        key = self._key  # (shape, dtype): a dtype is usually the very object, else compared
+        if hp is not self._hp or theta.shape != key[0] or (theta.dtype is not key[1] and theta.dtype != key[1]):
             self._prepare(theta, hp)
         if self._small is not None:
             out = self._small(theta, grad, state)
             if out is not None:  # finite: checked on its scalars
                 return out[0], out[1], True
         new_theta, new_state, checked = self._kernel(self, theta, grad, state)
-        if checked.size <= _DOT_CHECK:
-            return new_theta, new_state, isfinite(checked.dot(self._zeros[:checked.size]))
-        return new_theta, new_state, bool(np.isfinite(checked).all())
+        if checked.size > _DOT_CHECK:
+            return new_theta, new_state, bool(np.isfinite(checked).all())
+        zeros = self._zeros
+        if zeros.size != checked.size:  # made once per kind of block (its size)
+            zeros = self._zeros = np.zeros(checked.size, checked.dtype)
+        return new_theta, new_state, isfinite(checked.dot(zeros))
 
     def _prepare(self, theta, hp):
         """Constants for ``hp`` (a new mapping: a schedule hands one each step, with a new α);
         scratch for the parameters' size and dtype when they change."""
         dtype = theta.dtype
-        if self._key is None or theta.shape != self._key[0] or dtype != self._key[1]:
+        if theta.shape != self._key[0] or dtype != self._key[1]:
             self._key, self._n = (theta.shape, dtype), theta.size
             self._kept = {}
             self._tmp = np.empty(theta.shape, dtype)
@@ -103,7 +108,7 @@ class FusedUpdate:
             self._z2 = np.empty((), dtype)
             n = self._n
             self._cuts = tuple(slice(i * n, (i + 1) * n) for i in range(4))  # a block's arrays
-            self._zeros = np.zeros(min(3 * n, _DOT_CHECK), dtype)  # the finite check's (3n: AMSGrad's)
+            self._zeros = np.zeros(0, dtype)  # the finite check's, as long as the block's end
         self._hp = hp
         # Each hyperparameter, and the Python-float expressions of them the formulas use, as
         # 0-d arrays of the parameters' dtype: rounded as NumPy rounds a Python float operand.

@@ -42,13 +42,15 @@ class SmallAdam:
         constants: The fused kernel's 0-d float64 constants for ``hp`` (``FusedUpdate._c``).
     """
 
-    __slots__ = ("_hp", "_w", "_small", "_beta2", "_omr", "_eps", "_wd", "_last")
+    __slots__ = ("_lr", "_beta1", "_beta2", "_corrected", "_w", "_small", "_beta2c", "_omr", "_eps", "_wd",
+                 "_last")
 
     def __init__(self, hp, constants):
-        self._hp = hp
+        self._lr, self._beta1, self._beta2 = hp["lr"], hp["beta1"], hp["beta2"]
+        self._corrected = hp.get("bias_correction", 1.0)  # off: divided by 1.0, as the kernel
         self._small = constants["lerp_small"]
         self._w = float(constants["lerp_w"] if self._small else constants["lerp_1mw"])
-        self._beta2 = float(constants["beta2"])
+        self._beta2c = float(constants["beta2"])
         self._omr = float(constants["one_minus_rho"])
         self._eps = float(constants["eps"])
         self._wd = float(constants["weight_decay"]) if hp["weight_decay"] != 0 else None
@@ -63,13 +65,12 @@ class SmallAdam:
         return kind == "adam" and 0 < size <= SMALL and dtype == np.float64 and not hp.get("decoupled_weight_decay")
 
     def __call__(self, theta, grad, state):
-        """``(new_theta, new_state, block[n:])`` as the kernel's, or None: let the kernel step."""
-        hp = self._hp
+        """``(new_theta, new_state)`` as the kernel's, or None: let the kernel step."""
         t = state["t"] + 1
-        corrected = hp.get("bias_correction", 1.0)
-        bias_correction1 = 1 - hp["beta1"] ** t if corrected else 1.0
-        bias_correction2 = 1 - hp["beta2"] ** t if corrected else 1.0
-        step_size = hp["lr"] / bias_correction1  # what the kernel fills its 0-d arrays with
+        corrected = self._corrected
+        bias_correction1 = 1 - self._beta1 ** t if corrected else 1.0
+        bias_correction2 = 1 - self._beta2 ** t if corrected else 1.0
+        step_size = self._lr / bias_correction1  # what the kernel fills its 0-d arrays with
         root = bias_correction2 ** 0.5
         last_theta, last_V, last_S, th, V, S = self._last
         V_in, S_in = state["V"], state["S"]
@@ -80,7 +81,7 @@ class SmallAdam:
         if S_in is not last_S:
             S = S_in.tolist()
         g = grad.tolist()
-        w, small, beta2, omr, eps, wd = self._w, self._small, self._beta2, self._omr, self._eps, self._wd
+        w, small, beta2, omr, eps, wd = self._w, self._small, self._beta2c, self._omr, self._eps, self._wd
         Vn, Sn, out = [], [], []
         try:
             for x, gi, v, s in zip(th, g, V, S):
@@ -101,4 +102,4 @@ class SmallAdam:
         block = np.array(values)
         new_theta, V_out, S_out = block[2 * n:], block[:n], block[n:2 * n]
         self._last = (new_theta, V_out, S_out, out, Vn, Sn)
-        return new_theta, {"t": t, "V": V_out, "S": S_out}, block[n:]
+        return new_theta, {"t": t, "V": V_out, "S": S_out}

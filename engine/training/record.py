@@ -216,7 +216,8 @@ class StepRecord:
         layout: How the flat vectors below are cut into named parameters.
         theta: Flat parameters after the update.
         grad: Flat raw gradient of ``loss`` (before weight decay).
-        delta: Flat update, ``theta_after - theta_before``.
+        delta: Flat update, ``theta_after - theta_before`` (a step's record makes it when first
+            read, see :meth:`__getattr__`).
         opt_state: The optimizer state after the update, flat arrays by the tutorial's names
             (``V``, ``S``, ``S_max``) plus the step count ``t``.
         batch: Index of the minibatch within its epoch, and the epoch, as ``(batch, epoch)``.
@@ -258,6 +259,21 @@ class StepRecord:
         record = cls.__new__(cls)
         _set(record, "__dict__", fields)
         return record
+
+    def __getattr__(self, name):
+        """:attr:`delta` of a record the step made with ``_theta_before`` in its place (the
+        parameters before the update): ``theta - _theta_before``, worked out when first read
+        and kept. A step of the 784-128-10 network saves 10 to 20 µs by not making it, and a
+        reader asks for it only for the step on screen. Only ever called for a missing field."""
+        if name == "delta":
+            fields = self.__dict__
+            before = fields.get("_theta_before")
+            if before is not None:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    delta = self.theta - before
+                fields["delta"] = delta
+                return delta
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def lr(self):
