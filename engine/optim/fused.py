@@ -17,13 +17,11 @@ arithmetic:
 
 Like the pure updates it never writes into its inputs, so records and history snapshots may keep
 references to them. The arrays a step hands out are views of one new block (``V``, then the
-second moments, then the parameters), so that :meth:`FusedUpdate.step` can tell whether the
-parameters and the second moments stayed finite with one pass over the end of it: its dot
-product with zeros for a short block (0 times a finite number is 0, times inf or NaN is NaN,
-and sums of zeros cannot overflow: one quick BLAS call), ``np.isfinite(...).all()`` for a long
-one (a sum would be quicker to write but calls a block of finite values diverged when it
-overflows). Adam on a handful of parameters runs on scalars instead
-(:mod:`~gradstep.engine.optim.fused_small`), with the same numbers.
+second moments, then the parameters), so that :meth:`FusedUpdate.step` checks that the new
+parameters and second moments are finite in one pass over the end of it: ``isfinite().all()``,
+or for a short block its dot product with zeros (NaN exactly when an entry is inf or NaN; a sum
+would call finite values whose sum overflows diverged). Adam on a handful of float64 parameters
+runs on Python floats instead (:mod:`~gradstep.engine.optim.fused_small`), with the same numbers.
 """
 
 from __future__ import annotations
@@ -49,7 +47,7 @@ def stepper(kind: str):
 
 _DOT_CHECK = 1 << 14
 """Blocks up to this many entries are checked by a dot product with zeros (0.3 µs at 50 entries
-against 1.0 for ``isfinite().all()``); longer ones by ``isfinite`` (one array read, not two)."""
+against 1.0 for ``isfinite().all()``), longer ones by ``isfinite`` (it reads one array, not two)."""
 
 
 class FusedUpdate:
@@ -66,18 +64,16 @@ class FusedUpdate:
     def __init__(self, kind: str):
         self.kind = kind
         self._kernel = _KERNELS[kind]
-        self._hp = self._small = None
-        self._key = ((), None)
+        self._hp, self._small, self._key = None, None, ((), None)
         self._kept = {}
 
     def __call__(self, theta, grad, state, hp):
         return self.step(theta, grad, state, hp)[:2]
 
     def step(self, theta, grad, state, hp):
-        """``(new_theta, new_state, finite)``: the update, and whether the new parameters and
-        second moments (``S``, ``S_max``) are all finite (a second moment, g², can overflow
-        while the update stays finite). Call it with NumPy's errors ignored (the session's
-        ``quiet``): a check that finds inf or NaN makes NaN on purpose."""
+        """``(new_theta, new_state, finite)``: whether the new parameters and second moments are
+        all finite (g² can overflow while the update stays finite). Run it with NumPy's errors
+        ignored (the session's ``quiet``): the check makes NaN of inf on purpose."""
         key = self._key  # (shape, dtype): a dtype is usually the very object, else compared
         if hp is not self._hp or theta.shape != key[0] or (theta.dtype is not key[1] and theta.dtype != key[1]):
             self._prepare(theta, hp)
@@ -88,10 +84,9 @@ class FusedUpdate:
         new_theta, new_state, checked = self._kernel(self, theta, grad, state)
         if checked.size > _DOT_CHECK:
             return new_theta, new_state, bool(np.isfinite(checked).all())
-        zeros = self._zeros
-        if zeros.size != checked.size:  # made once per kind of block (its size)
-            zeros = self._zeros = np.zeros(checked.size, checked.dtype)
-        return new_theta, new_state, isfinite(checked.dot(zeros))
+        if self._zeros.size != checked.size:  # made once per kind of block (its size)
+            self._zeros = np.zeros(checked.size, checked.dtype)
+        return new_theta, new_state, isfinite(checked.dot(self._zeros))
 
     def _prepare(self, theta, hp):
         """Constants for ``hp`` (a new mapping: a schedule hands one each step, with a new α);
