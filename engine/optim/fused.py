@@ -20,8 +20,9 @@ references to them. The arrays a step hands out are views of one new block (``V`
 second moments, then the parameters), so that :meth:`FusedUpdate.step` checks that the new
 parameters and second moments are finite in one pass over the end of it: ``isfinite().all()``,
 or for a short block its dot product with zeros (NaN exactly when an entry is inf or NaN; a sum
-would call finite values whose sum overflows diverged). Adam on a handful of float64 parameters
-runs on Python floats instead (:mod:`~gradstep.engine.optim.fused_small`), with the same numbers.
+would call finite values whose sum overflows diverged). Adam has quicker paths with the same
+numbers (:mod:`~gradstep.engine.optim.fused_adam`): Python floats for a few float64 parameters,
+and its kernel without branches for the usual settings.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from math import copysign, isfinite
 import numpy as np
 
 from gradstep.engine.optim.adam_variants import mu_product_times, nadam_momentum, radam_rectification
-from gradstep.engine.optim.fused_small import SmallAdam
+from gradstep.engine.optim.fused_adam import SmallAdam, plain, plain_adam
 from gradstep.engine.optim.registry import entry
 
 __all__ = ["FusedUpdate", "FUSED_KINDS", "stepper"]
@@ -95,12 +96,8 @@ class FusedUpdate:
         if theta.shape != self._key[0] or dtype != self._key[1]:
             self._key, self._n = (theta.shape, dtype), theta.size
             self._kept = {}
-            self._tmp = np.empty(theta.shape, dtype)
-            self._tmp2 = np.empty(theta.shape, dtype)
-            self._tmp3 = np.empty(theta.shape, dtype)
-            self._g = np.empty(theta.shape, dtype)
-            self._z1 = np.empty((), dtype)  # factors that change with t
-            self._z2 = np.empty((), dtype)
+            self._tmp, self._tmp2, self._tmp3, self._g = (np.empty(theta.shape, dtype) for _ in range(4))
+            self._z1, self._z2 = np.empty((), dtype), np.empty((), dtype)  # factors that change with t
             n = self._n
             self._cuts = tuple(slice(i * n, (i + 1) * n) for i in range(4))  # a block's arrays
             self._zeros = np.zeros(0, dtype)  # the finite check's, as long as the block's end
@@ -123,6 +120,7 @@ class FusedUpdate:
             c["decay"] = const("decay", 1 - hp["lr"] * hp["weight_decay"])
         self._c = c
         self._small = SmallAdam(hp, c) if SmallAdam.serves(self.kind, hp, self._n, dtype) else None
+        self._kernel = plain_adam if plain(self.kind, hp) else _KERNELS[self.kind]  # Adam's usual settings
 
     def _constant(self, name, value, formula=None):
         """The 0-d array of constant ``name`` for ``value`` (of ``formula()`` when given):

@@ -1,6 +1,6 @@
 """Adam on Python floats for a handful of parameters, and the step's finite check.
 
-:class:`gradstep.engine.optim.fused_small.SmallAdam` must give the pure update's numbers bit for
+:class:`gradstep.engine.optim.fused_adam.SmallAdam` must give the pure update's numbers bit for
 bit (the pure update is what ``test_optim.py`` checks against PyTorch), and hand a step it cannot
 take exactly (a value that is not finite) to the NumPy kernel. The finite check must find inf
 and NaN and nothing else: a block of finite values whose sum overflows is not a divergence.
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from gradstep.engine import optim
-from gradstep.engine.optim.fused_small import SMALL
+from gradstep.engine.optim.fused_adam import SMALL
 from gradstep.engine.scenario import ExpressionSpec, OptimizerSpec, Scenario
 from gradstep.engine.training.session import Session
 
