@@ -132,13 +132,14 @@ class DenseProgram:
         (the same BLAS calls as ``a.T @ delta`` and :func:`~gradstep.engine.autodiff.column_sums`,
         with ``out=``), not made apart and concatenated.
         """
-        weights = self._weights(theta)
-        inputs, backwards = [], []
+        inputs, backwards, weights = [], [], []
         a = x
-        for (W, b), act in zip(weights, self._activations):
+        for (w, shape, b), act in zip(self._cuts, self._activations):
+            W = theta[w].reshape(shape)
+            weights.append(W)
             inputs.append(a)
             a = a @ W
-            a += b  # a @ W + b, without a second new array
+            a += theta[b]  # a @ W + b, without a second new array
             if act is not None:
                 a, backward = act(a)
                 backwards.append(backward)
@@ -161,7 +162,7 @@ class DenseProgram:
                 grad[w] = (inputs[k].T @ delta).ravel()
                 grad[b] = column_sums(delta)
             if k:
-                delta = delta @ weights[k][0].T      # dL/da_{k-1}
+                delta = delta @ weights[k].T         # dL/da_{k-1}
         return loss, grad
 
 
