@@ -133,33 +133,33 @@ class ParamLayout:
         return segment_norms(flat, self.layer_offsets)
 
     def norm_row(self, flat):
-        """The gradient norms a step logs (:meth:`_row`), read-only: a record keeps them."""
-        row = self._row(flat)
-        row.setflags(write=False)
-        return row
-
-    def _row(self, flat):
-        """The norm row of ``flat``, from one pass over it: each parameter's 2-norm
-        (0 for an empty one), then the 2-norm of each layer of several parameters, derived from
-        its parameters' (the sum of their sums of squares; when a square overflows, from their
-        norms by ``hypot``). Call it within ``np.errstate(over="ignore", invalid="ignore")``."""
+        """The gradient norms a step logs, read-only (a record keeps them), from one pass over
+        ``flat``: each parameter's 2-norm (0 for an empty one), then the 2-norm of each layer of
+        several parameters, derived from its parameters' (the sum of their sums of squares;
+        when a square overflows, from their norms by ``hypot``). Call it within
+        ``np.errstate(over="ignore", invalid="ignore")``."""
         if flat.dtype.kind != "f":
             flat = flat.astype(np.result_type(flat.dtype, np.float32))
         if self._pairs:  # a network: each parameter's sum of squares, then the row from them
             # (a layer's is the sum of its two, a + b); every step takes this path: one test
             row = _reduceat(_reduceat(flat * flat, self._starts), self._pair_row)
         elif self._each_scalar_own_layer:  # an objective's scalars: each its own layer
-            return np.abs(flat)
+            row = np.abs(flat)
+            row.setflags(write=False)
+            return row
         elif self._quick_norms:  # every parameter filled, in as few NumPy calls as it takes
             row = _reduceat(flat * flat, self._starts)
             if self._row_of_squares is not None:
                 row = self._matrix(row.dtype) @ row
         else:
-            return self._careful_row(flat)
-        np.sqrt(row, out=row)
-        if math.isfinite(sum(row.tolist()) if self._short_row else np.add.reduce(row)):
+            row = self._careful_row(flat)
+            row.setflags(write=False)
             return row
-        return self._careful_row(flat)
+        np.sqrt(row, out=row)
+        if not math.isfinite(sum(row.tolist()) if self._short_row else np.add.reduce(row)):
+            row = self._careful_row(flat)
+        row.setflags(write=False)
+        return row
 
     def _careful_row(self, flat):
         """:meth:`norm_row` when a square overflows or a parameter is empty: each parameter's
