@@ -4,7 +4,8 @@
 A change meant to make the step faster must not change one bit of what it computes. This runs
 the bundled scenarios in both dtypes with every optimizer (and weight decay, momentum, β1 on
 either side of ½), under every learning-rate schedule, with gradient clipping, L1/L2 terms and
-the cases of ``benchmarks/engine.py``, a few hundred steps each, then goes back in history and
+the cases of ``benchmarks/engine.py``, objectives of 12 and 13 scalars (either side of the
+float64 Adam on Python floats), a few hundred steps each, then goes back in history and
 replays; it keeps every field of the records of a sample of steps (parameters, gradient,
 update, optimizer state and the derived ``V_hat``/``S_hat``, loss, validation loss, the norm row
 as stored and as read, clipped norm, metrics, batch, hyperparameters), the history's scalar log,
@@ -35,11 +36,12 @@ import numpy as np  # noqa: E402
 
 from engine_cases import CASES, engine_scenario  # noqa: E402
 from gradstep.engine import load_scenario, resolve_scenario  # noqa: E402
-from gradstep.engine.scenario import OptimizerSpec, ScheduleSpec  # noqa: E402
+from gradstep.engine.scenario import ExpressionSpec, OptimizerSpec, Scenario, ScheduleSpec  # noqa: E402
 from gradstep.engine.scenario.schedule_reader import SCHEDULES  # noqa: E402
 from gradstep.engine.training.session import Diverged, Session  # noqa: E402
 
 STEPS = 240
+SMALL_ADAM = 12  # gradstep.engine.optim.fused_adam.SMALL (written out: the script also runs on older code)
 OPTIMIZERS = [("adam", {}), ("adam", {"weight_decay": 0.01}), ("adam", {"beta1": 0.3}), ("adamw", {}),
               ("amsgrad", {"weight_decay": 0.001}), ("sgd", {}), ("sgd", {"weight_decay": 0.01}),
               ("momentum", {}), ("nesterov", {"weight_decay": 0.01}), ("rmsprop", {}),
@@ -85,6 +87,15 @@ def runs():
     for case in CASES:
         for dtype in ("float64", "float32"):
             yield f"bench-{case}-{dtype}", engine_scenario(case, dtype)
+    for size in (SMALL_ADAM, SMALL_ADAM + 1):  # either side of the Python-float Adam's threshold
+        names = [f"p{i}" for i in range(size)]
+        params = {name: np.array(0.25 * i - 1.0) for i, name in enumerate(names)}
+        expression = " + ".join(f"{1 + i % 3}*({name} - {i % 4})**2" for i, name in enumerate(names))
+        for hyper in ({}, {"weight_decay": 0.01, "beta1": 0.3}, {"bias_correction": 0}):
+            for dtype in ("float64", "float32"):
+                yield (f"objective-{size}-{dtype}-{sorted(hyper.items())}",
+                       Scenario(name=f"objective-{size}", kind="objective", model=ExpressionSpec(expression, params),
+                                optimizer=OptimizerSpec("adam", 0.05, hyper=hyper), dtype=dtype))
 
 
 def _keep(out, key, record):

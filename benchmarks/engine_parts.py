@@ -4,8 +4,9 @@
 For each case of ``benchmarks/engine.py`` this times, in this thread's CPU time, the whole
 ``Session.step`` and each piece of it called alone on the same inputs: the loss and gradient
 (``session._source.value_and_grad``), the optimizer's update (``session._update.step``), the
-update's difference (``new - old``), the norm row, building the record, ``history.add``, the
-error state (``quiet``/``restore``); and the floor's whole step and its Adam alone. The
+update's difference (``new - old``, which a record now makes only when read), the norm row,
+building the record, ``history.add``, the error state (``quiet``/``restore``); and the floor's
+whole step and its Adam alone. The
 bookkeeping is the step less the two kernels. Last, the best ratio the engine could reach with
 no bookkeeping at all (its kernels over the floor) and the bookkeeping the 1.25x target leaves.
 

@@ -72,7 +72,7 @@ def tanh_kernel(x):
     """``(tanh x, backward)``; ``backward(g) = g (1 - tanh^2 x)``. Kernels serve both the graph
     op and the fused network path of :mod:`gradstep.engine.model.dense_program`, so both compute alike."""
     od = np.tanh(x)
-    if np.ndim(od) == 0:
+    if od.ndim == 0:  # a NumPy scalar or 0-d array (np.tanh never returns a Python float)
         return od, lambda g: g * (1.0 - od * od)
 
     def backward(g):

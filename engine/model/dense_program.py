@@ -132,12 +132,14 @@ class DenseProgram:
         (the same BLAS calls as ``a.T @ delta`` and :func:`~gradstep.engine.autodiff.column_sums`,
         with ``out=``), not made apart and concatenated.
         """
-        weights = self._weights(theta)
-        inputs, backwards = [], []
+        inputs, backwards, weights = [], [], []
         a = x
-        for (W, b), act in zip(weights, self._activations):
+        for (w, shape, b), act in zip(self._cuts, self._activations):
+            W = theta[w].reshape(shape)
+            weights.append(W)
             inputs.append(a)
-            a = a @ W + b
+            a = a @ W
+            a += theta[b]  # a @ W + b, without a second new array
             if act is not None:
                 a, backward = act(a)
                 backwards.append(backward)
@@ -145,19 +147,22 @@ class DenseProgram:
                 backwards.append(None)
         self.fit_output = a  # the output the step's loss came from: its accuracy reads it
         loss, delta = self._loss(a, y)
-        grad = np.empty(theta.shape, np.result_type(theta, delta))
+        dtype = theta.dtype
+        same = delta.dtype is dtype or delta.dtype == dtype  # always, in a session
+        grad = np.empty(theta.shape, dtype if same else np.result_type(theta, delta))
+        ones = self._ones(delta)  # every layer's delta has the batch's rows
         for k in range(len(weights) - 1, -1, -1):
             if backwards[k] is not None:
                 delta = backwards[k](delta)          # dL/dz_k
             w, shape, b = self._cuts[k]
-            if delta.dtype == grad.dtype:
+            if same and (delta.dtype is dtype or delta.dtype == dtype):
                 np.matmul(inputs[k].T, delta, out=grad[w].reshape(shape))
-                np.matmul(self._ones(delta), delta, out=grad[b])  # column_sums(delta)
+                np.matmul(ones, delta, out=grad[b])  # column_sums(delta)
             else:  # mixed dtypes (never in a session): as the graph does it
                 grad[w] = (inputs[k].T @ delta).ravel()
                 grad[b] = column_sums(delta)
             if k:
-                delta = delta @ weights[k][0].T      # dL/da_{k-1}
+                delta = delta @ weights[k].T         # dL/da_{k-1}
         return loss, grad
 
 

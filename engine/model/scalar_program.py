@@ -111,11 +111,18 @@ class ScalarProgram:
         # where each name's register comes from: a parameter's position, or a constant value
         self._sources = [(params.index(n), None) if n in params else (None, constant_values[n]) for n in names]
         self._param_slots = [len(leaves) + names.index(p) if p in names else None for p in params]
+        # the usual objective names each parameter once, in order: its registers are the values
+        self._values_in_order = list(names) == list(params)
+        # backward, last operation first, each with the register its adjoint is read from
+        self._backward = tuple((code, fn, a, b, self._base + i) for i, (code, fn, a, b) in enumerate(program))[::-1]
+        self._plain_gradient = self.dtype == np.float64  # Python floats: tolist and back, no dtype to give
 
     def gradient(self, theta):
         """``(loss, flat gradient array)`` at the flat parameter vector ``theta``."""
-        values = theta.tolist() if self.dtype == np.float64 else list(theta)
-        loss, grads = self.value_and_grad(values)
+        if self._plain_gradient:
+            loss, grads = self.value_and_grad(theta.tolist())
+            return loss, np.array(grads)  # Python floats make a float64 array
+        loss, grads = self.value_and_grad(list(theta))
         return loss, np.array(grads, dtype=self.dtype)
 
     def value_and_grad(self, values):
@@ -126,8 +133,11 @@ class ScalarProgram:
                 number, a negative base to a fractional power); the caller then uses the graph.
         """
         regs = list(self._leaves)
-        for position, fixed in self._sources:
-            regs.append(values[position] if position is not None else fixed)
+        if self._values_in_order:
+            regs += values
+        else:
+            for position, fixed in self._sources:
+                regs.append(values[position] if position is not None else fixed)
         locals_ = []
         keep = locals_.append
         push = regs.append
@@ -135,7 +145,7 @@ class ScalarProgram:
         for code, fn, a, b in self._program:
             if code == _ADD:
                 push(regs[a] + regs[b])
-                keep(_ONE_ONE)
+                keep(None)  # backward: g to both, as g * 1.0 is g exactly
             elif code == _SQUARE:
                 x = regs[a]
                 push(x * x)
@@ -146,7 +156,7 @@ class ScalarProgram:
                 keep((y, x))
             elif code == _SUB:
                 push(regs[a] - regs[b])
-                keep(_ONE_MINUS_ONE)
+                keep(None)  # backward: g and -g (x + g * -1.0 is x - g exactly)
             elif code == 0:
                 x = regs[a]
                 forward, local = _UNARY[fn]
@@ -171,13 +181,17 @@ class ScalarProgram:
                 keep(0.0 if k == 0.0 else k * x ** (k - 1.0))
         adj = [0.0] * len(regs)
         adj[self._result] = 1.0
-        base, program = self._base, self._program
-        for i in range(len(program) - 1, -1, -1):
-            g = adj[base + i]
-            code, fn, a, b = program[i]
-            local = locals_[i]
-            if code == 0 or code == _SQUARE or code == 2:
+        locals_.reverse()
+        for (code, fn, a, b, out), local in zip(self._backward, locals_):
+            g = adj[out]
+            if code == _ADD:
+                adj[a] += g
+                adj[b] += g
+            elif code == _SQUARE or code == 0 or code == 2:
                 adj[a] += g * local
+            elif code == _SUB:
+                adj[a] += g
+                adj[b] -= g
             elif fn is ad.div:  # as the graph does it: g / y and -g x / y^2
                 x, y = local
                 adj[a] += g / y
@@ -191,7 +205,6 @@ class ScalarProgram:
 # Codes of the operations written out in ScalarProgram.value_and_grad (the parsed expression's
 # own codes are 0 unary, 1 binary, 2 power by a constant).
 _ADD, _SUB, _MUL, _SQUARE = 3, 4, 5, 6
-_ONE_ONE, _ONE_MINUS_ONE = (1.0, 1.0), (1.0, -1.0)
 
 
 def _specialised(code, fn, a, b):

@@ -33,6 +33,9 @@ from gradstep.engine.training.travel import TimeTravel, hyper_with, hyper_with_l
 
 __all__ = ["Session", "Diverged"]
 
+# StepRecord.of without its call: a new frozen record whose __dict__ is the step's own dict
+_StepRecord, _new_record, _set = StepRecord, object.__new__, object.__setattr__
+
 
 class Diverged(ArithmeticError):
     """The loss became NaN or infinite; the session stays at the last good step.
@@ -219,25 +222,26 @@ class Session:
             hyper = self._hyper if self.lr_schedule is None else \
                 self.lr_schedule.hyper_for(t, self._opt_kind, self._hyper)
             used, clipped_norm = (grad, None) if self._clip is None else self._clip(grad)
-            # check: the sum of the new parameters and second moments (a NaN or infinite gradient
+            # finite: the new parameters and second moments are (a NaN or infinite gradient
             # reaches the parameters; a second moment can overflow alone, g**2, the update finite)
-            new_theta, new_state, check = self._update.step(theta, used, self._state, hyper)
-            if not isfinite(check):
+            new_theta, new_state, finite = self._update.step(theta, used, self._state, hyper)
+            if not finite:
                 self._diverged(t, loss, theta, batch, grad, new_theta, new_state)
             if self._travel.schedule.values:  # entries set by hand after this step (=)
                 new_theta = self._travel.with_values(t, new_theta)
             val_loss = None if self._val is None else self._source.value(theta, self._val)
             if val_loss is not None and not isfinite(val_loss):
                 self._diverged_validation(t, loss, theta)
-            delta = new_theta - theta
             norms = self.layout.norm_row(grad) if new_step else None  # once: the history's and the record's
             metrics = None if self.metrics is None else self.metrics.measure(t, theta, batch, new_step)
         finally:
             restore(token)
-        record = StepRecord.of({"step": t, "loss": loss, "val_loss": val_loss, "optimizer": self._opt_kind,
-                                "hyper": hyper, "layout": self.layout, "theta": new_theta, "grad": grad,
-                                "delta": delta, "opt_state": new_state, "batch": position, "norms": norms,
-                                "clipped_norm": clipped_norm, "metrics": metrics})
+        # delta, new_theta - theta, is made when first read (StepRecord.__getattr__)
+        record = _new_record(_StepRecord)
+        _set(record, "__dict__", {"step": t, "loss": loss, "val_loss": val_loss, "optimizer": self._opt_kind,
+                                  "hyper": hyper, "layout": self.layout, "theta": new_theta, "grad": grad,
+                                  "_theta_before": theta, "opt_state": new_state, "batch": position,
+                                  "norms": norms, "clipped_norm": clipped_norm, "metrics": metrics})
         self._theta, self._state, self.t, self.record = new_theta, new_state, t, record
         self.history.add(record, norms if new_step else (), perf_counter() - started)
         if not new_step:  # a replay: the history has its scalars; a change of course may start here

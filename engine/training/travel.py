@@ -123,6 +123,7 @@ class TimeTravel:
         theta = self.with_values(t, theta)
         if record is not None:
             fields = {k: v for k, v in record.__dict__.items() if k in StepRecord.__dataclass_fields__}
+            fields["delta"] = record.delta  # the optimizer's update, from the parameters it made
             record = StepRecord.make(**{**fields, "theta": theta})
             self.history.amend(record)
         return theta, record

@@ -102,6 +102,24 @@ def test_record_describes_step_t():
         math.hypot(np.linalg.norm(record.grads["layer1.W"]), np.linalg.norm(record.grads["layer1.b"])))
 
 
+def test_an_update_made_when_first_read_is_the_same_from_every_copy():
+    """A step leaves its record's delta to be made on first reading: every record of a step,
+    the session's and the history's copies, gives theta after less theta before, and it
+    cannot be set from outside."""
+    session = Session(network())
+    before = session.theta.copy()
+    first = session.step()
+    session.run(3)
+    copy = session.history.cached(1)
+    assert copy is not None and copy is not first
+    assert np.array_equal(copy.delta, first.theta - before) and np.array_equal(first.delta, copy.delta)
+    assert first.delta is first.delta  # made once, then kept
+    with pytest.raises(AttributeError):
+        first.missing_field  # noqa: B018  (any other missing name still raises)
+    with pytest.raises(Exception):
+        first.delta = np.zeros_like(first.delta)
+
+
 def test_records_never_change_afterwards():
     session = Session(network())
     first = session.step()
