@@ -20,9 +20,8 @@ references to them. The arrays a step hands out are views of one new block (``V`
 second moments, then the parameters), so that :meth:`FusedUpdate.step` checks that the new
 parameters and second moments are finite in one pass over the end of it: ``isfinite().all()``,
 or for a short block its dot product with zeros (NaN exactly when an entry is inf or NaN; a sum
-would call finite values whose sum overflows diverged). Adam has quicker paths with the same
-numbers (:mod:`~gradstep.engine.optim.fused_adam`): Python floats for a few float64 parameters,
-and its kernel without branches for the usual settings.
+would call finite values whose sum overflows diverged). Adam has a quicker path with the same
+numbers for a few float64 parameters: Python floats (:mod:`~gradstep.engine.optim.fused_adam`).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from math import copysign, isfinite
 import numpy as np
 
 from gradstep.engine.optim.adam_variants import mu_product_times, nadam_momentum, radam_rectification
-from gradstep.engine.optim.fused_adam import SmallAdam, plain, plain_adam
+from gradstep.engine.optim.fused_adam import SmallAdam
 from gradstep.engine.optim.registry import entry
 
 __all__ = ["FusedUpdate", "FUSED_KINDS", "stepper"]
@@ -120,7 +119,6 @@ class FusedUpdate:
             c["decay"] = const("decay", 1 - hp["lr"] * hp["weight_decay"])
         self._c = c
         self._small = SmallAdam(hp, c) if SmallAdam.serves(self.kind, hp, self._n, dtype) else None
-        self._kernel = plain_adam if plain(self.kind, hp) else _KERNELS[self.kind]  # Adam's usual settings
 
     def _constant(self, name, value, formula=None):
         """The 0-d array of constant ``name`` for ``value`` (of ``formula()`` when given):

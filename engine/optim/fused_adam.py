@@ -1,4 +1,4 @@
-"""Adam's quick paths: on Python floats for a few parameters, and its kernel without branches.
+"""Adam's quick path: on Python floats for a few parameters.
 
 One NumPy call costs about 0.35 µs whatever its size, so the fused Adam kernel
 (:mod:`gradstep.engine.optim.fused`), thirteen calls, takes about 5.7 µs for the three
@@ -27,7 +27,7 @@ from math import isfinite, sqrt
 
 import numpy as np
 
-__all__ = ["SmallAdam", "SMALL", "plain_adam", "plain"]
+__all__ = ["SmallAdam", "SMALL"]
 
 SMALL = 12
 """The most parameters :class:`SmallAdam` serves: past it the Python loop costs more than the
@@ -106,35 +106,3 @@ class SmallAdam:
         self._last = (new_theta, V_out, S_out, out, Vn, Sn)
         return new_theta, {"t": t, "V": V_out, "S": S_out}
 
-
-def plain(kind, hp):
-    """Whether :func:`plain_adam` takes the steps of optimizer ``kind`` with ``hp``."""
-    return (kind == "adam" and hp["weight_decay"] == 0 and abs(1 - hp["beta1"]) < 0.5
-            and hp.get("bias_correction", 1.0) and not hp.get("decoupled_weight_decay"))
-
-
-def plain_adam(update, theta, grad, state):
-    """The fused Adam kernel (``fused._adam``) for :func:`plain` settings: the same NumPy
-    operations in the same order, on ``update``'s scratch and 0-d constants."""
-    c, tmp, n, hp = update._c, update._tmp, update._n, update._hp
-    t = state["t"] + 1
-    block = np.empty(3 * n, update._key[1])
-    Vn, Sn, new_theta = block[:n], block[n:2 * n], block[2 * n:]
-    V = state["V"]
-    np.subtract(grad, V, out=Vn)                     # lerp(V, g, 1 - beta1), its first formula
-    np.multiply(Vn, c["lerp_w"], out=Vn)
-    np.add(Vn, V, out=Vn)
-    np.multiply(grad, c["one_minus_rho"], out=tmp)   # S beta2 + (g (1 - beta2)) g
-    np.multiply(tmp, grad, out=tmp)
-    np.multiply(state["S"], c["beta2"], out=Sn)
-    np.add(Sn, tmp, out=Sn)
-    step_size, root = update._z1, update._z2
-    step_size.fill(hp["lr"] / (1 - hp["beta1"] ** t))
-    root.fill((1 - hp["beta2"] ** t) ** 0.5)
-    np.sqrt(Sn, out=tmp)                             # sqrt(S) / sqrt(1 - beta2^t) + eps
-    np.divide(tmp, root, out=tmp)
-    np.add(tmp, c["eps"], out=tmp)
-    np.divide(Vn, tmp, out=tmp)                      # theta - (V / denom) step_size
-    np.multiply(tmp, step_size, out=tmp)
-    np.subtract(theta, tmp, out=new_theta)
-    return new_theta, {"t": t, "V": Vn, "S": Sn}, block[n:]
