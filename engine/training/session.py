@@ -33,9 +33,6 @@ from gradstep.engine.training.travel import TimeTravel, hyper_with, hyper_with_l
 
 __all__ = ["Session", "Diverged"]
 
-# StepRecord.of without its call: a new frozen record whose __dict__ is the step's own dict
-_StepRecord, _new_record, _set = StepRecord, object.__new__, object.__setattr__
-
 
 class Diverged(ArithmeticError):
     """The loss became NaN or infinite; the session stays at the last good step.
@@ -237,11 +234,10 @@ class Session:
         finally:
             restore(token)
         # delta, new_theta - theta, is made when first read (StepRecord.__getattr__)
-        record = _new_record(_StepRecord)
-        _set(record, "__dict__", {"step": t, "loss": loss, "val_loss": val_loss, "optimizer": self._opt_kind,
-                                  "hyper": hyper, "layout": self.layout, "theta": new_theta, "grad": grad,
-                                  "_theta_before": theta, "opt_state": new_state, "batch": position,
-                                  "norms": norms, "clipped_norm": clipped_norm, "metrics": metrics})
+        record = StepRecord.of({"step": t, "loss": loss, "val_loss": val_loss, "optimizer": self._opt_kind,
+                                "hyper": hyper, "layout": self.layout, "theta": new_theta, "grad": grad,
+                                "_theta_before": theta, "opt_state": new_state, "batch": position,
+                                "norms": norms, "clipped_norm": clipped_norm, "metrics": metrics})
         self._theta, self._state, self.t, self.record = new_theta, new_state, t, record
         self.history.add(record, norms if new_step else (), perf_counter() - started)
         if not new_step:  # a replay: the history has its scalars; a change of course may start here
