@@ -72,8 +72,7 @@ class Pace:
     def redraw_delay(self) -> float:
         """Seconds from a run's end to the full redraw at the step it stopped at: at least
         :attr:`paused_redraw`, plus a random part of :attr:`paused_spread`."""
-        return self.paused_redraw + random.uniform(0.0, self.paused_spread) if self.paused_spread \
-            else self.paused_redraw
+        return self.paused_redraw + random.uniform(0.0, self.paused_spread)
 
     def rest(self, computed: float) -> float:
         """How long the engine rests after computing for ``computed`` seconds."""
