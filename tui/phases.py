@@ -122,13 +122,23 @@ class Phases:
         self.show()
         if self._filling is not None:
             self._filling.stop()
-        self._filling = screen.set_interval(TICK, self._tick, repeat=FILL_TICKS) if self.fill < 1.0 else None
+        # No ``repeat=FILL_TICKS``: a late timer skips ticks, and the fill would stop short of
+        # 1 on a busy machine. The timer runs until the phase has filled in, a tick a stage.
+        self._filling = screen.set_interval(TICK, self._tick) if self.fill < 1.0 else None
 
     def _tick(self) -> None:
-        if self.phase() is None:  # the session moved on meanwhile (n, travel, reload)
+        if self.phase() is None or self.fill >= 1.0:  # moved on meanwhile (n, travel, reload)
+            self._stop_filling()
             return
         self.fill = min(1.0, self.fill + 1.0 / FILL_TICKS)
+        if self.fill >= 1.0:
+            self._stop_filling()
         self.show()
+
+    def _stop_filling(self) -> None:
+        if self._filling is not None:
+            self._filling.stop()
+            self._filling = None
 
     def toggle_slow(self) -> None:
         """``r`` in phase mode: the slow motion on or off."""

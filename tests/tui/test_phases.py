@@ -3,10 +3,13 @@ backward, update, on the dashboard and in the graph view; r is the slow motion."
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from gradstep.tui import i18n
 from gradstep.tui.app import GradstepApp
+from gradstep.tui.phases import TICK
 from gradstep.tui.screens.graph_view import GraphView
 
 from .conftest import settle, until
@@ -93,6 +96,17 @@ async def test_in_the_graph_view_values_fill_in_forward_and_gradients_backward()
         assert "·" not in text.replace("‖v‖", "")  # every value and gradient shows
         param = view.graph.node_of(record.layout.names[0])
         assert param.grad == record.grad[0]
+
+
+async def test_a_phase_fills_in_completely_when_the_machine_is_too_busy_for_some_ticks():
+    app = GradstepApp("xor")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("P", "space")
+        dashboard = app.screen
+        assert dashboard.phases.index == 0 and dashboard.phases.fill < 1.0
+        time.sleep(4 * TICK)  # the event loop held up: the fill's timer misses ticks
+        await until(pilot, lambda: dashboard.phases.fill == 1.0, timeout=30.0)
+        assert dashboard.phases._filling is None  # and its timer stops there
 
 
 async def test_r_in_phase_mode_is_the_slow_motion():
