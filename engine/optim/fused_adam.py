@@ -5,9 +5,7 @@ One NumPy call costs about 0.35 µs whatever its size, so the fused Adam kernel
 parameters of f(a, b, c), where the arithmetic is nanoseconds. :class:`SmallAdam` runs the same
 formulas entry by entry on Python floats, in the kernel's order of operations, and builds the
 new block (``V``, ``S``, ``θ``) from one list with one ``np.array`` call: about 2.7 µs for three
-parameters. :func:`plain_adam` is the kernel for the usual settings (no weight decay, β1 above ½,
-bias correction on) written out without the branches and helper calls that serve the others:
-0.4 µs less a step, a tenth of the bookkeeping a small network's step may take.
+parameters.
 
 The numbers are the kernel's bit for bit: every operation is one of + − × ÷ √, which IEEE 754
 rounds correctly, in Python floats as in NumPy float64 (``math.sqrt`` is correctly rounded like
