@@ -81,9 +81,9 @@ KEYS = st.one_of(
 )
 
 
-def shown_step(app) -> int:
-    """The step the dashboard's status line shows, read from the lines it draws."""
-    status = app.screen.query_one(StatusLine)
+def shown_step(screen) -> int:
+    """The step the dashboard ``screen``'s status line shows, read from the lines it draws."""
+    status = screen.query_one(StatusLine)
     assert status.region.area, "the status line is not on screen"
     lines = status.render_lines(status.region.reset_offset)
     text = " ".join(line.text for line in lines)
@@ -114,16 +114,20 @@ async def drawn(app) -> None:
         await taken(app, 1)
 
 
-async def settled_display(app, step: int, within: float = 1.0) -> None:
-    """Draw until the status line shows ``step``, for at most ``within`` seconds. The training
-    thread's last message reaches the event loop through ``call_from_thread`` and may land just
-    after :func:`taken`'s marks, so one draw can be a frame early; a step that stays wrong for a
-    second is what the test is after."""
+async def settled_display(app, step: int, within: float = 1.0) -> bool:
+    """Draw until the dashboard's status line shows ``step``, for at most ``within`` seconds;
+    False when another screen came up meanwhile (nothing to compare). The training thread's last
+    message reaches the event loop through ``call_from_thread`` and may land just after
+    :func:`taken`'s marks, so one draw can be a frame early; a step that stays wrong for a second
+    is what the test is after. A command chosen in the palette may likewise open its dialog
+    after the marks (seen on a busy machine: ``enter`` on a save command)."""
+    screen = app.screen
     deadline = time.monotonic() + within
     await drawn(app)
-    while shown_step(app) != step and time.monotonic() < deadline:
+    while app.screen is screen and shown_step(screen) != step and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
         await drawn(app)
+    return app.screen is screen
 
 
 async def press(pilot, key: str) -> None:
@@ -206,8 +210,9 @@ async def press_randomly(data, app) -> tuple[int, set[str], set[str]]:
             running_for = 0
             if screen.mode == "running":  # a finite run (n, N) still finishing
                 continue
-            await settled_display(app, screen.session.t)
-            assert shown_step(app) == screen.session.t, f"after {len(pressed)} presses: {pressed[-30:]}"
+            if not await settled_display(app, screen.session.t):
+                continue
+            assert shown_step(screen) == screen.session.t, f"after {len(pressed)} presses: {pressed[-30:]}"
             compared += 1
     return compared, set(pressed), seen
 
