@@ -120,8 +120,7 @@ class Phases:
             self.index += 1
         self.fill = 0.0 if self.index in (0, 2) else 1.0
         self.show()
-        if self._filling is not None:
-            self._filling.stop()
+        self._stop_filling()
         # No ``repeat=FILL_TICKS``: a late timer skips ticks, and the fill would stop short of
         # 1 on a busy machine. The timer runs until the phase has filled in, a tick a stage.
         self._filling = screen.set_interval(TICK, self._tick) if self.fill < 1.0 else None
