@@ -126,7 +126,7 @@ class Phases:
         self._filling = screen.set_interval(TICK, self._tick) if self.fill < 1.0 else None
 
     def _tick(self) -> None:
-        if self.phase() is None or self.fill >= 1.0:  # moved on meanwhile (n, travel, reload)
+        if self.phase() is None:  # the session moved on meanwhile (n, travel, reload)
             self._stop_filling()
             return
         self.fill = min(1.0, self.fill + 1.0 / FILL_TICKS)
